@@ -1,0 +1,99 @@
+# Every target installs what it needs: a fresh machine needs only Python 3.11 and make.
+PYTHON ?= python3.11
+PORT ?= 8765
+ARGS ?=
+
+VENV := .venv
+PY := $(VENV)/bin/python
+BLENDER_EXT = $(PY) $(firstword $(wildcard $(VENV)/lib/python3.11/site-packages/bpy/*/scripts/addons_core/bl_pkg/cli/blender_ext.py))
+# Blender versions the add-on is tested on: the oldest supported LTS and the newest release.
+MATRIX_VENVS := .venv-4.2 .venv-4.5 .venv
+TEST_VENVS := .venv-4.2 .venv
+PYTEST := -m pytest -q -p no:randomly
+
+.PHONY: help setup lint typecheck unit blender-tests build validate install-test test test-matrix \
+        demo emulator bench clean
+
+help:
+	@echo "make demo | test | test-matrix | build | emulator PORT=8765 ARGS='...' | bench | clean"
+
+# --- environments -------------------------------------------------------------------------
+$(VENV)/.stamp: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+.venv-4.2/.stamp: requirements-blender-4.2.txt
+	$(PYTHON) -m venv .venv-4.2
+	.venv-4.2/bin/pip install -q --disable-pip-version-check -r requirements-blender-4.2.txt
+	touch $@
+
+.venv-4.5/.stamp: requirements-blender-4.5.txt
+	$(PYTHON) -m venv .venv-4.5
+	.venv-4.5/bin/pip install -q --disable-pip-version-check -r requirements-blender-4.5.txt
+	touch $@
+
+.venv-types-4.2/.stamp: requirements-types-4.2.txt
+	$(PYTHON) -m venv .venv-types-4.2
+	.venv-types-4.2/bin/pip install -q --disable-pip-version-check -r requirements-types-4.2.txt
+	touch $@
+
+setup: $(VENV)/.stamp
+
+# --- checks -------------------------------------------------------------------------------
+.pkgroot/scenario_texture_upscale:
+	mkdir -p .pkgroot && ln -sfn .. $@
+
+lint: $(VENV)/.stamp
+	$(VENV)/bin/ruff check .
+
+# The stubs of the newest Blender live in .venv, those of 4.2 LTS in their own venv.
+typecheck: $(VENV)/.stamp .venv-types-4.2/.stamp .pkgroot/scenario_texture_upscale
+	$(VENV)/bin/mypy
+	.venv-types-4.2/bin/mypy --python-executable .venv-types-4.2/bin/python
+
+unit: $(VENV)/.stamp
+	$(PY) $(PYTEST) tests/unit tests/emulator tests/integration
+
+# Real Blender (bpy from PyPI), the add-on enabled from this tree, the emulator in its own process.
+blender-tests: $(VENV)/.stamp $(addsuffix /.stamp,$(TEST_VENVS))
+	@set -e; for v in $(TEST_VENVS); do \
+	  echo "== real-Blender tests on $$v"; \
+	  EMULATOR_PYTHON=$(abspath $(PY)) $$v/bin/python $(PYTEST) tests/blender; \
+	done
+
+validate: $(VENV)/.stamp
+	$(BLENDER_EXT) validate .
+
+build: $(VENV)/.stamp validate
+	rm -rf dist && mkdir -p dist
+	$(BLENDER_EXT) build --source-dir . --output-dir dist
+	@ls -l dist
+
+# Installs the built zip into an isolated Blender user folder, as a user would, on each version.
+install-test: build $(addsuffix /.stamp,$(TEST_VENVS))
+	@set -e; for v in $(TEST_VENVS); do \
+	  echo "== install test on $$v"; \
+	  EMULATOR_PYTHON=$(abspath $(PY)) $$v/bin/python $(PYTEST) tests/install; \
+	done
+
+test: lint typecheck unit blender-tests install-test
+
+test-matrix: $(VENV)/.stamp $(addsuffix /.stamp,$(MATRIX_VENVS))
+	@set -e; for v in $(MATRIX_VENVS); do \
+	  echo "== real-Blender tests on $$v"; \
+	  EMULATOR_PYTHON=$(abspath $(PY)) $$v/bin/python $(PYTEST) tests/blender; \
+	done
+
+# --- running ------------------------------------------------------------------------------
+demo: $(VENV)/.stamp
+	$(PY) tools/demo.py
+
+emulator: $(VENV)/.stamp
+	$(PY) -m emulator --port $(PORT) $(ARGS)
+
+bench: $(VENV)/.stamp
+	$(PY) bench/run.py
+
+clean:
+	rm -rf dist build demo-output .pkgroot .mypy_cache .ruff_cache

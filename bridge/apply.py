@@ -1,0 +1,91 @@
+"""Main thread: turn a downloaded result into an image and switch the nodes in scope to it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+import bpy
+
+from ..core import journal as J
+from ..core.journal import JobRecord
+from . import runtime, scope
+
+PROVENANCE_SOURCE = "scenario_source_image"
+PROVENANCE_JOB = "scenario_job_id"
+PROVENANCE_ASSET = "scenario_asset_id"
+PROVENANCE_PARAMS = "scenario_params"
+
+
+@dataclass(frozen=True)
+class Applied:
+    image_name: str
+    nodes_switched: int
+    path: str
+    width: int
+    height: int
+
+
+def apply_result(record: JobRecord) -> Applied:
+    """Loads ``record.result_path`` as a new image carrying the source's colour settings and
+    provenance, and switches the Image Texture nodes in the record's scope to it."""
+    path = record.result_path
+    image = bpy.data.images.load(_blend_relative(path), check_existing=False)
+    image.name = os.path.splitext(os.path.basename(path))[0]
+    if record.source_colorspace:
+        image.colorspace_settings.name = record.source_colorspace
+    if record.source_alpha_mode:
+        image.alpha_mode = record.source_alpha_mode
+    image[PROVENANCE_SOURCE] = record.source_image
+    image[PROVENANCE_JOB] = record.job_id
+    image[PROVENANCE_ASSET] = record.result_asset_ids[0] if record.result_asset_ids else ""
+    image[PROVENANCE_PARAMS] = json.dumps(record.params, sort_keys=True)
+    nodes = scope.nodes_using(record.source_image, record.scope, record.target_materials)
+    switched = scope.swap_image(nodes, image)
+    factor = int(record.params.get("upscaleFactor", 2))
+    width, height = (record.source_size + [0, 0])[:2]
+    return Applied(image.name, switched, path, width * factor, height * factor)
+
+
+def revert(image_name: str, scope_name: str, materials: list[str]) -> tuple[str, int]:
+    """Puts the original back wherever a result of it (or this result) is used.
+    Returns the original's name and how many nodes were switched back."""
+    image = bpy.data.images.get(image_name)
+    if image is None:
+        raise LookupError(f"There is no image named '{image_name}'.")
+    if PROVENANCE_SOURCE in image:
+        original = bpy.data.images.get(str(image[PROVENANCE_SOURCE]))
+        results = [image]
+    else:
+        original = image
+        results = [i for i in bpy.data.images if i.get(PROVENANCE_SOURCE) == image.name]
+    if original is None:
+        raise LookupError(
+            f"The original of '{image_name}' ({image[PROVENANCE_SOURCE]}) is no longer in this file."
+        )
+    if not results:
+        raise LookupError(f"'{image_name}' has no upscaled result to revert.")
+    switched = 0
+    for result in results:
+        switched += scope.swap_image(scope.nodes_using(result.name, scope_name, materials), original)
+    return original.name, switched
+
+
+def _blend_relative(path: str) -> str:
+    if not bpy.data.filepath:
+        return path
+    try:
+        return bpy.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+
+
+def finish(rt: runtime.Runtime, view: runtime.JobView) -> Applied:
+    """Applies a downloaded job and records it as applied. Main thread only."""
+    assert view.record is not None
+    view.stage = "applying"
+    applied = apply_result(view.record)
+    rt.journal.transition(view.record, J.APPLIED)
+    view.status, view.result = runtime.DONE, applied
+    return applied

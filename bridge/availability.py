@@ -1,0 +1,37 @@
+"""Why an action is unavailable right now (for poll_message_set and the panel), or None."""
+
+from __future__ import annotations
+
+import bpy
+
+from ..api.config import resolve_base_url
+from ..api.errors import ScenarioError
+from . import connection
+
+
+def why_cannot_connect() -> str | None:
+    prefs = connection.preferences()
+    try:
+        base_url = resolve_base_url(getattr(prefs, "base_url", "") or "")
+    except ScenarioError as exc:
+        return str(exc)
+    if connection.online_access_blocks(base_url):
+        return connection.ONLINE_ACCESS_MESSAGE
+    if connection.keys_source() is None:
+        return (
+            "No Scenario API key: enter the key and secret in the add-on preferences, or set "
+            "SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET."
+        )
+    return None
+
+
+def editor_image(context: bpy.types.Context) -> bpy.types.Image | None:
+    space = context.space_data
+    return getattr(space, "image", None) if space and space.type == "IMAGE_EDITOR" else None
+
+
+def why_cannot_upscale(context: bpy.types.Context) -> str | None:
+    space = context.space_data
+    if space is not None and space.type == "IMAGE_EDITOR" and space.image is None:
+        return "Open an image in the Image Editor first."
+    return why_cannot_connect()

@@ -1,0 +1,70 @@
+"""From the preferences and the environment to a Scenario client, with Blender's rules applied:
+online access, Blender's network timeout, credentials only from preferences or environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import bpy
+
+from ..api.client import ScenarioClient
+from ..api.config import (
+    Credentials,
+    credentials_source,
+    is_loopback_url,
+    resolve_base_url,
+    resolve_credentials,
+)
+from ..core.refusal import Refusal
+from ..core.worker import JobContext
+from . import ADDON_PACKAGE
+
+DEFAULT_READ_TIMEOUT = 60.0
+ONLINE_ACCESS_MESSAGE = (
+    "Online access is turned off in Blender. Turn on Preferences ▸ System ▸ Network ▸ "
+    "Allow Online Access to reach Scenario."
+)
+
+
+@dataclass(frozen=True)
+class Connection:
+    credentials: Credentials
+    base_url: str
+    timeout: tuple[float, float]
+
+    def connect(self, ctx: JobContext) -> ScenarioClient:
+        """A client for one job; runs in the worker thread and stops retrying when cancelled."""
+        return ScenarioClient(
+            self.credentials, self.base_url, timeout=self.timeout, cancel_event=ctx.cancel_event
+        )
+
+
+def preferences() -> bpy.types.AddonPreferences | None:
+    addon = bpy.context.preferences.addons.get(ADDON_PACKAGE)
+    return addon.preferences if addon else None
+
+
+def keys_source() -> str | None:
+    prefs = preferences()
+    return credentials_source(
+        getattr(prefs, "api_key", "") or "", getattr(prefs, "api_secret", "") or ""
+    )
+
+
+def online_access_blocks(base_url: str) -> bool:
+    return not bpy.app.online_access and not is_loopback_url(base_url)
+
+
+def connection() -> Connection:
+    """Credentials, base URL and timeouts; raises Refusal or a ScenarioError saying what to fix."""
+    prefs = preferences()
+    base_url = resolve_base_url(getattr(prefs, "base_url", "") or "")
+    if online_access_blocks(base_url):
+        raise Refusal(ONLINE_ACCESS_MESSAGE)
+    credentials = resolve_credentials(
+        getattr(prefs, "api_key", "") or "", getattr(prefs, "api_secret", "") or ""
+    )
+    # Blender's own network timeout (seconds, 0 = unset) bounds how long one request may wait.
+    blender_timeout = float(getattr(bpy.context.preferences.system, "network_timeout", 0) or 0)
+    read = blender_timeout if blender_timeout > 0 else DEFAULT_READ_TIMEOUT
+    return Connection(credentials, base_url, (min(10.0, read), read))

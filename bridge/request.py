@@ -1,0 +1,112 @@
+"""Main thread: gather everything one upscale needs into plain data for the worker.
+
+Every check that can refuse happens here, before anything is uploaded or spent.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import bpy
+
+from ..api.params import UpscaleParams
+from ..core import journal as J
+from ..core.naming import sanitize_stem
+from ..core.pipeline import UpscaleJob
+from ..core.refusal import Refusal
+from . import connection, scope, snapshot
+
+DEFAULT_OUTPUT_DIR = "//textures/upscaled/"
+DEFAULT_MAX_SIDE = 16384
+
+
+@dataclass
+class Prepared:
+    job: UpscaleJob
+    connection: connection.Connection
+    facts: snapshot.ImageFacts
+    output_size: tuple[int, int]
+
+
+def params_from_settings(settings: bpy.types.PropertyGroup) -> UpscaleParams:
+    loras = [item.model.strip() for item in settings.loras if item.model.strip()]
+    scales = [float(item.scale) for item in settings.loras if item.model.strip()]
+    return UpscaleParams(
+        upscale_factor=int(settings.upscale_factor),
+        preset=settings.preset,
+        base_model=settings.base_model,
+        prompt=settings.prompt or None,
+        strength=round(float(settings.strength), 4),
+        controlnet_conditioning_scale=round(float(settings.controlnet_conditioning_scale), 4),
+        num_inference_steps=int(settings.num_inference_steps),
+        details_enable=bool(settings.details_enable),
+        seed=None if settings.random_seed else int(settings.seed),
+        image_prompt_strength=(
+            round(float(settings.image_prompt_strength), 4) if _style_images(settings) else None
+        ),
+        loras=loras or None,
+        loras_scale=scales or None,
+    )
+
+
+def output_folder(prefs: bpy.types.AddonPreferences | None, user_dir: Path) -> Path:
+    """The folder results are written to: beside the .blend, or the add-on's user folder."""
+    wanted = (getattr(prefs, "output_dir", "") or DEFAULT_OUTPUT_DIR).strip()
+    if wanted.startswith("//") and not bpy.data.filepath:
+        return user_dir / "upscaled"
+    return Path(bpy.path.abspath(wanted))
+
+
+def ensure_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise Refusal(
+            f"Cannot write to the output folder {folder} ({exc.strerror or exc}). "
+            "Choose another folder in the add-on preferences."
+        ) from exc
+
+
+def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_name: str,
+            user_dir: Path, work_dir: Path) -> Prepared:
+    if image is None:
+        raise Refusal("No image to upscale: open a texture in the Image Editor first.")
+    settings = context.scene.scenario_upscale
+    prefs = connection.preferences()
+    params = params_from_settings(settings)
+    # The asset id comes after the upload; everything else is checked before anything is sent.
+    replace(params, image="pending-upload").validate()
+    facts = snapshot.describe(image)
+    max_side = int(getattr(prefs, "max_output_side", 0) or DEFAULT_MAX_SIDE)
+    output_size = snapshot.check_output_size(facts, int(settings.upscale_factor), max_side)
+    conn = connection.connection()
+    folder = output_folder(prefs, user_dir)
+    ensure_writable(folder)
+    source = snapshot.take_source(image, facts)
+    styles = [snapshot.take_source(i, snapshot.describe(i)) for i in _style_images(settings)]
+    record = J.JobRecord(
+        local_id=J.new_job_id(),
+        source_image=image.name,
+        blend_file=bpy.data.filepath,
+        scope=scope_name,
+        target_materials=scope.scope_materials(context, scope_name),
+        source_colorspace=facts.colorspace,
+        source_alpha_mode=facts.alpha_mode,
+        source_size=[facts.width, facts.height],
+        base_url=conn.base_url,
+        params=params.to_body(),
+        output_dir=str(folder),
+        output_stem=sanitize_stem(image.name),
+    )
+    job = UpscaleJob(record=record, params=params, work_dir=work_dir / record.local_id,
+                     source=source, style_sources=styles)
+    return Prepared(job, conn, facts, output_size)
+
+
+def _style_images(settings: bpy.types.PropertyGroup) -> list[bpy.types.Image]:
+    return [item.image for item in settings.image_prompts if item.image is not None][:4]

@@ -1,0 +1,172 @@
+"""Main-thread snapshot of an image: what to upload and the facts the result must keep.
+
+Kept cheap: file-backed and packed images are described from their headers (touching
+``image.size`` would decode the whole file on the main thread); only images without usable bytes
+(generated, painted and unsaved, or in a format Scenario does not take) have their pixels read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import bpy
+import numpy as np
+
+from ..core.imagefile import SCENARIO_UPLOAD_FORMATS, read_image_header, sniff_format
+from ..core.refusal import Refusal
+from ..core.source import BytesSource, FileSource, PixelSource, Source
+
+MIN_SIDE = 16
+
+
+@dataclass
+class ImageFacts:
+    name: str
+    width: int
+    height: int
+    kind: str  # file, packed, generated, edited, memory
+    colorspace: str
+    alpha_mode: str
+    is_data: bool
+    is_float: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def describe(image: bpy.types.Image) -> ImageFacts:
+    """Facts about ``image`` without decoding it; raises Refusal for images that cannot be sent."""
+    if image.source in {"MOVIE", "SEQUENCE"}:
+        raise Refusal(
+            f"'{image.name}' is a {image.source.lower()}; only still images can be upscaled. "
+            "Export the frame you need as an image first."
+        )
+    if image.source == "TILED":
+        raise Refusal(
+            f"'{image.name}' is a UDIM (tiled) image, which is not supported yet. "
+            "Upscale each tile as its own image."
+        )
+    if image.type not in {"IMAGE", "UV_TEST"}:
+        raise Refusal(f"'{image.name}' is a {image.type.replace('_', ' ').lower()}; save it as an image first.")
+    facts = ImageFacts(
+        name=image.name, width=0, height=0, kind="file",
+        colorspace=image.colorspace_settings.name, alpha_mode=image.alpha_mode,
+        is_data=bool(image.colorspace_settings.is_data), is_float=bool(image.is_float),
+    )
+    if image.source == "GENERATED":
+        facts.kind = "generated"
+        facts.width, facts.height = int(image.generated_width), int(image.generated_height)
+        if image.is_dirty or image.has_data:
+            facts.width, facts.height = image.size[:]
+    elif image.packed_file is not None:
+        facts.kind = "packed"
+        header = read_image_header(bytes(image.packed_file.data[:65536]))
+        facts.width, facts.height = _header_size(header, image)
+    else:
+        path = file_path(image)
+        if not path or not os.path.isfile(path):
+            if image.has_data:
+                facts.kind = "memory"
+                facts.width, facts.height = image.size[:]
+                facts.notes.append("Its file is missing, so the pixels in memory are sent.")
+            else:
+                raise Refusal(
+                    f"The file of '{image.name}' is missing ({image.filepath or 'no path'}). "
+                    "Relink it with Image ▸ Replace, or pack it, then try again."
+                )
+        else:
+            facts.width, facts.height = _header_size(read_image_header(path), image)
+        if image.is_dirty:
+            facts.kind = "edited"
+            facts.notes.append("It has unsaved paint; the painted pixels are sent, not the file.")
+    if facts.width < MIN_SIDE or facts.height < MIN_SIDE:
+        raise Refusal(
+            f"'{image.name}' is {facts.width}×{facts.height} px: too small to upscale "
+            f"(at least {MIN_SIDE}×{MIN_SIDE} px)."
+        )
+    return facts
+
+
+def check_output_size(facts: ImageFacts, factor: int, max_side: int) -> tuple[int, int]:
+    width, height = facts.width * factor, facts.height * factor
+    if max(width, height) > max_side:
+        largest = max(2, max_side // max(facts.width, facts.height))
+        raise Refusal(
+            f"×{factor} would make '{facts.name}' {width}×{height} px, above the {max_side} px "
+            f"limit set in the preferences. Use a factor of {largest} or less, or raise the limit."
+        )
+    return width, height
+
+
+def take_source(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool = True) -> Source:
+    """What the worker will upload. Reads pixels only when no usable file bytes exist."""
+    name = image.name
+    if facts.kind == "file":
+        path = file_path(image)
+        with open(path, "rb") as handle:
+            fmt = sniff_format(handle.read(64))
+        if fmt in SCENARIO_UPLOAD_FORMATS:
+            return FileSource(path=path, name=os.path.basename(path))
+        facts.notes.append(_converted_note(fmt, facts))
+    elif facts.kind == "packed":
+        data = bytes(image.packed_file.data)
+        fmt = sniff_format(data[:64])
+        if fmt in SCENARIO_UPLOAD_FORMATS:
+            return BytesSource(data=data, name=_upload_name(name, fmt or "png"))
+        facts.notes.append(_converted_note(fmt, facts))
+    return read_pixels(image, facts, keep_alpha)
+
+
+def read_pixels(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool) -> PixelSource:
+    width, height = image.size[:]
+    if width * height == 0:
+        raise Refusal(f"'{image.name}' has no pixels to upscale.")
+    buffer = np.empty(width * height * image.channels, dtype=np.float32)
+    image.pixels.foreach_get(buffer)
+    if image.channels != 4:
+        buffer = _to_rgba(buffer, image.channels)
+    return PixelSource(
+        buffer=buffer, width=width, height=height, name=_upload_name(image.name, "png"),
+        is_float=facts.is_float, is_data=facts.is_data, keep_alpha=keep_alpha,
+    )
+
+
+def file_path(image: bpy.types.Image) -> str:
+    if not image.filepath:
+        return ""
+    return os.path.normpath(bpy.path.abspath(image.filepath, library=image.library))
+
+
+def _header_size(header: object, image: bpy.types.Image) -> tuple[int, int]:
+    width = int(getattr(header, "width", 0) or 0)
+    height = int(getattr(header, "height", 0) or 0)
+    if width and height:
+        return width, height
+    # A format whose header we do not parse (EXR, TGA, …): Blender knows the size.
+    return tuple(image.size[:])  # type: ignore[return-value]
+
+
+def _converted_note(fmt: str | None, facts: ImageFacts) -> str:
+    kind = (fmt or "its").upper()
+    if facts.is_float:
+        return (
+            f"{kind} is not accepted by Scenario: this high-dynamic-range image is sent as an 8-bit "
+            "PNG (values above 1 are clipped); the result is 8-bit."
+        )
+    return f"{kind} is not accepted by Scenario, so it is sent as a PNG."
+
+
+def _upload_name(name: str, fmt: str) -> str:
+    stem = os.path.splitext(os.path.basename(name))[0] or "texture"
+    return f"{stem}.{ {'jpeg': 'jpg'}.get(fmt, fmt) }"
+
+
+def _to_rgba(buffer: np.ndarray, channels: int) -> np.ndarray:
+    pixels = buffer.reshape(-1, channels)
+    rgba = np.ones((pixels.shape[0], 4), dtype=np.float32)
+    if channels >= 3:
+        rgba[:, :3] = pixels[:, :3]
+    else:
+        rgba[:, :3] = pixels[:, :1]
+    if channels in (2, 4):
+        rgba[:, 3] = pixels[:, -1]
+    return rgba.reshape(-1)

@@ -1,0 +1,287 @@
+"""One upscale, from a snapshot of the source to a result file on disk, run in a worker thread.
+
+The pipeline is a small state machine over the journal record: each step moves the record to the
+next state and writes it before anything is spent or changed. The same steps finish a job after a
+crash or a quit (``recover``): a job that reached ``submitting`` is never sent again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..api import errors
+from ..api.client import ScenarioClient
+from ..api.models import Job
+from ..api.params import UpscaleParams
+from . import journal as J
+from .imagefile import sniff_format
+from .naming import reserve_unique_path, upscaled_file_name
+from .polling import PollSchedule
+from .source import Source, prepare_upload
+from .worker import JobCancelled, JobContext
+
+# Job statuses as the user reads them in the panel.
+STAGE_LABELS = {
+    "pending": "Queued",
+    "queued": "Queued",
+    "warming-up": "Warming up",
+    "in-progress": "Generating",
+    "finalizing": "Finalizing",
+    "success": "Done",
+}
+DEFAULT_TIMEOUT_S = 30 * 60.0
+DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
+
+ClientFactory = Callable[[JobContext], ScenarioClient]
+# Pixel work applied to the downloaded file before it is moved into place (alpha, normals, …).
+PostProcess = Callable[[Path, JobContext], None]
+
+
+@dataclass
+class UpscaleJob:
+    """What the main thread hands to a worker: plain data, no bpy."""
+
+    record: J.JobRecord
+    params: UpscaleParams
+    work_dir: Path
+    source: Source | None = None
+    style_sources: list[Source] = field(default_factory=list)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
+    postprocess: list[PostProcess] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UpscaleResult:
+    local_id: str
+    path: str
+    size: int
+    sha256: str
+    job_id: str
+    asset_id: str
+    cost: float | None
+    seconds: float
+
+
+def run(job: UpscaleJob, ctx: JobContext, journal: J.Journal, connect: ClientFactory) -> UpscaleResult:
+    """Drives ``job.record`` to ``downloaded`` and returns the result file. Raises on failure."""
+    started = time.monotonic()
+    record = job.record
+    client = connect(ctx)
+    try:
+        while record.state != J.DOWNLOADED:
+            step = _STEPS.get(record.state)
+            if step is None:
+                raise errors.ScenarioError(f"This job cannot continue from state '{record.state}'.")
+            step(job, ctx, journal, client)
+            ctx.check_cancelled()
+    except (JobCancelled, errors.CancelledError) as exc:
+        _record_cancel(record, journal)
+        raise JobCancelled() from exc
+    finally:
+        client.close()
+    return UpscaleResult(
+        local_id=record.local_id,
+        path=record.result_path,
+        size=record.result_size,
+        sha256=record.result_sha256,
+        job_id=record.job_id,
+        asset_id=record.result_asset_ids[0] if record.result_asset_ids else "",
+        cost=record.cost,
+        seconds=time.monotonic() - started,
+    )
+
+
+CANCELLED_UNPAID = "Cancelled before submission; nothing was charged."
+
+
+def _record_cancel(record: J.JobRecord, journal: J.Journal) -> None:
+    """Keeps a paid job collectable; marks an unsent one as ended."""
+    if record.state in (J.PREPARED, J.SUBMITTING):
+        journal.transition(record, J.FAILED, error=CANCELLED_UNPAID)
+    elif record.state in (J.SUBMITTED, J.TIMED_OUT):
+        journal.transition(record, J.ABANDONED)
+
+
+def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:
+    record = job.record
+    if record.input_asset_id:
+        journal.transition(record, J.SUBMITTING)
+        return
+    if job.source is None:
+        raise errors.ScenarioError("The source texture is no longer available; start again.")
+    ctx.progress("preparing")
+    upload, name = prepare_upload(job.source, job.work_dir)
+    ctx.check_cancelled()
+    ctx.progress("uploading", 0.0)
+    asset = client.upload_image(
+        upload, name=name, progress=lambda sent, total: ctx.progress("uploading", sent / max(total, 1))
+    )
+    style_ids = []
+    for style in job.style_sources:
+        ctx.check_cancelled()
+        style_upload, style_name = prepare_upload(style, job.work_dir)
+        style_ids.append(client.upload_image(style_upload, name=style_name).id)
+    ctx.check_cancelled()
+    journal.transition(record, J.SUBMITTING, input_asset_id=asset.id, style_asset_ids=style_ids)
+
+
+def _submit(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:
+    record = job.record
+    if _resumed(record):
+        # A previous run sent the request but never learned the job id: never send it again.
+        journal.transition(record, J.UNCERTAIN, error=UNCERTAIN_MESSAGE)
+        raise errors.SubmissionUncertainError()
+    ctx.check_cancelled()
+    params = replace(
+        job.params, image=record.input_asset_id, image_prompt=record.style_asset_ids or None
+    )
+    ctx.progress("submitting")
+    record.history.append(["sending", round(time.time(), 3)])
+    journal.save(record)
+    try:
+        submitted = client.run(params)
+    except errors.ScenarioError as exc:
+        if _may_have_started(exc):
+            journal.transition(record, J.UNCERTAIN, error=UNCERTAIN_MESSAGE)
+            raise errors.SubmissionUncertainError() from exc
+        journal.transition(record, J.FAILED, error=str(exc))
+        raise
+    journal.transition(record, J.SUBMITTED, job_id=submitted.job_id, cost=submitted.cost)
+
+
+UNCERTAIN_MESSAGE = errors.SubmissionUncertainError.default_message
+
+
+def _resumed(record: J.JobRecord) -> bool:
+    # 'sending' is written just before the POST leaves: seeing it means a run got that far.
+    return any(entry[0] == "sending" for entry in record.history)
+
+
+def _may_have_started(exc: errors.ScenarioError) -> bool:
+    """Whether a failed generate request could still have created a (paid) job."""
+    definite = (
+        errors.InvalidRequestError,
+        errors.AuthenticationError,
+        errors.AccessDeniedError,
+        errors.NotFoundError,
+        errors.RateLimitedError,
+        errors.MissingCredentialsError,
+        errors.InsecureURLError,
+    )
+    if isinstance(exc, errors.SubmissionUncertainError):
+        return True
+    if isinstance(exc, definite):
+        return False
+    return not getattr(exc, "not_sent", False)
+
+
+def _poll(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:
+    record = job.record
+    schedule = PollSchedule()
+    submitted_at = time.monotonic()
+    progress: float | None = None
+    while True:
+        elapsed = time.monotonic() - submitted_at
+        if elapsed > job.timeout_s:
+            minutes = round(job.timeout_s / 60)
+            journal.transition(record, J.TIMED_OUT)
+            raise errors.ScenarioError(
+                f"Scenario job {record.job_id} is still running after {minutes} min. It is kept in "
+                "Recent jobs: use Recover to collect the result when it finishes."
+            )
+        if ctx.cancel_event.wait(schedule.next_delay(elapsed, progress)):
+            raise JobCancelled()
+        try:
+            state = client.get_job(record.job_id)
+        except (errors.ConnectionFailedError, errors.ServiceUnavailableError,
+                errors.RequestTimeoutError, errors.RateLimitedError):
+            # The job is paid and keeps running: a flaky poll is not a failure.
+            continue
+        progress = state.progress
+        _report_job(ctx, state)
+        if state.status == "success":
+            if not state.asset_ids:
+                journal.transition(record, J.FAILED, error="Scenario finished without a result.")
+                raise errors.ScenarioError("Scenario reported success but returned no image.")
+            journal.transition(record, J.SUCCEEDED, result_asset_ids=list(state.asset_ids))
+            return
+        if state.status in ("failure", "canceled"):
+            try:
+                client.raise_for_job(state)
+            except errors.ScenarioError as exc:
+                journal.transition(record, J.FAILED, error=str(exc))
+                raise
+            raise errors.ScenarioError(f"Scenario job ended as '{state.status}'.")
+
+
+def _report_job(ctx: JobContext, state: Job) -> None:
+    label = STAGE_LABELS.get(state.status, state.status)
+    fraction = state.progress if state.status == "in-progress" else None
+    ctx.progress("generating", fraction, label)
+
+
+def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:
+    record = job.record
+    job.work_dir.mkdir(parents=True, exist_ok=True)
+    temp = job.work_dir / f"{record.local_id}-result"
+    if temp.exists():
+        temp.unlink()
+    ctx.progress("downloading", 0.0)
+    download = client.download_asset(
+        record.result_asset_ids[0],
+        temp,
+        max_bytes=job.max_download_bytes,
+        progress=lambda got, total: ctx.progress("downloading", got / total if total else None),
+    )
+    for step in job.postprocess:
+        ctx.progress("processing")
+        step(temp, ctx)
+    with open(temp, "rb") as handle:
+        fmt = sniff_format(handle.read(64)) or "png"
+    ext = {"jpeg": "jpg"}.get(fmt, fmt)
+    folder = Path(record.output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    factor = job.params.upscale_factor or 2
+    final = reserve_unique_path(folder, upscaled_file_name(record.output_stem, _factor_label(factor), ext))
+    try:
+        os.replace(temp, final)
+    except OSError:
+        # Work folder and output folder on different disks: copy, then swap in atomically.
+        shutil.copyfile(temp, f"{final}.part")
+        os.replace(f"{final}.part", final)
+        temp.unlink()
+    size = os.path.getsize(final)
+    journal.transition(
+        record, J.DOWNLOADED, result_path=str(final), result_size=size,
+        result_sha256=download.sha256 if not job.postprocess else _sha256(final),
+    )
+
+
+def _factor_label(factor: float) -> int | float:
+    return int(factor) if float(factor).is_integer() else factor
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+_STEPS: dict[str, Callable[[UpscaleJob, JobContext, J.Journal, ScenarioClient], None]] = {
+    J.PREPARED: _upload,
+    J.SUBMITTING: _submit,
+    J.SUBMITTED: _poll,
+    J.ABANDONED: _poll,
+    J.TIMED_OUT: _poll,
+    J.SUCCEEDED: _download,
+}

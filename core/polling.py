@@ -1,0 +1,47 @@
+"""When to ask Scenario about a running job next.
+
+Quick polls at first (short jobs finish within seconds), backing off to a bounded cadence on long
+jobs, and sooner again when the reported progress says the end is near.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+FIRST_DELAY = 0.5
+MIN_DELAY = 0.25
+GROWTH = 1.3
+# Caps grow with the job's age: a long job is polled at most every MAX_DELAY seconds.
+EARLY_CAP = 2.0
+EARLY_PERIOD = 60.0
+MAX_DELAY = 5.0
+
+
+@dataclass
+class PollSchedule:
+    delay: float = FIRST_DELAY
+    _progress_seen_at: list[tuple[float, float]] = field(default_factory=list)
+
+    def next_delay(self, elapsed: float, progress: float | None = None) -> float:
+        """Seconds to wait before the next poll, given seconds since submission and progress 0–1."""
+        cap = EARLY_CAP if elapsed < EARLY_PERIOD else MAX_DELAY
+        delay = min(self.delay, cap)
+        self.delay = min(self.delay * GROWTH, cap)
+        remaining = self._estimate_remaining(elapsed, progress)
+        if remaining is not None:
+            # Aim just after the predicted end, never faster than MIN_DELAY.
+            delay = min(delay, max(MIN_DELAY, remaining + 0.1))
+        return delay
+
+    def _estimate_remaining(self, elapsed: float, progress: float | None) -> float | None:
+        if progress is None or progress <= 0.0:
+            return None
+        if not self._progress_seen_at or self._progress_seen_at[-1][1] != progress:
+            self._progress_seen_at.append((elapsed, progress))
+        if len(self._progress_seen_at) < 2:
+            return None
+        (t0, p0), (t1, p1) = self._progress_seen_at[0], self._progress_seen_at[-1]
+        if p1 <= p0 or t1 <= t0:
+            return None
+        rate = (p1 - p0) / (t1 - t0)
+        return max(0.0, (1.0 - progress) / rate - (elapsed - t1))

@@ -1,0 +1,64 @@
+"""What gets uploaded for a texture: the file as it is when Scenario accepts it, else a PNG made
+from the pixels Blender holds (generated, edited or unsupported-format images).
+
+The main thread only takes the snapshot (a path, packed bytes or a pixel buffer); the encoding
+happens here, in a worker thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import pixels, png
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A file on disk in a format Scenario accepts: uploaded byte for byte."""
+
+    path: str
+    name: str
+
+
+@dataclass(frozen=True)
+class BytesSource:
+    """A packed image in a format Scenario accepts: uploaded byte for byte."""
+
+    data: bytes
+    name: str
+
+
+@dataclass(frozen=True)
+class PixelSource:
+    """Blender's float RGBA buffer (bottom-up rows): encoded to PNG before upload."""
+
+    buffer: np.ndarray
+    width: int
+    height: int
+    name: str
+    is_float: bool = False
+    is_data: bool = False
+    keep_alpha: bool = True
+
+
+Source = FileSource | BytesSource | PixelSource
+
+
+def prepare_upload(source: Source, work_dir: Path) -> tuple[str | bytes, str]:
+    """Returns what to upload (a path or bytes) and the name Scenario will show."""
+    if isinstance(source, FileSource):
+        return source.path, source.name
+    if isinstance(source, BytesSource):
+        return source.data, source.name
+    rgba = pixels.blender_float_to_rgba8(
+        source.buffer, source.width, source.height,
+        is_float_image=source.is_float, is_data=source.is_data,
+    )
+    image = rgba if source.keep_alpha and pixels.has_meaningful_alpha(rgba) else rgba[:, :, :3]
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = work_dir / f"{Path(source.name).stem or 'texture'}-source.png"
+    png.write_png(target, image)
+    return str(target), f"{Path(source.name).stem or 'texture'}.png"

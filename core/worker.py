@@ -1,0 +1,174 @@
+"""A pool of worker threads that runs jobs off Blender's main thread.
+
+Workers never touch bpy: they report through events in a queue that the main thread drains
+(``drain``) on its own schedule. Each job has a cancel event that its code checks between steps.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+PROGRESS = "progress"
+FINISHED = "finished"
+FAILED = "failed"
+CANCELLED = "cancelled"
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when its cancel event is set."""
+
+
+@dataclass(frozen=True)
+class Event:
+    local_id: str
+    kind: str
+    stage: str = ""
+    fraction: float | None = None
+    message: str = ""
+    payload: Any = None
+
+
+@dataclass
+class JobContext:
+    """What a running job gets: its id, its cancel flag and a way to report progress."""
+
+    local_id: str
+    cancel_event: threading.Event
+    _events: queue.Queue[Event] = field(repr=False)
+
+    def progress(self, stage: str, fraction: float | None = None, message: str = "") -> None:
+        self._events.put(Event(self.local_id, PROGRESS, stage, fraction, message))
+
+    def check_cancelled(self) -> None:
+        if self.cancel_event.is_set():
+            raise JobCancelled()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+
+JobFunction = Callable[[JobContext], Any]
+# Turns an exception raised by a job into the message the user reads.
+ErrorFormatter = Callable[[BaseException], str]
+
+
+def _default_error_message(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        max_workers: int = 4,
+        error_message: ErrorFormatter = _default_error_message,
+        name: str = "scenario-worker",
+    ) -> None:
+        self._max_workers = max(1, max_workers)
+        self._error_message = error_message
+        self._name = name
+        self._tasks: queue.Queue[tuple[str, JobFunction] | None] = queue.Queue()
+        self._events: queue.Queue[Event] = queue.Queue()
+        self._cancel: dict[str, threading.Event] = {}
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # --- main-thread API ----------------------------------------------------------------
+    def submit(self, local_id: str, job: JobFunction) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the worker pool has been shut down")
+            if local_id in self._cancel:
+                raise ValueError(f"job {local_id} is already running")
+            self._cancel[local_id] = threading.Event()
+            if len(self._threads) < self._max_workers:
+                self._start_thread()
+        self._tasks.put((local_id, job))
+
+    def cancel(self, local_id: str) -> bool:
+        with self._lock:
+            event = self._cancel.get(local_id)
+        if event is None:
+            return False
+        event.set()
+        return True
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            events = list(self._cancel.values())
+        for event in events:
+            event.set()
+
+    def is_active(self, local_id: str) -> bool:
+        with self._lock:
+            return local_id in self._cancel
+
+    def active_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._cancel)
+
+    def drain(self, timeout: float | None = None, limit: int = 10_000) -> list[Event]:
+        """Events reported since the last call. With ``timeout``, waits that long for the first."""
+        events: list[Event] = []
+        if timeout is not None:
+            try:
+                events.append(self._events.get(timeout=timeout))
+            except queue.Empty:
+                return events
+        while len(events) < limit:
+            try:
+                events.append(self._events.get_nowait())
+            except queue.Empty:
+                break
+        return events
+
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Cancels every job and stops the threads. True when all of them ended in time."""
+        with self._lock:
+            self._closed = True
+            threads = list(self._threads)
+        self.cancel_all()
+        for _ in threads:
+            self._tasks.put(None)
+        for thread in threads:
+            thread.join(timeout)
+        return not any(thread.is_alive() for thread in threads)
+
+    # --- worker side --------------------------------------------------------------------
+    def _start_thread(self) -> None:
+        thread = threading.Thread(
+            target=self._work, name=f"{self._name}-{len(self._threads) + 1}", daemon=True
+        )
+        self._threads.append(thread)
+        thread.start()
+
+    def _work(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None:
+                return
+            local_id, job = task
+            with self._lock:
+                cancel_event = self._cancel[local_id]
+            context = JobContext(local_id, cancel_event, self._events)
+            try:
+                context.check_cancelled()
+                result = job(context)
+            except JobCancelled:
+                event = Event(local_id, CANCELLED)
+            except Exception as exc:  # reported to the user, never raised into Blender
+                log.debug("job %s failed", local_id, exc_info=True)
+                event = Event(local_id, FAILED, message=self._error_message(exc), payload=exc)
+            else:
+                event = Event(local_id, FINISHED, payload=result)
+            with self._lock:
+                self._cancel.pop(local_id, None)
+            self._events.put(event)

@@ -1,0 +1,47 @@
+"""scenario.test_connection: check the keys against Scenario without blocking the UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bpy
+
+from ..api.errors import ScenarioError
+from ..bridge import connection, runtime
+from ..bridge.modal import JobModalMixin
+from ..core.journal import new_job_id
+from ..core.refusal import Refusal
+from ..core.worker import JobContext
+
+
+class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
+    bl_idname = "scenario.test_connection"
+    bl_label = "Test Connection"
+    bl_description = "Check that Scenario accepts the API key and secret"
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        try:
+            conn = connection.connection()
+        except (Refusal, ScenarioError) as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+
+        def check(ctx: JobContext) -> Any:
+            client = conn.connect(ctx)
+            try:
+                return client.check_connection()
+            finally:
+                client.close()
+
+        view = runtime.JobView(new_job_id(), "Connection test")
+        runtime.get().start(view, check)
+        return self.follow(context, view.local_id)
+
+    def conclude(self, context: bpy.types.Context, view: runtime.JobView) -> set[str]:
+        runtime.get().jobs.pop(view.local_id, None)
+        if view.status == runtime.READY:
+            source = connection.keys_source() or "unknown"
+            self.report({"INFO"}, f"Connected to Scenario (keys from the {source}).")
+            return {"FINISHED"}
+        self.report({"ERROR"}, view.message or "The connection test was cancelled.")
+        return {"CANCELLED"}

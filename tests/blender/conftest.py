@@ -1,0 +1,119 @@
+"""Real Blender (the bpy module) with the add-on enabled from this tree, as a developer would:
+a local extensions repository whose only entry is a link to the repository.
+
+The emulator runs in its own process on loopback, so Blender talks to it over real sockets.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).parent))
+from tools import dev_addon  # noqa: E402
+
+# Blender reads its user folder once, when bpy is first imported: isolate it before that.
+_USER_DIR = dev_addon.isolate_user_folder()
+for _name in ("SCENARIO_SDK_API_KEY", "SCENARIO_SDK_API_SECRET", "SCENARIO_BASE_URL"):
+    os.environ.pop(_name, None)
+
+import bpy  # noqa: E402
+
+from emulator.process import start_emulator_process, stop_emulator_process  # noqa: E402
+
+EMULATOR_PYTHON = os.environ.get("EMULATOR_PYTHON", sys.executable)
+API_KEY = "demo-key"
+API_SECRET = "demo-secret-canary-7f3a9"
+
+
+@pytest.fixture(scope="session")
+def addon() -> Iterator[str]:
+    module = dev_addon.enable_addon(_USER_DIR)
+    yield module
+    bpy.ops.preferences.addon_disable(module=module)
+    shutil.rmtree(_USER_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def emulator_url() -> Iterator[str]:
+    process, base_url = start_emulator_process(
+        ["--job-seconds", "0.6", "--api-key", API_KEY, "--api-secret", API_SECRET],
+        python=EMULATOR_PYTHON,
+    )
+    try:
+        yield base_url
+    finally:
+        stop_emulator_process(process)
+
+
+@pytest.fixture
+def prefs(addon: str, emulator_url: str, tmp_path: Path) -> Iterator[bpy.types.AddonPreferences]:
+    """Preferences pointing at the emulator with valid keys, online access on."""
+    p = bpy.context.preferences.addons[addon].preferences
+    p.api_key, p.api_secret, p.base_url = API_KEY, API_SECRET, emulator_url
+    p.output_dir = str(tmp_path / "upscaled")
+    bpy.context.preferences.system.use_online_access = True
+    yield p
+    p.api_key = p.api_secret = p.base_url = ""
+
+
+@pytest.fixture
+def emulator(emulator_url: str) -> Iterator[EmulatorControl]:
+    control = EmulatorControl(emulator_url)
+    control.reset()
+    yield control
+    control.reset()
+
+
+class EmulatorControl:
+    """The emulator's test-only control API, over HTTP like everything else."""
+
+    def __init__(self, base_url: str) -> None:
+        self.root = base_url.rsplit("/v1", 1)[0]
+
+    def _call(self, method: str, path: str, body: object = None) -> object:
+        import requests
+
+        response = requests.request(method, self.root + path, json=body, timeout=10)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def reset(self) -> None:
+        self._call("POST", "/_emulator/reset", {})
+
+    def faults(self, rules: list[dict[str, object]]) -> None:
+        self._call("POST", "/_emulator/faults", rules)
+
+    def requests(self) -> list[dict[str, object]]:
+        result = self._call("GET", "/_emulator/requests")
+        return result if isinstance(result, list) else result["requests"]  # type: ignore[index]
+
+    def generates(self) -> list[dict[str, object]]:
+        return [r for r in self.requests()
+                if r["method"] == "POST" and str(r["path"]).startswith("/v1/generate")
+                and "dryRun" not in (r.get("query") or {})]
+
+
+@pytest.fixture
+def clean_file(addon: str) -> Iterator[None]:
+    """An empty scene for each test, the add-on staying enabled."""
+    _clear_data()
+    yield
+    _clear_data()
+
+
+def _clear_data() -> None:
+    for collection in (bpy.data.objects, bpy.data.meshes, bpy.data.materials,
+                       bpy.data.node_groups, bpy.data.images):
+        for block in list(collection):
+            collection.remove(block)
+    scene = bpy.context.scene
+    if hasattr(scene, "scenario_upscale"):
+        scene.property_unset("scenario_upscale")

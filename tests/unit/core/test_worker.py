@@ -1,0 +1,105 @@
+import threading
+
+from scenario_texture_upscale.core import worker as W
+
+
+def drain_until(pool, kinds, timeout=5.0):
+    seen = []
+    while not any(e.kind in kinds for e in seen):
+        batch = pool.drain(timeout=timeout)
+        assert batch, f"no event within {timeout}s; seen {seen}"
+        seen += batch
+    return seen
+
+
+def test_result_and_progress_arrive_as_events():
+    pool = W.WorkerPool(2)
+
+    def job(ctx):
+        ctx.progress("uploading", 0.5, "half")
+        return 42
+
+    pool.submit("a", job)
+    events = drain_until(pool, {W.FINISHED})
+    assert [(e.kind, e.stage, e.fraction) for e in events] == [
+        (W.PROGRESS, "uploading", 0.5), (W.FINISHED, "", None)]
+    assert events[-1].payload == 42
+    assert not pool.is_active("a")
+    assert pool.shutdown()
+
+
+def test_failure_carries_a_user_message_and_the_exception():
+    pool = W.WorkerPool(1, error_message=lambda exc: f"Oops: {exc}")
+
+    def job(ctx):
+        raise ValueError("bad input")
+
+    pool.submit("a", job)
+    [event] = drain_until(pool, {W.FAILED})
+    assert event.message == "Oops: bad input"
+    assert isinstance(event.payload, ValueError)
+    pool.shutdown()
+
+
+def test_cancel_stops_a_waiting_job():
+    pool = W.WorkerPool(1)
+    started = threading.Event()
+
+    def job(ctx):
+        started.set()
+        while not ctx.cancel_event.wait(0.01):
+            pass
+        ctx.check_cancelled()
+
+    pool.submit("a", job)
+    assert started.wait(5)
+    assert pool.cancel("a")
+    [event] = drain_until(pool, {W.CANCELLED})
+    assert event.local_id == "a"
+    assert not pool.cancel("a")
+    pool.shutdown()
+
+
+def test_concurrency_is_bounded():
+    pool = W.WorkerPool(2)
+    lock = threading.Lock()
+    running = [0]
+    peak = [0]
+    release = threading.Event()
+
+    def job(ctx):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        release.wait(5)
+        with lock:
+            running[0] -= 1
+
+    for i in range(5):
+        pool.submit(f"j{i}", job)
+    threading.Timer(0.3, release.set).start()
+    finished = []
+    while len(finished) < 5:
+        finished += [e for e in pool.drain(timeout=5) if e.kind == W.FINISHED]
+    assert peak[0] == 2
+    pool.shutdown()
+
+
+def test_shutdown_cancels_running_jobs_and_joins_threads():
+    pool = W.WorkerPool(2)
+    started = threading.Event()
+
+    def job(ctx):
+        started.set()
+        ctx.cancel_event.wait(30)
+        ctx.check_cancelled()
+
+    pool.submit("long", job)
+    assert started.wait(5)
+    assert pool.shutdown(timeout=5) is True
+    try:
+        pool.submit("late", job)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("a closed pool must refuse new jobs")

@@ -1,0 +1,106 @@
+"""Image Editor sidebar, tab "Scenario": the active image, the settings and the running jobs."""
+
+from __future__ import annotations
+
+import bpy
+
+from ..bridge import availability, connection, runtime, snapshot
+from ..bridge.apply import PROVENANCE_SOURCE
+from ..core.refusal import Refusal
+
+
+class ScenarioImagePanel:
+    bl_space_type = "IMAGE_EDITOR"
+    bl_region_type = "UI"
+    bl_category = "Scenario"
+
+
+class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
+    bl_label = "Scenario Upscale"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        settings = context.scene.scenario_upscale
+        image = availability.editor_image(context)
+        _draw_image(layout, image, int(settings.upscale_factor))
+        col = layout.column(align=True)
+        col.use_property_split = True
+        col.prop(settings, "upscale_factor")
+        col.prop(settings, "preset")
+        col.prop(settings, "base_model")
+        col.prop(settings, "prompt")
+        col.prop(settings, "scope")
+        problem = availability.why_cannot_connect()
+        if problem:
+            layout.label(text=problem, icon="ERROR")
+        else:
+            source = connection.keys_source()
+            layout.label(text=f"Keys from the {source}", icon="KEY_HLT")
+        row = layout.row()
+        row.scale_y = 1.4
+        row.operator("scenario.upscale_image", icon="IMAGE_PLANE")
+        if image is not None and PROVENANCE_SOURCE in image:
+            layout.operator("scenario.revert_image", icon="LOOP_BACK")
+        _draw_jobs(layout)
+
+
+class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
+    bl_label = "Advanced"
+    bl_parent_id = "IMAGE_PT_scenario_upscale"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        layout.use_property_split = True
+        settings = context.scene.scenario_upscale
+        col = layout.column(align=True)
+        col.prop(settings, "strength")
+        col.prop(settings, "controlnet_conditioning_scale")
+        col.prop(settings, "num_inference_steps")
+        col.prop(settings, "details_enable")
+        row = layout.row(heading="Seed")
+        row.prop(settings, "random_seed", text="Random")
+        sub = row.row()
+        sub.enabled = not settings.random_seed
+        sub.prop(settings, "seed", text="")
+        layout.label(text="Style Images (up to 4)")
+        for index, item in enumerate(settings.image_prompts):
+            layout.prop(item, "image", text=f"Style {index + 1}")
+        if len(settings.image_prompts):
+            layout.prop(settings, "image_prompt_strength")
+        layout.label(text="LoRAs")
+        for item in settings.loras:
+            row = layout.row(align=True)
+            row.prop(item, "model", text="")
+            row.prop(item, "scale", text="")
+
+
+def _draw_image(layout: bpy.types.UILayout, image: bpy.types.Image | None, factor: int) -> None:
+    box = layout.box()
+    if image is None:
+        box.label(text="No image open", icon="INFO")
+        return
+    box.label(text=image.name, icon="IMAGE_DATA")
+    try:
+        facts = snapshot.describe(image)
+    except Refusal as exc:
+        box.label(text=str(exc), icon="ERROR")
+        return
+    box.label(text=f"{facts.width}×{facts.height} px, {facts.kind}, {facts.colorspace}")
+    box.label(text=f"Result: {facts.width * factor}×{facts.height * factor} px")
+
+
+def _draw_jobs(layout: bpy.types.UILayout) -> None:
+    rt = runtime.peek()
+    views = [v for v in rt.running() if v.record is not None] if rt else []
+    for view in views:
+        box = layout.box()
+        row = box.row()
+        row.label(text=view.title, icon="TIME")
+        row.label(text=f"{view.elapsed:.0f} s")
+        op = row.operator("scenario.cancel_job", text="", icon="CANCEL")
+        op.local_id = view.local_id
+        box.progress(factor=view.fraction or 0.0, type="BAR", text=view.stage_text)
+
+
+classes = (IMAGE_PT_scenario_upscale, IMAGE_PT_scenario_upscale_advanced)

@@ -1,0 +1,68 @@
+"""Add-on preferences: credentials (stored in Blender's user preferences, never in a .blend)."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import IntProperty, StringProperty
+
+from ..bridge import ADDON_PACKAGE, connection
+from ..bridge.request import DEFAULT_MAX_SIDE, DEFAULT_OUTPUT_DIR
+
+# Blender 4.5+ warns about '//' in a path property unless it declares blend-relative support.
+_BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
+
+
+class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
+    bl_idname = ADDON_PACKAGE
+
+    api_key: StringProperty(  # type: ignore[valid-type]
+        name="API Key", subtype="PASSWORD",
+        description="From Scenario ▸ Project Settings ▸ API Keys. Empty: SCENARIO_SDK_API_KEY",
+    )
+    api_secret: StringProperty(  # type: ignore[valid-type]
+        name="API Secret", subtype="PASSWORD",
+        description="Shown once when the key is created. Empty: SCENARIO_SDK_API_SECRET",
+    )
+    base_url: StringProperty(  # type: ignore[valid-type]
+        name="Service URL",
+        description="Empty: SCENARIO_BASE_URL, else Scenario's cloud API. HTTPS required except "
+                    "for this computer (loopback)",
+    )
+    output_dir: StringProperty(  # type: ignore[valid-type]
+        name="Output Folder", subtype="DIR_PATH", default=DEFAULT_OUTPUT_DIR,
+        options=_BLEND_RELATIVE,
+        description="Where upscaled textures are saved ('//' is the .blend's folder; for an "
+                    "unsaved file the add-on's user folder is used)",
+    )
+    max_output_side: IntProperty(  # type: ignore[valid-type]
+        name="Largest Result Side", default=DEFAULT_MAX_SIDE, min=512, max=65536, subtype="PIXEL",
+        description="Refuse upscales whose result would be wider or taller than this",
+    )
+    max_concurrent_jobs: IntProperty(  # type: ignore[valid-type]
+        name="Parallel Jobs", default=0, min=0, max=16,
+        description="How many upscales run at once (0: Blender's network connection limit)",
+    )
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        layout.use_property_split = True
+        col = layout.column()
+        col.prop(self, "api_key")
+        col.prop(self, "api_secret")
+        source = connection.keys_source()
+        if source == "environment":
+            col.label(text="Using the keys from the environment variables.", icon="INFO")
+        elif source is None:
+            col.label(text="No keys yet: without them nothing can be upscaled.", icon="ERROR")
+        col.operator("scenario.test_connection", icon="URL")
+        if not bpy.app.online_access:
+            col.label(text=connection.ONLINE_ACCESS_MESSAGE, icon="ERROR")
+        layout.separator()
+        col = layout.column()
+        col.prop(self, "output_dir")
+        col.prop(self, "max_output_side")
+        col.prop(self, "max_concurrent_jobs")
+        col.prop(self, "base_url")
+
+
+classes = (ScenarioUpscalePreferences,)
