@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bpy
+from bpy.app.handlers import persistent
 
 from . import bridge, operators, ui
 from .bridge import runtime, settings
@@ -11,14 +12,40 @@ classes = settings.classes + ui.classes + operators.classes
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
 
 
+@persistent
+def _before_file_load(_filepath: str) -> None:
+    # Running jobs belong to the file being closed: stop waiting, keep them for recovery there.
+    rt = runtime.peek()
+    if rt is not None:
+        rt.pool.cancel_all()
+        rt.pump(timeout=None)
+
+
+@persistent
+def _after_file_load(_filepath: str) -> None:
+    runtime.get().refresh_journal()
+
+
+HANDLERS = (
+    (bpy.app.handlers.load_pre, _before_file_load),
+    (bpy.app.handlers.load_post, _after_file_load),
+)
+
+
 def register() -> None:
     _register_classes()
     bpy.types.Scene.scenario_upscale = bpy.props.PointerProperty(
         type=settings.ScenarioUpscaleSettings
     )
+    for handlers, handler in HANDLERS:
+        handlers.append(handler)
+    runtime.get()  # reads the journal, so unfinished jobs are offered at once
 
 
 def unregister() -> None:
+    for handlers, handler in HANDLERS:
+        if handler in handlers:
+            handlers.remove(handler)
     runtime.shutdown()
     del bpy.types.Scene.scenario_upscale
     _unregister_classes()

@@ -81,11 +81,42 @@ def _blend_relative(path: str) -> str:
         return path
 
 
-def finish(rt: runtime.Runtime, view: runtime.JobView) -> Applied:
-    """Applies a downloaded job and records it as applied. Main thread only."""
-    assert view.record is not None
-    view.stage = "applying"
-    applied = apply_result(view.record)
-    rt.journal.transition(view.record, J.APPLIED)
-    view.status, view.result = runtime.DONE, applied
-    return applied
+@dataclass(frozen=True)
+class Outcome:
+    level: str  # a report type: INFO, WARNING or ERROR
+    message: str
+    applied: Applied | None = None
+
+
+def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
+    """Applies a downloaded job (main thread) or explains why there is nothing to apply."""
+    record = view.record
+    assert record is not None
+    if view.status == runtime.READY:
+        view.stage = "applying"
+        try:
+            done = apply_result(record)
+        except (OSError, RuntimeError) as exc:
+            view.status, view.message = runtime.FAILED, str(exc)
+            return Outcome("ERROR", f"The result was saved to {record.result_path} but could not "
+                                    f"be loaded into Blender: {exc}")
+        rt.journal.transition(record, J.APPLIED)
+        view.status, view.result = runtime.DONE, done
+        where = (f"{done.nodes_switched} node(s) now use '{done.image_name}'"
+                 if record.scope != "NONE" else f"created '{done.image_name}'")
+        if record.scope != "NONE" and done.nodes_switched == 0:
+            where = (f"created '{done.image_name}'; no node in scope used '{record.source_image}' "
+                     "any more, so none was switched")
+        return Outcome("INFO", (
+            f"Upscaled '{record.source_image}' to {done.width}×{done.height} px in "
+            f"{view.elapsed:.0f} s: {where}; saved to {done.path}."
+        ), done)
+    if view.status == runtime.CANCELLED:
+        if record.state == J.ABANDONED:
+            return Outcome("WARNING", (
+                f"Stopped waiting for Scenario job {record.job_id}. Scenario cannot cancel it, so "
+                "it may still finish and be charged: collect the result later with Recover in "
+                "Recent Jobs."
+            ))
+        return Outcome("WARNING", record.error or "Cancelled; nothing was charged.")
+    return Outcome("ERROR", view.message or "The upscale failed.")

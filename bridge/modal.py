@@ -18,46 +18,60 @@ def redraw_editors(context: bpy.types.Context) -> None:
 
 
 class JobModalMixin:
-    """Mixed into an Operator: call ``follow(context, local_id)`` at the end of invoke/execute
-    and implement ``conclude(context, view) -> set[str]`` (runs on the main thread)."""
+    """Mixed into an Operator: call ``follow(context, ids)`` at the end of invoke/execute.
+    ``job_ended(context, view)`` runs on the main thread as each job ends; ``finish(context)``
+    once all have, and returns the operator's result."""
 
-    _local_id: str = ""
+    _pending: list[str]
     _timer: bpy.types.Timer | None = None
 
-    def follow(self, context: bpy.types.Context, local_id: str) -> set[str]:
-        self._local_id = local_id
+    def follow(self, context: bpy.types.Context, local_ids: list[str]) -> set[str]:
+        self._pending = list(local_ids)
+        rt = runtime.get()
         if bpy.app.background or context.window is None:
-            return self.conclude(context, runtime.get().wait(local_id))
+            while self._pending:
+                rt.pump(timeout=0.05)
+                self._collect(context, rt)
+            return self.finish(context)
         wm = context.window_manager
         self._timer = wm.event_timer_add(TICK_SECONDS, window=context.window)
         wm.modal_handler_add(self)
         return {"RUNNING_MODAL"}
 
+    def _collect(self, context: bpy.types.Context, rt: runtime.Runtime) -> None:
+        for local_id in list(self._pending):
+            view = rt.jobs.get(local_id)
+            if view is None or view.status != runtime.RUNNING:
+                self._pending.remove(local_id)
+                if view is not None:
+                    self.job_ended(context, view)
+
     def modal(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         rt = runtime.peek()
-        if rt is None or self._local_id not in rt.jobs:  # the add-on was disabled meanwhile
+        if rt is None:  # the add-on was disabled meanwhile
             self._stop_timer(context)
             return {"CANCELLED"}
         if event.type == "ESC" and event.value == "PRESS":
-            rt.cancel(self._local_id)
+            for local_id in self._pending:
+                rt.cancel(local_id)
             return {"RUNNING_MODAL"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}
         if rt.pump():
             redraw_editors(context)
-        view = rt.jobs[self._local_id]
-        if view.status == runtime.RUNNING:
+        self._collect(context, rt)
+        if self._pending:
             return {"PASS_THROUGH"}
         self._stop_timer(context)
-        result = self.conclude(context, view)
         redraw_editors(context)
-        return result
+        return self.finish(context)
 
     def cancel(self, context: bpy.types.Context) -> None:
-        # Blender ends modal operators this way when the window closes or a file loads.
+        # Blender ends modal operators this way when the window closes or another file loads.
         rt = runtime.peek()
-        if rt is not None and self._local_id:
-            rt.cancel(self._local_id)
+        for local_id in getattr(self, "_pending", []):
+            if rt is not None:
+                rt.cancel(local_id)
         self._stop_timer(context)
 
     def _stop_timer(self, context: bpy.types.Context) -> None:
@@ -65,5 +79,8 @@ class JobModalMixin:
             context.window_manager.event_timer_remove(self._timer)
             self._timer = None
 
-    def conclude(self, context: bpy.types.Context, view: runtime.JobView) -> set[str]:
+    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+        raise NotImplementedError
+
+    def finish(self, context: bpy.types.Context) -> set[str]:
         raise NotImplementedError

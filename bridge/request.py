@@ -104,8 +104,12 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
         output_stem=sanitize_stem(image.name),
     )
     job = UpscaleJob(record=record, params=params, work_dir=work_dir / record.local_id,
-                     source=source, style_sources=styles)
+                     source=source, style_sources=styles, timeout_s=timeout_seconds(prefs))
     return Prepared(job, conn, facts, output_size)
+
+
+def timeout_seconds(prefs: bpy.types.AddonPreferences | None) -> float:
+    return 60.0 * float(getattr(prefs, "job_timeout_minutes", 30) or 30)
 
 
 def _style_images(settings: bpy.types.PropertyGroup) -> list[bpy.types.Image]:

@@ -71,6 +71,23 @@ class Runtime:
         self.work_dir = user_dir / "work"
         self.pool = worker.WorkerPool(max_workers, error_message=_user_message)
         self.jobs: dict[str, JobView] = {}
+        # Journal records as last read from disk, newest first; drawing reads only this copy.
+        self.recent: list[JobRecord] = []
+        self.damaged: list[Path] = []
+
+    def refresh_journal(self) -> None:
+        """Re-reads the journal (never while drawing: it touches the disk)."""
+        self.recent, damaged = self.journal.load_all()
+        self.damaged += damaged
+
+    def remember(self, record: JobRecord) -> None:
+        """Keeps ``recent`` current without touching the disk."""
+        self.recent = [record] + [r for r in self.recent if r.local_id != record.local_id]
+
+    def recoverable(self, blend_file: str) -> list[JobRecord]:
+        running = {v.local_id for v in self.running()}
+        return [r for r in self.recent
+                if r.recoverable and r.blend_file == blend_file and r.local_id not in running]
 
     def start(self, view: JobView, job: Callable[[worker.JobContext], Any]) -> JobView:
         self.jobs[view.local_id] = view
@@ -81,6 +98,7 @@ class Runtime:
                       title: str) -> JobView:
         record = upscale.record
         self.journal.save(record)
+        self.remember(record)
         view = JobView(record.local_id, title, record=record)
         return self.start(view, lambda ctx: pipeline.run(upscale, ctx, self.journal, connect))
 
@@ -100,14 +118,9 @@ class Runtime:
                 view.ended = time.monotonic()
             elif event.kind == worker.CANCELLED:
                 view.status, view.ended = CANCELLED, time.monotonic()
+            if event.kind != worker.PROGRESS and view.record is not None:
+                self.remember(view.record)
         return bool(events)
-
-    def wait(self, local_id: str, tick: float = 0.05) -> JobView:
-        """Blocks until the job leaves RUNNING: for background mode (``blender -b``) only."""
-        view = self.jobs[local_id]
-        while view.status == RUNNING:
-            self.pump(timeout=tick)
-        return view
 
     def cancel(self, local_id: str) -> bool:
         return self.pool.cancel(local_id)
@@ -131,6 +144,7 @@ def get() -> Runtime:
     if _runtime is None:
         user_dir = Path(bpy.utils.extension_path_user(ADDON_PACKAGE, create=True))
         _runtime = Runtime(user_dir, max_workers=_concurrency())
+        _runtime.refresh_journal()
     return _runtime
 
 

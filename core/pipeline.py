@@ -247,7 +247,7 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scen
     ext = {"jpeg": "jpg"}.get(fmt, fmt)
     folder = Path(record.output_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    factor = job.params.upscale_factor or 2
+    factor = record.params.get("upscaleFactor") or job.params.upscale_factor or 2
     final = reserve_unique_path(folder, upscaled_file_name(record.output_stem, _factor_label(factor), ext))
     try:
         os.replace(temp, final)

@@ -35,13 +35,16 @@ class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
 
         view = runtime.JobView(new_job_id(), "Connection test")
         runtime.get().start(view, check)
-        return self.follow(context, view.local_id)
+        return self.follow(context, [view.local_id])
 
-    def conclude(self, context: bpy.types.Context, view: runtime.JobView) -> set[str]:
+    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
         runtime.get().jobs.pop(view.local_id, None)
-        if view.status == runtime.READY:
+        self._ok = view.status == runtime.READY
+        if self._ok:
             source = connection.keys_source() or "unknown"
             self.report({"INFO"}, f"Connected to Scenario (keys from the {source}).")
-            return {"FINISHED"}
-        self.report({"ERROR"}, view.message or "The connection test was cancelled.")
-        return {"CANCELLED"}
+        else:
+            self.report({"ERROR"}, view.message or "The connection test was cancelled.")
+
+    def finish(self, context: bpy.types.Context) -> set[str]:
+        return {"FINISHED"} if self._ok else {"CANCELLED"}

@@ -9,7 +9,6 @@ from ..api.errors import ScenarioError
 from ..bridge import apply, availability, request, runtime
 from ..bridge.modal import JobModalMixin
 from ..bridge.settings import SCOPE_ITEMS
-from ..core import journal as J
 from ..core.refusal import Refusal
 
 
@@ -61,34 +60,11 @@ class SCENARIO_OT_upscale_image(JobModalMixin, bpy.types.Operator):
         for note in prepared.facts.notes:
             self.report({"INFO"}, note)
         view = rt.start_upscale(prepared.job, prepared.connection.connect, prepared.facts.name)
-        return self.follow(context, view.local_id)
+        return self.follow(context, [view.local_id])
 
-    def conclude(self, context: bpy.types.Context, view: runtime.JobView) -> set[str]:
-        record = view.record
-        assert record is not None
-        if view.status == runtime.READY:
-            try:
-                done = apply.finish(runtime.get(), view)
-            except (OSError, RuntimeError) as exc:
-                view.status, view.message = runtime.FAILED, str(exc)
-                self.report({"ERROR"}, f"The result was saved to {record.result_path} but could "
-                                       f"not be loaded into Blender: {exc}")
-                return {"CANCELLED"}
-            self.report({"INFO"}, (
-                f"Upscaled '{record.source_image}' to {done.width}×{done.height} px in "
-                f"{view.elapsed:.0f} s: {done.nodes_switched} node(s) now use '{done.image_name}', "
-                f"saved to {done.path}."
-            ))
-            return {"FINISHED"}
-        if view.status == runtime.CANCELLED:
-            if record.state == J.ABANDONED:
-                self.report({"WARNING"}, (
-                    f"Stopped waiting for Scenario job {record.job_id}. Scenario cannot cancel it, "
-                    "so it may still finish and be charged: collect the result later from "
-                    "Recent jobs."
-                ))
-            else:
-                self.report({"WARNING"}, record.error or "Cancelled; nothing was charged.")
-            return {"CANCELLED"}
-        self.report({"ERROR"}, view.message or "The upscale failed.")
-        return {"CANCELLED"}
+    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+        self._outcome = apply.conclude(runtime.get(), view)
+        self.report({self._outcome.level}, self._outcome.message)
+
+    def finish(self, context: bpy.types.Context) -> set[str]:
+        return {"FINISHED"} if self._outcome.applied else {"CANCELLED"}

@@ -42,6 +42,13 @@ class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
         if image is not None and PROVENANCE_SOURCE in image:
             layout.operator("scenario.revert_image", icon="LOOP_BACK")
         _draw_jobs(layout)
+        rt = runtime.peek()
+        waiting = rt.recoverable(bpy.data.filepath) if rt else []
+        if waiting:
+            row = layout.row()
+            row.alert = True
+            row.operator("scenario.recover_jobs", icon="FILE_REFRESH",
+                         text=f"Recover {len(waiting)} Unfinished Upscale(s)")
 
 
 class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):

@@ -38,6 +38,11 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
         name="Largest Result Side", default=DEFAULT_MAX_SIDE, min=512, max=65536, subtype="PIXEL",
         description="Refuse upscales whose result would be wider or taller than this",
     )
+    job_timeout_minutes: IntProperty(  # type: ignore[valid-type]
+        name="Give Up Waiting After (min)", default=30, min=1, max=24 * 60,
+        description="Minutes to wait for one job; a job still running then is kept in Recent "
+                    "Jobs to be recovered later",
+    )
     max_concurrent_jobs: IntProperty(  # type: ignore[valid-type]
         name="Parallel Jobs", default=0, min=0, max=16,
         description="How many upscales run at once (0: Blender's network connection limit)",
@@ -62,6 +67,7 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
         col.prop(self, "output_dir")
         col.prop(self, "max_output_side")
         col.prop(self, "max_concurrent_jobs")
+        col.prop(self, "job_timeout_minutes")
         col.prop(self, "base_url")
 
 

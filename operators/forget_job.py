@@ -1,0 +1,26 @@
+"""scenario.forget_job: remove a job from Recent Jobs (its result file stays on disk)."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import StringProperty
+
+from ..bridge import runtime
+
+
+class SCENARIO_OT_forget_job(bpy.types.Operator):
+    bl_idname = "scenario.forget_job"
+    bl_label = "Forget"
+    bl_description = "Remove this job from Recent Jobs; files already saved stay where they are"
+    bl_options = {"INTERNAL"}
+
+    local_id: StringProperty(options={"SKIP_SAVE"})  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        rt = runtime.get()
+        if any(v.local_id == self.local_id for v in rt.running()):
+            self.report({"WARNING"}, "This job is still running: cancel it first.")
+            return {"CANCELLED"}
+        rt.journal.forget(self.local_id)
+        rt.recent = [r for r in rt.recent if r.local_id != self.local_id]
+        return {"FINISHED"}

@@ -1,0 +1,53 @@
+"""scenario.recover_jobs: collect and apply results of unfinished jobs, without paying again."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import StringProperty
+
+from ..api.errors import ScenarioError
+from ..bridge import apply, recovery, runtime
+from ..bridge.modal import JobModalMixin
+from ..core.refusal import Refusal
+
+
+class SCENARIO_OT_recover_jobs(JobModalMixin, bpy.types.Operator):
+    bl_idname = "scenario.recover_jobs"
+    bl_label = "Recover"
+    bl_description = (
+        "Collect the results of upscales that were paid for but not applied (after a crash, a "
+        "quit or a cancelled wait) and apply them. Never starts a new, paid job"
+    )
+    bl_options = {"REGISTER", "UNDO"}
+
+    local_id: StringProperty(  # type: ignore[valid-type]
+        name="Job", description="One job from Recent Jobs (also re-applies a finished one); "
+        "empty: every unfinished job of this file", options={"SKIP_SAVE"},
+    )
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        rt = runtime.get()
+        rt.refresh_journal()
+        if self.local_id:
+            records = [r for r in rt.recent if r.local_id == self.local_id]
+        else:
+            records = rt.recoverable(recovery.current_file())
+        if not records:
+            self.report({"INFO"}, "No unfinished upscale to recover for this file.")
+            return {"CANCELLED"}
+        self._applied = 0
+        started = []
+        for record in records:
+            try:
+                started.append(recovery.resume(rt, record).local_id)
+            except (Refusal, ScenarioError, OSError) as exc:
+                self.report({"ERROR"}, str(exc))
+        return self.follow(context, started) if started else {"CANCELLED"}
+
+    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+        outcome = apply.conclude(runtime.get(), view)
+        self._applied += outcome.applied is not None
+        self.report({outcome.level}, outcome.message)
+
+    def finish(self, context: bpy.types.Context) -> set[str]:
+        return {"FINISHED"} if self._applied else {"CANCELLED"}

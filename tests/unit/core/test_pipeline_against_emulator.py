@@ -1,0 +1,195 @@
+"""The bpy-free job pipeline against the emulator over real sockets: every outcome the journal must
+record, and the rule that a generate is never sent twice."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from emulator.options import EmulatorOptions
+from emulator.server import EmulatorServer
+from scenario_texture_upscale.api import errors
+from scenario_texture_upscale.api.client import ScenarioClient
+from scenario_texture_upscale.api.config import Credentials
+from scenario_texture_upscale.api.params import UpscaleParams
+from scenario_texture_upscale.core import journal as J
+from scenario_texture_upscale.core import pipeline, png
+from scenario_texture_upscale.core.source import FileSource, PixelSource
+from scenario_texture_upscale.core.worker import JobCancelled, JobContext
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    with EmulatorServer(EmulatorOptions(job_seconds=0.4, log_requests=False)) as srv:
+        yield srv
+
+
+@pytest.fixture(autouse=True)
+def _reset(server: EmulatorServer) -> None:
+    server.reset()
+
+
+def connect_to(server: EmulatorServer):
+    def connect(ctx: JobContext) -> ScenarioClient:
+        return ScenarioClient(Credentials("demo-key", "demo-secret"), server.base_url,
+                              cancel_event=ctx.cancel_event)
+    return connect
+
+
+def context() -> tuple[JobContext, list]:
+    import queue
+
+    events: queue.Queue = queue.Queue()
+    return JobContext("job", threading.Event(), events), events
+
+
+def texture(tmp_path: Path, size: int = 32) -> Path:
+    rng = np.random.default_rng(1)
+    path = tmp_path / "brick.png"
+    png.write_png(path, rng.integers(0, 255, (size, size, 3), dtype=np.uint8))
+    return path
+
+
+def new_job(tmp_path: Path, source=None, **record_fields) -> pipeline.UpscaleJob:
+    record = J.JobRecord(local_id=J.new_job_id(), source_image="brick",
+                         output_dir=str(tmp_path / "out"), output_stem="brick",
+                         params={"upscaleFactor": 2}, **record_fields)
+    return pipeline.UpscaleJob(record=record, params=UpscaleParams(upscale_factor=2),
+                               work_dir=tmp_path / "work", source=source)
+
+
+def generates(server: EmulatorServer) -> list[dict]:
+    return [r for r in server.requests() if r["path"].startswith("/v1/generate")]
+
+
+def test_file_source_runs_to_a_downloaded_result(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    src = texture(tmp_path)
+    job = new_job(tmp_path, FileSource(str(src), "brick.png"))
+    ctx, events = context()
+
+    result = pipeline.run(job, ctx, journal, connect_to(server))
+
+    assert Path(result.path) == tmp_path / "out" / "brick_x2.png"
+    assert png.decode_png(result.path).shape[:2] == (64, 64)
+    record = journal.load(job.record.local_id)
+    assert record.state == J.DOWNLOADED and record.job_id == result.job_id
+    assert [h[0] for h in record.history if h[0] != "sending"] == [
+        J.SUBMITTING, J.SUBMITTED, J.SUCCEEDED, J.DOWNLOADED]
+    stages = {events.get().stage for _ in range(events.qsize())}
+    assert {"uploading", "submitting", "generating", "downloading"} <= stages
+    upload = [r for r in server.requests() if r["path"] == "/v1/assets"][0]
+    assert "image data" in str(upload["body"]["image"])
+
+
+def test_pixel_source_is_encoded_off_blender(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    pixels = np.linspace(0, 1, 24 * 20 * 4, dtype=np.float32)
+    job = new_job(tmp_path, PixelSource(pixels, 24, 20, "generated.png"))
+    result = pipeline.run(job, context()[0], journal, connect_to(server))
+    assert png.decode_png(result.path).shape[:2] == (40, 48)
+
+
+def test_lost_generate_answer_is_uncertain_and_never_resent(server, tmp_path) -> None:
+    server.set_faults([{"kind": "drop", "path": "^/v1/generate", "drop_after_processing": True}])
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+
+    with pytest.raises(errors.SubmissionUncertainError, match="not sent again"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+
+    assert journal.load(job.record.local_id).state == J.UNCERTAIN
+    assert len(generates(server)) == 1
+    # Running the same record again (a recovery) must not send it either.
+    with pytest.raises(errors.ScenarioError):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    assert len(generates(server)) == 1
+
+
+def test_crash_between_sending_and_answer_is_uncertain_on_resume(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, None, input_asset_id="asset_x")
+    job.record.state = J.SUBMITTING
+    job.record.history = [[J.SUBMITTING, 0], ["sending", 0]]
+
+    with pytest.raises(errors.SubmissionUncertainError):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    assert generates(server) == []
+
+
+def test_failed_job_records_scenario_reason(server, tmp_path) -> None:
+    server.set_faults([{"kind": "job_failure", "path": "^/v1/generate", "error": "NSFW content",
+                        "hint": "Use another image"}])
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+
+    with pytest.raises(errors.JobFailedError, match="NSFW content"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    record = journal.load(job.record.local_id)
+    assert record.state == J.FAILED and "NSFW content" in record.error
+
+
+def test_job_that_never_finishes_times_out_and_stays_recoverable(server, tmp_path) -> None:
+    server.set_faults([{"kind": "job_never_finishes", "path": "^/v1/generate"}])
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.timeout_s = 1.5
+
+    with pytest.raises(errors.ScenarioError, match="still running"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    record = journal.load(job.record.local_id)
+    assert record.state == J.TIMED_OUT and record.recoverable and record.job_id
+
+
+def test_cancel_while_waiting_abandons_but_keeps_the_job_id(server, tmp_path) -> None:
+    server.set_faults([{"kind": "job_never_finishes", "path": "^/v1/generate"}])
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    ctx, _ = context()
+    threading.Timer(1.0, ctx.cancel_event.set).start()
+
+    with pytest.raises(JobCancelled):
+        pipeline.run(job, ctx, journal, connect_to(server))
+    record = journal.load(job.record.local_id)
+    assert record.state == J.ABANDONED and record.job_id
+
+
+def test_cancel_before_submission_charges_nothing(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    ctx, _ = context()
+    ctx.cancel_event.set()
+
+    with pytest.raises(JobCancelled):
+        pipeline.run(job, ctx, journal, connect_to(server))
+    assert journal.load(job.record.local_id).state == J.FAILED
+    assert generates(server) == []
+
+
+def test_recovery_from_submitted_downloads_without_a_new_generate(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    pipeline.run(job, context()[0], journal, connect_to(server))
+    # The same job as a crashed session left it: submitted, result never fetched, no source.
+    record = journal.load(job.record.local_id)
+    record.state, record.result_asset_ids, record.result_path = J.SUBMITTED, [], ""
+    resumed = pipeline.UpscaleJob(record=record, params=UpscaleParams(), work_dir=tmp_path / "w")
+
+    result = pipeline.run(resumed, context()[0], journal, connect_to(server))
+
+    assert len(generates(server)) == 1
+    assert Path(result.path).name == "brick_x2_2.png"
+    assert journal.load(record.local_id).state == J.DOWNLOADED
+
+
+def test_names_never_overwrite(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "brick_x2.png").write_bytes(b"keep me")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    result = pipeline.run(job, context()[0], journal, connect_to(server))
+    assert Path(result.path).name == "brick_x2_2.png"
+    assert (tmp_path / "out" / "brick_x2.png").read_bytes() == b"keep me"

@@ -1,0 +1,57 @@
+"""Image Editor sidebar: Recent Jobs — status, cost and result of the last upscales, with
+recover / re-apply, show file and forget."""
+
+from __future__ import annotations
+
+import os
+
+import bpy
+
+from ..bridge import runtime
+from ..core import journal as J
+from .panel_upscale import ScenarioImagePanel
+
+SHOWN = 10
+STATE_ICONS = {
+    J.APPLIED: "CHECKMARK", J.DOWNLOADED: "IMPORT", J.SUCCEEDED: "IMPORT",
+    J.SUBMITTED: "TIME", J.ABANDONED: "TIME", J.TIMED_OUT: "TIME",
+    J.FAILED: "ERROR", J.UNCERTAIN: "QUESTION", J.PREPARED: "TIME", J.SUBMITTING: "TIME",
+}
+
+
+class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
+    bl_label = "Recent Jobs"
+    bl_parent_id = "IMAGE_PT_scenario_upscale"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        rt = runtime.peek()
+        records = rt.recent[:SHOWN] if rt else []
+        if rt and rt.damaged:
+            layout.label(text=f"{len(rt.damaged)} damaged journal file(s) kept aside in "
+                              f"{rt.journal.folder}", icon="ERROR")
+        if not records:
+            layout.label(text="No upscales yet")
+            return
+        for record in records:
+            box = layout.box()
+            row = box.row()
+            row.label(text=record.source_image, icon=STATE_ICONS.get(record.state, "DOT"))
+            row.label(text=record.state.replace("_", " ").title())
+            if record.cost is not None:
+                row.label(text=f"{record.cost:g} CU")
+            row = box.row(align=True)
+            if record.recoverable or record.state == J.APPLIED:
+                text = "Re-apply" if record.state == J.APPLIED else "Recover"
+                row.operator("scenario.recover_jobs", text=text, icon="FILE_REFRESH").local_id = \
+                    record.local_id
+            if record.result_path:
+                row.operator("wm.path_open", text="Show File", icon="FILE_FOLDER").filepath = \
+                    os.path.dirname(record.result_path)
+            row.operator("scenario.forget_job", text="", icon="X").local_id = record.local_id
+            if record.error:
+                box.label(text=record.error[:120], icon="INFO")
+
+
+classes = (IMAGE_PT_scenario_recent_jobs,)
