@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 import bpy
 import numpy as np
 
-from ..core.imagefile import SCENARIO_UPLOAD_FORMATS, read_image_header, sniff_format
+from ..core.imagefile import (
+    SCENARIO_UPLOAD_FORMATS,
+    ImageHeaderError,
+    read_image_header,
+    sniff_format,
+)
+from ..core.naming import sanitize_stem
 from ..core.refusal import Refusal
 from ..core.source import BytesSource, FileSource, PixelSource, Source
 
@@ -59,8 +65,7 @@ def describe(image: bpy.types.Image) -> ImageFacts:
             facts.width, facts.height = image.size[:]
     elif image.packed_file is not None:
         facts.kind = "packed"
-        header = read_image_header(bytes(image.packed_file.data[:65536]))
-        facts.width, facts.height = _header_size(header, image)
+        facts.width, facts.height = _header_size(bytes(image.packed_file.data[:65536]), image)
     else:
         path = file_path(image)
         if not path or not os.path.isfile(path):
@@ -74,7 +79,7 @@ def describe(image: bpy.types.Image) -> ImageFacts:
                     "Relink it with Image ▸ Replace, or pack it, then try again."
                 )
         else:
-            facts.width, facts.height = _header_size(read_image_header(path), image)
+            facts.width, facts.height = _header_size(path, image)
         if image.is_dirty:
             facts.kind = "edited"
             facts.notes.append("It has unsaved paint; the painted pixels are sent, not the file.")
@@ -105,7 +110,7 @@ def take_source(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool = Tr
         with open(path, "rb") as handle:
             fmt = sniff_format(handle.read(64))
         if fmt in SCENARIO_UPLOAD_FORMATS:
-            return FileSource(path=path, name=os.path.basename(path))
+            return FileSource(path=path, name=_upload_name(os.path.basename(path), fmt))
         facts.notes.append(_converted_note(fmt, facts))
     elif facts.kind == "packed":
         data = bytes(image.packed_file.data)
@@ -136,13 +141,16 @@ def file_path(image: bpy.types.Image) -> str:
     return os.path.normpath(bpy.path.abspath(image.filepath, library=image.library))
 
 
-def _header_size(header: object, image: bpy.types.Image) -> tuple[int, int]:
-    width = int(getattr(header, "width", 0) or 0)
-    height = int(getattr(header, "height", 0) or 0)
-    if width and height:
-        return width, height
+def _header_size(source: str | bytes, image: bpy.types.Image) -> tuple[int, int]:
+    try:
+        header = read_image_header(source)
+        if header.width and header.height:
+            return header.width, header.height
+    except (ImageHeaderError, OSError):
+        pass
     # A format whose header we do not parse (EXR, TGA, …): Blender knows the size.
-    return tuple(image.size[:])  # type: ignore[return-value]
+    width, height = image.size[:]
+    return int(width), int(height)
 
 
 def _converted_note(fmt: str | None, facts: ImageFacts) -> str:
@@ -156,8 +164,7 @@ def _converted_note(fmt: str | None, facts: ImageFacts) -> str:
 
 
 def _upload_name(name: str, fmt: str) -> str:
-    stem = os.path.splitext(os.path.basename(name))[0] or "texture"
-    return f"{stem}.{ {'jpeg': 'jpg'}.get(fmt, fmt) }"
+    return f"{sanitize_stem(name)}.{ {'jpeg': 'jpg'}.get(fmt, fmt) }"
 
 
 def _to_rgba(buffer: np.ndarray, channels: int) -> np.ndarray:

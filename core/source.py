@@ -59,6 +59,7 @@ def prepare_upload(source: Source, work_dir: Path) -> tuple[str | bytes, str]:
     )
     image = rgba if source.keep_alpha and pixels.has_meaningful_alpha(rgba) else rgba[:, :, :3]
     work_dir.mkdir(parents=True, exist_ok=True)
-    target = work_dir / f"{Path(source.name).stem or 'texture'}-source.png"
+    # One work folder per job: a fixed name there cannot collide or grow too long.
+    target = work_dir / f"source-{id(source):x}.png"
     png.write_png(target, image)
-    return str(target), f"{Path(source.name).stem or 'texture'}.png"
+    return str(target), source.name

@@ -1,0 +1,101 @@
+"""Scenario cloud API client for the texture upscaler. Standard library + requests; no bpy."""
+
+from .client import DRY_RUN_STATUS, ScenarioClient, raise_for_job
+from .config import (
+    Credentials,
+    credentials_source,
+    is_loopback_url,
+    is_secure_url,
+    resolve_base_url,
+    resolve_credentials,
+)
+from .constants import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MODEL_ID, USER_AGENT
+from .download import DEFAULT_MAX_DOWNLOAD_BYTES
+from .errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    CancelledError,
+    ConnectionFailedError,
+    DestinationExistsError,
+    DownloadError,
+    InsecureURLError,
+    InvalidRequestError,
+    JobFailedError,
+    MissingCredentialsError,
+    NotFoundError,
+    RateLimitedError,
+    RequestTimeoutError,
+    ScenarioError,
+    ServiceUnavailableError,
+    SubmissionUncertainError,
+    UnexpectedResponseError,
+    UploadError,
+    error_from_response,
+)
+from .image_types import ACCEPTED_UPLOAD_TYPES, sniff_image_type
+from .model_info import ModelDescription, ModelInput, describe_model, load_bundled_model
+from .models import STATUSES, TERMINAL_STATUSES, Asset, Download, Job, Quote, StatusChange
+from .params import FIELD_SPECS, FieldSpec, UpscaleParams
+from .redact import mask_key, redact
+from .transport import RetryPolicy, Transport
+from .uploads import MIN_PART_SIZE, PART_SIZE, SMALL_UPLOAD_MAX_BYTES
+
+__all__ = [
+    "ACCEPTED_UPLOAD_TYPES",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_DOWNLOAD_BYTES",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "DRY_RUN_STATUS",
+    "FIELD_SPECS",
+    "MIN_PART_SIZE",
+    "MODEL_ID",
+    "PART_SIZE",
+    "SMALL_UPLOAD_MAX_BYTES",
+    "STATUSES",
+    "TERMINAL_STATUSES",
+    "USER_AGENT",
+    "AccessDeniedError",
+    "Asset",
+    "AuthenticationError",
+    "CancelledError",
+    "ConnectionFailedError",
+    "Credentials",
+    "DestinationExistsError",
+    "Download",
+    "DownloadError",
+    "FieldSpec",
+    "InsecureURLError",
+    "InvalidRequestError",
+    "Job",
+    "JobFailedError",
+    "MissingCredentialsError",
+    "ModelDescription",
+    "ModelInput",
+    "NotFoundError",
+    "Quote",
+    "RateLimitedError",
+    "RequestTimeoutError",
+    "RetryPolicy",
+    "ScenarioClient",
+    "ScenarioError",
+    "ServiceUnavailableError",
+    "StatusChange",
+    "SubmissionUncertainError",
+    "Transport",
+    "UnexpectedResponseError",
+    "UploadError",
+    "UpscaleParams",
+    "credentials_source",
+    "describe_model",
+    "error_from_response",
+    "is_loopback_url",
+    "is_secure_url",
+    "load_bundled_model",
+    "mask_key",
+    "raise_for_job",
+    "redact",
+    "resolve_base_url",
+    "resolve_credentials",
+    "sniff_image_type",
+]

@@ -1,0 +1,235 @@
+"""The Scenario client the add-on uses: one object, one method per thing it needs to do."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from .config import Credentials
+from .constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MODEL_ID, USER_AGENT
+from .download import DEFAULT_MAX_DOWNLOAD_BYTES, download_asset
+from .errors import (
+    InvalidRequestError,
+    JobFailedError,
+    SubmissionUncertainError,
+    UnexpectedResponseError,
+)
+from .model_info import ModelDescription, describe_model, fetch_model
+from .models import Asset, Download, Job, Quote, as_str, unwrap
+from .params import FieldSpec, UpscaleParams
+from .transport import RetryPolicy, Transport
+from .uploads import ImageSource, Progress, upload_image
+
+_GENERATE_PATH = f"/generate/custom/{quote(MODEL_ID)}"
+# The status Scenario answers a dry run with: a price, and no job.
+DRY_RUN_STATUS = 269
+
+
+def _id(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequestError(f"A {what} id is required.", field=what, not_sent=True)
+    return quote(value.strip(), safe="")
+
+
+class ScenarioClient:
+    """Talks to Scenario for one worker thread. Close it (or use ``with``) when done."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        base_url: str,
+        *,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        project_id: str | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rand: Callable[[], float] = random.random,
+        cancel_event: threading.Event | None = None,
+        user_agent: str = USER_AGENT,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.transport = Transport(
+            credentials,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            project_id=project_id,
+            session=session,
+            sleep=sleep,
+            clock=clock,
+            rand=rand,
+            cancel_event=cancel_event,
+            user_agent=user_agent,
+            logger=logger,
+        )
+
+    def __enter__(self) -> ScenarioClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ScenarioClient(base_url={self.transport.base_url!r})"
+
+    def close(self) -> None:
+        self.transport.close()
+
+    # --- model ----------------------------------------------------------------------------------
+    def check_connection(self) -> ModelDescription:
+        """Fetch the model description from the service; raises AuthenticationError on bad keys."""
+        return fetch_model(self.transport)
+
+    def describe_model(self) -> ModelDescription:
+        """The model's inputs, from the service or (offline) the bundled copy."""
+        return describe_model(self.transport)
+
+    # --- assets ---------------------------------------------------------------------------------
+    def upload_image(
+        self, source: ImageSource, *, name: str | None = None, progress: Progress | None = None
+    ) -> Asset:
+        return upload_image(self.transport, source, name=name, progress=progress)
+
+    def get_asset(self, asset_id: str) -> Asset:
+        data = self.transport.request_json("GET", f"/assets/{_id(asset_id, 'asset')}")
+        asset = Asset.from_api(data)
+        if not asset.id:
+            raise UnexpectedResponseError("Scenario's asset answer named no asset id.")
+        return asset
+
+    def download_asset(
+        self,
+        asset_id: str,
+        dest_path: str | os.PathLike[str],
+        *,
+        max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        progress: Progress | None = None,
+    ) -> Download:
+        return download_asset(
+            self.transport,
+            lambda: self.get_asset(asset_id),
+            dest_path,
+            max_bytes=max_bytes,
+            progress=progress,
+        )
+
+    # --- jobs -----------------------------------------------------------------------------------
+    def quote(self, params: UpscaleParams, specs: dict[str, FieldSpec] | None = None) -> Quote:
+        """Price of an upscale (a free dry run; the input asset must exist). Never starts a job."""
+        self._validate(params, specs)
+        # Sent like a real run (never repeated once it may have arrived): if a server ignored
+        # dryRun, a repeat would start a second paid job.
+        resp = self.transport.request(
+            "POST",
+            _GENERATE_PATH,
+            json=params.to_body(),
+            params={"dryRun": "true"},
+            policy=RetryPolicy.UNSENT_ONLY,
+            ok=(DRY_RUN_STATUS, 200, 201),
+        )
+        data = _json_object(resp)
+        if resp.status_code != DRY_RUN_STATUS:
+            job_id = as_str(unwrap(data, "job").get("jobId"))
+            started = f" (job {job_id})" if job_id else ""
+            raise UnexpectedResponseError(
+                f"Scenario ignored the price-only request and may have started a real job"
+                f"{started}. Nothing more was sent; check your jobs on app.scenario.com.",
+                status=int(resp.status_code),
+            )
+        quote_ = Quote.from_api(data)
+        if quote_ is None:
+            raise UnexpectedResponseError("Scenario's price answer named no cost.")
+        return quote_
+
+    def run(self, params: UpscaleParams, specs: dict[str, FieldSpec] | None = None) -> Job:
+        """Start an upscale (paid). Sent at most once unless it provably never reached Scenario."""
+        self._validate(params, specs)
+        resp = self.transport.request(
+            "POST", _GENERATE_PATH, json=params.to_body(), policy=RetryPolicy.SUBMIT
+        )
+        data = _json_object(resp)
+        job = Job.from_api(data, cost=data.get("creativeUnitsCost"))
+        if not job.job_id or not isinstance(data.get("job"), dict):
+            raise SubmissionUncertainError(
+                "Scenario accepted the upscale request but its answer named no job, so the job "
+                "cannot be followed. Check your jobs on app.scenario.com before retrying."
+            )
+        return job
+
+    def _validate(self, params: UpscaleParams, specs: dict[str, FieldSpec] | None) -> None:
+        try:
+            params.validate(specs)
+        except InvalidRequestError as exc:
+            # Validation echoes the value: never echo a secret pasted into the wrong field.
+            exc.message = self.transport.scrub(exc.message)
+            exc.args = (exc.message,)
+            raise
+
+    def get_job(self, job_id: str) -> Job:
+        job = Job.from_api(self.transport.request_json("GET", f"/jobs/{_id(job_id, 'job')}"))
+        if not job.job_id:
+            raise UnexpectedResponseError("Scenario's job answer named no job id.")
+        return job
+
+    def raise_for_job(self, job: Job) -> Job:
+        """Same as the module-level ``raise_for_job``."""
+        return raise_for_job(job)
+
+    def cancel_job(self, job_id: str) -> bool:
+        """Ask Scenario to cancel. False when it cannot (custom-model jobs): not an error."""
+        try:
+            self.transport.request(
+                "POST", f"/jobs/{_id(job_id, 'job')}/action", json={"action": "cancel"}
+            )
+        except InvalidRequestError as exc:
+            if exc.status == 400 and "cannot cancel" in (exc.reason or "").lower():
+                return False
+            raise
+        return True
+
+
+def _json_object(resp: Any) -> dict[str, Any]:
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise UnexpectedResponseError(
+            "Scenario's answer to the upscale request was not JSON; check your jobs on "
+            "app.scenario.com before retrying.",
+            status=int(resp.status_code),
+        )
+    return data
+
+
+def raise_for_job(job: Job) -> Job:
+    """Return ``job`` unless it ended in failure/canceled, then raise ``JobFailedError``."""
+    if job.status == "failure":
+        reason = job.error or "no reason given"
+        hint = f" {job.hint.rstrip('.')}." if job.hint else ""
+        raise JobFailedError(
+            f"Scenario could not upscale the texture: {reason.rstrip('.')}.{hint}",
+            job_id=job.job_id,
+            job_status=job.status,
+            hint=job.hint,
+            reason=job.error,
+        )
+    if job.status == "canceled":
+        raise JobFailedError(
+            "The upscale job was canceled on Scenario.",
+            job_id=job.job_id,
+            job_status=job.status,
+            hint=job.hint,
+            reason=job.error,
+        )
+    return job

@@ -1,0 +1,258 @@
+"""The one family of errors the client raises, each with a message a user can act on."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import requests
+
+from .redact import redact
+from .retry import parse_retry_after
+
+# Longer service texts are cut: they are usually HTML pages or stack traces, not advice.
+_MAX_REASON = 300
+
+
+class ScenarioError(Exception):
+    """Base class. ``message`` says what happened and what to do; ``reason`` is Scenario's text."""
+
+    default_message: ClassVar[str] = "Something went wrong while talking to Scenario."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        trace_id: str | None = None,
+        reason: str | None = None,
+        not_sent: bool = False,
+    ) -> None:
+        self.message: str = message or self.default_message
+        self.status: int | None = status
+        self.trace_id: str | None = trace_id
+        self.reason: str | None = reason
+        # True when the request provably never reached Scenario (so it cannot have cost anything).
+        self.not_sent: bool = not_sent
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        if self.trace_id:
+            return f"{self.message} (trace id {self.trace_id})"
+        return self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(message={self.message!r}, status={self.status!r}, "
+            f"trace_id={self.trace_id!r}, reason={self.reason!r})"
+        )
+
+
+class MissingCredentialsError(ScenarioError):
+    default_message = (
+        "No Scenario API key/secret: enter them in the add-on preferences, or set "
+        "SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET."
+    )
+
+
+class InsecureURLError(ScenarioError):
+    default_message = "Refusing to use a plain http:// address: use https://."
+
+
+class AuthenticationError(ScenarioError):
+    default_message = (
+        "Scenario rejected the API key/secret — check them in the add-on preferences."
+    )
+
+
+class AccessDeniedError(ScenarioError):
+    default_message = (
+        "Scenario refused access. Check your plan, remaining credits and that this project may "
+        "use the texture upscale model."
+    )
+
+
+class NotFoundError(ScenarioError):
+    default_message = "Scenario could not find that item; it may have been deleted."
+
+
+class InvalidRequestError(ScenarioError):
+    """The request was refused as invalid, by Scenario or by local validation (``field`` set)."""
+
+    default_message = "Scenario rejected the request. Check the upscale settings."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.field: str | None = field
+
+
+class RateLimitedError(ScenarioError):
+    default_message = "Scenario is receiving too many requests from you. Wait a moment, then retry."
+
+    def __init__(
+        self, message: str | None = None, *, retry_after: float | None = None, **kw: Any
+    ) -> None:
+        super().__init__(message, **kw)
+        self.retry_after: float | None = retry_after
+
+
+class ServiceUnavailableError(ScenarioError):
+    default_message = "Scenario is having trouble right now. Try again in a few minutes."
+
+
+class RequestTimeoutError(ScenarioError):
+    default_message = (
+        "Scenario did not answer in time. Try again, or raise the network timeout in "
+        "Blender's preferences."
+    )
+
+
+class ConnectionFailedError(ScenarioError):
+    default_message = (
+        "Could not reach Scenario: check your internet connection (and any firewall or proxy), "
+        "then try again."
+    )
+
+
+class SubmissionUncertainError(ScenarioError):
+    """The upscale request was sent but its answer was lost: a job may exist (and be charged)."""
+
+    default_message = (
+        "The connection broke after the upscale request was sent, so it is unknown whether "
+        "Scenario started the job. It was not sent again, to avoid paying twice: check your "
+        "jobs on app.scenario.com before retrying."
+    )
+
+
+class UnexpectedResponseError(ScenarioError):
+    default_message = "Scenario sent an answer this add-on does not understand."
+
+
+class CancelledError(ScenarioError):
+    default_message = "Cancelled."
+
+
+class JobFailedError(ScenarioError):
+    """A job ended in ``failure`` or ``canceled``; ``reason``/``hint`` come from its metadata."""
+
+    default_message = "Scenario could not upscale the texture."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        job_id: str | None = None,
+        job_status: str | None = None,
+        hint: str | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, **kw)
+        self.job_id: str | None = job_id
+        self.job_status: str | None = job_status
+        self.hint: str | None = hint
+
+
+class DownloadError(ScenarioError):
+    default_message = "Could not download the upscaled texture."
+
+
+class DestinationExistsError(DownloadError):
+    """The target file already exists; the caller should pick another name (never overwritten)."""
+
+    def __init__(self, message: str | None = None, *, path: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.path: str = path
+
+
+class UploadError(ScenarioError):
+    default_message = "Could not upload the texture to Scenario."
+
+
+def _text_field(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, dict):
+        return _text_field(value.get("message") or value.get("reason"))
+    return None
+
+
+def parse_error_body(resp: requests.Response) -> tuple[str | None, str | None]:
+    """``(reason, trace_id)``; the reason is ``reason``, else ``message``, ``error``, ``detail``."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    reason: str | None = None
+    trace_id: str | None = None
+    if isinstance(body, dict):
+        for key in ("reason", "message", "error", "detail"):
+            reason = _text_field(body.get(key))
+            if reason:
+                break
+        raw_trace = body.get("trace_id") or body.get("traceId")
+        trace_id = str(raw_trace) if isinstance(raw_trace, (str, int)) else None
+    elif "text/plain" in str(resp.headers.get("Content-Type", "")):
+        reason = _text_field(resp.text)
+    if reason and len(reason) > _MAX_REASON:
+        reason = reason[: _MAX_REASON - 1] + "…"
+    return reason, trace_id
+
+
+def _with_reason(prefix: str, reason: str | None, advice: str) -> str:
+    said = f": {reason.rstrip('. ')}" if reason else ""
+    return f"{prefix}{said}. {advice}"
+
+
+def error_from_response(resp: requests.Response, secrets: tuple[str, ...] = ()) -> ScenarioError:
+    """Turn a non-success HTTP answer from the API into the matching ``ScenarioError``."""
+    status = int(resp.status_code)
+    reason, trace_id = parse_error_body(resp)
+    if reason:
+        reason = redact(reason, secrets)
+    kw: dict[str, Any] = {"status": status, "trace_id": trace_id, "reason": reason}
+    if status == 401:
+        return AuthenticationError(**kw)
+    if status == 403:
+        return AccessDeniedError(
+            _with_reason(
+                "Scenario refused access",
+                reason,
+                "Check your plan, remaining credits and that this project may use the texture "
+                "upscale model.",
+            ),
+            **kw,
+        )
+    if status == 404:
+        return NotFoundError(
+            _with_reason(
+                "Scenario could not find it",
+                reason,
+                "It may have been deleted, or belong to another project.",
+            ),
+            **kw,
+        )
+    if status in (400, 422):
+        return InvalidRequestError(
+            _with_reason("Scenario rejected the request", reason, "Check the upscale settings."),
+            **kw,
+        )
+    if status == 408:
+        return RequestTimeoutError(**kw)
+    if status == 429:
+        return RateLimitedError(
+            _with_reason(
+                "Scenario is receiving too many requests from you",
+                reason,
+                "Wait a moment, or let running upscales finish, then retry.",
+            ),
+            retry_after=parse_retry_after(resp.headers, time.time()),
+            **kw,
+        )
+    if 500 <= status < 600:
+        return ServiceUnavailableError(
+            f"Scenario is having trouble right now (HTTP {status}). Try again in a few minutes.",
+            **kw,
+        )
+    return UnexpectedResponseError(
+        f"Scenario answered with unexpected HTTP status {status}. Try again later.", **kw
+    )

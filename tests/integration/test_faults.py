@@ -1,0 +1,290 @@
+"""The client under the emulator's faults: what is retried, what is never re-sent, what is said."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+import pytest
+from scenario_texture_upscale.api import (
+    AuthenticationError,
+    ConnectionFailedError,
+    Credentials,
+    DownloadError,
+    JobFailedError,
+    RateLimitedError,
+    ScenarioClient,
+    ServiceUnavailableError,
+    SubmissionUncertainError,
+    UpscaleParams,
+    raise_for_job,
+)
+
+from emulator.server import EmulatorServer
+
+from .conftest import (
+    GENERATE,
+    SECRET,
+    RecordingSleep,
+    calls,
+    make_client,
+    png_bytes,
+    wait_for_job,
+)
+
+
+def fault(kind: str, method: str, path: str, **extra: object) -> dict[str, object]:
+    return {"kind": kind, "method": method, "path": path, **extra}
+
+
+@pytest.fixture
+def asset_id(client: ScenarioClient) -> str:
+    return client.upload_image(png_bytes(), name="src.png").id
+
+
+@pytest.fixture
+def result_id(client: ScenarioClient, asset_id: str) -> str:
+    job = client.run(UpscaleParams(image=asset_id))
+    return raise_for_job(wait_for_job(client, job.job_id)).asset_ids[0]
+
+
+# --- rate limits and server errors --------------------------------------------------------------
+
+
+def test_429_with_retry_after_on_generate_is_resent(
+    client: ScenarioClient, server: EmulatorServer, sleeper: RecordingSleep, asset_id: str
+) -> None:
+    server.set_faults([fault("status", "POST", "^/v1/generate", status=429,
+                             headers={"Retry-After": "1"}, times=1)])
+    job = client.run(UpscaleParams(image=asset_id))
+    assert [c["status"] for c in calls(server, "POST", GENERATE)] == [429, 200]
+    assert sleeper.waits == [1.0]
+    assert [j["jobId"] for j in server.state()["jobs"]] == [job.job_id]
+
+
+def test_429_with_retry_after_ms(
+    client: ScenarioClient, server: EmulatorServer, sleeper: RecordingSleep, asset_id: str
+) -> None:
+    server.set_faults([fault("status", "POST", "^/v1/generate", status=429,
+                             retry_after_ms=1500, times=1)])
+    client.run(UpscaleParams(image=asset_id))
+    assert sleeper.waits == [1.5]
+
+
+def test_429_without_retry_after_backs_off(
+    client: ScenarioClient, server: EmulatorServer, sleeper: RecordingSleep, asset_id: str
+) -> None:
+    server.set_faults([fault("status", "POST", "^/v1/generate", status=429, times=2)])
+    client.run(UpscaleParams(image=asset_id))
+    assert len(calls(server, "POST", GENERATE)) == 3
+    assert 0.375 <= sleeper.waits[0] <= 0.5 and 0.75 <= sleeper.waits[1] <= 1.0
+
+
+def test_429_that_persists(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str
+) -> None:
+    server.set_faults([fault("status", "POST", "^/v1/generate", status=429, times=0,
+                             body={"reason": "Too many concurrent jobs"})])
+    with pytest.raises(RateLimitedError, match="Too many concurrent jobs"):
+        client.run(UpscaleParams(image=asset_id))
+    assert len(calls(server, "POST", GENERATE)) == 4
+    assert server.state()["jobs"] == []
+
+
+def test_5xx_burst_on_poll_is_retried(
+    client: ScenarioClient, server: EmulatorServer, sleeper: RecordingSleep, asset_id: str
+) -> None:
+    job = client.run(UpscaleParams(image=asset_id))
+    server.set_faults([fault("status", "GET", "^/v1/jobs/", status=503, times=2)])
+    assert client.get_job(job.job_id).job_id == job.job_id
+    assert [c["status"] for c in calls(server, "GET", "/v1/jobs/")] == [503, 503, 200]
+    assert len(sleeper.waits) == 2 and sleeper.waits[1] > sleeper.waits[0]
+
+
+def test_5xx_burst_longer_than_retries(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str
+) -> None:
+    job = client.run(UpscaleParams(image=asset_id))
+    server.set_faults([fault("status", "GET", "^/v1/jobs/", status=502, times=10)])
+    with pytest.raises(ServiceUnavailableError, match="HTTP 502"):
+        client.get_job(job.job_id)
+    assert len(calls(server, "GET", "/v1/jobs/")) == 4
+
+
+def test_5xx_on_generate_is_not_resent(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str
+) -> None:
+    server.set_faults([fault("status", "POST", "^/v1/generate", status=503, times=1)])
+    with pytest.raises(ServiceUnavailableError, match="not re-sent"):
+        client.run(UpscaleParams(image=asset_id))
+    assert len(calls(server, "POST", GENERATE)) == 1
+
+
+# --- dropped connections and timeouts ------------------------------------------------------------
+
+
+def test_dropped_connection_on_poll_is_retried(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str
+) -> None:
+    job = client.run(UpscaleParams(image=asset_id))
+    server.set_faults([fault("drop", "GET", "^/v1/jobs/", times=1)])
+    assert client.get_job(job.job_id).job_id == job.job_id
+    outcomes = [c["outcome"] for c in calls(server, "GET", "/v1/jobs/")]
+    assert outcomes == ["dropped", "answered"]
+
+
+def test_dropped_connection_on_download_is_retried(
+    client: ScenarioClient, server: EmulatorServer, result_id: str, tmp_path: Path
+) -> None:
+    server.set_faults([fault("drop", "GET", "^/_cdn/", times=1)])
+    client.download_asset(result_id, tmp_path / "out.png")
+    assert [c["outcome"] for c in calls(server, "GET", "/_cdn/")] == ["dropped", "answered"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+
+
+@pytest.mark.parametrize("after_processing", [True, False])
+def test_generate_dropped_is_never_resent(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str, after_processing: bool
+) -> None:
+    server.set_faults([fault("drop", "POST", "^/v1/generate", times=1,
+                             drop_after_processing=after_processing)])
+    with pytest.raises(SubmissionUncertainError) as info:
+        client.run(UpscaleParams(image=asset_id))
+    assert "unknown whether Scenario started" in info.value.message
+    assert "app.scenario.com" in info.value.message
+    generates = calls(server, "POST", GENERATE)
+    assert len(generates) == 1
+    expected = "dropped-after-processing" if after_processing else "dropped"
+    assert generates[0]["outcome"] == expected
+    # After processing the job exists: a re-send would have paid for it twice.
+    assert len(server.state()["jobs"]) == (1 if after_processing else 0)
+
+
+def test_generate_read_timeout_is_never_resent(
+    server: EmulatorServer, sleeper: RecordingSleep
+) -> None:
+    with make_client(server, sleeper, timeout=(2.0, 0.5)) as client:
+        asset = client.upload_image(png_bytes())
+        server.set_faults([fault("delay", "POST", "^/v1/generate", seconds=1.5, times=1)])
+        with pytest.raises(SubmissionUncertainError, match="did not answer within 0.5 s"):
+            client.run(UpscaleParams(image=asset.id))
+    assert len(calls(server, "POST", GENERATE)) == 1
+
+
+def test_slow_poll_times_out_then_succeeds(
+    server: EmulatorServer, sleeper: RecordingSleep
+) -> None:
+    with make_client(server, sleeper, timeout=(2.0, 0.5)) as client:
+        asset = client.upload_image(png_bytes())
+        job = client.run(UpscaleParams(image=asset.id))
+        server.set_faults([fault("delay", "GET", "^/v1/jobs/", seconds=1.0, times=1)])
+        assert client.get_job(job.job_id).job_id == job.job_id
+    assert len(calls(server, "GET", "/v1/jobs/")) == 2
+
+
+def test_connection_refused(tmp_path: Path, sleeper: RecordingSleep) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = ScenarioClient(
+        Credentials("k", "s"), f"http://127.0.0.1:{port}/v1", sleep=sleeper, timeout=(1, 1)
+    )
+    with client, pytest.raises(ConnectionFailedError, match="internet connection") as info:
+        client.run(UpscaleParams(image="asset_1"))
+    assert info.value.not_sent
+    assert len(sleeper.waits) == 3
+    with client:
+        described = client.describe_model()
+    assert described.source == "bundled" and described.fallback_reason
+
+
+# --- jobs, URLs, bodies -------------------------------------------------------------------------
+
+
+def test_job_failure_carries_reason_and_hint(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str
+) -> None:
+    server.set_faults([fault("job_failure", "POST", "^/v1/generate", times=1,
+                             error="GPU out of memory", hint="Try a smaller upscale factor")])
+    job = wait_for_job(client, client.run(UpscaleParams(image=asset_id)).job_id)
+    assert job.status == "failure"
+    assert (job.error, job.hint) == ("GPU out of memory", "Try a smaller upscale factor")
+    with pytest.raises(JobFailedError) as info:
+        raise_for_job(job)
+    err = info.value
+    assert err.job_id == job.job_id and err.reason == "GPU out of memory"
+    assert "GPU out of memory" in err.message and "Try a smaller upscale factor" in err.message
+
+
+def test_job_that_never_finishes_stays_open(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str
+) -> None:
+    import time
+
+    server.set_faults([fault("job_never_finishes", "POST", "^/v1/generate", times=1)])
+    job = client.run(UpscaleParams(image=asset_id))
+    time.sleep(1.2)  # well past job_seconds
+    assert not client.get_job(job.job_id).is_terminal
+
+
+@pytest.mark.parametrize("where", ["^/v1/assets/", "^/_cdn/"])
+def test_expired_url_gets_a_fresh_one(
+    client: ScenarioClient, server: EmulatorServer, result_id: str, tmp_path: Path, where: str
+) -> None:
+    server.set_faults([fault("expire_urls", "GET", where, times=1)])
+    client.download_asset(result_id, tmp_path / "out.png")
+    assert [c["status"] for c in calls(server, "GET", "/_cdn/")] == [403, 200]
+    assert len(calls(server, "GET", f"/v1/assets/{result_id}")) == 2
+
+
+def test_truncated_download_is_retried(
+    client: ScenarioClient, server: EmulatorServer, result_id: str, tmp_path: Path
+) -> None:
+    server.set_faults([fault("truncate", "GET", "^/_cdn/", times=1)])
+    result = client.download_asset(result_id, tmp_path / "out.png")
+    assert [c["outcome"] for c in calls(server, "GET", "/_cdn/")] == ["truncated", "answered"]
+    stored = {a["id"]: a for a in server.state()["assets"]}
+    assert result.size == stored[result_id]["size"]
+
+
+def test_always_truncated_download_fails_cleanly(
+    client: ScenarioClient, server: EmulatorServer, result_id: str, tmp_path: Path
+) -> None:
+    server.set_faults([fault("truncate", "GET", "^/_cdn/", times=0, bytes=100)])
+    with pytest.raises(DownloadError, match="3 attempts"):
+        client.download_asset(result_id, tmp_path / "out.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_multipart_part_failure_is_retried(
+    client: ScenarioClient, server: EmulatorServer, tmp_path: Path
+) -> None:
+    from scenario_texture_upscale.api import uploads as uploads_mod
+
+    server.set_faults([fault("status", "PUT", "^/_parts/", status=500, times=1)])
+    asset = uploads_mod.upload_image(client.transport, png_bytes(64), small_limit=10)
+    assert asset.id
+    assert [c["status"] for c in calls(server, "PUT", "/_parts/")] == [500, 200]
+
+
+# --- credentials ----------------------------------------------------------------------------------
+
+
+def test_wrong_keys(
+    server: EmulatorServer, sleeper: RecordingSleep, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    canary = "wrong-secret-canary-77"
+    with make_client(server, sleeper, secret=canary) as client:
+        with pytest.raises(AuthenticationError) as info:
+            client.check_connection()
+        with pytest.raises(AuthenticationError):
+            client.upload_image(png_bytes())
+    assert info.value.message == (
+        "Scenario rejected the API key/secret — check them in the add-on preferences."
+    )
+    assert info.value.status == 401
+    for text in (caplog.text, str(info.value), repr(info.value)):
+        assert canary not in text and SECRET not in text
+    assert len(calls(server, "GET", "/v1/models/")) == 1  # a 401 is not retried
