@@ -36,7 +36,7 @@ def apply_result(record: JobRecord) -> Applied:
     if record.source_colorspace:
         image.colorspace_settings.name = record.source_colorspace
     if record.source_alpha_mode:
-        image.alpha_mode = record.source_alpha_mode
+        image.alpha_mode = record.source_alpha_mode  # type: ignore[assignment]
     image[PROVENANCE_SOURCE] = record.source_image
     image[PROVENANCE_JOB] = record.job_id
     image[PROVENANCE_ASSET] = record.result_asset_ids[0] if record.result_asset_ids else ""

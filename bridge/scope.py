@@ -25,8 +25,8 @@ def scope_materials(context: bpy.types.Context, scope: str) -> list[str]:
                         names.append(slot.material.name)
         return names
     if scope == "ACTIVE_MATERIAL":
-        obj = context.view_layer.objects.active if context.view_layer else None
-        material = obj.active_material if obj else None
+        active = context.view_layer.objects.active if context.view_layer else None
+        material = active.active_material if active else None
         return [material.name] if material else []
     return []
 
@@ -39,7 +39,7 @@ def _trees_of_scope(scope: str, materials: Iterable[str]) -> list[bpy.types.Node
         trees += [w.node_tree for w in bpy.data.worlds if w.node_tree]
         trees += [light.node_tree for light in bpy.data.lights if light.node_tree]
         return trees
-    found = []
+    found: list[bpy.types.NodeTree] = []
     for name in materials:
         material = bpy.data.materials.get(name)
         if material is not None and material.node_tree is not None:

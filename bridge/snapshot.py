@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import bpy
 import numpy as np
+import numpy.typing as npt
 
 from ..core.imagefile import (
     SCENARIO_UPLOAD_FORMATS,
@@ -52,7 +53,8 @@ def describe(image: bpy.types.Image) -> ImageFacts:
             "Upscale each tile as its own image."
         )
     if image.type not in {"IMAGE", "UV_TEST"}:
-        raise Refusal(f"'{image.name}' is a {image.type.replace('_', ' ').lower()}; save it as an image first.")
+        kind = image.type.replace("_", " ").lower()
+        raise Refusal(f"'{image.name}' is a {kind}; save it as an image first.")
     facts = ImageFacts(
         name=image.name, width=0, height=0, kind="file",
         colorspace=image.colorspace_settings.name, alpha_mode=image.alpha_mode,
@@ -167,7 +169,7 @@ def _upload_name(name: str, fmt: str) -> str:
     return f"{sanitize_stem(name)}.{ {'jpeg': 'jpg'}.get(fmt, fmt) }"
 
 
-def _to_rgba(buffer: np.ndarray, channels: int) -> np.ndarray:
+def _to_rgba(buffer: npt.NDArray[np.float32], channels: int) -> npt.NDArray[np.float32]:
     pixels = buffer.reshape(-1, channels)
     rgba = np.ones((pixels.shape[0], 4), dtype=np.float32)
     if channels >= 3:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from . import pixels, png
 
@@ -35,7 +36,7 @@ class BytesSource:
 class PixelSource:
     """Blender's float RGBA buffer (bottom-up rows): encoded to PNG before upload."""
 
-    buffer: np.ndarray
+    buffer: npt.NDArray[np.float32]
     width: int
     height: int
     name: str
