@@ -18,11 +18,11 @@ def _before_file_load(_filepath: str) -> None:
     rt = runtime.peek()
     if rt is not None:
         rt.pool.cancel_all()
-        rt.pump(timeout=None)
 
 
 @persistent
 def _after_file_load(_filepath: str) -> None:
+    runtime.new_session()
     runtime.get().refresh_journal()
 
 

@@ -41,11 +41,19 @@ def apply_result(record: JobRecord) -> Applied:
     image[PROVENANCE_JOB] = record.job_id
     image[PROVENANCE_ASSET] = record.result_asset_ids[0] if record.result_asset_ids else ""
     image[PROVENANCE_PARAMS] = json.dumps(record.params, sort_keys=True)
-    nodes = scope.nodes_using(record.source_image, record.scope, record.target_materials)
+    source = find_source(record)
+    nodes = scope.nodes_using(source.name, record.scope, record.target_materials) if source else []
     switched = scope.swap_image(nodes, image)
     factor = int(record.params.get("upscaleFactor", 2))
     width, height = (record.source_size + [0, 0])[:2]
     return Applied(image.name, switched, path, width * factor, height * factor)
+
+
+def find_source(record: JobRecord) -> bpy.types.Image | None:
+    """The source image, even if renamed since the job started (same Blender session)."""
+    if record.session == runtime.SESSION and record.source_session_uid:
+        return next((i for i in bpy.data.images if i.session_uid == record.source_session_uid), None)
+    return bpy.data.images.get(record.source_image)
 
 
 def revert(image_name: str, scope_name: str, materials: list[str]) -> tuple[str, int]:
@@ -105,8 +113,9 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
         where = (f"{done.nodes_switched} node(s) now use '{done.image_name}'"
                  if record.scope != "NONE" else f"created '{done.image_name}'")
         if record.scope != "NONE" and done.nodes_switched == 0:
-            where = (f"created '{done.image_name}'; no node in scope used '{record.source_image}' "
-                     "any more, so none was switched")
+            gone = "was removed" if find_source(record) is None else "is used by no node in scope"
+            where = (f"created '{done.image_name}'; the source '{record.source_image}' {gone}, "
+                     "so no node was switched")
         return Outcome("INFO", (
             f"Upscaled '{record.source_image}' to {done.width}×{done.height} px in "
             f"{view.elapsed:.0f} s: {where}; saved to {done.path}."

@@ -18,6 +18,8 @@ from . import connection, request, runtime
 
 def resume(rt: runtime.Runtime, record: J.JobRecord) -> runtime.JobView:
     """Starts collecting ``record``'s result; a downloaded one is ready at once."""
+    if not rt.pool.wait_until_idle(record.local_id):
+        raise RuntimeError(f"The job for '{record.source_image}' is still running.")
     if record.state in (J.DOWNLOADED, J.APPLIED):
         if not os.path.isfile(record.result_path):
             raise FileNotFoundError(

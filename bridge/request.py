@@ -16,7 +16,7 @@ from ..core import journal as J
 from ..core.naming import sanitize_stem
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
-from . import connection, scope, snapshot
+from . import connection, runtime, scope, snapshot
 
 DEFAULT_OUTPUT_DIR = "//textures/upscaled/"
 DEFAULT_MAX_SIDE = 16384
@@ -92,6 +92,8 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     record = J.JobRecord(
         local_id=J.new_job_id(),
         source_image=image.name,
+        source_session_uid=image.session_uid,
+        session=runtime.SESSION,
         blend_file=bpy.data.filepath,
         scope=scope_name,
         target_materials=scope.scope_materials(context, scope_name),

@@ -7,6 +7,7 @@ Created on first use and shut down by unregister(). Workers report through event
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,15 @@ import bpy
 from ..core import pipeline, worker
 from ..core.journal import JobRecord, Journal
 from . import ADDON_PACKAGE
+
+# Tells records made since the current file was loaded from older ones: Blender's image ids
+# (session_uid) are only meaningful within it.
+SESSION = uuid.uuid4().hex
+
+
+def new_session() -> None:
+    global SESSION
+    SESSION = uuid.uuid4().hex
 
 RUNNING = "running"
 READY = "ready"  # downloaded, waiting to be applied on the main thread
@@ -85,11 +95,16 @@ class Runtime:
         self.recent = [record] + [r for r in self.recent if r.local_id != record.local_id]
 
     def recoverable(self, blend_file: str) -> list[JobRecord]:
-        running = {v.local_id for v in self.running()}
+        # A job whose wait was just stopped is already recorded as abandoned while its thread
+        # winds down: it counts as recoverable, a job still being worked on does not.
+        busy = set(self.pool.active_ids())
         return [r for r in self.recent
-                if r.recoverable and r.blend_file == blend_file and r.local_id not in running]
+                if r.recoverable and r.blend_file == blend_file
+                and (r.local_id not in busy or r.state in (J.ABANDONED, J.TIMED_OUT))]
 
     def start(self, view: JobView, job: Callable[[worker.JobContext], Any]) -> JobView:
+        if view.local_id in self.jobs:
+            self.pump()  # a resumed job: let the events of its previous run reach the old view
         self.jobs[view.local_id] = view
         self.pool.submit(view.local_id, job)
         return view

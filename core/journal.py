@@ -52,6 +52,10 @@ class JobRecord:
     source_colorspace: str = ""
     source_alpha_mode: str = ""
     source_size: list[int] = field(default_factory=list)
+    # Blender's id of the source image, valid only in the Blender session that started the job
+    # (``session``): it finds the image again after a rename.
+    source_session_uid: int = 0
+    session: str = ""
     base_url: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     output_dir: str = ""

@@ -7,6 +7,7 @@ crash or a quit (``recover``): a job that reached ``submitting`` is never sent a
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
@@ -245,17 +246,17 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scen
     with open(temp, "rb") as handle:
         fmt = sniff_format(handle.read(64)) or "png"
     ext = {"jpeg": "jpg"}.get(fmt, fmt)
-    folder = Path(record.output_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     factor = record.params.get("upscaleFactor") or job.params.upscale_factor or 2
-    final = reserve_unique_path(folder, upscaled_file_name(record.output_stem, _factor_label(factor), ext))
+    name = upscaled_file_name(record.output_stem, _factor_label(factor), ext)
     try:
-        os.replace(temp, final)
-    except OSError:
-        # Work folder and output folder on different disks: copy, then swap in atomically.
-        shutil.copyfile(temp, f"{final}.part")
-        os.replace(f"{final}.part", final)
-        temp.unlink()
+        final = _move_into_place(temp, Path(record.output_dir), name)
+    except OSError as exc:
+        # The result is paid for and still collectable: the record stays 'succeeded'.
+        raise errors.ScenarioError(
+            f"Could not save the result in {record.output_dir} ({exc.strerror or exc}). Free some "
+            "disk space or choose another output folder, then use Recover in Recent Jobs: the "
+            "result is kept and will not be paid again."
+        ) from exc
     size = os.path.getsize(final)
     journal.transition(
         record, J.DOWNLOADED, result_path=str(final), result_size=size,
@@ -263,13 +264,29 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scen
     )
 
 
+def _move_into_place(temp: Path, folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    final = reserve_unique_path(folder, name)
+    try:
+        os.replace(temp, final)
+    except OSError:
+        # Work folder and output folder on different disks: copy, then swap in atomically.
+        try:
+            shutil.copyfile(temp, f"{final}.part")
+            os.replace(f"{final}.part", final)
+        except OSError:
+            for leftover in (Path(f"{final}.part"), final):
+                leftover.unlink(missing_ok=True)
+            raise
+        temp.unlink()
+    return final
+
+
 def _factor_label(factor: float) -> int | float:
     return int(factor) if float(factor).is_integer() else factor
 
 
 def _sha256(path: Path) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,6 +116,15 @@ class WorkerPool:
         with self._lock:
             return list(self._cancel)
 
+    def wait_until_idle(self, local_id: str, timeout: float = 2.0) -> bool:
+        """Waits for a cancelled job's thread to return; True when it is no longer active."""
+        deadline = time.monotonic() + timeout
+        while self.is_active(local_id):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def drain(self, timeout: float | None = None, limit: int = 10_000) -> list[Event]:
         """Events reported since the last call. With ``timeout``, waits that long for the first."""
         events: list[Event] = []
@@ -169,6 +179,8 @@ class WorkerPool:
                 event = Event(local_id, FAILED, message=self._error_message(exc), payload=exc)
             else:
                 event = Event(local_id, FINISHED, payload=result)
+            # The last event goes out before the job counts as idle, so whoever waits for it
+            # (wait_until_idle) finds it already queued.
+            self._events.put(event)
             with self._lock:
                 self._cancel.pop(local_id, None)
-            self._events.put(event)

@@ -40,7 +40,7 @@ class SCENARIO_OT_recover_jobs(JobModalMixin, bpy.types.Operator):
         for record in records:
             try:
                 started.append(recovery.resume(rt, record).local_id)
-            except (Refusal, ScenarioError, OSError) as exc:
+            except (Refusal, ScenarioError, OSError, RuntimeError) as exc:
                 self.report({"ERROR"}, str(exc))
         return self.follow(context, started) if started else {"CANCELLED"}
 

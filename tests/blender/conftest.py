@@ -61,6 +61,8 @@ def prefs(addon: str, emulator_url: str, tmp_path: Path) -> Iterator[bpy.types.A
     p.output_dir = str(tmp_path / "upscaled")
     bpy.context.preferences.system.use_online_access = True
     yield p
+    # Looked up again: a test that disables and re-enables the add-on replaces the object.
+    p = bpy.context.preferences.addons[addon].preferences
     p.api_key = p.api_secret = p.base_url = ""
 
 
@@ -90,6 +92,9 @@ class EmulatorControl:
 
     def faults(self, rules: list[dict[str, object]]) -> None:
         self._call("POST", "/_emulator/faults", rules)
+
+    def fault_state(self) -> list[dict[str, object]]:
+        return self._call("GET", "/_emulator/faults")["faults"]  # type: ignore[index]
 
     def requests(self) -> list[dict[str, object]]:
         result = self._call("GET", "/_emulator/requests")

@@ -14,10 +14,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).parent))
-from tools import dev_addon  # noqa: E402
-
 import bpy  # noqa: E402  (BLENDER_USER_RESOURCES comes from the parent test)
 import scenes  # noqa: E402
+
+from tools import dev_addon  # noqa: E402
 
 base_url, api_key, api_secret, workdir = sys.argv[1:5]
 module = dev_addon.enable_addon(Path(os.environ["BLENDER_USER_RESOURCES"]))

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from emulator.options import EmulatorOptions
-from emulator.server import EmulatorServer
 from scenario_texture_upscale.api import errors
 from scenario_texture_upscale.api.client import ScenarioClient
 from scenario_texture_upscale.api.config import Credentials
@@ -19,6 +17,9 @@ from scenario_texture_upscale.core import journal as J
 from scenario_texture_upscale.core import pipeline, png
 from scenario_texture_upscale.core.source import FileSource, PixelSource
 from scenario_texture_upscale.core.worker import JobCancelled, JobContext
+
+from emulator.options import EmulatorOptions
+from emulator.server import EmulatorServer
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +194,22 @@ def test_names_never_overwrite(server, tmp_path) -> None:
     result = pipeline.run(job, context()[0], journal, connect_to(server))
     assert Path(result.path).name == "brick_x2_2.png"
     assert (tmp_path / "out" / "brick_x2.png").read_bytes() == b"keep me"
+
+
+def test_unwritable_output_keeps_the_paid_result_collectable(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.record.output_dir = str(blocker / "out")
+
+    with pytest.raises(errors.ScenarioError, match="will not be paid again"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    record = journal.load(job.record.local_id)
+    assert record.state == J.SUCCEEDED and record.recoverable
+
+    record.output_dir = str(tmp_path / "elsewhere")
+    resumed = pipeline.UpscaleJob(record=record, params=UpscaleParams(), work_dir=tmp_path / "w")
+    result = pipeline.run(resumed, context()[0], journal, connect_to(server))
+    assert Path(result.path).parent == tmp_path / "elsewhere"
+    assert len(generates(server)) == 1

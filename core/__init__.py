@@ -1,0 +1,1 @@
+"""Blender-free core of the add-on: image files, pixel maths, naming and the job pipeline."""

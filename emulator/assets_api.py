@@ -1,0 +1,103 @@
+"""``/v1/assets``: small uploads (data URL or bare base64), asset details, download links."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import TYPE_CHECKING, Any
+
+from . import imaging
+from .errors import ApiError, not_found
+from .ids import new_id
+from .messages import Request, Response
+from .store import DEFAULT_OWNER, Asset
+from .wire import asset_json
+
+if TYPE_CHECKING:
+    from .app import Emulator
+    from .router import Router
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _bad(name: str, problem: str) -> ApiError:
+    return ApiError(400, f'Invalid input "{name}": {problem}')
+
+
+def decode_image_field(value: Any) -> bytes:
+    """Bytes of a data URL (``data:image/png;base64,…``) or of bare base64."""
+    if not isinstance(value, str) or not value:
+        raise _bad("image", "must be a base64 string or a data URL")
+    payload = value
+    if value.startswith("data:"):
+        header, sep, payload = value.partition(",")
+        if not sep or not header.endswith(";base64"):
+            raise _bad("image", "data URL must be base64 encoded")
+    try:
+        return base64.b64decode(_WHITESPACE.sub("", payload), validate=True)
+    except (binascii.Error, ValueError):
+        raise _bad("image", "is not valid base64") from None
+
+
+def find_asset(app: Emulator, asset_id: str) -> Asset:
+    asset = app.store.asset(asset_id)
+    if asset is None:
+        raise not_found("Asset", asset_id)
+    return asset
+
+
+def create_asset(app: Emulator, request: Request, _params: dict[str, str]) -> Response:
+    body = request.json_object()
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise _bad("name", "is required")
+    if "image" not in body:
+        if "canvas" in body:
+            raise ApiError(400, "Canvas uploads are not supported by this emulator")
+        raise _bad("image", "is required")
+    data = decode_image_field(body["image"])
+    try:
+        info = imaging.inspect(data)
+    except imaging.InvalidImage as exc:
+        raise _bad("image", str(exc)) from None
+    asset = app.store.add_asset(Asset(
+        id=new_id("asset"), name=name, mime_type=info.mime_type, data=data,
+        width=info.width, height=info.height, owner_id=request.project_id or DEFAULT_OWNER,
+    ))
+    url = app.asset_url(asset, request, faults=False)
+    return Response.json(200, {"asset": asset_json(asset, url)})
+
+
+def get_asset(app: Emulator, request: Request, params: dict[str, str]) -> Response:
+    asset = find_asset(app, params["asset_id"])
+    return Response.json(200, {"asset": asset_json(asset, app.asset_url(asset, request))})
+
+
+def request_download(app: Emulator, request: Request, params: dict[str, str]) -> Response:
+    asset = find_asset(app, params["asset_id"])
+    target = request.json_object().get("targetFormat")
+    own_extension = imaging.extension_for(asset.mime_type)
+    if target is None or target == asset.mime_type.rpartition("/")[2] or target == own_extension:
+        return Response.json(200, {"url": app.asset_url(asset, request),
+                                   "mimeType": asset.mime_type})
+    if not isinstance(target, str):
+        raise _bad("targetFormat", "must be a string")
+    extension = "jpg" if target == "jpeg" else "tiff" if target == "tif" else target
+    with app.store.lock:
+        variant = asset.variants.get(extension)
+    if variant is None:
+        try:
+            variant = imaging.convert(asset.data, target)
+        except imaging.InvalidImage as exc:
+            raise _bad("targetFormat", str(exc)) from None
+        with app.store.lock:
+            asset.variants[extension] = variant
+    return Response.json(200, {"url": app.asset_url(asset, request, extension),
+                               "mimeType": variant[1]})
+
+
+def register(router: Router) -> None:
+    router.add("POST", "/v1/assets", create_asset)
+    router.add("GET", "/v1/assets/(?P<asset_id>[^/]+)", get_asset)
+    router.add("POST", "/v1/assets/(?P<asset_id>[^/]+)/download", request_download)

@@ -1,0 +1,74 @@
+"""``/_cdn/assets/<id>.<ext>``: the signed download URLs, answered like a CDN would.
+
+No auth header is needed; the signature is the credential. A bad or expired signature gets
+a 403 with an XML body. ``Range: bytes=a-b`` is honoured so clients can resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import TYPE_CHECKING
+
+from . import imaging
+from .faults import URL_KINDS
+from .messages import Request, Response
+
+if TYPE_CHECKING:
+    from .app import Emulator
+    from .router import Router
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _payload(app: Emulator, asset_id: str, extension: str) -> tuple[bytes, str] | None:
+    with app.store.lock:
+        asset = app.store.assets.get(asset_id)
+        if asset is None:
+            return None
+        if extension == imaging.extension_for(asset.mime_type):
+            return asset.data, asset.mime_type
+        return asset.variants.get(extension)
+
+
+def _ranged(request: Request, data: bytes, headers: list[tuple[str, str]]) -> Response:
+    found = _RANGE.match(request.headers.get("Range", "").strip())
+    if found is None or not (found.group(1) or found.group(2)):
+        return Response(200, data, headers)
+    size = len(data)
+    first, last = found.groups()
+    if first:
+        start, end = int(first), min(int(last) if last else size - 1, size - 1)
+    else:
+        start, end = max(0, size - int(last)), size - 1
+    if start >= size or start > end:
+        return Response(416, b"", [("Content-Range", f"bytes */{size}")])
+    headers = [*headers, ("Content-Range", f"bytes {start}-{end}/{size}")]
+    return Response(206, data[start : end + 1], headers)
+
+
+def download(app: Emulator, request: Request, params: dict[str, str]) -> Response:
+    verdict = app.signer.check_cdn(request.path, request.query)
+    if verdict == "ok" and app.faults.claim_one(URL_KINDS, request.method, request.path):
+        request.extras.setdefault("faults", []).append("expire_urls")
+        verdict = "expired"
+    if verdict == "invalid":
+        return Response.xml_error(403, "AccessDenied", "Access denied")
+    if verdict == "expired":
+        return Response.xml_error(403, "AccessDenied", "Request has expired")
+    payload = _payload(app, params["asset_id"], params["ext"])
+    if payload is None:
+        return Response.xml_error(404, "NoSuchKey", "The specified key does not exist.")
+    data, mime_type = payload
+    headers = [
+        ("Content-Type", mime_type),
+        ("Accept-Ranges", "bytes"),
+        ("ETag", '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'),
+        ("Cache-Control", "private, max-age=86400"),
+    ]
+    return _ranged(request, data, headers)
+
+
+def register(router: Router) -> None:
+    router.add("GET", r"/_cdn/assets/(?P<asset_id>[^/.]+)\.(?P<ext>[A-Za-z0-9]+)", download,
+               auth=False)

@@ -1,0 +1,97 @@
+"""Command line: parse options, serve until SIGTERM/SIGINT, announce the URL on stdout.
+
+The only line written to stdout is ``EMULATOR_READY http://127.0.0.1:<port>/v1``; a parent
+process reads it to learn the port. Request logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from .faults import FaultPlanError, parse_plan
+from .options import EmulatorOptions
+from .server import EmulatorServer
+
+READY_PREFIX = "EMULATOR_READY "
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator",
+        description="Local emulator of Scenario's API for the texture upscale model.")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address only")
+    parser.add_argument("--api-key", default="demo-key")
+    parser.add_argument("--api-secret", default="demo-secret")
+    parser.add_argument("--job-seconds", type=float, default=3.0)
+    parser.add_argument("--max-concurrent-jobs", type=int, default=4)
+    parser.add_argument("--keep-alpha", action="store_true",
+                        help="keep RGBA in results (default: alpha dropped)")
+    parser.add_argument("--break-tiling", action="store_true",
+                        help="add a visible seam so results no longer tile")
+    parser.add_argument("--url-ttl-seconds", type=float, default=3600.0)
+    parser.add_argument("--upload-seconds", type=float, default=0.6,
+                        help="time from 'complete' to 'imported' for multipart uploads")
+    parser.add_argument("--min-part-bytes", type=int, default=5 * 1024 * 1024,
+                        help="minimum size of every multipart part but the last")
+    parser.add_argument("--faults", help="fault plan as JSON (see README.md)")
+    parser.add_argument("--faults-file", type=Path, help="fault plan in a JSON file")
+    parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
+    return parser
+
+
+def _fault_plan(args: argparse.Namespace) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    texts = [args.faults] if args.faults else []
+    if args.faults_file:
+        texts.append(args.faults_file.read_text(encoding="utf-8"))
+    for text in texts:
+        raw = json.loads(text)
+        parse_plan(raw)  # fail early, at start-up, on a bad plan
+        if isinstance(raw, dict):
+            raw = raw.get("rules", [raw])
+        rules.extend(raw)
+    return rules
+
+
+def options_from(args: argparse.Namespace) -> EmulatorOptions:
+    return EmulatorOptions(
+        port=args.port, host=args.host, api_key=args.api_key, api_secret=args.api_secret,
+        job_seconds=args.job_seconds, max_concurrent_jobs=args.max_concurrent_jobs,
+        keep_alpha=args.keep_alpha, break_tiling=args.break_tiling,
+        url_ttl_seconds=args.url_ttl_seconds, upload_seconds=args.upload_seconds,
+        min_part_bytes=args.min_part_bytes, faults=_fault_plan(args),
+        log_requests=not args.quiet,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        server = EmulatorServer(options_from(args))
+        server.start()
+    except (ValueError, FaultPlanError, OSError) as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
+        return 2
+    stopping = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    print(f"{READY_PREFIX}{server.base_url}", flush=True)
+    try:
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        server.stop()
+    print("[emulator] stopped", file=sys.stderr, flush=True)
+    return 0

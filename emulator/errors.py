@@ -1,0 +1,55 @@
+"""Error bodies as the real service sends them: ``{"reason"}`` from the API, ``{"message"}``
+from the gateway in front of it."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from .ids import new_trace_id
+
+GATEWAY_STATUSES = frozenset({413, 502, 503, 504})
+
+
+def reason_body(reason: str) -> dict[str, Any]:
+    return {"reason": reason, "trace_id": new_trace_id()}
+
+
+def gateway_body(message: str) -> dict[str, Any]:
+    return {"message": message}
+
+
+def default_body(status: int) -> dict[str, Any]:
+    """Body for an injected status: gateway style for 502/503/504, API style otherwise."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = f"HTTP {status}"
+    if status in GATEWAY_STATUSES:
+        return gateway_body(phrase)
+    return reason_body(phrase)
+
+
+class ApiError(Exception):
+    """Raised by endpoint code; the dispatcher turns it into a JSON error response."""
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        *,
+        gateway: bool = False,
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.gateway = gateway
+        self.headers = headers or []
+
+    def body(self) -> dict[str, Any]:
+        return gateway_body(self.reason) if self.gateway else reason_body(self.reason)
+
+
+def not_found(kind: str, ident: str) -> ApiError:
+    return ApiError(404, f"{kind} {ident} not found")

@@ -1,0 +1,181 @@
+"""Fault plans: rules that make chosen requests fail in chosen ways (see README.md).
+
+A rule is claimed at the moment its kind can act: request-level kinds when a request
+arrives, job kinds when a generate is about to create a job, ``expire_urls`` when a
+response hands out asset URLs or a CDN URL is fetched. Only a claim counts toward
+``after`` and ``times``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+REQUEST_KINDS = frozenset({"status", "delay", "drop", "truncate"})
+JOB_KINDS = frozenset({"job_failure", "job_never_finishes"})
+URL_KINDS = frozenset({"expire_urls"})
+_TERMINAL = frozenset({"status", "drop"})
+
+_COMMON_KEYS = {"kind", "method", "path", "times", "after", "name"}
+_KIND_KEYS: dict[str, set[str]] = {
+    "status": {"status", "body", "headers", "retry_after", "retry_after_ms"},
+    "delay": {"seconds"},
+    "drop": {"drop_after_processing"},
+    "truncate": {"bytes"},
+    "job_failure": {"error", "hint"},
+    "job_never_finishes": set(),
+    "expire_urls": set(),
+}
+
+
+class FaultPlanError(ValueError):
+    pass
+
+
+@dataclass
+class FaultRule:
+    kind: str
+    raw: dict[str, Any]
+    methods: frozenset[str] | None
+    path: re.Pattern[str] | None
+    times: int | None
+    after: int
+    seen: int = 0
+    fired: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.methods is not None and method.upper() not in self.methods:
+            return False
+        return self.path is None or self.path.search(path) is not None
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times is not None and self.fired >= self.times
+
+    def param(self, key: str, default: Any = None) -> Any:
+        return self.raw.get(key, default)
+
+    def describe(self) -> dict[str, Any]:
+        remaining = None if self.times is None else max(0, self.times - self.fired)
+        return {**self.raw, "seen": self.seen, "fired": self.fired, "remaining": remaining}
+
+
+def _number(rule: dict[str, Any], key: str, *, integer: bool) -> None:
+    if key not in rule or rule[key] is None:
+        return
+    value = rule[key]
+    kind = int if integer else int | float
+    if isinstance(value, bool) or not isinstance(value, kind) or value < 0:
+        noun = "integer" if integer else "number"
+        raise FaultPlanError(f"fault {key!r} must be a non-negative {noun}")
+
+
+def parse_rule(raw: Any) -> FaultRule:
+    if not isinstance(raw, dict):
+        raise FaultPlanError("each fault rule must be a JSON object")
+    kind = raw.get("kind")
+    if kind not in _KIND_KEYS:
+        raise FaultPlanError(f"unknown fault kind {kind!r}; expected one of {sorted(_KIND_KEYS)}")
+    unknown = set(raw) - _COMMON_KEYS - _KIND_KEYS[kind]
+    if unknown:
+        raise FaultPlanError(f"unknown keys for a {kind} fault: {sorted(unknown)}")
+    for key in ("times", "after", "bytes", "status"):
+        _number(raw, key, integer=True)
+    for key in ("seconds", "retry_after", "retry_after_ms"):
+        _number(raw, key, integer=False)
+    if kind == "status" and not 100 <= int(raw.get("status") or 0) <= 599:
+        raise FaultPlanError("a status fault needs 'status' between 100 and 599")
+    methods = raw.get("method")
+    if isinstance(methods, str):
+        methods = [methods]
+    if methods is not None and not all(isinstance(m, str) for m in methods):
+        raise FaultPlanError("fault 'method' must be a string or a list of strings")
+    try:
+        path = re.compile(raw["path"]) if raw.get("path") else None
+    except (re.error, TypeError) as exc:
+        raise FaultPlanError(f"fault 'path' is not a valid regex: {exc}") from None
+    times = raw.get("times", 1)
+    return FaultRule(
+        kind=kind,
+        raw=dict(raw),
+        methods=frozenset(m.upper() for m in methods) if methods is not None else None,
+        path=path,
+        times=times or None,
+        after=int(raw.get("after") or 0),
+    )
+
+
+def parse_plan(raw: Any) -> list[FaultRule]:
+    """Accept a list of rules, a single rule, or ``{"rules": [...]}``."""
+    if isinstance(raw, dict) and "rules" in raw:
+        raw = raw["rules"]
+    if isinstance(raw, dict):
+        raw = [raw]
+    if not isinstance(raw, list):
+        raise FaultPlanError("a fault plan is a list of rules")
+    return [parse_rule(item) for item in raw]
+
+
+@dataclass
+class RequestFaults:
+    """What the request-level rules decided for one request."""
+
+    delay: FaultRule | None = None
+    terminal: FaultRule | None = None
+    truncate: FaultRule | None = None
+    fired: list[str] = field(default_factory=list)
+
+
+class FaultPlan:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+
+    def set(self, raw: Any, *, append: bool = False) -> None:
+        rules = parse_plan(raw)
+        with self._lock:
+            self._rules = [*self._rules, *rules] if append else rules
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules = []
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [rule.describe() for rule in self._rules]
+
+    def _claim(self, rule: FaultRule, method: str, path: str) -> bool:
+        if rule.exhausted or not rule.matches(method, path):
+            return False
+        rule.seen += 1
+        if rule.seen <= rule.after:
+            return False
+        rule.fired += 1
+        return True
+
+    def claim_request(self, method: str, path: str) -> RequestFaults:
+        """At most one rule of each slot acts; status and drop exclude each other."""
+        decision = RequestFaults()
+        with self._lock:
+            for rule in self._rules:
+                if rule.kind not in REQUEST_KINDS:
+                    continue
+                if rule.kind in _TERMINAL:
+                    slot = "terminal"
+                else:
+                    slot = rule.kind
+                if getattr(decision, slot) is not None:
+                    continue
+                if self._claim(rule, method, path):
+                    setattr(decision, slot, rule)
+                    decision.fired.append(rule.kind)
+        return decision
+
+    def claim_one(self, kinds: frozenset[str], method: str, path: str) -> FaultRule | None:
+        with self._lock:
+            for rule in self._rules:
+                if rule.kind in kinds and self._claim(rule, method, path):
+                    return rule
+        return None

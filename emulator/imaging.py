@@ -1,0 +1,154 @@
+"""Decoding, normalising and "upscaling" images the way a worst-case upscaler would."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+# Refuse absurd inputs before Pillow allocates them.
+MAX_INPUT_PIXELS = 64 * 1024 * 1024
+# Wrap-around border resampled with the image so both edges see the opposite side.
+_WRAP_PAD = 8
+# Tonal drift of a re-rendering model: slightly darker gain, small lift.
+_GAIN = 0.98
+_LIFT = 2.0
+# Strength of the artificial seam in --break-tiling mode (levels out of 255).
+_SEAM_LEVELS = 48
+_ROW_CHUNK = 512
+
+_EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "image/tiff": "tiff",
+    "image/bmp": "bmp",
+    "image/avif": "avif",
+    "image/heif": "heif",
+}
+
+
+class InvalidImage(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    mime_type: str
+    width: int
+    height: int
+
+
+def extension_for(mime_type: str) -> str:
+    return _EXTENSIONS.get(mime_type, "bin")
+
+
+def _open(data: bytes) -> Image.Image:
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.width * probe.height > MAX_INPUT_PIXELS:
+                raise InvalidImage(f"image is too large ({probe.width}x{probe.height})")
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except InvalidImage:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise InvalidImage("data is not a supported image") from None
+    return image
+
+
+def inspect(data: bytes) -> ImageInfo:
+    """Validate ``data`` as an image and describe it; raise InvalidImage otherwise."""
+    image = _open(data)
+    mime = Image.MIME.get(image.format or "", "application/octet-stream")
+    return ImageInfo(mime, image.width, image.height)
+
+
+def _to_eight_bit_grey(image: Image.Image) -> Image.Image:
+    values = np.asarray(image, dtype=np.float64)
+    peak = 255.0
+    if image.mode.startswith("I;16") or float(values.max(initial=0.0)) > 255.0:
+        peak = 65535.0
+    elif image.mode == "F" and float(values.max(initial=0.0)) <= 1.0:
+        peak = 1.0
+    scaled = np.clip(np.rint(values * (255.0 / peak)), 0, 255).astype(np.uint8)
+    return Image.fromarray(scaled, "L")
+
+
+def normalise(image: Image.Image) -> Image.Image:
+    """First frame as 8-bit RGB, or RGBA when the source carries transparency."""
+    if getattr(image, "n_frames", 1) > 1:
+        image = next(iter(ImageSequence.Iterator(image))).copy()
+    has_alpha = image.has_transparency_data
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        image = _to_eight_bit_grey(image)
+    target = "RGBA" if has_alpha else "RGB"
+    if image.mode == target:
+        return image
+    try:
+        return image.convert(target)
+    except ValueError:
+        raise InvalidImage(f"unsupported image mode {image.mode}") from None
+
+
+def _wrap_resize(image: Image.Image, factor: int) -> Image.Image:
+    width, height = image.size
+    pixels = np.asarray(image)
+    pad = ((_WRAP_PAD, _WRAP_PAD), (_WRAP_PAD, _WRAP_PAD), (0, 0))
+    padded = Image.fromarray(np.pad(pixels, pad, mode="wrap"), image.mode)
+    # The box keeps the output exactly factor x the source while the filter reads the
+    # wrapped border, so opposite edges still continue into each other.
+    box = (_WRAP_PAD, _WRAP_PAD, _WRAP_PAD + width, _WRAP_PAD + height)
+    return padded.resize((width * factor, height * factor), Image.Resampling.BICUBIC, box=box)
+
+
+def _tone_shift(image: Image.Image) -> Image.Image:
+    curve = [min(255, max(0, round(v * _GAIN + _LIFT))) for v in range(256)]
+    identity = list(range(256))
+    lut = curve * 3 + (identity if image.mode == "RGBA" else [])
+    return image.point(lut)
+
+
+def _add_seam(image: Image.Image) -> Image.Image:
+    pixels = np.array(image)
+    width = pixels.shape[1]
+    ramp = np.linspace(0, _SEAM_LEVELS, width, dtype=np.float32).astype(np.int16)[None, :, None]
+    for top in range(0, pixels.shape[0], _ROW_CHUNK):
+        rows = pixels[top : top + _ROW_CHUNK, :, :3].astype(np.int16) + ramp
+        pixels[top : top + _ROW_CHUNK, :, :3] = np.clip(rows, 0, 255).astype(np.uint8)
+    return Image.fromarray(pixels, image.mode)
+
+
+def upscale(data: bytes, factor: int, *, keep_alpha: bool, break_tiling: bool) -> bytes:
+    """Return a PNG exactly ``factor`` times the source size, tileable unless told otherwise."""
+    image = normalise(_open(data))
+    if image.mode == "RGBA" and not keep_alpha:
+        image = image.convert("RGB")
+    result = _tone_shift(_wrap_resize(image, factor))
+    if break_tiling:
+        result = _add_seam(result)
+    return encode_png(result)
+
+
+def encode_png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def convert(data: bytes, target_format: str) -> tuple[bytes, str]:
+    """Re-encode an image for ``POST /assets/{id}/download``; returns (bytes, mime type)."""
+    pillow_format = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF",
+                     "tif": "TIFF", "tiff": "TIFF"}.get(target_format)
+    if pillow_format is None:
+        raise InvalidImage(f"cannot convert an image to {target_format}")
+    image = normalise(_open(data))
+    if pillow_format == "JPEG" and image.mode == "RGBA":
+        image = image.convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format=pillow_format)
+    return out.getvalue(), Image.MIME[pillow_format]

@@ -1,0 +1,24 @@
+"""``GET /v1/models/{modelId}``: the model description with its inputs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import model_catalog
+from .errors import not_found
+from .messages import Request, Response
+
+if TYPE_CHECKING:
+    from .app import Emulator
+    from .router import Router
+
+
+def get_model(_app: Emulator, _request: Request, params: dict[str, str]) -> Response:
+    model = model_catalog.get_model(params["model_id"])
+    if model is None:
+        raise not_found("Model", params["model_id"])
+    return Response.json(200, {"model": model})
+
+
+def register(router: Router) -> None:
+    router.add("GET", "/v1/models/(?P<model_id>[^/]+)", get_model)

@@ -1,0 +1,224 @@
+"""Every fault kind, rule counting, and the control API that installs them."""
+
+from __future__ import annotations
+
+import http.client
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from emulator_support import MODEL_ID
+from PIL import Image
+
+GENERATE = "^/v1/generate"
+
+
+@pytest.fixture
+def asset_id(api):
+    return api.upload(Image.new("RGB", (16, 16), (30, 60, 90)))["id"]
+
+
+def _job_count(server) -> int:
+    return len(server.state()["jobs"])
+
+
+def test_status_429_with_retry_after_does_not_create_a_job(api, server, asset_id):
+    server.set_faults([{"kind": "status", "status": 429, "path": GENERATE, "retry_after": 2,
+                        "retry_after_ms": 1500}])
+    answer = api.generate(asset_id)
+    assert answer.status_code == 429
+    assert answer.headers["Retry-After"] == "2"
+    assert answer.headers["retry-after-ms"] == "1500"
+    assert answer.json()["reason"] == "Too Many Requests"
+    assert _job_count(server) == 0
+    assert api.generate(asset_id).status_code == 200  # times defaults to 1
+    assert _job_count(server) == 1
+
+
+def test_gateway_statuses_use_message_bodies_and_custom_bodies_pass_through(api, server):
+    server.set_faults([
+        {"kind": "status", "status": 503, "path": "^/v1/models", "times": 1},
+        {"kind": "status", "status": 500, "path": "^/v1/models", "times": 1,
+         "body": {"reason": "boom", "details": {"actionName": "x"}},
+         "headers": {"x-should-retry": "false"}},
+        {"kind": "status", "status": 502, "path": "^/v1/models", "body": "<html>bad</html>"},
+    ])
+    first = api.get(f"/models/{MODEL_ID}")
+    assert first.status_code == 503 and first.json() == {"message": "Service Unavailable"}
+    second = api.get(f"/models/{MODEL_ID}")
+    assert second.status_code == 500 and second.json()["details"] == {"actionName": "x"}
+    assert second.headers["x-should-retry"] == "false"
+    third = api.get(f"/models/{MODEL_ID}")
+    assert third.status_code == 502 and third.text == "<html>bad</html>"
+    assert api.get(f"/models/{MODEL_ID}").status_code == 200
+
+
+def test_after_and_times_select_which_matches_fail(api, server):
+    server.set_faults([{"kind": "status", "status": 500, "method": "GET",
+                        "path": "^/v1/models/", "after": 1, "times": 2}])
+    codes = [api.get(f"/models/{MODEL_ID}").status_code for _ in range(5)]
+    assert codes == [200, 500, 500, 200, 200]
+    rule = server.faults()[0]
+    assert rule["fired"] == 2 and rule["remaining"] == 0
+
+
+def test_unlimited_times(api, server):
+    server.set_faults([{"kind": "status", "status": 503, "path": "^/v1/models/", "times": None}])
+    assert {api.get(f"/models/{MODEL_ID}").status_code for _ in range(4)} == {503}
+    server.set_faults([{"kind": "status", "status": 503, "path": "^/v1/models/", "times": 0}])
+    assert {api.get(f"/models/{MODEL_ID}").status_code for _ in range(3)} == {503}
+
+
+def test_method_filter(api, server, asset_id):
+    server.set_faults([{"kind": "status", "status": 500, "method": "POST", "times": None}])
+    assert api.get(f"/assets/{asset_id}").status_code == 200
+    assert api.generate(asset_id).status_code == 500
+
+
+def test_delay_causes_a_read_timeout_then_processes(api, server, asset_id):
+    server.set_faults([{"kind": "delay", "seconds": 0.8, "path": GENERATE}])
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        api.post(f"/generate/custom/{MODEL_ID}", {"image": asset_id}, timeout=0.3)
+    # The delayed request is still processed: the job exists although the client gave up.
+    deadline = time.monotonic() + 3
+    while _job_count(server) == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    started = time.monotonic()
+    assert api.generate(asset_id).status_code == 200
+    assert time.monotonic() - started < 0.5
+
+
+def test_drop_closes_without_answer_and_creates_no_job(api, server, asset_id):
+    server.set_faults([{"kind": "drop", "path": GENERATE}])
+    with pytest.raises(requests.exceptions.ConnectionError):
+        api.generate(asset_id)
+    assert _job_count(server) == 0
+    assert server.requests()[-1]["outcome"] == "dropped"
+    assert server.requests()[-1]["status"] is None
+
+
+def test_drop_after_processing_creates_the_job(api, server, asset_id):
+    server.set_faults([{"kind": "drop", "path": GENERATE, "drop_after_processing": True}])
+    with pytest.raises(requests.exceptions.ConnectionError):
+        api.generate(asset_id)
+    assert _job_count(server) == 1
+    entry = server.requests()[-1]
+    assert entry["outcome"] == "dropped-after-processing" and entry["status"] == 200
+
+
+def _raw_get(url: str) -> tuple[int, int, bytes]:
+    """(declared Content-Length, bytes received, body) without any client-side retry."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    connection.request("GET", f"{parts.path}?{parts.query}")
+    response = connection.getresponse()
+    declared = int(response.getheader("Content-Length"))
+    try:
+        body = response.read()
+    except http.client.IncompleteRead as exc:
+        body = exc.partial
+    connection.close()
+    return declared, len(body), body
+
+
+def test_truncate_sends_full_length_headers_but_part_of_the_body(api, server, asset_id):
+    job = api.wait_job(api.start_job(asset_id)["jobId"])
+    url = api.get(f"/assets/{job['metadata']['assetIds'][0]}").json()["asset"]["url"]
+    full_length, received, _ = _raw_get(url)
+    assert received == full_length
+    server.set_faults([{"kind": "truncate", "path": "^/_cdn/", "bytes": 40}])
+    declared, received, _ = _raw_get(url)
+    assert declared == full_length and received == 40
+    server.set_faults([{"kind": "truncate", "path": "^/_cdn/"}])
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        requests.get(url, timeout=5)
+    assert _raw_get(url)[1] == full_length
+
+
+def test_job_failure_ends_in_failure_with_error_and_hint(api, server, asset_id):
+    server.set_faults([{"kind": "job_failure", "error": "GPU exploded",
+                        "hint": "Try again later"}])
+    assert api.post(f"/generate/custom/{MODEL_ID}?dryRun=true",
+                    {"image": asset_id}).status_code == 269  # a quote does not use the rule
+    failing = api.start_job(asset_id)["jobId"]
+    healthy = api.start_job(asset_id)["jobId"]
+    job = api.wait_job(failing)
+    assert job["status"] == "failure"
+    assert job["metadata"]["error"] == "GPU exploded"
+    assert job["metadata"]["hint"] == "Try again later"
+    assert "assetIds" not in job["metadata"]
+    assert [e["status"] for e in job["statusHistory"]] == [
+        "queued", "warming-up", "in-progress", "failure"]
+    assert api.wait_job(healthy)["status"] == "success"
+
+
+def test_job_never_finishes(make_api):
+    api = make_api(job_seconds=0.2)
+    api.server.set_faults([{"kind": "job_never_finishes"}])
+    asset = api.upload(Image.new("RGB", (8, 8)))
+    stuck = api.start_job(asset["id"])["jobId"]
+    time.sleep(0.8)
+    job = api.job(stuck)
+    assert job["status"] == "in-progress" and 0 < job["progress"] < 1
+    # It does not hold a concurrency slot, so later jobs still finish.
+    assert api.wait_job(api.start_job(asset["id"])["jobId"])["status"] == "success"
+    assert api.job(stuck)["status"] == "in-progress"
+
+
+def test_expire_urls_hands_out_expired_urls_then_fresh_ones(api, server, asset_id):
+    server.set_faults([{"kind": "expire_urls", "times": 1}])
+    first = api.get(f"/assets/{asset_id}").json()["asset"]["url"]
+    assert requests.get(first, timeout=5).status_code == 403
+    second = api.get(f"/assets/{asset_id}").json()["asset"]["url"]
+    assert requests.get(second, timeout=5).status_code == 200
+
+
+def test_expire_urls_on_the_cdn_path_refuses_valid_urls(api, server, asset_id):
+    url = api.get(f"/assets/{asset_id}").json()["asset"]["url"]
+    server.set_faults([{"kind": "expire_urls", "path": "^/_cdn/", "times": 2}])
+    assert [requests.get(url, timeout=5).status_code for _ in range(3)] == [403, 403, 200]
+
+
+def test_control_api_over_http(api, server):
+    rule = {"kind": "status", "status": 418, "path": "^/v1/models"}
+    answer = api.control("POST", "/_emulator/faults", [rule])
+    assert answer.status_code == 200 and answer.json()["faults"][0]["kind"] == "status"
+    appended = api.control("POST", "/_emulator/faults", {"rules": [rule], "append": True})
+    assert len(appended.json()["faults"]) == 2
+    assert len(api.control("GET", "/_emulator/faults").json()["faults"]) == 2
+    assert api.get(f"/models/{MODEL_ID}").status_code == 418
+    bad = api.control("POST", "/_emulator/faults", [{"kind": "explode"}])
+    assert bad.status_code == 400 and "kind" in bad.json()["reason"]
+    typo = api.control("POST", "/_emulator/faults", [{"kind": "delay", "secs": 1}])
+    assert typo.status_code == 400
+    assert api.control("POST", "/_emulator/reset").json() == {"ok": True, "clearedState": False}
+    assert api.control("GET", "/_emulator/faults").json()["faults"] == []
+    assert api.get(f"/models/{MODEL_ID}").status_code == 200
+
+
+def test_reset_keeps_state_unless_asked(api, server, asset_id):
+    api.start_job(asset_id)
+    api.control("POST", "/_emulator/reset")
+    assert server.requests() == []
+    state = api.control("GET", "/_emulator/state").json()
+    assert len(state["jobs"]) == 1 and len(state["assets"]) == 1
+    api.control("POST", "/_emulator/reset", {"clearState": True})
+    state = api.control("GET", "/_emulator/state").json()
+    assert state["jobs"] == [] and state["assets"] == [] and state["uploads"] == []
+    assert api.get(f"/assets/{asset_id}").status_code == 404
+
+
+def test_faults_from_options(make_api):
+    api = make_api(faults=[{"kind": "status", "status": 503, "path": "^/v1/models"}])
+    assert api.get(f"/models/{MODEL_ID}").status_code == 503
+    assert api.get(f"/models/{MODEL_ID}").status_code == 200
+
+
+def test_expire_urls_is_not_spent_on_upload_answers(api, server):
+    server.set_faults([{"kind": "expire_urls"}])
+    uploaded = api.upload(Image.new("RGB", (8, 8)))
+    assert server.faults()[0]["fired"] == 0
+    url = api.get(f"/assets/{uploaded['id']}").json()["asset"]["url"]
+    assert requests.get(url, timeout=5).status_code == 403
