@@ -15,6 +15,7 @@ from typing import Any
 
 import bpy
 
+from ..core import journal as J
 from ..core import pipeline, worker
 from ..core.journal import JobRecord, Journal
 from . import ADDON_PACKAGE

@@ -47,7 +47,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     @property
     def app(self) -> Emulator:
-        return self.server.app  # type: ignore[attr-defined]
+        app: Emulator = self.server.app  # type: ignore[attr-defined]
+        return app
 
     def setup(self) -> None:
         super().setup()

@@ -17,7 +17,8 @@ def _load(model_id: str) -> dict[str, Any] | None:
     path = _HERE / f"{model_id}.json"
     if model_id != UPSCALE_MODEL_ID or not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    model: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return model
 
 
 def get_model(model_id: str) -> dict[str, Any] | None:

@@ -134,8 +134,8 @@ class JobScheduler:
     def advance(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
         with self._lock:
-            for job in self._unslotted:
-                self._advance_job(job, now)
+            for waiting in self._unslotted:
+                self._advance_job(waiting, now)
             while True:
                 progressed = False
                 for index, job in enumerate(self._slots):
