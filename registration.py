@@ -6,9 +6,9 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import bridge, operators, ui
-from .bridge import runtime, settings
+from .bridge import batch_settings, cli, defaults, runtime, settings
 
-classes = settings.classes + ui.classes + operators.classes
+classes = settings.classes + batch_settings.classes + ui.classes + operators.classes
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
 
 
@@ -23,6 +23,7 @@ def _before_file_load(_filepath: str) -> None:
 @persistent
 def _after_file_load(_filepath: str) -> None:
     runtime.new_session()
+    defaults.apply_to_all_scenes()
     runtime.get().refresh_journal()
 
 
@@ -37,6 +38,13 @@ def register() -> None:
     bpy.types.Scene.scenario_upscale = bpy.props.PointerProperty(
         type=settings.ScenarioUpscaleSettings
     )
+    bpy.types.Scene.scenario_batch = bpy.props.PointerProperty(
+        type=batch_settings.ScenarioBatchSettings
+    )
+    bpy.types.WindowManager.scenario_batch = bpy.props.PointerProperty(
+        type=batch_settings.ScenarioBatchList
+    )
+    cli.register()
     for handlers, handler in HANDLERS:
         handlers.append(handler)
     runtime.get()  # reads the journal, so unfinished jobs are offered at once
@@ -46,7 +54,10 @@ def unregister() -> None:
     for handlers, handler in HANDLERS:
         if handler in handlers:
             handlers.remove(handler)
+    cli.unregister()
     runtime.shutdown()
+    del bpy.types.WindowManager.scenario_batch
+    del bpy.types.Scene.scenario_batch
     del bpy.types.Scene.scenario_upscale
     _unregister_classes()
 

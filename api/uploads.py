@@ -31,7 +31,8 @@ SMALL_UPLOAD_MAX_BYTES = 3_500_000
 PART_SIZE = 8 * 1024 * 1024
 MIN_PART_SIZE = 5 * 1024 * 1024
 IMPORT_TIMEOUT = 300.0
-_POLL_FIRST, _POLL_MAX = 0.5, 3.0
+# Imports usually take well under a second: look early, then back off.
+_POLL_FIRST, _POLL_MAX = 0.25, 3.0
 _STILL_WORKING = frozenset({"pending", "complete", "validating", "validated"})
 
 Progress = Callable[[int, int], None]
@@ -179,6 +180,8 @@ def _upload_multipart(
             chunk = handle.read(part_size)
             _put_part(transport, urls[number], chunk, mime, number, count)
             sent += len(chunk)
+            # Else the next read happens while this name still holds the part: two in memory.
+            del chunk
             report(sent, src.size)
     path = f"/uploads/{quote(upload_id, safe='')}"
     _complete(transport, path)

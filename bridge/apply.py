@@ -116,10 +116,16 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
             gone = "was removed" if find_source(record) is None else "is used by no node in scope"
             where = (f"created '{done.image_name}'; the source '{record.source_image}' {gone}, "
                      "so no node was switched")
-        return Outcome("INFO", (
-            f"Upscaled '{record.source_image}' to {done.width}×{done.height} px in "
-            f"{view.elapsed:.0f} s: {where}; saved to {done.path}."
-        ), done)
+        message = (f"Upscaled '{record.source_image}' to {done.width}×{done.height} px in "
+                   f"{view.elapsed:.0f} s: {where}; saved to {done.path}.")
+        fidelity = record.fidelity
+        if fidelity.get("result_seam") is not None:
+            before = fidelity.get("source_seam")
+            message += (f" Seam ratio {before:.2f} → {fidelity['result_seam']:.2f}."
+                        if before is not None else f" Seam ratio {fidelity['result_seam']:.2f}.")
+        extra = " ".join(fidelity.get("notes", []) + fidelity.get("warnings", []))
+        level = "WARNING" if fidelity.get("warnings") else "INFO"
+        return Outcome(level, f"{message} {extra}".strip(), done)
     if view.status == runtime.CANCELLED:
         if record.state == J.ABANDONED:
             return Outcome("WARNING", (

@@ -6,7 +6,8 @@ import bpy
 
 from ..api.config import resolve_base_url
 from ..api.errors import ScenarioError
-from . import connection
+from ..core.refusal import Refusal
+from . import connection, snapshot
 
 
 def why_cannot_connect() -> str | None:
@@ -32,6 +33,11 @@ def editor_image(context: bpy.types.Context) -> bpy.types.Image | None:
 
 def why_cannot_upscale(context: bpy.types.Context) -> str | None:
     space = context.space_data
-    if space is not None and space.type == "IMAGE_EDITOR" and space.image is None:
-        return "Open an image in the Image Editor first."
+    if space is not None and space.type == "IMAGE_EDITOR":
+        if space.image is None:
+            return "Open an image in the Image Editor first."
+        try:
+            snapshot.describe_cached(space.image)
+        except Refusal as exc:
+            return str(exc)
     return why_cannot_connect()

@@ -13,9 +13,11 @@ import bpy
 
 from ..api.params import UpscaleParams
 from ..core import journal as J
+from ..core.fidelity import FidelityPlan, can_decode, seam_pad_for
 from ..core.naming import sanitize_stem
-from ..core.pipeline import UpscaleJob
+from ..core.pipeline import SpendPolicy, UpscaleJob
 from ..core.refusal import Refusal
+from ..core.source import PixelSource
 from . import connection, runtime, scope, snapshot
 
 DEFAULT_OUTPUT_DIR = "//textures/upscaled/"
@@ -73,21 +75,34 @@ def ensure_writable(folder: Path) -> None:
 
 
 def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_name: str,
-            user_dir: Path, work_dir: Path) -> Prepared:
+            user_dir: Path, work_dir: Path, *, params: UpscaleParams | None = None,
+            materials: list[str] | None = None) -> Prepared:
+    """Everything one upscale needs. ``params`` overrides the scene settings (a batch sets them
+    per texture role); ``materials`` overrides the materials in scope."""
     if image is None:
         raise Refusal("No image to upscale: open a texture in the Image Editor first.")
     settings = context.scene.scenario_upscale
     prefs = connection.preferences()
-    params = params_from_settings(settings)
+    if params is None:
+        params = params_from_settings(settings)
     # The asset id comes after the upload; everything else is checked before anything is sent.
     replace(params, image="pending-upload").validate()
     facts = snapshot.describe(image)
     max_side = int(getattr(prefs, "max_output_side", 0) or DEFAULT_MAX_SIDE)
-    output_size = snapshot.check_output_size(facts, int(settings.upscale_factor), max_side)
+    factor = int(params.upscale_factor or 2)
+    output_size = snapshot.check_output_size(facts, factor, max_side)
+    plan = fidelity_plan(image, facts, settings)
+    if plan.seam_pad:
+        padded = replace(facts, width=facts.width + 2 * plan.seam_pad,
+                                     height=facts.height + 2 * plan.seam_pad)
+        snapshot.check_output_size(padded, factor, max_side)
     conn = connection.connection()
     folder = output_folder(prefs, user_dir)
     ensure_writable(folder)
     source = snapshot.take_source(image, facts)
+    if plan.seam_pad and not can_decode(source):
+        # Seam-safe needs pixels: read them from Blender (no JPEG codec in the worker).
+        source = snapshot.read_pixels(image, facts, keep_alpha=True)
     styles = [snapshot.take_source(i, snapshot.describe(i)) for i in _style_images(settings)]
     record = J.JobRecord(
         local_id=J.new_job_id(),
@@ -96,8 +111,11 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
         session=runtime.SESSION,
         blend_file=bpy.data.filepath,
         scope=scope_name,
-        target_materials=scope.scope_materials(context, scope_name),
-        source_colorspace=facts.colorspace,
+        target_materials=(materials if materials is not None
+                          else scope.scope_materials(context, scope_name)),
+        # A float source went up as sRGB-encoded PNG: its result is sRGB, not scene-linear.
+        source_colorspace=("sRGB" if isinstance(source, PixelSource) and facts.is_float
+                           and not facts.is_data else facts.colorspace),
         source_alpha_mode=facts.alpha_mode,
         source_size=[facts.width, facts.height],
         base_url=conn.base_url,
@@ -106,8 +124,32 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
         output_stem=sanitize_stem(image.name),
     )
     job = UpscaleJob(record=record, params=params, work_dir=work_dir / record.local_id,
-                     source=source, style_sources=styles, timeout_s=timeout_seconds(prefs))
+                     source=source, style_sources=styles, timeout_s=timeout_seconds(prefs),
+                     fidelity=plan, spend=spend_policy(prefs))
     return Prepared(job, conn, facts, output_size)
+
+
+def fidelity_plan(image: bpy.types.Image, facts: snapshot.ImageFacts,
+                  settings: bpy.types.PropertyGroup) -> FidelityPlan:
+    normal = settings.normal_map == "YES" or (
+        settings.normal_map == "AUTO" and scope.feeds_normal_map(image.name))
+    return FidelityPlan(
+        keep_alpha=bool(settings.keep_alpha),
+        normal_map=normal,
+        check_tiling=bool(settings.check_tiling),
+        seam_pad=seam_pad_for(facts.width, facts.height) if settings.seam_safe else 0,
+    )
+
+
+def spend_policy(prefs: bpy.types.AddonPreferences | None) -> SpendPolicy:
+    confirm = bool(getattr(prefs, "confirm_expensive", True))
+    return SpendPolicy(
+        quote=bool(getattr(prefs, "quote_before_paying", True)),
+        never_spend=bool(getattr(prefs, "never_spend", False)),
+        confirm_above=float(getattr(prefs, "confirm_above_credits", 0.0)) if confirm else None,
+        can_ask=not bpy.app.background,
+    )
+
 
 
 def timeout_seconds(prefs: bpy.types.AddonPreferences | None) -> float:

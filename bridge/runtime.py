@@ -17,6 +17,7 @@ import bpy
 
 from ..core import journal as J
 from ..core import pipeline, worker
+from ..core.batch import Batch
 from ..core.journal import JobRecord, Journal
 from . import ADDON_PACKAGE
 
@@ -42,6 +43,8 @@ STAGE_TEXT = {
     "generating": "Generating",
     "downloading": "Downloading",
     "processing": "Processing",
+    "pricing": "Pricing",
+    "confirm": "Waiting for your confirmation",
     "applying": "Applying",
 }
 
@@ -62,6 +65,8 @@ class JobView:
     ended: float | None = None
     result: Any = None
     error: BaseException | None = None
+    question: Any = None  # a PriceQuestion while the job waits for the user's yes or no
+    estimate: str = ""  # output size, file size and memory, for the panel
 
     @property
     def elapsed(self) -> float:
@@ -81,7 +86,10 @@ class Runtime:
         self.journal = Journal(user_dir / "journal")
         self.work_dir = user_dir / "work"
         self.pool = worker.WorkerPool(max_workers, error_message=_user_message)
+        self.pool_size = max_workers
         self.jobs: dict[str, JobView] = {}
+        # Batches by id, oldest first: their jobs are views in ``jobs`` (see bridge/batch_run.py).
+        self.batches: dict[str, Batch] = {}
         # Journal records as last read from disk, newest first; drawing reads only this copy.
         self.recent: list[JobRecord] = []
         self.damaged: list[Path] = []
@@ -104,17 +112,27 @@ class Runtime:
                 and (r.local_id not in busy or r.state in (J.ABANDONED, J.TIMED_OUT))]
 
     def start(self, view: JobView, job: Callable[[worker.JobContext], Any]) -> JobView:
+        self.fit_pool(_concurrency())
         if view.local_id in self.jobs:
             self.pump()  # a resumed job: let the events of its previous run reach the old view
         self.jobs[view.local_id] = view
         self.pool.submit(view.local_id, job)
         return view
 
+    def fit_pool(self, size: int) -> None:
+        """Follows the Parallel Jobs preference. A busy pool keeps its size until it is idle
+        (a running job cannot move to another pool)."""
+        if size == self.pool_size or self.pool.active_ids():
+            return
+        self.pump()  # the ended jobs' last events are queued in the old pool
+        self.pool.shutdown(timeout=1.0)
+        self.pool = worker.WorkerPool(size, error_message=_user_message)
+        self.pool_size = size
+
     def start_upscale(self, upscale: pipeline.UpscaleJob, connect: pipeline.ClientFactory,
                       title: str) -> JobView:
         record = upscale.record
-        self.journal.save(record)
-        self.remember(record)
+        self.remember(record)  # the worker writes it to the journal (disk stays off this thread)
         view = JobView(record.local_id, title, record=record)
         return self.start(view, lambda ctx: pipeline.run(upscale, ctx, self.journal, connect))
 
@@ -127,6 +145,8 @@ class Runtime:
                 continue
             if event.kind == worker.PROGRESS:
                 view.stage, view.fraction, view.label = event.stage, event.fraction, event.message
+            elif event.kind == worker.QUESTION:
+                view.question = event.payload
             elif event.kind == worker.FINISHED:
                 view.status, view.result, view.fraction = READY, event.payload, None
             elif event.kind == worker.FAILED:
@@ -140,6 +160,12 @@ class Runtime:
 
     def cancel(self, local_id: str) -> bool:
         return self.pool.cancel(local_id)
+
+    def answer(self, local_id: str, yes: bool) -> bool:
+        view = self.jobs.get(local_id)
+        if view is not None:
+            view.question = None
+        return self.pool.answer(local_id, yes)
 
     def running(self) -> list[JobView]:
         return [v for v in self.jobs.values() if v.status in (RUNNING, READY)]

@@ -80,6 +80,30 @@ class ScenarioUpscaleSettings(bpy.types.PropertyGroup):
     )
     image_prompts: CollectionProperty(type=ScenarioImagePrompt)  # type: ignore[valid-type]
     loras: CollectionProperty(type=ScenarioLora)  # type: ignore[valid-type]
+    keep_alpha: BoolProperty(  # type: ignore[valid-type]
+        name="Keep Alpha", default=True,
+        description="When Scenario drops or flattens the alpha channel, rebuild it from the source",
+    )
+    normal_map: EnumProperty(  # type: ignore[valid-type]
+        name="Normal Map", default="AUTO",
+        items=[
+            ("AUTO", "Auto", "A normal map when it feeds a Normal Map node"),
+            ("YES", "Yes", "Re-normalise the vectors of the result"),
+            ("NO", "No", "Not a normal map"),
+        ],
+        description="Normal maps get their vectors re-normalised after the upscale (the OpenGL or "
+                    "DirectX convention stays as it was)",
+    )
+    check_tiling: BoolProperty(  # type: ignore[valid-type]
+        name="Check Tiling", default=True,
+        description="Measure the wrap seam of the source and the result, and warn when a "
+                    "tileable texture came back with a seam",
+    )
+    seam_safe: BoolProperty(  # type: ignore[valid-type]
+        name="Seam-Safe", default=False,
+        description="Pad the source with its own wrapped edges before upload and crop the result, "
+                    "so the borders are upscaled with their neighbours (costs a larger upscale)",
+    )
     scope: EnumProperty(  # type: ignore[valid-type]
         name="Apply To", items=SCOPE_ITEMS, default="SELECTED_OBJECTS",
         description="Which Image Texture nodes switch to the upscaled image",

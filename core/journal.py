@@ -65,7 +65,9 @@ class JobRecord:
     style_asset_ids: list[str] = field(default_factory=list)
     job_id: str = ""
     result_asset_ids: list[str] = field(default_factory=list)
+    quote: float | None = None  # the dry-run price, before paying
     cost: float | None = None
+    fidelity: dict[str, Any] = field(default_factory=dict)
     result_path: str = ""
     result_size: int = 0
     result_sha256: str = ""

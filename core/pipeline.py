@@ -20,6 +20,7 @@ from ..api.client import ScenarioClient
 from ..api.models import Job
 from ..api.params import UpscaleParams
 from . import journal as J
+from .fidelity import FidelityPlan, SourceAnalysis, analyse_source, finish_result, pad_source
 from .imagefile import sniff_format
 from .naming import reserve_unique_path, upscaled_file_name
 from .polling import PollSchedule
@@ -39,8 +40,28 @@ DEFAULT_TIMEOUT_S = 30 * 60.0
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 
 ClientFactory = Callable[[JobContext], ScenarioClient]
-# Pixel work applied to the downloaded file before it is moved into place (alpha, normals, …).
-PostProcess = Callable[[Path, JobContext], None]
+
+
+@dataclass(frozen=True)
+class SpendPolicy:
+    """When to ask Scenario for the price before paying, and what to do with it."""
+
+    quote: bool = True
+    never_spend: bool = False  # rehearsal: stop before the paid call
+    confirm_above: float | None = None  # credits; above this the user must say yes
+    can_ask: bool = True  # False in background mode: nobody is there to confirm
+
+
+@dataclass(frozen=True)
+class PriceQuestion:
+    """What the worker asks the main thread before spending above the limit."""
+
+    cost: float
+    limit: float
+
+
+class NotSpentError(errors.ScenarioError):
+    """The job stopped before the paid call, by the user's rules; nothing was charged."""
 
 
 @dataclass
@@ -54,7 +75,10 @@ class UpscaleJob:
     style_sources: list[Source] = field(default_factory=list)
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
-    postprocess: list[PostProcess] = field(default_factory=list)
+    fidelity: FidelityPlan = field(default_factory=FidelityPlan)
+    spend: SpendPolicy = field(default_factory=lambda: SpendPolicy())
+    # Filled in the worker while Scenario works; not journaled (pixels), recomputed if needed.
+    analysis: SourceAnalysis | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,8 @@ def run(job: UpscaleJob, ctx: JobContext, journal: J.Journal, connect: ClientFac
     """Drives ``job.record`` to ``downloaded`` and returns the result file. Raises on failure."""
     started = time.monotonic()
     record = job.record
+    if record.state == J.PREPARED and not record.history:
+        journal.save(record)  # a new job: on disk before anything is uploaded
     client = connect(ctx)
     try:
         while record.state != J.DOWNLOADED:
@@ -117,7 +143,10 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
     if job.source is None:
         raise errors.ScenarioError("The source texture is no longer available; start again.")
     ctx.progress("preparing")
-    upload, name = prepare_upload(job.source, job.work_dir)
+    source = job.source
+    if job.fidelity.seam_pad:
+        source = pad_source(source, job.fidelity.seam_pad, job.work_dir)
+    upload, name = prepare_upload(source, job.work_dir)
     ctx.check_cancelled()
     ctx.progress("uploading", 0.0)
     asset = client.upload_image(
@@ -142,6 +171,7 @@ def _submit(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
     params = replace(
         job.params, image=record.input_asset_id, image_prompt=record.style_asset_ids or None
     )
+    _check_price(job, ctx, journal, client, params)
     ctx.progress("submitting")
     record.history.append(["sending", round(time.time(), 3)])
     journal.save(record)
@@ -153,7 +183,50 @@ def _submit(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
             raise errors.SubmissionUncertainError() from exc
         journal.transition(record, J.FAILED, error=str(exc))
         raise
-    journal.transition(record, J.SUBMITTED, job_id=submitted.job_id, cost=submitted.cost)
+    journal.transition(record, J.SUBMITTED, job_id=submitted.job_id,
+                       cost=submitted.cost if submitted.cost is not None else record.quote)
+    # The source is read while Scenario works, so checking the result costs no extra wait.
+    job.analysis = analyse_source(job.source, job.fidelity)
+
+
+def _check_price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient,
+                 params: UpscaleParams) -> None:
+    policy, record = job.spend, job.record
+    must_know = policy.never_spend or policy.confirm_above is not None
+    if not (policy.quote or must_know):
+        return
+    ctx.progress("pricing")
+    try:
+        quote = client.quote(params)
+    except errors.ScenarioError as exc:
+        if not must_know:
+            return  # the price is information only: go on without it
+        journal.transition(record, J.FAILED, error=f"No price could be had, so nothing was "
+                                                  f"spent: {exc}")
+        raise NotSpentError(record.error) from exc
+    record.quote = quote.cost
+    journal.save(record)
+    ctx.progress("pricing", message=f"{quote.cost:g} credits")
+    if policy.never_spend:
+        journal.transition(record, J.FAILED, error=(
+            f"Rehearsal: this upscale would cost {quote.cost:g} credits. Nothing was spent; turn "
+            "off Never Spend in the preferences to run it."))
+        raise NotSpentError(record.error)
+    limit = policy.confirm_above
+    if limit is None or quote.cost <= limit:
+        return
+    if not policy.can_ask:
+        journal.transition(record, J.FAILED, error=(
+            f"This upscale costs {quote.cost:g} credits, above your confirmation limit of "
+            f"{limit:g}. Run it from Blender's interface to confirm, or raise the limit in the "
+            "preferences. Nothing was spent."))
+        raise NotSpentError(record.error)
+    ctx.progress("confirm", message=f"{quote.cost:g} credits")
+    if not ctx.ask(PriceQuestion(quote.cost, limit)):
+        ctx.check_cancelled()
+        journal.transition(record, J.FAILED, error=f"Declined at {quote.cost:g} credits; nothing "
+                                                  "was spent.")
+        raise NotSpentError(record.error)
 
 
 UNCERTAIN_MESSAGE = errors.SubmissionUncertainError.default_message
@@ -240,13 +313,15 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scen
         max_bytes=job.max_download_bytes,
         progress=lambda got, total: ctx.progress("downloading", got / total if total else None),
     )
-    for step in job.postprocess:
-        ctx.progress("processing")
-        step(temp, ctx)
+    ctx.progress("processing")
+    factor = int(record.params.get("upscaleFactor") or job.params.upscale_factor or 2)
+    analysis = job.analysis or analyse_source(job.source, job.fidelity)
+    report = finish_result(temp, job.fidelity, analysis, factor)
+    record.fidelity = report.to_json()
+    changed = report.alpha_rebuilt or report.normals_renormalized or report.cropped
     with open(temp, "rb") as handle:
         fmt = sniff_format(handle.read(64)) or "png"
     ext = {"jpeg": "jpg"}.get(fmt, fmt)
-    factor = record.params.get("upscaleFactor") or job.params.upscale_factor or 2
     name = upscaled_file_name(record.output_stem, _factor_label(factor), ext)
     try:
         final = _move_into_place(temp, Path(record.output_dir), name)
@@ -260,7 +335,7 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scen
     size = os.path.getsize(final)
     journal.transition(
         record, J.DOWNLOADED, result_path=str(final), result_size=size,
-        result_sha256=download.sha256 if not job.postprocess else _sha256(final),
+        result_sha256=_sha256(final) if changed else download.sha256,
     )
 
 

@@ -1,7 +1,9 @@
 """When to ask Scenario about a running job next.
 
 Quick polls at first (short jobs finish within seconds), backing off to a bounded cadence on long
-jobs, and sooner again when the reported progress says the end is near.
+jobs, and sooner again when the reported progress says the end is near. Once that predicted end has
+passed (a finishing phase that reports no progress), polls back off again in proportion to the
+overrun, so a long last phase costs a few requests rather than four a second.
 """
 
 from __future__ import annotations
@@ -15,25 +17,38 @@ GROWTH = 1.3
 EARLY_CAP = 2.0
 EARLY_PERIOD = 60.0
 MAX_DELAY = 5.0
+# After the first progress is seen, look again this soon: two readings give the rate, and a job
+# that waited in a queue may be most of the way through already.
+RATE_PROBE = 0.5
+# Past the predicted end, wait this share of the overrun (at least MIN_DELAY).
+OVERDUE_SHARE = 0.2
 
 
 @dataclass
 class PollSchedule:
     delay: float = FIRST_DELAY
     _progress_seen_at: list[tuple[float, float]] = field(default_factory=list)
+    _probed: bool = False
 
     def next_delay(self, elapsed: float, progress: float | None = None) -> float:
         """Seconds to wait before the next poll, given seconds since submission and progress 0–1."""
         cap = EARLY_CAP if elapsed < EARLY_PERIOD else MAX_DELAY
         delay = min(self.delay, cap)
         self.delay = min(self.delay * GROWTH, cap)
-        remaining = self._estimate_remaining(elapsed, progress)
-        if remaining is not None:
+        end = self._predicted_end(elapsed, progress)
+        if end is None:
+            if len(self._progress_seen_at) == 1 and not self._probed:
+                self._probed = True  # once: a progress that never moves must not keep us fast
+                delay = min(delay, RATE_PROBE)
+            return delay
+        remaining = end - elapsed
+        if remaining > 0:
             # Aim just after the predicted end, never faster than MIN_DELAY.
-            delay = min(delay, max(MIN_DELAY, remaining + 0.1))
-        return delay
+            return min(delay, max(MIN_DELAY, remaining + 0.1))
+        return min(delay, max(MIN_DELAY, -remaining * OVERDUE_SHARE))
 
-    def _estimate_remaining(self, elapsed: float, progress: float | None) -> float | None:
+    def _predicted_end(self, elapsed: float, progress: float | None) -> float | None:
+        """When progress will reach 1 at the rate seen so far (seconds since submission)."""
         if progress is None or progress <= 0.0:
             return None
         if not self._progress_seen_at or self._progress_seen_at[-1][1] != progress:
@@ -44,4 +59,4 @@ class PollSchedule:
         if p1 <= p0 or t1 <= t0:
             return None
         rate = (p1 - p0) / (t1 - t0)
-        return max(0.0, (1.0 - progress) / rate - (elapsed - t1))
+        return t1 + max(0.0, 1.0 - p1) / rate

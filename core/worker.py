@@ -20,6 +20,7 @@ PROGRESS = "progress"
 FINISHED = "finished"
 FAILED = "failed"
 CANCELLED = "cancelled"
+QUESTION = "question"
 
 
 class JobCancelled(Exception):
@@ -43,6 +44,8 @@ class JobContext:
     local_id: str
     cancel_event: threading.Event
     _events: queue.Queue[Event] = field(repr=False)
+    _answered: threading.Event = field(default_factory=threading.Event, repr=False)
+    _answer: bool = False
 
     def progress(self, stage: str, fraction: float | None = None, message: str = "") -> None:
         self._events.put(Event(self.local_id, PROGRESS, stage, fraction, message))
@@ -50,6 +53,20 @@ class JobContext:
     def check_cancelled(self) -> None:
         if self.cancel_event.is_set():
             raise JobCancelled()
+
+    def ask(self, question: Any) -> bool:
+        """Blocks until the main thread answers ``question`` (``WorkerPool.answer``).
+        Cancelling the job answers no."""
+        self._answered.clear()
+        self._events.put(Event(self.local_id, QUESTION, payload=question))
+        while not self._answered.wait(0.05):
+            if self.cancel_event.is_set():
+                return False
+        return self._answer
+
+    def answer(self, yes: bool) -> None:
+        self._answer = yes
+        self._answered.set()
 
     @property
     def cancelled(self) -> bool:
@@ -78,6 +95,7 @@ class WorkerPool:
         self._tasks: queue.Queue[tuple[str, JobFunction] | None] = queue.Queue()
         self._events: queue.Queue[Event] = queue.Queue()
         self._cancel: dict[str, threading.Event] = {}
+        self._contexts: dict[str, JobContext] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -100,6 +118,15 @@ class WorkerPool:
         if event is None:
             return False
         event.set()
+        return True
+
+    def answer(self, local_id: str, yes: bool) -> bool:
+        """Answers the question a job is waiting on; False when no such job runs."""
+        with self._lock:
+            context = self._contexts.get(local_id)
+        if context is None:
+            return False
+        context.answer(yes)
         return True
 
     def cancel_all(self) -> None:
@@ -167,8 +194,8 @@ class WorkerPool:
                 return
             local_id, job = task
             with self._lock:
-                cancel_event = self._cancel[local_id]
-            context = JobContext(local_id, cancel_event, self._events)
+                context = JobContext(local_id, self._cancel[local_id], self._events)
+                self._contexts[local_id] = context
             try:
                 context.check_cancelled()
                 result = job(context)
@@ -184,3 +211,4 @@ class WorkerPool:
             self._events.put(event)
             with self._lock:
                 self._cancel.pop(local_id, None)
+                self._contexts.pop(local_id, None)

@@ -1,17 +1,27 @@
 """One operator per module; ``classes`` lists them in registration order."""
 
+from .answer_price import SCENARIO_OT_answer_price
 from .cancel_job import SCENARIO_OT_cancel_job
+from .compare_images import SCENARIO_OT_compare_images
 from .forget_job import SCENARIO_OT_forget_job
 from .recover_jobs import SCENARIO_OT_recover_jobs
 from .revert_image import SCENARIO_OT_revert_image
+from .save_defaults import SCENARIO_OT_save_defaults
 from .test_connection import SCENARIO_OT_test_connection
+from .tiled_preview import SCENARIO_OT_tiled_preview
 from .upscale_image import SCENARIO_OT_upscale_image
+from .upscale_materials import SCENARIO_OT_upscale_materials
 
 classes = (
     SCENARIO_OT_upscale_image,
+    SCENARIO_OT_upscale_materials,
     SCENARIO_OT_cancel_job,
     SCENARIO_OT_revert_image,
     SCENARIO_OT_test_connection,
     SCENARIO_OT_recover_jobs,
     SCENARIO_OT_forget_job,
+    SCENARIO_OT_answer_price,
+    SCENARIO_OT_compare_images,
+    SCENARIO_OT_tiled_preview,
+    SCENARIO_OT_save_defaults,
 )

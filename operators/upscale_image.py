@@ -9,6 +9,7 @@ from ..api.errors import ScenarioError
 from ..bridge import apply, availability, request, runtime
 from ..bridge.modal import JobModalMixin
 from ..bridge.settings import SCOPE_ITEMS
+from ..core.estimate import describe_output
 from ..core.refusal import Refusal
 
 
@@ -60,6 +61,7 @@ class SCENARIO_OT_upscale_image(JobModalMixin, bpy.types.Operator):
         for note in prepared.facts.notes:
             self.report({"INFO"}, note)
         view = rt.start_upscale(prepared.job, prepared.connection.connect, prepared.facts.name)
+        view.estimate = describe_output(*prepared.output_size)
         return self.follow(context, [view.local_id])
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:

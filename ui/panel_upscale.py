@@ -30,6 +30,9 @@ class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
         col.prop(settings, "base_model")
         col.prop(settings, "prompt")
         col.prop(settings, "scope")
+        row = layout.row(align=True)
+        row.operator("scenario.save_defaults", icon="FILE_TICK")
+        row.operator("scenario.save_defaults", text="Reset", icon="LOOP_BACK").reset = True
         problem = availability.why_cannot_connect()
         if problem:
             layout.label(text=problem, icon="ERROR")
@@ -41,6 +44,12 @@ class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
         row.operator("scenario.upscale_image", icon="IMAGE_PLANE")
         if image is not None and PROVENANCE_SOURCE in image:
             layout.operator("scenario.revert_image", icon="LOOP_BACK")
+            row = layout.row(align=True)
+            for mode, text in (("ORIGINAL", "A: Original"), ("RESULT", "B: Result"),
+                               ("DIFFERENCE", "Difference")):
+                row.operator("scenario.compare_images", text=text).mode = mode
+        if image is not None:
+            layout.operator("scenario.tiled_preview", icon="MESH_GRID")
         _draw_jobs(layout)
         rt = runtime.peek()
         waiting = rt.recoverable(bpy.data.filepath) if rt else []
@@ -60,6 +69,11 @@ class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
         layout = self.layout
         layout.use_property_split = True
         settings = context.scene.scenario_upscale
+        col = layout.column(heading="Keep", align=True)
+        col.prop(settings, "keep_alpha")
+        col.prop(settings, "normal_map")
+        col.prop(settings, "check_tiling")
+        col.prop(settings, "seam_safe")
         col = layout.column(align=True)
         col.prop(settings, "strength")
         col.prop(settings, "controlnet_conditioning_scale")
@@ -89,7 +103,7 @@ def _draw_image(layout: bpy.types.UILayout, image: bpy.types.Image | None, facto
         return
     box.label(text=image.name, icon="IMAGE_DATA")
     try:
-        facts = snapshot.describe(image)
+        facts = snapshot.describe_cached(image)
     except Refusal as exc:
         box.label(text=str(exc), icon="ERROR")
         return
@@ -108,6 +122,18 @@ def _draw_jobs(layout: bpy.types.UILayout) -> None:
         op = row.operator("scenario.cancel_job", text="", icon="CANCEL")
         op.local_id = view.local_id
         box.progress(factor=view.fraction or 0.0, type="BAR", text=view.stage_text)
+        if view.estimate:
+            box.label(text=view.estimate, icon="INFO")
+        if view.question is not None:
+            col = box.column(align=True)
+            col.alert = True
+            col.label(text=f"Costs {view.question.cost:g} credits (your limit: "
+                           f"{view.question.limit:g})")
+            row = col.row(align=True)
+            pay = row.operator("scenario.answer_price", text="Pay and Upscale", icon="CHECKMARK")
+            pay.local_id, pay.pay = view.local_id, True
+            stop = row.operator("scenario.answer_price", text="Don't Pay", icon="CANCEL")
+            stop.local_id, stop.pay = view.local_id, False
 
 
 classes = (IMAGE_PT_scenario_upscale, IMAGE_PT_scenario_upscale_advanced)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import bpy
-from bpy.props import IntProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 from ..bridge import ADDON_PACKAGE, connection
 from ..bridge.request import DEFAULT_MAX_SIDE, DEFAULT_OUTPUT_DIR
+from ..bridge.settings import BASE_MODEL_ITEMS, PRESET_ITEMS
 
 # Blender 4.5+ warns about '//' in a path property unless it declares blend-relative support.
 _BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
@@ -48,6 +49,35 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
         description="How many upscales run at once (0: Blender's network connection limit)",
     )
 
+    default_upscale_factor: IntProperty(  # type: ignore[valid-type]
+        name="Default Factor", default=2, min=2, max=8,
+        description="Factor of files that have not set their own",
+    )
+    default_preset: EnumProperty(  # type: ignore[valid-type]
+        name="Default Preset", items=PRESET_ITEMS, default="balanced",
+        description="Preset of files that have not set their own",
+    )
+    default_base_model: EnumProperty(  # type: ignore[valid-type]
+        name="Default Base Model", items=BASE_MODEL_ITEMS, default="FLUX.1-dev",
+        description="Base model of files that have not set their own",
+    )
+    quote_before_paying: BoolProperty(  # type: ignore[valid-type]
+        name="Show Price First", default=True,
+        description="Ask Scenario for the price (a free dry run) before every paid upscale",
+    )
+    confirm_expensive: BoolProperty(  # type: ignore[valid-type]
+        name="Confirm Above", default=True,
+        description="Wait for your confirmation when an upscale costs more than the limit",
+    )
+    confirm_above_credits: FloatProperty(  # type: ignore[valid-type]
+        name="Credits", default=20.0, min=0.0, soft_max=1000.0,
+        description="Upscales priced above this many credits wait for your confirmation",
+    )
+    never_spend: BoolProperty(  # type: ignore[valid-type]
+        name="Never Spend (Rehearsal)", default=False,
+        description="Upload and price every upscale, but stop before the paid call",
+    )
+
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         layout.use_property_split = True
@@ -69,6 +99,20 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
         col.prop(self, "max_concurrent_jobs")
         col.prop(self, "job_timeout_minutes")
         col.prop(self, "base_url")
+        layout.separator()
+        col = layout.column()
+        col.prop(self, "default_upscale_factor")
+        col.prop(self, "default_preset")
+        col.prop(self, "default_base_model")
+        layout.separator()
+        col = layout.column(heading="Spending")
+        col.prop(self, "quote_before_paying")
+        row = col.row(align=True)
+        row.prop(self, "confirm_expensive")
+        sub = row.row()
+        sub.enabled = self.confirm_expensive
+        sub.prop(self, "confirm_above_credits")
+        col.prop(self, "never_spend")
 
 
 classes = (ScenarioUpscalePreferences,)

@@ -134,6 +134,16 @@ def test_dropped_connection_on_poll_is_retried(
     assert outcomes == ["dropped", "answered"]
 
 
+def test_dropped_connection_on_small_upload_is_retried(
+    client: ScenarioClient, server: EmulatorServer
+) -> None:
+    # A repeated asset upload can at worst leave a duplicate asset: nothing is charged for it.
+    server.set_faults([fault("drop", "POST", "^/v1/assets$", times=1)])
+    asset = client.upload_image(png_bytes(), name="src.png")
+    outcomes = [c["outcome"] for c in calls(server, "POST", "/v1/assets")]
+    assert outcomes == ["dropped", "answered"] and asset.id.startswith("asset")
+
+
 def test_dropped_connection_on_download_is_retried(
     client: ScenarioClient, server: EmulatorServer, result_id: str, tmp_path: Path
 ) -> None:

@@ -58,8 +58,10 @@ def new_job(tmp_path: Path, source=None, **record_fields) -> pipeline.UpscaleJob
     record = J.JobRecord(local_id=J.new_job_id(), source_image="brick",
                          output_dir=str(tmp_path / "out"), output_stem="brick",
                          params={"upscaleFactor": 2}, **record_fields)
+    # Pricing has its own tests below; here it would add a dry run to every request log.
     return pipeline.UpscaleJob(record=record, params=UpscaleParams(upscale_factor=2),
-                               work_dir=tmp_path / "work", source=source)
+                               work_dir=tmp_path / "work", source=source,
+                               spend=pipeline.SpendPolicy(quote=False))
 
 
 def generates(server: EmulatorServer) -> list[dict]:
@@ -213,3 +215,73 @@ def test_unwritable_output_keeps_the_paid_result_collectable(server, tmp_path) -
     result = pipeline.run(resumed, context()[0], journal, connect_to(server))
     assert Path(result.path).parent == tmp_path / "elsewhere"
     assert len(generates(server)) == 1
+
+
+def dry_runs(server: EmulatorServer) -> list[dict]:
+    return [r for r in server.requests()
+            if r["path"].startswith("/v1/generate") and r["query"].get("dryRun")]
+
+
+def paid(server: EmulatorServer) -> list[dict]:
+    return [r for r in generates(server) if not r["query"].get("dryRun")]
+
+
+def test_price_is_recorded_before_paying(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.spend = pipeline.SpendPolicy()
+    ctx, events = context()
+    pipeline.run(job, ctx, journal, connect_to(server))
+    record = journal.load(job.record.local_id)
+    assert record.quote is not None and record.quote > 0
+    assert len(dry_runs(server)) == 1 and len(paid(server)) == 1
+    messages = [events.get() for _ in range(events.qsize())]
+    assert any(e.stage == "pricing" and "credits" in e.message for e in messages)
+
+
+def test_never_spend_stops_before_the_paid_call(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.spend = pipeline.SpendPolicy(never_spend=True)
+    with pytest.raises(pipeline.NotSpentError, match="Rehearsal: this upscale would cost"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    assert len(dry_runs(server)) == 1 and paid(server) == []
+    assert journal.load(job.record.local_id).state == J.FAILED
+
+
+@pytest.mark.parametrize("answer", [True, False])
+def test_price_above_the_limit_waits_for_the_user(server, tmp_path, answer) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.spend = pipeline.SpendPolicy(confirm_above=0.5)
+    ctx, events = context()
+    asked = []
+
+    def answer_when_asked() -> None:
+        while True:
+            event = events.get(timeout=10)
+            if event.kind == "question":
+                asked.append(event.payload)
+                ctx.answer(answer)
+                return
+
+    helper = threading.Thread(target=answer_when_asked)
+    helper.start()
+    if answer:
+        pipeline.run(job, ctx, journal, connect_to(server))
+        assert len(paid(server)) == 1
+    else:
+        with pytest.raises(pipeline.NotSpentError, match="Declined at"):
+            pipeline.run(job, ctx, journal, connect_to(server))
+        assert paid(server) == []
+    helper.join()
+    assert asked[0].limit == 0.5 and asked[0].cost > 0.5
+
+
+def test_price_above_the_limit_without_anyone_to_ask_spends_nothing(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.spend = pipeline.SpendPolicy(confirm_above=0.5, can_ask=False)
+    with pytest.raises(pipeline.NotSpentError, match="above your confirmation limit"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    assert paid(server) == []

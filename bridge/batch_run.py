@@ -1,0 +1,189 @@
+"""Main thread: a batch — every texture of the materials in scope, one job per distinct image.
+
+``start`` collects the images (node groups included), recognises each one's role, refuses what
+cannot be sent (listed as skipped, with the reason) and starts one job per image with the params
+of its role; the runtime's worker pool bounds how many run at once. ``conclude`` applies one
+finished job and records it in the batch. Operators and the command line drive both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import bpy
+
+from ..api.errors import ScenarioError
+from ..api.params import UpscaleParams
+from ..core import batch as B
+from ..core import roles
+from ..core.refusal import Refusal
+from . import apply, batch_settings, connection, request, runtime, scope, snapshot, texture_graph
+
+SCOPE_TEXT = {
+    "SELECTED_OBJECTS": "the materials of the selected objects",
+    "ACTIVE_MATERIAL": "the active material",
+    "ALL_MATERIALS": "the materials of this file",
+}
+
+
+@dataclass
+class Found:
+    """One distinct image in scope: the materials using it and where its nodes lead."""
+
+    image: bpy.types.Image
+    materials: list[str] = field(default_factory=list)
+    destinations: list[roles.Destination] = field(default_factory=list)
+
+    @property
+    def role(self) -> str:
+        return roles.classify(self.destinations, self.image.name)
+
+
+def materials_in_scope(context: bpy.types.Context, scope_name: str) -> list[bpy.types.Material]:
+    if scope_name == "ALL_MATERIALS":
+        candidates = list(bpy.data.materials)
+    else:
+        names = scope.scope_materials(context, scope_name)
+        candidates = [m for m in (bpy.data.materials.get(n) for n in names) if m is not None]
+    # A linked material is read-only here: its nodes could not be switched to the results.
+    return [m for m in candidates if m.node_tree is not None and m.library is None]
+
+
+def collect(context: bpy.types.Context, scope_name: str) -> list[Found]:
+    """Distinct images of the Image Texture nodes in scope, in the order first met."""
+    found: dict[int, Found] = {}
+    for material in materials_in_scope(context, scope_name):
+        for use in texture_graph.texture_nodes(material):
+            image = use.node.image
+            if image is None:
+                continue
+            entry = found.setdefault(image.session_uid, Found(image))
+            if material.name not in entry.materials:
+                entry.materials.append(material.name)
+            entry.destinations += texture_graph.destinations(use)
+    return list(found.values())
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the operator or the command line sets instead of the scene's settings."""
+
+    factor: int = 0
+    preset: str = ""
+    data_maps: str = ""  # PRECISE, COLOR or SKIP for every data role
+
+
+def start(context: bpy.types.Context, scope_name: str, overrides: Overrides = Overrides()
+          ) -> B.Batch:
+    """Starts the batch; raises Refusal (or ScenarioError) when nothing at all can start."""
+    rt = runtime.get()
+    colour = request.params_from_settings(context.scene.scenario_upscale)
+    if overrides.factor:
+        colour = replace(colour, upscale_factor=overrides.factor)
+    if overrides.preset:
+        colour = replace(colour, preset=overrides.preset)
+    # Problems shared by every image refuse the whole batch, before anything is sent.
+    replace(colour, image="pending-upload").validate()
+    connection.connection()
+    request.ensure_writable(request.output_folder(connection.preferences(), rt.user_dir))
+    found = collect(context, scope_name)
+    if not found:
+        raise Refusal(f"No image textures in {SCOPE_TEXT.get(scope_name, scope_name)}.")
+    policy = batch_settings.role_policy(context.scene.scenario_batch, overrides.data_maps)
+    # Results switch nodes only in the materials listed with each job, whatever the scope.
+    record_scope = "ACTIVE_MATERIAL" if scope_name == "ACTIVE_MATERIAL" else "SELECTED_OBJECTS"
+    batch = B.Batch(scope_name)
+    for entry in found:
+        item = B.BatchItem(entry.image.name, entry.role)
+        batch.items.append(item)
+        _start_one(context, rt, entry, item, colour, policy, record_scope)
+    rt.batches[batch.batch_id] = batch
+    batch.finish_if_done()
+    return batch
+
+
+def _skip(item: B.BatchItem, reason: str) -> None:
+    item.status, item.reason = B.SKIPPED, reason
+
+
+def _start_one(context: bpy.types.Context, rt: runtime.Runtime, entry: Found, item: B.BatchItem,
+               colour: UpscaleParams, policy: roles.RolePolicy, record_scope: str) -> None:
+    image = entry.image
+    if apply.PROVENANCE_SOURCE in image:
+        return _skip(item, f"Already an upscaled result (of '{image[apply.PROVENANCE_SOURCE]}').")
+    try:
+        facts = snapshot.describe(image)
+    except Refusal as exc:
+        return _skip(item, str(exc))
+    params = roles.params_for(item.role, facts.is_data, colour, policy)
+    if params is None:
+        return _skip(item, roles.skip_reason(item.role))
+    try:
+        prepared = request.prepare(context, image, record_scope, rt.user_dir, rt.work_dir,
+                                   params=params, materials=list(entry.materials))
+    except (Refusal, ScenarioError) as exc:
+        return _skip(item, str(exc))
+    if not roles.uses_style_images(item.role, facts.is_data, policy):
+        prepared.job.style_sources = []  # style images describe colour, not data
+    view = rt.start_upscale(prepared.job, prepared.connection.connect, image.name)
+    view.stage = B.WAITING_STAGE  # until a worker picks it up
+    item.local_id, item.preset = view.local_id, params.preset or ""
+    item.status = B.RUNNING
+
+
+def conclude(rt: runtime.Runtime, batch: B.Batch, view: runtime.JobView) -> apply.Outcome:
+    """Applies one ended job of ``batch`` (main thread) and records how it went."""
+    outcome = apply.conclude(rt, view)
+    item = batch.item_for(view.local_id)
+    if item is not None:
+        record = view.record
+        item.seconds = view.elapsed
+        if record is not None:
+            item.job_id, item.cost = record.job_id, record.cost
+        if outcome.applied is not None:
+            item.status = B.DONE
+            item.result_image, item.result_path = outcome.applied.image_name, outcome.applied.path
+        elif view.status == runtime.CANCELLED:
+            item.status, item.reason = B.CANCELLED, outcome.message
+        else:
+            item.status, item.reason = B.FAILED, view.message or outcome.message
+    batch.finish_if_done()
+    return outcome
+
+
+def latest(rt: runtime.Runtime | None) -> B.Batch | None:
+    return next(reversed(rt.batches.values()), None) if rt and rt.batches else None
+
+
+def live_view(rt: runtime.Runtime, item: B.BatchItem) -> runtime.JobView | None:
+    if item.status != B.RUNNING:
+        return None
+    return rt.jobs.get(item.local_id)
+
+
+def status_text(rt: runtime.Runtime, item: B.BatchItem, step: int = 1) -> str:
+    view = live_view(rt, item)
+    if view is None:
+        return B.item_text(item)
+    if getattr(view, "question", None) is not None:
+        cost = getattr(view.question, "cost", None)
+        return f"Confirm price: {cost:g} credits" if cost is not None else "Confirm price"
+    if view.status == runtime.READY:
+        return B.item_text(item, "Applying")
+    return B.item_text(item, B.live_text(view.stage, view.label, view.fraction, step))
+
+
+def show(wm: bpy.types.WindowManager, batch: B.Batch) -> None:
+    """Fills the list the panels draw (once per batch; live status is read when drawing)."""
+    state = wm.scenario_batch
+    state.rows.clear()
+    state.batch_id = batch.batch_id
+    for item in batch.items:
+        row = state.rows.add()
+        row.image, row.role, row.local_id = item.image, item.role, item.local_id
+    state.active = 0
+
+
+def cancel(rt: runtime.Runtime, batch: B.Batch) -> int:
+    """Stops waiting for every running job of the batch; returns how many were stopped."""
+    return sum(1 for item in batch.pending if rt.cancel(item.local_id))

@@ -1,0 +1,178 @@
+"""A batch: one upscale per distinct texture of some materials, grouped under one id.
+
+Plain data kept by the runtime and read by the panel and the command line: what each image is
+doing, why it was skipped or failed, and the summary at the end. No bpy.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from .roles import ROLE_LABELS
+
+QUEUED = "queued"      # a job is started but no worker has picked it up yet
+RUNNING = "running"
+DONE = "done"
+FAILED = "failed"
+CANCELLED = "cancelled"
+SKIPPED = "skipped"
+ENDED = frozenset({DONE, FAILED, CANCELLED, SKIPPED})
+
+# The view stage a batch job has until a worker picks it up (see ``live_text``).
+WAITING_STAGE = "waiting"
+_STAGE_TEXT = {
+    WAITING_STAGE: "Queued",
+    "preparing": "Preparing",
+    "uploading": "Uploading",
+    "submitting": "Submitting",
+    "generating": "Generating",
+    "downloading": "Downloading",
+    "processing": "Processing",
+    "applying": "Applying",
+}
+
+
+@dataclass
+class BatchItem:
+    image: str
+    role: str
+    status: str = QUEUED
+    local_id: str = ""
+    reason: str = ""
+    preset: str = ""
+    result_image: str = ""
+    result_path: str = ""
+    job_id: str = ""
+    cost: float | None = None
+    seconds: float | None = None
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.image, "role": self.role, "status": self.status,
+            "preset": self.preset or None, "result_image": self.result_image or None,
+            "result_file": self.result_path or None, "job_id": self.job_id or None,
+            "local_id": self.local_id or None, "error": self.reason or None,
+            "seconds": None if self.seconds is None else round(self.seconds, 1),
+            "cost": self.cost,
+        }
+
+
+def new_batch_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class Batch:
+    scope: str
+    items: list[BatchItem] = field(default_factory=list)
+    batch_id: str = field(default_factory=new_batch_id)
+    started: float = field(default_factory=time.monotonic)
+    started_at: float = field(default_factory=time.time)
+    ended: float | None = None
+
+    def item_for(self, local_id: str) -> BatchItem | None:
+        return next((i for i in self.items if i.local_id and i.local_id == local_id), None)
+
+    @property
+    def job_ids(self) -> list[str]:
+        return [i.local_id for i in self.items if i.local_id]
+
+    @property
+    def pending(self) -> list[BatchItem]:
+        return [i for i in self.items if i.local_id and i.status not in ENDED]
+
+    @property
+    def skipped(self) -> list[BatchItem]:
+        return [i for i in self.items if i.status == SKIPPED]
+
+    @property
+    def elapsed(self) -> float:
+        return (self.ended or time.monotonic()) - self.started
+
+    def finish_if_done(self) -> bool:
+        if self.ended is None and not self.pending:
+            self.ended = time.monotonic()
+        return self.ended is not None
+
+    def counts(self) -> dict[str, int]:
+        counts = {status: 0 for status in (DONE, FAILED, CANCELLED, SKIPPED, QUEUED, RUNNING)}
+        for item in self.items:
+            counts[item.status] = counts.get(item.status, 0) + 1
+        return counts
+
+    def summary_text(self) -> str:
+        c = self.counts()
+        parts = [f"{c[DONE]} upscaled"]
+        parts += [f"{c[key]} {key}" for key in (FAILED, CANCELLED, SKIPPED) if c[key]]
+        running = c[QUEUED] + c[RUNNING]
+        if running:
+            parts.append(f"{running} running")
+        return f"{', '.join(parts)} in {self.elapsed:.0f} s"
+
+    def summary(self, blend_file: str = "") -> dict[str, Any]:
+        """The machine-readable account of the batch (printed as JSON by the command line)."""
+        c = self.counts()
+        costs = [i.cost for i in self.items if i.cost is not None]
+        return {
+            "batch": self.batch_id,
+            "scope": self.scope,
+            "blend_file": blend_file or None,
+            "images": [item.to_json() for item in self.items],
+            "totals": {
+                "images": len(self.items), "done": c[DONE], "failed": c[FAILED],
+                "cancelled": c[CANCELLED], "skipped": c[SKIPPED],
+                "unfinished": c[QUEUED] + c[RUNNING],
+                "seconds": round(self.elapsed, 1),
+                "cost": round(sum(costs), 4) if costs else None,
+            },
+        }
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """0 when nothing failed (skipped images are listed, not failures), 1 otherwise."""
+    totals = summary.get("totals") or {}
+    if summary.get("error"):
+        return 2
+    bad = totals.get("failed", 0) + totals.get("cancelled", 0) + totals.get("unfinished", 0)
+    return 1 if bad else 0
+
+
+def refused_summary(scope: str, message: str, blend_file: str = "") -> dict[str, Any]:
+    """The summary of a batch that could not start at all."""
+    summary = Batch(scope).summary(blend_file)
+    summary["error"] = message
+    return summary
+
+
+def live_text(stage: str, label: str = "", fraction: float | None = None, step: int = 1) -> str:
+    """What a running job is doing, e.g. "Generating 40 %". ``step`` rounds the percentage
+    (the command line prints a line per change and wants fewer of them)."""
+    text = label if stage == "generating" and label else _STAGE_TEXT.get(stage, stage.title())
+    if fraction is not None:
+        percent = int(round(fraction * 100) // step * step)
+        text = f"{text} {percent} %"
+    return text
+
+
+def item_text(item: BatchItem, live: str = "") -> str:
+    """The status column of the batch list."""
+    if item.status == SKIPPED:
+        return f"Skipped: {item.reason}"
+    if item.status == FAILED:
+        return f"Failed: {item.reason}" if item.reason else "Failed"
+    if item.status == CANCELLED:
+        return "Cancelled"
+    if item.status == DONE:
+        return "Done"
+    return live or "Queued"
+
+
+def progress_line(index: int, total: int, item: BatchItem, text: str) -> str:
+    return f"[{index}/{total}] {item.image} ({item.role_label}): {text}"

@@ -1,0 +1,18 @@
+"""What a result will weigh, for the panel before paying: pure arithmetic, no bpy."""
+
+from __future__ import annotations
+
+# Upscaled textures compress to roughly half their raw RGB size as PNG.
+PNG_BYTES_PER_PIXEL = 1.5
+# Blender keeps 4 bytes per pixel for an 8-bit image, once in memory and once on the GPU.
+MEMORY_BYTES_PER_PIXEL = 4
+
+
+def megabytes(size: float) -> str:
+    return f"{size / 1e6:.0f} MB" if size >= 10e6 else f"{size / 1e6:.1f} MB"
+
+
+def describe_output(width: int, height: int) -> str:
+    pixels = width * height
+    return (f"{width}×{height} px, about {megabytes(pixels * PNG_BYTES_PER_PIXEL)} as PNG, "
+            f"{megabytes(pixels * MEMORY_BYTES_PER_PIXEL)} in memory (and as much on the GPU)")

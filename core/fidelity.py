@@ -1,0 +1,182 @@
+"""Keeping what an upscale must not lose: alpha, unit-length normals and tiling.
+
+Runs in the worker thread. The source is read once (``analyse_source``, while Scenario works);
+the result is fixed after download (``finish_result``) and rewritten only if something changed.
+Sources that cannot be decoded here (JPEG, WebP, …: no codec in Blender's Python) have no alpha
+to keep; their seam is reported for the result only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from . import pixels, png
+from .imagefile import sniff_format
+from .source import BytesSource, FileSource, PixelSource, Source
+
+# A source whose wrap seam changes no more than this times its neighbourhood counts as tileable.
+TILEABLE_RATIO = 1.5
+# A result of a tileable source whose seam ratio exceeds this gets a warning.
+SEAM_WARN_RATIO = 2.0
+# Padding added on every side in seam-safe mode, as a fraction of the shorter side.
+SEAM_PAD_FRACTION = 1 / 8
+
+Pixels = npt.NDArray[Any]
+
+
+@dataclass(frozen=True)
+class FidelityPlan:
+    """What to preserve, decided on the main thread from the image and its nodes."""
+
+    keep_alpha: bool = True
+    normal_map: bool = False
+    check_tiling: bool = True
+    seam_pad: int = 0
+
+
+@dataclass
+class FidelityReport:
+    source_seam: float | None = None
+    result_seam: float | None = None
+    alpha_rebuilt: bool = False
+    normals_renormalized: bool = False
+    normal_length_error: float | None = None
+    cropped: int = 0
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("source_seam", "result_seam"):
+            if data[key] is not None and not math.isfinite(data[key]):
+                data[key] = 1e9  # JSON has no infinity; "a hard seam" either way
+        return data
+
+
+@dataclass
+class SourceAnalysis:
+    alpha: Pixels | None = None  # H x W, the source's alpha when it carries a meaningful one
+    alpha_tileable: bool = False
+    seam: float | None = None
+
+
+def seam_pad_for(width: int, height: int) -> int:
+    return max(8, int(min(width, height) * SEAM_PAD_FRACTION))
+
+
+def can_decode(source: Source) -> bool:
+    """Whether ``decode_source`` can read it: pixels, or a PNG."""
+    if isinstance(source, PixelSource):
+        return True
+    head = source.data[:16] if isinstance(source, BytesSource) else _head(Path(source.path))
+    return sniff_format(head) == "png"
+
+
+def decode_source(source: Source) -> Pixels | None:
+    """The source's pixels, top-down, when a codec here can read them."""
+    if not can_decode(source):
+        return None
+    if isinstance(source, PixelSource):
+        return pixels.blender_float_to_rgba8(
+            source.buffer, source.width, source.height,
+            is_float_image=source.is_float, is_data=source.is_data,
+        )
+    return png.decode_png(source.data if isinstance(source, BytesSource) else source.path)
+
+
+def pad_source(source: Source, pad: int, work_dir: Path) -> FileSource:
+    """The source wrapped around by ``pad`` pixels on every side, as a PNG to upload."""
+    decoded = decode_source(source)
+    if decoded is None:
+        raise ValueError("seam-safe mode needs a source this add-on can decode")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = work_dir / "source-padded.png"
+    png.write_png(target, pixels.pad_wrap(decoded, pad))
+    return FileSource(str(target), source.name)
+
+
+def analyse_source(source: Source | None, plan: FidelityPlan) -> SourceAnalysis:
+    analysis = SourceAnalysis()
+    if source is None or not (plan.keep_alpha or plan.check_tiling):
+        return analysis
+    decoded = decode_source(source)
+    if decoded is None:
+        return analysis
+    if plan.check_tiling:
+        analysis.seam = pixels.seam_ratio(decoded).worst
+    if plan.keep_alpha and decoded.shape[2] in (2, 4) and pixels.has_meaningful_alpha(decoded):
+        analysis.alpha = decoded[:, :, -1]
+        # Alpha often has its own layout (a cut-out on a tiling colour): judge it by itself.
+        analysis.alpha_tileable = pixels.seam_ratio(analysis.alpha).worst <= TILEABLE_RATIO
+    return analysis
+
+
+def finish_result(path: Path, plan: FidelityPlan, analysis: SourceAnalysis,
+                  factor: int) -> FidelityReport:
+    """Crops, rebuilds alpha, re-normalises and measures the downloaded result in place."""
+    report = FidelityReport(source_seam=analysis.seam)
+    if sniff_format(_head(path)) != "png":
+        report.notes.append("The result is not a PNG, so it was kept exactly as Scenario sent it.")
+        return report
+    decoded = png.read_png(str(path))
+    result: Pixels = decoded.pixels
+    changed = False
+    if plan.seam_pad:
+        result = pixels.crop(result, plan.seam_pad * factor)
+        report.cropped, changed = plan.seam_pad * factor, True
+    tileable = analysis.seam is not None and analysis.seam <= TILEABLE_RATIO
+    if analysis.alpha is not None and _needs_alpha(result, analysis.alpha):
+        alpha = pixels.resample(analysis.alpha, result.shape[0], result.shape[1],
+                                wrap=analysis.alpha_tileable)
+        result = pixels.merge_alpha(_as_colour(result), alpha)
+        report.alpha_rebuilt, changed = True, True
+        report.notes.append("Scenario returned no usable alpha: the source's alpha was resampled "
+                            "to the new size and merged in.")
+    if plan.normal_map:
+        result = _renormalized(result)
+        report.normals_renormalized, changed = True, True
+        report.normal_length_error = pixels.normal_length_stats(result[:, :, :3])[1]
+    if plan.check_tiling and min(result.shape[:2]) >= 2:
+        report.result_seam = pixels.seam_ratio(result).worst
+        if tileable and report.result_seam > SEAM_WARN_RATIO:
+            report.warnings.append(
+                f"The source tiles seamlessly but the result shows a seam (seam ratio "
+                f"{report.result_seam:.1f}, source {analysis.seam:.1f}). Try seam-safe mode."
+            )
+    if changed:
+        png.write_png(path, result)
+    return report
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(16)
+
+
+def _needs_alpha(result: Pixels, source_alpha: Pixels) -> bool:
+    if result.shape[2] not in (2, 4):
+        return True
+    # An alpha channel that is flat while the source's is not was not really kept.
+    return not pixels.has_meaningful_alpha(result)
+
+
+def _as_colour(result: Pixels) -> Pixels:
+    if result.shape[2] in (3, 4):
+        return result[:, :, :3]
+    grey = result[:, :, :1]
+    return np.repeat(grey, 3, axis=2)
+
+
+def _renormalized(result: Pixels) -> Pixels:
+    if result.shape[2] < 3:
+        return result
+    fixed = pixels.renormalize_normal_map(np.ascontiguousarray(result[:, :, :3]))
+    if result.shape[2] == 4:
+        return np.concatenate([fixed, result[:, :, 3:]], axis=2)
+    return fixed

@@ -1,0 +1,90 @@
+"""scenario.upscale_materials: upscale every texture of the materials in scope, one job per image."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import EnumProperty, IntProperty
+
+from ..api.errors import ScenarioError
+from ..bridge import availability, batch_run, runtime
+from ..bridge.batch_settings import BATCH_SCOPE_ITEMS
+from ..bridge.modal import JobModalMixin, redraw_editors
+from ..bridge.settings import PRESET_ITEMS
+from ..core.refusal import Refusal
+
+SCENE_PRESET = "SCENE"
+
+
+class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
+    bl_idname = "scenario.upscale_materials"
+    bl_label = "Upscale All Textures"
+    bl_description = (
+        "Upscale every image texture of the materials in scope with Scenario (one job per image, "
+        "data maps kept precise) and switch their nodes to the results. Each image costs credits"
+    )
+    bl_options = {"REGISTER", "UNDO"}
+
+    scope: EnumProperty(  # type: ignore[valid-type]
+        name="Textures Of", items=BATCH_SCOPE_ITEMS, default="SELECTED_OBJECTS",
+        options={"SKIP_SAVE"}, description="Which materials' textures; unset: the scene's setting",
+    )
+    upscale_factor: IntProperty(  # type: ignore[valid-type]
+        name="Factor", default=0, min=0, max=8, options={"SKIP_SAVE"},
+        description="How many times larger each side becomes (0: the scene's setting)",
+    )
+    preset: EnumProperty(  # type: ignore[valid-type]
+        name="Preset", options={"SKIP_SAVE"},
+        items=[(SCENE_PRESET, "Scene Setting", "The scene's preset")] + PRESET_ITEMS,
+        description="Preset for colour maps; data maps follow the batch settings",
+    )
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        reason = availability.why_cannot_connect()
+        if reason:
+            cls.poll_message_set(reason)
+        return reason is None
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        return self.execute(context)
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        if self.properties.is_property_set("scope"):
+            scope_name = self.scope
+        else:
+            scope_name = context.scene.scenario_batch.scope
+        overrides = batch_run.Overrides(
+            factor=int(self.upscale_factor),
+            preset="" if self.preset == SCENE_PRESET else self.preset,
+        )
+        if overrides.factor == 1:
+            self.report({"ERROR"}, "The factor must be 2 or more (0 uses the scene's setting).")
+            return {"CANCELLED"}
+        try:
+            self._batch = batch_run.start(context, scope_name, overrides)
+        except (Refusal, ScenarioError) as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        batch_run.show(context.window_manager, self._batch)
+        for item in self._batch.skipped:
+            self.report({"WARNING"}, f"Skipped '{item.image}': {item.reason}")
+        if not self._batch.job_ids:
+            return self.finish(context)
+        return self.follow(context, self._batch.job_ids)
+
+    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+        outcome = batch_run.conclude(runtime.get(), self._batch, view)
+        # One image failing is part of a batch's result, not the operator's failure (an ERROR
+        # report would make a script's bpy.ops call raise after the others were applied).
+        level = "WARNING" if outcome.level == "ERROR" else outcome.level
+        self.report({level}, f"'{view.title}': {outcome.message}" if level != "INFO"
+                    else outcome.message)
+
+    def finish(self, context: bpy.types.Context) -> set[str]:
+        batch = self._batch
+        batch.finish_if_done()
+        counts = batch.counts()
+        level = "INFO" if not (counts["failed"] or counts["cancelled"]) else "WARNING"
+        self.report({level}, f"Batch: {batch.summary_text()}.")
+        redraw_editors(context)
+        return {"FINISHED"} if counts["done"] else {"CANCELLED"}

@@ -1,0 +1,145 @@
+"""Batch upscale panels: Shader Editor sidebar (tab "Scenario"), Material Properties and an Image
+Editor sub-panel. Each shows the batch settings, the button and the per-image list of the last
+batch (status, cancel one, cancel all, summary)."""
+
+from __future__ import annotations
+
+import bpy
+
+from ..bridge import availability, batch_run, runtime
+from ..core import batch as B
+from ..core.roles import ROLE_LABELS
+
+STATUS_ICONS = {
+    B.QUEUED: "TIME", B.RUNNING: "SORTTIME", B.DONE: "CHECKMARK", B.FAILED: "ERROR",
+    B.CANCELLED: "CANCEL", B.SKIPPED: "FORWARD",
+}
+DATA_ROLE_PROPS = ("normal", "roughness", "metallic", "height", "alpha", "other_data")
+
+
+class SCENARIO_UL_batch(bpy.types.UIList):
+    """One row per image of the last batch; the status is read live from the runtime."""
+
+    def draw_item(self, context: bpy.types.Context, layout: bpy.types.UILayout,
+                  data: bpy.types.AnyType, item: bpy.types.AnyType, icon: int,
+                  active_data: bpy.types.AnyType, active_property: str, index: int = 0,
+                  flt_flag: int = 0) -> None:
+        rt = runtime.peek()
+        batch = rt.batches.get(data.batch_id) if rt else None
+        entry = batch.items[index] if batch and index < len(batch.items) else None
+        if rt is None or entry is None:
+            layout.label(text=item.image, icon="IMAGE_DATA")
+            return
+        row = layout.row(align=True)
+        split = row.split(factor=0.45)
+        split.label(text=entry.image, icon=STATUS_ICONS.get(entry.status, "DOT"))
+        right = split.split(factor=0.35)
+        right.label(text=ROLE_LABELS.get(entry.role, entry.role))
+        text = batch_run.status_text(rt, entry)
+        right.label(text=text)
+        view = batch_run.live_view(rt, entry)
+        if view is None:
+            return
+        if getattr(view, "question", None) is not None:
+            pay = row.operator("scenario.answer_price", text="", icon="CHECKMARK")
+            pay.local_id, pay.pay = entry.local_id, True
+            decline = row.operator("scenario.answer_price", text="", icon="X")
+            decline.local_id, decline.pay = entry.local_id, False
+        row.operator("scenario.cancel_job", text="", icon="CANCEL").local_id = entry.local_id
+
+
+def draw_batch(layout: bpy.types.UILayout, context: bpy.types.Context, *,
+               scope_name: str = "", text: str = "Upscale All Textures") -> None:
+    """Settings, the start button and the list. ``scope_name`` fixes the scope of the button."""
+    settings = context.scene.scenario_batch
+    colour = context.scene.scenario_upscale
+    col = layout.column(align=True)
+    col.use_property_split = True
+    if not scope_name:
+        col.prop(settings, "scope")
+    col.prop(colour, "upscale_factor")
+    col.prop(colour, "preset", text="Color Preset")
+    header, body = layout.panel(f"scenario_batch_data_maps_{scope_name or 'any'}",
+                                default_closed=True)
+    header.label(text="Data Maps")
+    if body is not None:
+        body.use_property_split = True
+        for name in DATA_ROLE_PROPS:
+            body.prop(settings, name)
+        body.prop(settings, "data_strength")
+    problem = availability.why_cannot_connect()
+    if problem:
+        layout.label(text=problem, icon="ERROR")
+    row = layout.row()
+    row.scale_y = 1.3
+    op = row.operator("scenario.upscale_materials", text=text, icon="NODE_TEXTURE")
+    if scope_name:
+        op.scope = scope_name
+    draw_list(layout, context)
+
+
+def draw_list(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
+    state = context.window_manager.scenario_batch
+    rt = runtime.peek()
+    batch = rt.batches.get(state.batch_id) if rt else None
+    if batch is None or not len(state.rows):
+        return
+    layout.template_list("SCENARIO_UL_batch", "", state, "rows", state, "active",
+                         rows=min(max(len(state.rows), 2), 8))
+    row = layout.row()
+    row.label(text=batch.summary_text(), icon="INFO" if batch.ended else "SORTTIME")
+    if batch.pending:
+        row.operator("scenario.cancel_job", text="Cancel All", icon="CANCEL").local_id = ""
+
+
+class NODE_PT_scenario_batch(bpy.types.Panel):
+    bl_space_type = "NODE_EDITOR"
+    bl_region_type = "UI"
+    bl_category = "Scenario"
+    bl_label = "Scenario Upscale"
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        space = context.space_data
+        return space is not None and getattr(space, "tree_type", "") == "ShaderNodeTree"
+
+    def draw(self, context: bpy.types.Context) -> None:
+        draw_batch(self.layout, context)
+
+
+class MATERIAL_PT_scenario_batch(bpy.types.Panel):
+    bl_space_type = "PROPERTIES"
+    bl_region_type = "WINDOW"
+    bl_context = "material"
+    bl_label = "Scenario Upscale"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return context.material is not None
+
+    def draw(self, context: bpy.types.Context) -> None:
+        draw_batch(self.layout, context, scope_name="ACTIVE_MATERIAL",
+                   text="Upscale This Material's Textures")
+
+
+class IMAGE_PT_scenario_batch(bpy.types.Panel):
+    bl_space_type = "IMAGE_EDITOR"
+    bl_region_type = "UI"
+    bl_category = "Scenario"
+    bl_label = "All Textures of Selection"
+    bl_parent_id = "IMAGE_PT_scenario_upscale"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context: bpy.types.Context) -> None:
+        layout = self.layout
+        row = layout.row()
+        row.scale_y = 1.3
+        op = row.operator("scenario.upscale_materials", text="Upscale All Textures of Selection",
+                          icon="NODE_TEXTURE")
+        op.scope = "SELECTED_OBJECTS"
+        draw_list(layout, context)
+
+
+classes = (SCENARIO_UL_batch, NODE_PT_scenario_batch, MATERIAL_PT_scenario_batch,
+           IMAGE_PT_scenario_batch)
