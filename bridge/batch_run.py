@@ -118,13 +118,13 @@ def _start_one(context: bpy.types.Context, rt: runtime.Runtime, entry: Found, it
     params = roles.params_for(item.role, facts.is_data, colour, policy)
     if params is None:
         return _skip(item, roles.skip_reason(item.role))
+    # Style images describe colour, not data: data maps go without them (nor read them).
+    styles = roles.uses_style_images(item.role, facts.is_data, policy)
     try:
         prepared = request.prepare(context, image, record_scope, rt.user_dir, rt.work_dir,
-                                   params=params, materials=list(entry.materials))
+                                   params=params, materials=list(entry.materials), styles=styles)
     except (Refusal, ScenarioError) as exc:
         return _skip(item, str(exc))
-    if not roles.uses_style_images(item.role, facts.is_data, policy):
-        prepared.job.style_sources = []  # style images describe colour, not data
     view = rt.start_upscale(prepared.job, prepared.connection.connect, image.name)
     view.stage = B.WAITING_STAGE  # until a worker picks it up
     item.local_id, item.preset = view.local_id, params.preset or ""

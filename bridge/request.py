@@ -13,12 +13,13 @@ import bpy
 
 from ..api.params import UpscaleParams
 from ..core import journal as J
+from ..core import roles
 from ..core.fidelity import FidelityPlan, can_decode, seam_pad_for
 from ..core.naming import sanitize_stem
 from ..core.pipeline import SpendPolicy, UpscaleJob
 from ..core.refusal import Refusal
 from ..core.source import PixelSource
-from . import connection, runtime, scope, snapshot
+from . import connection, runtime, scope, snapshot, texture_graph
 
 DEFAULT_OUTPUT_DIR = "//textures/upscaled/"
 DEFAULT_MAX_SIDE = 16384
@@ -76,9 +77,10 @@ def ensure_writable(folder: Path) -> None:
 
 def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_name: str,
             user_dir: Path, work_dir: Path, *, params: UpscaleParams | None = None,
-            materials: list[str] | None = None) -> Prepared:
+            materials: list[str] | None = None, styles: bool = True) -> Prepared:
     """Everything one upscale needs. ``params`` overrides the scene settings (a batch sets them
-    per texture role); ``materials`` overrides the materials in scope."""
+    per texture role); ``materials`` overrides the materials in scope; ``styles`` False leaves
+    the scene's style images out."""
     if image is None:
         raise Refusal("No image to upscale: open a texture in the Image Editor first.")
     settings = context.scene.scenario_upscale
@@ -103,7 +105,8 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     if plan.seam_pad and not can_decode(source):
         # Seam-safe needs pixels: read them from Blender (no JPEG codec in the worker).
         source = snapshot.read_pixels(image, facts, keep_alpha=True)
-    styles = [snapshot.take_source(i, snapshot.describe(i)) for i in _style_images(settings)]
+    style_sources = [snapshot.take_source(i, snapshot.describe(i))
+                     for i in (_style_images(settings) if styles else [])]
     record = J.JobRecord(
         local_id=J.new_job_id(),
         source_image=image.name,
@@ -124,7 +127,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
         output_stem=sanitize_stem(image.name),
     )
     job = UpscaleJob(record=record, params=params, work_dir=work_dir / record.local_id,
-                     source=source, style_sources=styles, timeout_s=timeout_seconds(prefs),
+                     source=source, style_sources=style_sources, timeout_s=timeout_seconds(prefs),
                      fidelity=plan, spend=spend_policy(prefs))
     return Prepared(job, conn, facts, output_size)
 
@@ -132,7 +135,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
 def fidelity_plan(image: bpy.types.Image, facts: snapshot.ImageFacts,
                   settings: bpy.types.PropertyGroup) -> FidelityPlan:
     normal = settings.normal_map == "YES" or (
-        settings.normal_map == "AUTO" and scope.feeds_normal_map(image.name))
+        settings.normal_map == "AUTO" and texture_graph.role_of(image) == roles.NORMAL)
     return FidelityPlan(
         keep_alpha=bool(settings.keep_alpha),
         normal_map=normal,

@@ -86,7 +86,6 @@ class Runtime:
         self.journal = Journal(user_dir / "journal")
         self.work_dir = user_dir / "work"
         self.pool = worker.WorkerPool(max_workers, error_message=_user_message)
-        self.pool_size = max_workers
         self.jobs: dict[str, JobView] = {}
         # Batches by id, oldest first: their jobs are views in ``jobs`` (see bridge/batch_run.py).
         self.batches: dict[str, Batch] = {}
@@ -112,22 +111,12 @@ class Runtime:
                 and (r.local_id not in busy or r.state in (J.ABANDONED, J.TIMED_OUT))]
 
     def start(self, view: JobView, job: Callable[[worker.JobContext], Any]) -> JobView:
-        self.fit_pool(_concurrency())
+        self.pool.set_max_workers(_concurrency())  # follows the Parallel Jobs preference
         if view.local_id in self.jobs:
             self.pump()  # a resumed job: let the events of its previous run reach the old view
         self.jobs[view.local_id] = view
         self.pool.submit(view.local_id, job)
         return view
-
-    def fit_pool(self, size: int) -> None:
-        """Follows the Parallel Jobs preference. A busy pool keeps its size until it is idle
-        (a running job cannot move to another pool)."""
-        if size == self.pool_size or self.pool.active_ids():
-            return
-        self.pump()  # the ended jobs' last events are queued in the old pool
-        self.pool.shutdown(timeout=1.0)
-        self.pool = worker.WorkerPool(size, error_message=_user_message)
-        self.pool_size = size
 
     def start_upscale(self, upscale: pipeline.UpscaleJob, connect: pipeline.ClientFactory,
                       title: str) -> JobView:

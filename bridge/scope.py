@@ -81,15 +81,3 @@ def swap_image(nodes: Iterable[bpy.types.Node], new_image: bpy.types.Image) -> i
         count += 1
     return count
 
-
-def feeds_normal_map(image_name: str) -> bool:
-    """Whether any Image Texture node using the image feeds a Normal Map node (through reroutes)."""
-    for node in nodes_using(image_name, "ALL_USERS", []):
-        stack = [link.to_node for out in node.outputs for link in out.links]
-        while stack:
-            target = stack.pop()
-            if target.bl_idname == "ShaderNodeNormalMap":
-                return True
-            if target.bl_idname == "NodeReroute":
-                stack += [link.to_node for out in target.outputs for link in out.links]
-    return False

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import bpy
 
-from ..core.roles import Destination, Hop
+from ..core.roles import Destination, Hop, classify
 
 MAX_DEPTH = 64  # links followed from one output; node trees are acyclic, this only bounds work
 
@@ -96,3 +96,13 @@ def _follow(socket: bpy.types.NodeSocket, frames: Frames, via: tuple[Hop, ...], 
 def _by_identifier(sockets: Iterable[bpy.types.NodeSocket], identifier: str
                    ) -> bpy.types.NodeSocket | None:
     return next((s for s in sockets if s.identifier == identifier), None)
+
+
+def role_of(image: bpy.types.Image) -> str:
+    """The image's role (core.roles) from every material that uses it, then from its name."""
+    found: list[Destination] = []
+    for material in bpy.data.materials:
+        for use in texture_nodes(material):
+            if use.node.image == image:
+                found += destinations(use)
+    return classify(found, image.name)

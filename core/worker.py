@@ -112,6 +112,17 @@ class WorkerPool:
                 self._start_thread()
         self._tasks.put((local_id, job))
 
+    def set_max_workers(self, max_workers: int) -> None:
+        """Changes how many jobs run at once; running jobs are never interrupted."""
+        with self._lock:
+            self._max_workers = max(1, max_workers)
+            while len(self._threads) < min(self._max_workers, len(self._cancel)):
+                self._start_thread()
+
+    @property
+    def max_workers(self) -> int:
+        return self._max_workers
+
     def cancel(self, local_id: str) -> bool:
         with self._lock:
             event = self._cancel.get(local_id)
@@ -192,6 +203,12 @@ class WorkerPool:
             task = self._tasks.get()
             if task is None:
                 return
+            with self._lock:
+                if len(self._threads) > self._max_workers:
+                    # The limit was lowered: hand the task on and retire this thread.
+                    self._threads.remove(threading.current_thread())
+                    self._tasks.put(task)
+                    return
             local_id, job = task
             with self._lock:
                 context = JobContext(local_id, self._cancel[local_id], self._events)

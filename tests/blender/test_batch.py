@@ -310,7 +310,7 @@ def test_pool_follows_the_parallel_jobs_preference(addon, prefs, emulator, tmp_p
 
     assert bpy.ops.scenario.upscale_materials() == {"FINISHED"}
 
-    assert rt.pool_size == 2
+    assert rt.pool.max_workers == 2
     batch = latest(addon)
     records = [rt.jobs[item.local_id].record for item in batch.items]
     spans = []
@@ -331,7 +331,7 @@ def test_pool_follows_the_parallel_jobs_preference(addon, prefs, emulator, tmp_p
     scenes.object_with("B", [pbr_scenes.simple_material("N", extra)], selected=True)
     try:
         assert bpy.ops.scenario.upscale_materials(scope="ALL_MATERIALS") == {"FINISHED"}
-        assert rt.pool_size == 3
+        assert rt.pool.max_workers == 3
         assert [i.status for i in latest(addon).items].count("skipped") == 5
     finally:
         bpy.context.preferences.system.property_unset("network_connection_limit")

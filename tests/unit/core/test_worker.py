@@ -103,3 +103,33 @@ def test_shutdown_cancels_running_jobs_and_joins_threads():
         pass
     else:
         raise AssertionError("a closed pool must refuse new jobs")
+
+
+def test_lowering_the_limit_takes_effect_without_interrupting_jobs():
+    pool = W.WorkerPool(3)
+    lock = threading.Lock()
+    running = [0]
+    peaks = []
+    gate = threading.Event()
+
+    def job(ctx):
+        with lock:
+            running[0] += 1
+            peaks.append(running[0])
+        gate.wait(5)
+        with lock:
+            running[0] -= 1
+
+    for i in range(3):
+        pool.submit(f"first{i}", job)
+    pool.set_max_workers(1)
+    for i in range(3):
+        pool.submit(f"second{i}", job)
+    threading.Timer(0.2, gate.set).start()
+    finished = []
+    while len(finished) < 6:
+        finished += [e for e in pool.drain(timeout=5) if e.kind == W.FINISHED]
+    assert max(peaks[:3]) == 3, "the first three were already running"
+    assert peaks[3:] == [1, 1, 1], "then one at a time"
+    assert pool.max_workers == 1
+    pool.shutdown()
