@@ -30,6 +30,7 @@ def new_session() -> None:
     global SESSION
     SESSION = uuid.uuid4().hex
 
+
 RUNNING = "running"
 READY = "ready"  # downloaded, waiting to be applied on the main thread
 DONE = "done"

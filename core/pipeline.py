@@ -206,7 +206,7 @@ def _check_price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: S
         raise NotSpentError(record.error) from exc
     record.quote = quote.cost
     journal.save(record)
-    ctx.progress("pricing", message=f"{quote.cost:g} credits")
+    ctx.progress("pricing", message=f"Price: {quote.cost:g} credits")
     if policy.never_spend:
         journal.transition(record, J.FAILED, error=(
             f"Rehearsal: this upscale would cost {quote.cost:g} credits. Nothing was spent; turn "
@@ -221,7 +221,7 @@ def _check_price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: S
             f"{limit:g}. Run it from Blender's interface to confirm, or raise the limit in the "
             "preferences. Nothing was spent."))
         raise NotSpentError(record.error)
-    ctx.progress("confirm", message=f"{quote.cost:g} credits")
+    ctx.progress("confirm", message=f"Waiting for your confirmation ({quote.cost:g} credits)")
     if not ctx.ask(PriceQuestion(quote.cost, limit)):
         ctx.check_cancelled()
         journal.transition(record, J.FAILED, error=f"Declined at {quote.cost:g} credits; nothing "

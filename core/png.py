@@ -24,6 +24,7 @@ Everything here is a pure function and may run in any thread.
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import struct
@@ -466,19 +467,24 @@ def _passes(width: int, height: int, interlace: int) -> list[tuple[int, int, int
 
 def _inflate(idat: list[memoryview], expected: int) -> U8:
     inflater = zlib.decompressobj()
-    out = bytearray()
+    # Filled in place: a growing bytearray is copied whole when it moves, with the GIL held
+    # (~20 ms pauses of every other thread for an 8K image), and over-allocates.
+    out = np.empty(expected, dtype=np.uint8)
+    filled = 0
     try:
         for piece in idat:
             # max_length bounds memory against a decompression bomb; surplus data is ignored.
-            room = expected - len(out)
+            room = expected - filled
             if room <= 0:
                 break
-            out += inflater.decompress(piece, room)
+            chunk = inflater.decompress(piece, room)
+            out[filled : filled + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+            filled += len(chunk)
     except zlib.error as exc:
         raise PNGError(f"damaged image data: {exc}") from None
-    if len(out) < expected:
-        raise PNGError(f"truncated image data: {len(out)} of {expected} bytes")
-    return np.frombuffer(out, dtype=np.uint8)
+    if filled < expected:
+        raise PNGError(f"truncated image data: {filled} of {expected} bytes")
+    return out
 
 
 def _unfilter(data: U8, height: int, width: int, channels: int, depth: int) -> U8:
@@ -546,6 +552,11 @@ def _unfilter_wavefront(filtered: U8, types: U8, out: U8, start: int, end: int) 
     the image layout touches one memory page per row and is about twice as slow). Skewed row d,
     column r + 1 holds pixel (start + r, d - r - 2); column 0 holds the row above the strip, and
     the zeros left around stand for the outside neighbours.
+
+    A step runs thousands of times per image, so it only calls ufuncs into preallocated buffers,
+    and picks between predictions with 0/1 multiplies (wrapping uint8 arithmetic is exact):
+    masked copies and np.choose cost several times more. None and Sub rows need nothing from
+    the row above, so they are decoded up front and get a zero prediction.
     """
     count = end - start
     units, bpp = filtered.shape[1], filtered.shape[2]
@@ -557,25 +568,83 @@ def _unfilter_wavefront(filtered: U8, types: U8, out: U8, start: int, end: int) 
     pixel_view[...] = filtered[start:end]
     if start > 0:
         skew[1 : units + 1, 0] = out[start - 1]
-    run_types = types[start:end]
-    present = set(np.unique(run_types).tolist())
+    run_types = types[start:end].copy()
+    for row in np.flatnonzero(run_types == 1).tolist():
+        np.cumsum(filtered[start + row], axis=0, dtype=np.uint8, out=pixel_view[row])
+    run_types[run_types == 1] = 0
+    codes, counts = np.unique(run_types, return_counts=True)
+    main = int(codes[np.argmax(counts)])
+    # Rows whose filter differs from the run's usual one: (filter, 0/1 mask) pairs, full width
+    # (a broadcast (rows, 1) mask makes the multiply several times slower). For rows decoded up
+    # front the mask is inverted: it keeps the other rows' prediction and zeroes theirs.
+    others = [(int(c), np.repeat((run_types == c if c else run_types != c).astype(np.uint8)[:, None],
+                                 bpp, axis=1)) for c in codes if c != main]
+    other_rows = np.flatnonzero(run_types != main).tolist()
+    longest = min(count, units)
+    pred_all, alt_all, tmp_all = (np.empty((longest, bpp), np.uint8) for _ in range(3))
+    wide_all = [np.empty((longest, bpp), np.int16) for _ in range(3)]
+    flag_all = [np.empty((longest, bpp), np.bool_) for _ in range(3)]
     for k in range(units + count - 1):
-        lo = max(0, k - units + 1)
-        hi = min(count - 1, k) + 1
-        current = skew[k + 2, lo + 1 : hi + 1]
+        lo = k - units + 1 if k >= units else 0
+        hi = k + 1 if k < count else count
+        m = hi - lo
         left = skew[k + 1, lo + 1 : hi + 1]
         up = skew[k + 1, lo:hi]
         up_left = skew[k, lo:hi]
-        if present == {4}:
-            current += _paeth_predict(left, up, up_left)
-        elif present == {3}:
-            current += ((left.astype(np.uint16) + up) >> 1).astype(np.uint8)
-        else:
-            average = ((left.astype(np.uint16) + up) >> 1).astype(np.uint8)
-            paeth = _paeth_predict(left, up, up_left)
-            choices = (np.zeros_like(left), left, up, average, paeth)
-            current += np.choose(run_types[lo:hi, np.newaxis], choices)
+        pred, tmp = pred_all[:m], tmp_all[:m]
+        wide = [w[:m] for w in wide_all]
+        flags = [f[:m] for f in flag_all]
+        _predict(main, pred, left, up, up_left, tmp, wide, flags)
+        if other_rows:
+            first = bisect.bisect_left(other_rows, lo)
+            if first < len(other_rows) and other_rows[first] < hi:
+                alt = alt_all[:m]
+                for code, mask in others:
+                    if code == 0:
+                        pred *= mask[lo:hi]
+                        continue
+                    _predict(code, alt, left, up, up_left, tmp, wide, flags)
+                    np.subtract(alt, pred, out=tmp)
+                    tmp *= mask[lo:hi]
+                    pred += tmp
+        skew[k + 2, lo + 1 : hi + 1] += pred
     out[start:end] = pixel_view
+
+
+def _predict(code: int, pred: U8, a: U8, b: U8, c: U8, tmp: U8,
+             wide: list[npt.NDArray[np.int16]], flags: list[npt.NDArray[np.bool_]]) -> None:
+    """Writes the prediction of filter ``code`` from left ``a``, up ``b``, up-left ``c`` into
+    ``pred``, using only the scratch buffers given (no allocation)."""
+    if code == 4:
+        pa, pb, pc = wide
+        use_a, use_b, pa_le_pc = flags
+        # p = a + b - c; |p - a| = |b - c|, |p - b| = |a - c|, |p - c| = |(b - c) + (a - c)|.
+        np.subtract(b, c, out=pa, dtype=np.int16)
+        np.subtract(a, c, out=pb, dtype=np.int16)
+        np.add(pa, pb, out=pc)
+        np.abs(pa, out=pa)
+        np.abs(pb, out=pb)
+        np.abs(pc, out=pc)
+        np.less_equal(pa, pb, out=use_a)
+        np.less_equal(pa, pc, out=pa_le_pc)
+        np.logical_and(use_a, pa_le_pc, out=use_a)
+        np.less_equal(pb, pc, out=use_b)
+        # c, then b where b wins, then a where a wins.
+        np.subtract(b, c, out=tmp)
+        tmp *= use_b.view(np.uint8)
+        np.add(c, tmp, out=pred)
+        np.subtract(a, pred, out=tmp)
+        tmp *= use_a.view(np.uint8)
+        pred += tmp
+    elif code == 3:
+        total = wide[0]
+        np.add(a, b, out=total, dtype=np.int16)
+        total >>= 1
+        np.copyto(pred, total, casting="unsafe")
+    elif code == 2:
+        np.copyto(pred, b)
+    else:  # None, or a Sub row decoded up front
+        pred.fill(0)
 
 
 def _unpack_samples(rows: U8, width: int, channels: int, depth: int) -> PixelArray:

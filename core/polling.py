@@ -29,6 +29,7 @@ class PollSchedule:
     delay: float = FIRST_DELAY
     _progress_seen_at: list[tuple[float, float]] = field(default_factory=list)
     _probed: bool = False
+    _zero_at: float | None = None  # the last reading of no progress yet
 
     def next_delay(self, elapsed: float, progress: float | None = None) -> float:
         """Seconds to wait before the next poll, given seconds since submission and progress 0–1."""
@@ -36,10 +37,10 @@ class PollSchedule:
         delay = min(self.delay, cap)
         self.delay = min(self.delay * GROWTH, cap)
         end = self._predicted_end(elapsed, progress)
+        if len(self._progress_seen_at) == 1 and not self._probed:
+            self._probed = True  # once: a progress that never moves must not keep us fast
+            delay = min(delay, RATE_PROBE)
         if end is None:
-            if len(self._progress_seen_at) == 1 and not self._probed:
-                self._probed = True  # once: a progress that never moves must not keep us fast
-                delay = min(delay, RATE_PROBE)
             return delay
         remaining = end - elapsed
         if remaining > 0:
@@ -49,13 +50,18 @@ class PollSchedule:
 
     def _predicted_end(self, elapsed: float, progress: float | None) -> float | None:
         """When progress will reach 1 at the rate seen so far (seconds since submission)."""
-        if progress is None or progress <= 0.0:
+        if progress is None:
+            return None
+        if progress <= 0.0:
+            self._zero_at = elapsed
             return None
         if not self._progress_seen_at or self._progress_seen_at[-1][1] != progress:
             self._progress_seen_at.append((elapsed, progress))
-        if len(self._progress_seen_at) < 2:
-            return None
         (t0, p0), (t1, p1) = self._progress_seen_at[0], self._progress_seen_at[-1]
+        if len(self._progress_seen_at) == 1 and self._zero_at is not None and t1 > self._zero_at:
+            # One reading: progress began after the last zero, so it runs at least this fast
+            # (the end comes no later than this; a job first seen at 99 % is nearly done).
+            t0, p0 = self._zero_at, 0.0
         if p1 <= p0 or t1 <= t0:
             return None
         rate = (p1 - p0) / (t1 - t0)

@@ -3,6 +3,7 @@
 from .answer_price import SCENARIO_OT_answer_price
 from .cancel_job import SCENARIO_OT_cancel_job
 from .compare_images import SCENARIO_OT_compare_images
+from .edit_settings_list import SCENARIO_OT_edit_settings_list
 from .forget_job import SCENARIO_OT_forget_job
 from .recover_jobs import SCENARIO_OT_recover_jobs
 from .revert_image import SCENARIO_OT_revert_image
@@ -24,4 +25,5 @@ classes = (
     SCENARIO_OT_compare_images,
     SCENARIO_OT_tiled_preview,
     SCENARIO_OT_save_defaults,
+    SCENARIO_OT_edit_settings_list,
 )

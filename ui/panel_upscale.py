@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import bpy
 
 from ..bridge import availability, connection, runtime, snapshot
@@ -84,16 +87,26 @@ class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
         sub = row.row()
         sub.enabled = not settings.random_seed
         sub.prop(settings, "seed", text="")
-        layout.label(text="Style Images (up to 4)")
-        for index, item in enumerate(settings.image_prompts):
-            layout.prop(item, "image", text=f"Style {index + 1}")
+        _draw_list(layout, settings, "image_prompts", "Style Images (up to 4)",
+                   lambda row, item: row.prop(item, "image", text=""))
         if len(settings.image_prompts):
             layout.prop(settings, "image_prompt_strength")
-        layout.label(text="LoRAs")
-        for item in settings.loras:
-            row = layout.row(align=True)
-            row.prop(item, "model", text="")
-            row.prop(item, "scale", text="")
+        _draw_list(layout, settings, "loras", "LoRAs",
+                   lambda row, item: (row.prop(item, "model", text=""),
+                                      row.prop(item, "scale", text="")))
+
+
+def _draw_list(layout: bpy.types.UILayout, settings: bpy.types.PropertyGroup, name: str,
+               title: str, draw_item: Callable[[bpy.types.UILayout, Any], object]) -> None:
+    row = layout.row()
+    row.label(text=title)
+    add = row.operator("scenario.edit_settings_list", text="", icon="ADD")
+    add.list_name, add.action = name, "ADD"
+    for index, item in enumerate(getattr(settings, name)):
+        row = layout.row(align=True)
+        draw_item(row, item)
+        remove = row.operator("scenario.edit_settings_list", text="", icon="X")
+        remove.list_name, remove.action, remove.index = name, "REMOVE", index
 
 
 def _draw_image(layout: bpy.types.UILayout, image: bpy.types.Image | None, factor: int) -> None:

@@ -1,0 +1,36 @@
+"""scenario.edit_settings_list: add or remove a style image or a LoRA in the scene settings."""
+
+from __future__ import annotations
+
+import bpy
+from bpy.props import EnumProperty, IntProperty
+
+# List → the most entries it may hold, and what they are called in messages.
+LISTS = {"image_prompts": (4, "style images"), "loras": (8, "LoRAs")}
+
+
+class SCENARIO_OT_edit_settings_list(bpy.types.Operator):
+    bl_idname = "scenario.edit_settings_list"
+    bl_label = "Edit List"
+    bl_description = "Add an entry to the list, or remove this one"
+    bl_options = {"INTERNAL", "UNDO"}
+
+    list_name: EnumProperty(  # type: ignore[valid-type]
+        items=[("image_prompts", "Style Images", ""), ("loras", "LoRAs", "")]
+    )
+    action: EnumProperty(items=[("ADD", "Add", ""), ("REMOVE", "Remove", "")])  # type: ignore[valid-type]
+    index: IntProperty(default=-1)  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        items = getattr(context.scene.scenario_upscale, self.list_name)
+        if self.action == "ADD":
+            most, what = LISTS[self.list_name]
+            if len(items) >= most:
+                self.report({"ERROR"}, f"Scenario takes at most {most} {what}.")
+                return {"CANCELLED"}
+            items.add()
+        elif 0 <= self.index < len(items):
+            items.remove(self.index)
+        else:
+            return {"CANCELLED"}
+        return {"FINISHED"}

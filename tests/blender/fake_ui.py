@@ -1,0 +1,71 @@
+"""A stand-in for Blender's UILayout, so panels can be drawn headless: it records what is drawn
+and checks every property and operator name against the real RNA, as Blender would."""
+
+from __future__ import annotations
+
+import bpy
+
+
+class FakeLayout:
+    """Records what a panel draws, checking property and operator names as Blender would."""
+
+    def __init__(self, log: list) -> None:
+        self.log = log
+
+    def _child(self, *args, **kwargs) -> FakeLayout:
+        return FakeLayout(self.log)
+
+    column = row = split = box = _child
+
+    def panel(self, idname: str, default_closed: bool = False) -> tuple[FakeLayout, FakeLayout]:
+        return FakeLayout(self.log), FakeLayout(self.log)
+
+    def label(self, text: str = "", icon: str = "NONE") -> None:
+        self.log.append(("label", text))
+
+    def separator(self) -> None:
+        pass
+
+    def progress(self, factor: float = 0.0, type: str = "BAR", text: str = "") -> None:
+        assert 0.0 <= factor <= 1.0
+        self.log.append(("progress", text))
+
+    def prop(self, data, name: str, text: str | None = None) -> None:
+        assert name in data.bl_rna.properties, name
+        self.log.append(("prop", name))
+
+    def operator(self, idname: str, text: str = "", icon: str = "NONE") -> FakeOperator:
+        category, name = idname.split(".")
+        rna = getattr(getattr(bpy.ops, category), name).get_rna_type()
+        props = FakeOperator(rna, idname)
+        self.log.append(props)
+        return props
+
+    def template_list(self, list_type: str, list_id: str, data, prop: str, active_data,
+                      active_prop: str, rows: int = 5) -> None:
+        ui_list = getattr(bpy.types, list_type)
+        for index, item in enumerate(getattr(data, prop)):
+            ui_list.draw_item(None, bpy.context, self, data, item, 0, active_data, active_prop,
+                              index)
+
+
+class FakeOperator:
+    def __init__(self, rna, idname: str) -> None:
+        object.__setattr__(self, "rna", rna)
+        object.__setattr__(self, "idname", idname)
+        object.__setattr__(self, "values", {})
+
+    def __setattr__(self, name: str, value) -> None:
+        assert name in self.rna.properties, name
+        self.values[name] = value
+
+
+class Drawing:
+    """``self`` for a draw method: the stand-in layout, and the real object's properties."""
+
+    def __init__(self, layout: FakeLayout, target: object = None) -> None:
+        object.__setattr__(self, "layout", layout)
+        object.__setattr__(self, "_target", target)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._target, name)

@@ -1,0 +1,115 @@
+"""The Image Editor panels and the preferences, drawn headless through a checking stand-in
+layout: every property and operator they name exists, and what a user needs is there."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import bpy
+import pytest
+import scenes
+from fake_ui import Drawing, FakeLayout, FakeOperator
+
+pytestmark = pytest.mark.usefixtures("clean_file", "prefs")
+
+
+def module(addon: str, name: str):
+    return sys.modules[f"{addon}.{name}"]
+
+
+def draw(panel_class, image: bpy.types.Image | None) -> list:
+    log: list = []
+    context = SimpleNamespace(
+        scene=bpy.context.scene, preferences=bpy.context.preferences, screen=None,
+        space_data=SimpleNamespace(type="IMAGE_EDITOR", image=image),
+    )
+    panel_class.draw(SimpleNamespace(layout=FakeLayout(log)), context)
+    return log
+
+
+def texts(log: list) -> str:
+    return " | ".join(str(e[1]) for e in log if isinstance(e, tuple))
+
+
+def operators(log: list) -> list[str]:
+    return [e.idname for e in log if isinstance(e, FakeOperator)]
+
+
+def test_main_panel_shows_the_image_the_result_size_and_the_button(addon, tmp_path: Path) -> None:
+    brick = scenes.texture_file(tmp_path, "brick", 64, 32)
+    ui = module(addon, "ui.panel_upscale")
+    log = draw(ui.IMAGE_PT_scenario_upscale, brick)
+    shown = texts(log)
+    assert "64×32 px, file" in shown and "Result: 128×64 px" in shown
+    assert "Keys from the preferences" in shown
+    assert "scenario.upscale_image" in operators(log)
+    assert "scenario.revert_image" not in operators(log)
+
+    log = draw(ui.IMAGE_PT_scenario_upscale, None)
+    assert "No image open" in texts(log)
+
+
+def test_a_result_offers_revert_and_compare(addon, tmp_path: Path) -> None:
+    brick = scenes.texture_file(tmp_path, "brick", 32, 32)
+    bpy.ops.scenario.upscale_image(image_name="brick", scope="NONE")
+    result = next(i for i in bpy.data.images if i.get("scenario_source_image") == brick.name)
+    log = draw(module(addon, "ui.panel_upscale").IMAGE_PT_scenario_upscale, result)
+    ops = operators(log)
+    assert "scenario.revert_image" in ops and ops.count("scenario.compare_images") == 3
+    assert "scenario.tiled_preview" in ops
+
+
+def test_running_job_shows_progress_estimate_and_the_price_question(addon, tmp_path) -> None:
+    runtime = module(addon, "bridge.runtime")
+    pipeline = module(addon, "core.pipeline")
+    rt = runtime.get()
+    record = module(addon, "core.journal").JobRecord(local_id="abc123", source_image="brick")
+    view = runtime.JobView("abc123", "brick", record=record, stage="generating", fraction=0.4,
+                           estimate="256×256 px, about 0.1 MB as PNG",
+                           question=pipeline.PriceQuestion(cost=30.0, limit=20.0))
+    rt.jobs["abc123"] = view
+    try:
+        log = draw(module(addon, "ui.panel_upscale").IMAGE_PT_scenario_upscale, None)
+    finally:
+        rt.jobs.pop("abc123")
+    assert ("progress", "Generating 40 %") in log
+    assert "about 0.1 MB as PNG" in texts(log)
+    assert "Costs 30 credits (your limit: 20)" in texts(log)
+    answers = [e.values for e in log if isinstance(e, FakeOperator)
+               and e.idname == "scenario.answer_price"]
+    assert answers == [{"local_id": "abc123", "pay": True}, {"local_id": "abc123", "pay": False}]
+    assert "scenario.cancel_job" in operators(log)
+
+
+def test_advanced_panel_lists_style_images_and_loras(addon) -> None:
+    settings = bpy.context.scene.scenario_upscale
+    assert bpy.ops.scenario.edit_settings_list(list_name="loras", action="ADD") == {"FINISHED"}
+    for _ in range(4):
+        bpy.ops.scenario.edit_settings_list(list_name="image_prompts", action="ADD")
+    with pytest.raises(RuntimeError, match="at most 4"):
+        bpy.ops.scenario.edit_settings_list(list_name="image_prompts", action="ADD")
+    log = draw(module(addon, "ui.panel_upscale").IMAGE_PT_scenario_upscale_advanced, None)
+    props = [e[1] for e in log if isinstance(e, tuple) and e[0] == "prop"]
+    for name in ("strength", "controlnet_conditioning_scale", "num_inference_steps",
+                 "details_enable", "random_seed", "seed", "keep_alpha", "normal_map",
+                 "check_tiling", "seam_safe", "image_prompt_strength", "model", "scale"):
+        assert name in props, name
+    bpy.ops.scenario.edit_settings_list(list_name="loras", action="REMOVE", index=0)
+    assert len(settings.loras) == 0 and len(settings.image_prompts) == 4
+
+
+def test_recent_jobs_and_preferences_draw(addon, tmp_path) -> None:
+    scenes.texture_file(tmp_path, "brick", 32, 32)
+    bpy.ops.scenario.upscale_image(image_name="brick", scope="NONE")
+    log = draw(module(addon, "ui.panel_recent_jobs").IMAGE_PT_scenario_recent_jobs, None)
+    assert "Applied" in texts(log)
+    assert {"scenario.recover_jobs", "wm.path_open", "scenario.forget_job"} <= set(operators(log))
+
+    prefs = bpy.context.preferences.addons[addon].preferences
+    log: list = []
+    type(prefs).draw(Drawing(FakeLayout(log), prefs), bpy.context)
+    assert "scenario.test_connection" in operators(log)
+    props = [e[1] for e in log if isinstance(e, tuple) and e[0] == "prop"]
+    assert {"api_key", "api_secret", "output_dir", "never_spend", "confirm_above_credits"} <= set(props)
