@@ -24,6 +24,9 @@ DOWNLOAD_ATTEMPTS = 3
 # Signed URLs expire: how many times a 403 may send us back to GET /assets/{id} for a fresh one.
 URL_REFRESHES = 2
 _CHUNK = 256 * 1024
+# Progress goes to the UI thread as events: a few a second is plenty, one per chunk (1,600 for a
+# 400 MB result) keeps the main thread contending with this one for the GIL.
+_PROGRESS_EVERY = 0.1
 
 Progress = Callable[[int, int], None]
 
@@ -170,6 +173,7 @@ def _stream_to(
     head = b""
     received = 0
     shown_total = total or size_hint or 0
+    reported_at: float | None = None
     with open(part, "wb") as out:
         try:
             for chunk in resp.iter_content(_CHUNK):
@@ -185,12 +189,16 @@ def _stream_to(
                         _check_signature(head)
                 digest.update(chunk)
                 out.write(chunk)
-                report(received, shown_total)
+                now = transport.clock()
+                if reported_at is None or now - reported_at >= _PROGRESS_EVERY:
+                    report(received, shown_total)
+                    reported_at = now
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.Timeout) as exc:
             raise _Truncated(f"{received} bytes received, then {type(exc).__name__}") from exc
         if total is not None and received < total:
             raise _Truncated(f"{received} of {total} bytes received")
+        report(received, shown_total)
         mime = _check_signature(head)
         out.flush()
         os.fsync(out.fileno())

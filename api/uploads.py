@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import contextlib
 import io
 import json
@@ -29,6 +29,8 @@ from .transport import Transport
 SMALL_UPLOAD_MAX_BYTES = 3_500_000
 # Pre-signed S3 parts: every part but the last must be at least 5 MiB.
 PART_SIZE = 8 * 1024 * 1024
+# Read size when encoding a data URL: a multiple of 3, so the base64 pieces join without padding.
+_INLINE_PIECE = 3 * 64 * 1024
 MIN_PART_SIZE = 5 * 1024 * 1024
 IMPORT_TIMEOUT = 300.0
 # Imports usually take well under a second: look early, then back off.
@@ -119,21 +121,23 @@ def upload_image(
 
 
 def _upload_inline(transport: Transport, src: _Source, name: str, mime: str) -> Asset:
+    head = b"".join((b'{"name":', json.dumps(name).encode(), b',"image":"data:',
+                     mime.encode("ascii"), b";base64,"))
+    tail = b'"}'
+    end = len(head) + 4 * math.ceil(src.size / 3)
+    # Encoded piece by piece straight into the body: the image is held once, as base64 (reading
+    # it whole, encoding it and joining held it three times over).
+    body = bytearray(end + len(tail))
+    body[: len(head)] = head
+    position = len(head)
     with src.open() as handle:
-        encoded = base64.b64encode(handle.read())
-    # Built as bytes in one join: the image exists once as base64, once in the body.
-    body = b"".join(
-        (
-            b'{"name":',
-            json.dumps(name).encode(),
-            b',"image":"data:',
-            mime.encode("ascii"),
-            b";base64,",
-            encoded,
-            b'"}',
-        )
-    )
-    del encoded
+        while piece := handle.read(_INLINE_PIECE):
+            encoded = binascii.b2a_base64(piece, newline=False)
+            body[position : position + len(encoded)] = encoded
+            position += len(encoded)
+    if position != end:
+        raise UploadError(f"{src.display} changed while it was being read; try again.")
+    body[end:] = tail
     # A repeated POST /assets at worst creates a duplicate asset; it is never charged.
     return _asset_from(transport.request_json("POST", "/assets", body=body), "upload")
 

@@ -121,6 +121,13 @@ def finish_result(path: Path, plan: FidelityPlan, analysis: SourceAnalysis,
                   factor: int) -> FidelityReport:
     """Crops, rebuilds alpha, re-normalises and measures the downloaded result in place."""
     report = FidelityReport(source_seam=analysis.seam)
+    tileable = analysis.seam is not None and analysis.seam <= TILEABLE_RATIO
+    # Decoding a large result costs seconds: only when something needs its pixels. A seam is
+    # only worth measuring where the source had none.
+    wanted = (plan.seam_pad or plan.normal_map or analysis.alpha is not None
+              or (plan.check_tiling and tileable))
+    if not wanted:
+        return report
     if sniff_format(_head(path)) != "png":
         report.notes.append("The result is not a PNG, so it was kept exactly as Scenario sent it.")
         return report
@@ -130,7 +137,6 @@ def finish_result(path: Path, plan: FidelityPlan, analysis: SourceAnalysis,
     if plan.seam_pad:
         result = pixels.crop(result, plan.seam_pad * factor)
         report.cropped, changed = plan.seam_pad * factor, True
-    tileable = analysis.seam is not None and analysis.seam <= TILEABLE_RATIO
     if analysis.alpha is not None and _needs_alpha(result, analysis.alpha):
         alpha = pixels.resample(analysis.alpha, result.shape[0], result.shape[1],
                                 wrap=analysis.alpha_tileable)
@@ -142,7 +148,7 @@ def finish_result(path: Path, plan: FidelityPlan, analysis: SourceAnalysis,
         result = _renormalized(result)
         report.normals_renormalized, changed = True, True
         report.normal_length_error = pixels.normal_length_stats(result[:, :, :3])[1]
-    if plan.check_tiling and min(result.shape[:2]) >= 2:
+    if plan.check_tiling and tileable and min(result.shape[:2]) >= 2:
         report.result_seam = pixels.seam_ratio(result).worst
         if tileable and report.result_seam > SEAM_WARN_RATIO:
             report.warnings.append(

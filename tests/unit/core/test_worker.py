@@ -122,6 +122,11 @@ def test_lowering_the_limit_takes_effect_without_interrupting_jobs():
 
     for i in range(3):
         pool.submit(f"first{i}", job)
+    for _ in range(500):  # lower the limit only once all three are running
+        with lock:
+            if running[0] == 3:
+                break
+        threading.Event().wait(0.01)
     pool.set_max_workers(1)
     for i in range(3):
         pool.submit(f"second{i}", job)

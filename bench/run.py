@@ -1,0 +1,532 @@
+"""`make bench`: the add-on in real Blender (the bpy module) against the emulator on loopback, in
+its own process. Prints a table and writes bench/results.json.
+
+Sections: 1 main-thread steps over whole upscales (1K/4K/8K × file PNG, file JPEG, packed,
+generated), 2 end-to-end overhead against the official scenario-sdk, 3 a batch of 16, 4 memory of
+the api client (own process), 5 bytes uploaded, 6 polling latency and cadence on a long job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(BENCH))
+
+from tools import dev_addon  # noqa: E402
+
+# Blender reads its user folder once, when bpy is first imported.
+USER_DIR = dev_addon.isolate_user_folder("scenario-bench-")
+for _name in ("SCENARIO_SDK_API_KEY", "SCENARIO_SDK_API_SECRET", "SCENARIO_BASE_URL"):
+    os.environ.pop(_name, None)
+
+import addon as A  # noqa: E402
+import bpy  # noqa: E402
+import emulators  # noqa: E402
+import fixtures  # noqa: E402
+import numpy as np  # noqa: E402
+from sdk_flow import SdkFlow  # noqa: E402
+
+JOB_SECONDS = 2.0
+FACTOR = 2  # the scene default; 8K × 2 = 16384² is allowed by raising the emulator's limit
+BIG_OUTPUT = 16384 * 16384
+KINDS = ("file-png", "file-jpeg", "packed", "generated")
+OVERHEAD_PAIRS = 5
+SDK_POLL_S = 1.0
+SDK_DOCS_POLL_S = 3.0  # Scenario's job.wait() helper default (docs.scenario.com/sdk-helpers/jobs)
+SPREAD_SECONDS = (2.0, 2.2, 2.4, 2.6, 2.8)
+BATCH = 16
+BATCH_CONCURRENCY = 4
+LONG_JOB_SECONDS = 60.0
+FIXTURES = Path(tempfile.gettempdir()) / "scenario-bench-fixtures"
+# Development shortcuts: BENCH_SIZES=1K, BENCH_ONLY=1,2 (the table then shows what ran).
+RUN_SIZES = [s for s in os.environ.get("BENCH_SIZES", "1K,4K,8K").split(",") if s in A.SIZES]
+ONLY = set(os.environ.get("BENCH_ONLY", "1,2,3,4,6").split(","))
+# Diagnosis only: BENCH_NO_CHECKS=1 turns off the result checks (tiling, alpha) to see their cost.
+NO_CHECKS = os.environ.get("BENCH_NO_CHECKS") == "1"
+
+TARGET_STEP_MS = 16.0
+TARGET_TICK_P99_MS = 2.0
+TARGET_OVERHEAD = 1.05
+TARGET_BATCH = 1.15
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else 0.0
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- 1, 5 and part of 6: whole upscales, every main-thread step timed -----------------------
+def main_thread(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]]) -> list[dict[str, Any]]:
+    control = emulators.Control(base_url)
+    rows = []
+    for label in RUN_SIZES:
+        for kind in KINDS:
+            A.clear_scene()
+            image, readout_ref = A.make_image(kind, label, textures)
+            control.reset()
+            run = addon.upscale(image, f"{label} {kind}")
+            requests_log = control.requests()
+            rows.append(describe_run(run, kind, label, base_url, textures, requests_log, readout_ref))
+            r = rows[-1]
+            log(f"  {label:>2} {kind:<9} invoke {r['invoke_ms']:7.1f} ms (read-out "
+                f"{r['readout_ms']:6.1f})  ticks max {r['tick_max_ms']:5.2f} p99 "
+                f"{r['tick_p99_ms']:5.2f}  late max {r['late_max_ms']:6.1f}  apply "
+                f"{r['conclude_ms']:5.1f} ms  total {r['total_s']:5.1f} s  "
+                f"{'applied' if r['applied'] else 'NOT APPLIED: ' + r['outcome'][:90]}")
+    return rows
+
+
+def describe_run(run: A.Run, kind: str, label: str, base_url: str,
+                 textures: dict[str, dict[str, Path]], requests_log: list[dict[str, Any]],
+                 readout_ref: float) -> dict[str, Any]:
+    record = run.record
+    sent, how = A.upload_bytes(requests_log)
+    row: dict[str, Any] = {
+        "kind": kind, "size": label, "applied": run.applied, "outcome": run.outcome,
+        "prepare_ms": run.prepare_ms, "start_ms": run.start_ms, "invoke_ms": run.invoke_ms,
+        "readout_ms": run.readout_ms, "readout_reference_ms": readout_ref,
+        "ticks": len(run.ticks_ms), "tick_max_ms": max(run.ticks_ms, default=0.0),
+        "tick_p99_ms": pct(run.ticks_ms, 99), "tick_median_ms": pct(run.ticks_ms, 50),
+        "late_max_ms": max(run.late_ms, default=0.0), "late_p99_ms": pct(run.late_ms, 99),
+        "conclude_ms": run.conclude_ms, "total_s": run.total_s,
+        "upload_bytes": sent, "upload_way": how,
+        "job_polls": len(A.calls_named(run, "get_job")),
+        "slow_ticks": run.slow[:20],
+    }
+    # For packed images the read-out is the one copy of packed_file.data (timed apart).
+    unavoidable = run.readout_ms if kind == "generated" else (readout_ref if kind == "packed" else 0.0)
+    row["invoke_rest_ms"] = max(0.0, run.invoke_ms - unavoidable)
+    row["max_step_ms"] = max(run.invoke_ms, row["tick_max_ms"], run.conclude_ms)
+    row["max_step_rest_ms"] = max(row["invoke_rest_ms"], row["tick_max_ms"], run.conclude_ms)
+    if kind != "generated":
+        source = textures[label]["jpeg" if kind == "file-jpeg" else "png"]
+        row["file_bytes"] = source.stat().st_size
+        if record is not None and record.input_asset_id:
+            import hashlib
+
+            digest = hashlib.sha256(source.read_bytes()).hexdigest()
+            row["uploaded_identical"] = A.uploaded_sha256(base_url, record.input_asset_id) == digest
+    row.update(latency(run, base_url))
+    row["breakdown"] = breakdown(run)
+    return row
+
+
+def latency(run: A.Run, base_url: str) -> dict[str, Any]:
+    seen = A.seen_success(run)
+    record = run.record
+    if seen is None or record is None or not record.job_id:
+        return {}
+    done = A.success_time(base_url, record.job_id)
+    if done is None:
+        return {}
+    return {"server_success_at": done, "poll_saw_success_at": seen.end,
+            "notice_latency_s": seen.end - done}
+
+
+def breakdown(run: A.Run) -> dict[str, float]:
+    """Where one upscale's wall time went, in seconds, from the client's timed calls."""
+    def span(name: str) -> tuple[float, float] | None:
+        calls = A.calls_named(run, name)
+        return (calls[0].start, calls[-1].end) if calls else None
+
+    out: dict[str, float] = {"invoke": run.invoke_ms / 1e3}
+    upload, price, submit = span("upload_image"), span("quote"), span("run")
+    download, seen = span("download_asset"), A.seen_success(run)
+    invoked = run.started_at + run.invoke_ms / 1e3
+    if upload:
+        out["to_worker"] = upload[0] - invoked  # thread start, client, source preparation
+        out["upload"] = upload[1] - upload[0]
+    if price:
+        out["price"] = price[1] - price[0]
+    if submit:
+        out["submit"] = submit[1] - submit[0]
+        if seen:
+            out["wait"] = seen.end - submit[1]
+    if download:
+        out["download"] = download[1] - download[0]
+        done = A.history_time(run.record, "downloaded")
+        if done:
+            out["after_download"] = done - download[1]  # fidelity checks, move, journal
+            out["to_main_thread"] = (run.applied_at - run.conclude_ms / 1e3) - done
+    out["apply"] = run.conclude_ms / 1e3
+    out["total"] = run.total_s
+    return out
+
+
+# --- 2: end to end against the official SDK ---------------------------------------------------
+def overhead(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]],
+             work: Path) -> dict[str, Any]:
+    source = textures["1K"]["png"]
+    sdk = SdkFlow(base_url, A.API_KEY, A.API_SECRET)
+    ours: list[A.Run] = []
+    theirs, theirs_docs = [], []
+    try:
+        def one_ours(tag: str) -> A.Run:
+            A.clear_scene()
+            image = bpy.data.images.load(str(source), check_existing=False)
+            A.use_in_material(image)
+            return addon.upscale(image, tag)
+
+        def one_sdk(poll: float) -> Any:
+            dest = work / f"sdk-{time.monotonic_ns()}.png"
+            return sdk.run(source, dest, FACTOR, poll)
+
+        one_ours("warm-up")
+        one_sdk(SDK_POLL_S)
+        for i in range(OVERHEAD_PAIRS):
+            ours.append(one_ours(f"pair {i}"))
+            theirs.append(one_sdk(SDK_POLL_S))
+            log(f"  pair {i}: add-on {ours[-1].total_s:.3f} s, SDK (1 s polls) "
+                f"{theirs[-1].total_s:.3f} s")
+        for _ in range(3):
+            theirs_docs.append(one_sdk(SDK_DOCS_POLL_S))
+    finally:
+        sdk.close()
+    ratios = [o.total_s / t.total_s for o, t in zip(ours, theirs, strict=True)]
+    parts = [breakdown(o) for o in ours]
+    keys = sorted({k for p in parts for k in p})
+    sdk_latency = []
+    for t in theirs:
+        done = A.success_time(base_url, t.job_id)
+        if done is not None:
+            sdk_latency.append(t.seen_at - done)
+    return {
+        "source": source.name, "file_bytes": source.stat().st_size,
+        "ours_s": [o.total_s for o in ours], "sdk_s": [t.total_s for t in theirs],
+        "ratios": ratios, "median_ratio": statistics.median(ratios),
+        "median_ours_s": statistics.median(o.total_s for o in ours),
+        "median_sdk_s": statistics.median(t.total_s for t in theirs),
+        "sdk_docs_poll_s": SDK_DOCS_POLL_S,
+        "median_sdk_docs_s": statistics.median(t.total_s for t in theirs_docs),
+        "ours_breakdown_median": {k: statistics.median(p.get(k, 0.0) for p in parts) for k in keys},
+        "sdk_breakdown_median": {
+            k: statistics.median(getattr(t, k) for t in theirs)
+            for k in ("upload_s", "submit_s", "wait_s", "fetch_s", "total_s")
+        },
+        "sdk_polls": [t.polls for t in theirs],
+        "sdk_notice_latency_s": sdk_latency,
+        "ours_notice_latency_s": [latency(o, base_url).get("notice_latency_s") for o in ours],
+    }
+
+
+def overhead_spread(addon: A.Addon, textures: dict[str, dict[str, Path]], work: Path) -> dict[str, Any]:
+    """The same pair at several job lengths, one emulator each: a fixed 1 s poll lands just
+    after a 2 s job's end or up to 1 s late depending on the phase, and the emulator's timeline
+    is exact, so a single length makes the baseline lucky or unlucky every time."""
+    source = textures["1K"]["png"]
+    pairs = []
+    for seconds in SPREAD_SECONDS:
+        proc, url = emulators.start(["--job-seconds", str(seconds)])
+        sdk = SdkFlow(url, A.API_KEY, A.API_SECRET)
+        try:
+            addon.configure(url, work / "out", parallel=BATCH)
+            A.clear_scene()
+            image = bpy.data.images.load(str(source), check_existing=False)
+            A.use_in_material(image)
+            ours = addon.upscale(image, f"spread {seconds}")
+            theirs = sdk.run(source, work / f"sdk-spread-{seconds}.png", FACTOR, SDK_POLL_S)
+        finally:
+            sdk.close()
+            emulators.stop(proc)
+        pairs.append({"job_seconds": seconds, "ours_s": ours.total_s, "sdk_s": theirs.total_s,
+                      "ratio": ours.total_s / theirs.total_s})
+        log(f"  {seconds:.1f} s job: add-on {ours.total_s:.3f} s, SDK (1 s polls) {theirs.total_s:.3f} s")
+    return {"pairs": pairs, "median_ratio": statistics.median(p["ratio"] for p in pairs)}
+
+
+# --- 3: a batch of 16 -------------------------------------------------------------------------
+def batch(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]], work: Path) -> dict[str, Any]:
+    A.clear_scene()
+    folder = work / "batch"
+    folder.mkdir(parents=True, exist_ok=True)
+    images = []
+    for i in range(BATCH):
+        path = folder / f"batch_{i:02d}.png"
+        shutil.copyfile(textures["1K"]["png"], path)
+        image = bpy.data.images.load(str(path), check_existing=False)
+        A.use_in_material(image)
+        images.append(image)
+    runs = [A.Run(f"batch {i}") for i in range(BATCH)]
+    started = time.time()
+    for image, run in zip(images, runs, strict=True):
+        addon.invoke(image, run)
+    invoked = time.time()
+    addon.follow(runs)
+    ended = max(r.applied_at for r in runs)
+    ticks = [t for r in runs for t in r.ticks_ms]
+    lates = [t for r in runs for t in r.late_ms]
+    done = [A.success_time(base_url, r.record.job_id) for r in runs if r.record.job_id]
+    created = [min(c.end for c in A.calls_named(r, "run")) for r in runs if A.calls_named(r, "run")]
+    lat = [latency(r, base_url).get("notice_latency_s") for r in runs]
+    timelines = [A.status_times(base_url, r.record.job_id) for r in runs if r.record.job_id]
+    # Success waits for the emulator's own render, which shares this machine's two cores.
+    overrun = [t["success"] - t["finalizing"] - 0.15 * JOB_SECONDS for t in timelines
+               if "success" in t and "finalizing" in t]
+    total = ended - started
+    ideal = BATCH / BATCH_CONCURRENCY * JOB_SECONDS
+    queued = sorted(t["queued"] for t in timelines if "queued" in t)
+    makespan = (max(d for d in done if d) - queued[0]) if done and queued else None
+    nominal = nominal_makespan(queued, JOB_SECONDS, BATCH_CONCURRENCY) if queued else None
+    return {
+        "jobs": BATCH, "applied": sum(r.applied for r in runs), "total_s": total,
+        "ideal_s": ideal, "ratio": total / ideal,
+        "invoke_all_ms": (invoked - started) * 1e3,
+        "invoke_max_ms": max(r.invoke_ms for r in runs),
+        "server_makespan_s": makespan,
+        # The same queue if every job took exactly JOB_SECONDS (no render overrun).
+        "server_nominal_makespan_s": nominal,
+        "total_without_render_overrun_s": total - (makespan - nominal) if makespan and nominal else None,
+        "server_render_overrun_s": {"median": statistics.median(overrun), "max": max(overrun),
+                                    "sum": sum(overrun)} if overrun else None,
+        "after_last_success_s": ended - max(d for d in done if d) if done else None,
+        "first_submit_after_s": (min(created) - started) if created else None,
+        "last_submit_after_s": (max(created) - started) if created else None,
+        "first_upload_done_after_s": min(
+            (A.calls_named(r, "upload_image")[0].end - started for r in runs
+             if A.calls_named(r, "upload_image")), default=None),
+        "last_upload_done_after_s": max(
+            (A.calls_named(r, "upload_image")[0].end - started for r in runs
+             if A.calls_named(r, "upload_image")), default=None),
+        "tick_max_ms": max(ticks, default=0.0), "tick_p99_ms": pct(ticks, 99),
+        "late_max_ms": max(lates, default=0.0),
+        "conclude_max_ms": max(r.conclude_ms for r in runs),
+        "notice_latency_s": [x for x in lat if x is not None],
+        "polls": sum(len(A.calls_named(r, "get_job")) for r in runs),
+    }
+
+
+def nominal_makespan(created: list[float], seconds: float, slots: int) -> float:
+    """The emulator's FIFO queue replayed with exact job times: queued ≥ 10 %, then 90 %."""
+    free = [0.0] * slots
+    ends = []
+    for at in sorted(created):
+        slot = min(range(slots), key=lambda i: free[i])
+        start = max(at + 0.1 * seconds, free[slot])
+        free[slot] = start + 0.9 * seconds
+        ends.append(free[slot])
+    return max(ends) - min(created)
+
+
+# --- 6: cadence on a long job -----------------------------------------------------------------
+def long_job(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]]) -> dict[str, Any]:
+    A.clear_scene()
+    image = bpy.data.images.load(str(textures["1K"]["png"]), check_existing=False)
+    A.use_in_material(image)
+    run = addon.upscale(image, "long job")
+    submitted = A.calls_named(run, "run")[0].end
+    polls = [c.end - submitted for c in A.calls_named(run, "get_job")]
+    per_minute: dict[int, int] = {}
+    for t in polls:
+        per_minute[int(t // 60)] = per_minute.get(int(t // 60), 0) + 1
+    gaps = [b - a for a, b in zip(polls, polls[1:], strict=False)]
+    return {
+        "job_seconds": LONG_JOB_SECONDS, "polls": len(polls),
+        "poll_times_s": [round(t, 2) for t in polls],
+        "gaps_s": [round(g, 2) for g in gaps],
+        "per_minute": per_minute, "polls_per_min_avg": len(polls) / (polls[-1] / 60) if polls else 0,
+        "max_polls_in_any_60s": max(
+            sum(1 for u in polls if t <= u < t + 60) for t in polls) if polls else 0,
+        **latency(run, base_url), "applied": run.applied,
+    }
+
+
+# --- 4: memory, in its own process ------------------------------------------------------------
+def memory(base_url: str, textures: dict[str, dict[str, Path]]) -> dict[str, Any]:
+    files = [str(textures["4K"]["png"]), str(textures["4K"]["jpeg"])]
+    out = subprocess.run([sys.executable, str(BENCH / "memory.py"), base_url, *files],
+                         capture_output=True, text=True, check=True, cwd=REPO)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+# --- the table ---------------------------------------------------------------------------------
+def verdict(ok: bool) -> str:
+    return "pass" if ok else "FAIL"
+
+
+def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    main = results.get("main_thread", [])
+    for r in main:
+        label, kind = r["size"], r["kind"]
+        if kind == "generated":
+            rows.append((f"1. {label} generated: longest step besides the pixel read-out "
+                         f"(read-out {r['readout_ms']:.0f} ms)", "≤ 16 ms",
+                         f"{r['max_step_rest_ms']:.1f} ms", verdict(r["max_step_rest_ms"] <= TARGET_STEP_MS)))
+        else:
+            note = f" (one packed copy {r['readout_reference_ms']:.0f} ms)" if kind == "packed" else ""
+            rows.append((f"1. {label} {kind}: longest main-thread step{note}", "≤ 16 ms",
+                         f"{r['max_step_ms']:.1f} ms", verdict(r["max_step_ms"] <= TARGET_STEP_MS)))
+    if main:
+        worst = max(main, key=lambda r: r["tick_p99_ms"])
+        rows.append(("1. ticks (pump + view checks), p99, worst run", "≤ 2 ms",
+                     f"{worst['tick_p99_ms']:.2f} ms ({worst['size']} {worst['kind']})",
+                     verdict(worst["tick_p99_ms"] <= TARGET_TICK_P99_MS)))
+        late = max(main, key=lambda r: r["late_max_ms"])
+        stage = max(late["slow_ticks"], key=lambda t: t[2])[3] if late["slow_ticks"] else ""
+        rows.append(("1. (info) longest wait for the GIL before a tick could start (a worker held it)",
+                     "—", f"{late['late_max_ms']:.1f} ms ({late['size']} {late['kind']}"
+                     f"{', ' + stage if stage else ''})", "info"))
+        rows.append(("1. every upscale applied", f"{len(main)}/{len(main)}",
+                     f"{sum(r['applied'] for r in main)}/{len(main)}",
+                     verdict(all(r["applied"] for r in main))))
+    o = results.get("overhead")
+    if o:
+        rows.append((f"2. end to end / SDK (1 s polls), median of {OVERHEAD_PAIRS}, 1K PNG, "
+                     f"{JOB_SECONDS:g} s job", "≤ 1.05",
+                     f"{o['median_ratio']:.3f} ({o['median_ours_s']:.2f} s vs {o['median_sdk_s']:.2f} s)",
+                     verdict(o["median_ratio"] <= TARGET_OVERHEAD)))
+        spread = results.get("overhead_spread")
+        if spread:
+            lengths = ", ".join(f"{x:g}" for x in SPREAD_SECONDS)
+            rows.append((f"2. the same, one pair per job length {lengths} s",
+                         "≤ 1.05", f"{spread['median_ratio']:.3f} (median of {len(spread['pairs'])})",
+                         verdict(spread["median_ratio"] <= TARGET_OVERHEAD)))
+        rows.append((f"2. (info) against the SDK polling every {SDK_DOCS_POLL_S:g} s (Scenario's "
+                     "job.wait() default)", "—",
+                     f"{o['median_ours_s'] / o['median_sdk_docs_s']:.3f} ({o['median_sdk_docs_s']:.2f} s)",
+                     "info"))
+    b = results.get("batch")
+    if b:
+        rows.append((f"3. batch of {BATCH}, {JOB_SECONDS:g} s jobs, emulator concurrency {BATCH_CONCURRENCY}",
+                     f"≤ {TARGET_BATCH * b['ideal_s']:.1f} s", f"{b['total_s']:.2f} s (×{b['ratio']:.3f})",
+                     verdict(b["ratio"] <= TARGET_BATCH and b["applied"] == BATCH)))
+        rows.append((f"3. (info) batch main thread: {BATCH} invokes; ticks p99 / max; longest GIL wait",
+                     "—", f"{b['invoke_all_ms']:.0f} ms; {b['tick_p99_ms']:.1f} / {b['tick_max_ms']:.1f} ms; "
+                     f"{b['late_max_ms']:.0f} ms", "info"))
+        if b.get("total_without_render_overrun_s"):
+            adjusted = b["total_without_render_overrun_s"]
+            rows.append(("3. the same less the emulator's render overrun (server time on these 2 cores: "
+                         f"makespan {b['server_makespan_s']:.2f} s vs {b['server_nominal_makespan_s']:.2f} s "
+                         "nominal)", f"≤ {TARGET_BATCH * b['ideal_s']:.1f} s",
+                         f"{adjusted:.2f} s (×{adjusted / b['ideal_s']:.3f})",
+                         verdict(adjusted <= TARGET_BATCH * b["ideal_s"])))
+    m = results.get("memory")
+    if m:
+        for key, what in (("png", "4K PNG"), ("jpeg", "4K JPEG")):
+            x = m[Path(results["fixtures"]["4K"][key]).name]
+            rows.append((f"4. {what} ({x['file_bytes'] / 1e6:.1f} MB, {x['upload_way']}): peak "
+                         "Python allocation, upload / download", "streaming",
+                         f"{x['upload_peak_ratio']:.2f}× / {x['download_peak_ratio']:.3f}× the file",
+                         "info"))
+    files = [r for r in main if r["kind"] in ("file-png", "file-jpeg", "packed")]
+    if files:
+        same = all(r.get("uploaded_identical") and r["upload_bytes"] == r["file_bytes"] for r in files)
+        rows.append(("5. file-backed and packed PNG/JPEG uploaded byte for byte (size + sha256)",
+                     "as is",
+                     f"{sum(bool(r.get('uploaded_identical')) for r in files)}/{len(files)} identical",
+                     verdict(same)))
+    lat = [r["notice_latency_s"] for r in main if "notice_latency_s" in r]
+    lat += [x for x in (o or {}).get("ours_notice_latency_s", []) if x is not None]
+    lat += (b or {}).get("notice_latency_s", [])
+    if lat:
+        rows.append((f"6. job done on the server → our poll has it (median / max of {len(lat)})",
+                     "small", f"{statistics.median(lat):.3f} / {max(lat):.3f} s", "info"))
+    lj = results.get("long_job")
+    if lj:
+        rows.append((f"6. polls on a {LONG_JOB_SECONDS:g} s job: per minute; most in any 60 s",
+                     "bounded", ", ".join(str(v) for _, v in sorted(lj["per_minute"].items(),
+                                                                   key=lambda kv: int(kv[0])))
+                     + f"; {lj['max_polls_in_any_60s']}", "info"))
+    return rows
+
+
+def print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    header = ("measured", "target", "result", "")
+    log("")
+    for r in [header, *rows]:
+        log("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)))
+
+
+def main() -> int:
+    started = time.monotonic()
+    log(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"Blender {bpy.app.version_string}")
+    textures = fixtures.write_textures(FIXTURES, {k: fixtures.SIZES[k] for k in {*RUN_SIZES, '1K', '4K'}})
+    module = dev_addon.enable_addon(USER_DIR)
+    addon = A.Addon(module)
+    if NO_CHECKS:
+        settings = bpy.context.scene.scenario_upscale
+        settings.check_tiling = settings.keep_alpha = False
+    work = Path(tempfile.mkdtemp(prefix="scenario-bench-work-"))
+    results: dict[str, Any] = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
+                    "blender": bpy.app.version_string},
+        "fixtures": {k: {f: str(p) for f, p in v.items()} for k, v in textures.items()},
+        "settings": {"job_seconds": JOB_SECONDS, "factor": FACTOR, "tick_s": A.TICK_SECONDS,
+                     "emulator_max_output_pixels": BIG_OUTPUT},
+    }
+    procs = []
+    try:
+        proc, url = emulators.start(["--job-seconds", str(JOB_SECONDS)], BIG_OUTPUT)
+        procs.append(proc)
+        addon.configure(url, work / "out", parallel=BATCH)
+        if "1" in ONLY:
+            log(f"1. Main thread over whole upscales ({JOB_SECONDS:g} s jobs, factor {FACTOR})")
+            results["main_thread"] = main_thread(addon, url, textures)
+        if "2" in ONLY:
+            log("2. End to end: the add-on against the official SDK")
+            results["overhead"] = overhead(addon, url, textures, work)
+            log("2. The same at five job lengths (the 1 s poll's phase varies)")
+            results["overhead_spread"] = overhead_spread(addon, textures, work)
+            addon.configure(url, work / "out", parallel=BATCH)
+        if "4" in ONLY:
+            log("4. Memory of the api client (own process)")
+            results["memory"] = memory(url, textures)
+        if "3" in ONLY:
+            batch_proc, batch_url = emulators.start(
+                ["--job-seconds", str(JOB_SECONDS), "--max-concurrent-jobs", str(BATCH_CONCURRENCY)])
+            procs.append(batch_proc)
+            addon.configure(batch_url, work / "out", parallel=BATCH)
+            log(f"3. Batch of {BATCH}")
+            results["batch"] = batch(addon, batch_url, textures, work)
+        if "6" in ONLY:
+            long_proc, long_url = emulators.start(["--job-seconds", str(LONG_JOB_SECONDS)])
+            procs.append(long_proc)
+            addon.configure(long_url, work / "out", parallel=BATCH)
+            log(f"6. Polling on a {LONG_JOB_SECONDS:g} s job")
+            results["long_job"] = long_job(addon, long_url, textures)
+    finally:
+        for proc in procs:
+            emulators.stop(proc)
+        addon.runtime.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(USER_DIR, ignore_errors=True)
+    results["bench_seconds"] = time.monotonic() - started
+    rows = table(results)
+    results["table"] = [dict(zip(("measured", "target", "result", "verdict"), r, strict=True)) for r in rows]
+    print_table(rows)
+    (BENCH / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    log(f"\nbench/results.json written; the bench took {results['bench_seconds']:.0f} s")
+    return 0
+
+
+def reprint() -> int:
+    """`python bench/run.py --table`: the table again from bench/results.json, without running."""
+    results = json.loads((BENCH / "results.json").read_text())
+    rows = table(results)
+    results["table"] = [dict(zip(("measured", "target", "result", "verdict"), r, strict=True)) for r in rows]
+    (BENCH / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    print_table(rows)
+    shutil.rmtree(USER_DIR, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(reprint() if "--table" in sys.argv[1:] else main())
