@@ -37,18 +37,6 @@ DONE = "done"
 FAILED = "failed"
 CANCELLED = "cancelled"
 
-STAGE_TEXT = {
-    "preparing": "Preparing",
-    "uploading": "Uploading",
-    "submitting": "Submitting",
-    "generating": "Generating",
-    "downloading": "Downloading",
-    "processing": "Processing",
-    "pricing": "Pricing",
-    "confirm": "Waiting for your confirmation",
-    "applying": "Applying",
-}
-
 
 @dataclass
 class JobView:
@@ -75,7 +63,7 @@ class JobView:
 
     @property
     def stage_text(self) -> str:
-        text = self.label or STAGE_TEXT.get(self.stage, self.stage.title())
+        text = self.label or pipeline.STAGE_TEXT.get(self.stage, self.stage.title())
         if self.fraction is not None and self.status == RUNNING:
             text = f"{text} {round(self.fraction * 100)} %"
         return text

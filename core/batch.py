@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from .pipeline import STAGE_TEXT
 from .roles import ROLE_LABELS
 
 QUEUED = "queued"      # a job is started but no worker has picked it up yet
@@ -23,16 +24,7 @@ ENDED = frozenset({DONE, FAILED, CANCELLED, SKIPPED})
 
 # The view stage a batch job has until a worker picks it up (see ``live_text``).
 WAITING_STAGE = "waiting"
-_STAGE_TEXT = {
-    WAITING_STAGE: "Queued",
-    "preparing": "Preparing",
-    "uploading": "Uploading",
-    "submitting": "Submitting",
-    "generating": "Generating",
-    "downloading": "Downloading",
-    "processing": "Processing",
-    "applying": "Applying",
-}
+_STAGE_TEXT = {WAITING_STAGE: "Queued", **STAGE_TEXT}
 
 
 @dataclass

@@ -36,6 +36,18 @@ STAGE_LABELS = {
     "finalizing": "Finalizing",
     "success": "Done",
 }
+# The stages a job reports (JobContext.progress), as the panel names them.
+STAGE_TEXT = {
+    "preparing": "Preparing",
+    "uploading": "Uploading",
+    "pricing": "Pricing",
+    "confirm": "Waiting for your confirmation",
+    "submitting": "Submitting",
+    "generating": "Generating",
+    "downloading": "Downloading",
+    "processing": "Processing",
+    "applying": "Applying",
+}
 DEFAULT_TIMEOUT_S = 30 * 60.0
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 
