@@ -6,7 +6,6 @@ allocating): ``python bench/memory.py BASE_URL FILE [FILE ...]``; prints one JSO
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import threading
@@ -15,19 +14,13 @@ import tracemalloc
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGE = "scenario_texture_upscale"
 
 
 def _import_api() -> tuple[object, object]:
-    # The repository is the package; .pkgroot/ holds a link named like it (as tests/ do).
-    root = REPO / ".pkgroot"
-    link = root / PACKAGE
-    if not link.exists():
-        root.mkdir(exist_ok=True)
-        try:
-            os.symlink(REPO, link, target_is_directory=True)
-        except FileExistsError:
-            pass
+    sys.path.insert(0, str(REPO))
+    from tools.dev_addon import link_package
+
+    root = link_package()
     sys.path.insert(0, str(root))
     from scenario_texture_upscale.api.client import ScenarioClient
     from scenario_texture_upscale.api.config import Credentials

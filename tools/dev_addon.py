@@ -16,6 +16,21 @@ REPO_MODULE = "scenario_dev"
 MODULE = f"bl_ext.{REPO_MODULE}.{ADDON_ID}"
 
 
+def link_package() -> Path:
+    """Makes the tree importable as ``scenario_texture_upscale`` (it uses relative imports only,
+    as Blender requires) through a link under ``.pkgroot/``; returns the folder to put on
+    sys.path."""
+    root = REPO / ".pkgroot"
+    link = root / ADDON_ID
+    if not link.exists():
+        root.mkdir(exist_ok=True)
+        try:
+            os.symlink(REPO, link, target_is_directory=True)
+        except FileExistsError:
+            pass
+    return root
+
+
 def isolate_user_folder(prefix: str = "scenario-blender-user-") -> Path:
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ["BLENDER_USER_RESOURCES"] = str(folder)
