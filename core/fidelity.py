@@ -83,10 +83,7 @@ def decode_source(source: Source) -> Pixels | None:
     if not can_decode(source):
         return None
     if isinstance(source, PixelSource):
-        return pixels.blender_float_to_rgba8(
-            source.buffer, source.width, source.height,
-            is_float_image=source.is_float, is_data=source.is_data,
-        )
+        return source.rgba8
     return png.decode_png(source.data if isinstance(source, BytesSource) else source.path)
 
 

@@ -197,8 +197,10 @@ def _submit(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
         raise
     journal.transition(record, J.SUBMITTED, job_id=submitted.job_id,
                        cost=submitted.cost if submitted.cost is not None else record.quote)
-    # The source is read while Scenario works, so checking the result costs no extra wait.
+    # The source is read while Scenario works, so checking the result costs no extra wait;
+    # then its pixels are let go (a float 8K buffer is a gigabyte held for the whole wait).
     job.analysis = analyse_source(job.source, job.fidelity)
+    job.source, job.style_sources = None, []
 
 
 def _check_price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient,

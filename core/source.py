@@ -8,6 +8,7 @@ happens here, in a worker thread.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,14 @@ class PixelSource:
     is_data: bool = False
     keep_alpha: bool = True
 
+    @cached_property
+    def rgba8(self) -> npt.NDArray[np.uint8]:
+        """The buffer as 8-bit RGBA, top-down: converted once for upload, padding and checks."""
+        return pixels.blender_float_to_rgba8(
+            self.buffer, self.width, self.height,
+            is_float_image=self.is_float, is_data=self.is_data,
+        )
+
 
 Source = FileSource | BytesSource | PixelSource
 
@@ -54,10 +63,7 @@ def prepare_upload(source: Source, work_dir: Path) -> tuple[str | bytes, str]:
         return source.path, source.name
     if isinstance(source, BytesSource):
         return source.data, source.name
-    rgba = pixels.blender_float_to_rgba8(
-        source.buffer, source.width, source.height,
-        is_float_image=source.is_float, is_data=source.is_data,
-    )
+    rgba = source.rgba8
     image = rgba if source.keep_alpha and pixels.has_meaningful_alpha(rgba) else rgba[:, :, :3]
     work_dir.mkdir(parents=True, exist_ok=True)
     # One work folder per job: a fixed name there cannot collide or grow too long.

@@ -75,3 +75,17 @@ def test_results_that_are_not_png_are_left_exactly_as_sent(tmp_path):
                                     fidelity.SourceAnalysis(), 2)
     assert path.read_bytes() == before and "not a PNG" in report.notes[0]
     assert not fidelity.can_decode(FileSource(str(path), "r.jpg"))
+
+
+def test_pixel_sources_are_converted_once_for_upload_padding_and_checks(tmp_path, monkeypatch):
+    from scenario_texture_upscale.core.source import PixelSource, prepare_upload
+
+    calls = []
+    convert = pixels.blender_float_to_rgba8
+    monkeypatch.setattr(pixels, "blender_float_to_rgba8",
+                        lambda *a, **k: calls.append(1) or convert(*a, **k))
+    src = PixelSource(np.linspace(0, 1, 16 * 16 * 4, dtype=np.float32), 16, 16, "g.png")
+    prepare_upload(src, tmp_path)
+    fidelity.pad_source(src, 8, tmp_path)
+    fidelity.analyse_source(src, fidelity.FidelityPlan())
+    assert len(calls) == 1
