@@ -109,14 +109,15 @@ class Journal:
             raise JournalError(f"invalid job id {local_id!r}")
         return self.folder / f"{local_id}{self.SUFFIX}"
 
-    def save(self, record: JobRecord) -> None:
+    def save(self, record: JobRecord, durable: bool = True) -> None:
         record.updated_at = time.time()
         payload = json.dumps(record.to_json(), indent=1, sort_keys=True).encode("utf-8")
         with self._lock:
             self.folder.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self._path(record.local_id), payload)
+            _atomic_write(self._path(record.local_id), payload, durable)
 
-    def transition(self, record: JobRecord, state: str, **changes: Any) -> None:
+    def transition(self, record: JobRecord, state: str, durable: bool = True,
+                   **changes: Any) -> None:
         """Moves ``record`` to ``state`` with ``changes`` applied, and writes it before returning."""
         for name, value in changes.items():
             if not hasattr(record, name):
@@ -124,7 +125,7 @@ class Journal:
             setattr(record, name, value)
         record.state = state
         record.history.append([state, round(time.time(), 3)])
-        self.save(record)
+        self.save(record, durable)
 
     def load(self, local_id: str) -> JobRecord | None:
         path = self._path(local_id)
@@ -170,7 +171,7 @@ class Journal:
                 pass
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
+def _atomic_write(path: Path, payload: bytes, durable: bool = True) -> None:
     # The journal may hold prompts and paths: readable by the user only.
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
@@ -178,7 +179,8 @@ def _atomic_write(path: Path, payload: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:  # waits for the disk: tens of ms on a slow one
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -79,3 +79,16 @@ def test_forget_removes_the_entry(tmp_path):
     journal.save(rec)
     journal.forget(rec.local_id)
     assert journal.load(rec.local_id) is None
+
+
+def test_a_write_that_skips_fsync_is_still_complete_and_atomic(tmp_path, monkeypatch):
+    synced = []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    journal = J.Journal(tmp_path)
+    rec = record()
+    journal.transition(rec, J.APPLIED, durable=False)
+    assert synced == []
+    assert journal.load(rec.local_id).state == J.APPLIED
+    journal.transition(rec, J.SUBMITTED)
+    assert len(synced) == 1
+    assert not list(tmp_path.glob(".tmp-*"))
