@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -65,8 +66,8 @@ def run_model(app: Emulator, request: Request, params: dict[str, str]) -> Respon
         return Response.json(200, {"job": job_json(job), **price})
 
 
-def render_job(app: Emulator, job: Job) -> str:
-    """Upscale the job's input and store the result; returns the new asset id."""
+def render_job(app: Emulator, job: Job) -> Callable[[], str]:
+    """Upscale the job's input; returns what stores the result when the job succeeds."""
     source = app.store.asset(job.source_asset_id)
     if source is None:
         raise RuntimeError(f"input asset {job.source_asset_id} no longer exists")
@@ -78,10 +79,14 @@ def render_job(app: Emulator, job: Job) -> str:
         width=source.width * job.factor, height=source.height * job.factor,
         source="upscale-texture", owner_id=job.owner_id, parent_id=source.id, job_id=job.id,
     )
-    with app.store.lock:
-        if not app.scheduler.has_job(job.id):  # state was cleared while rendering
-            raise RuntimeError(f"job {job.id} no longer exists")
-        return app.store.add_asset(asset).id
+
+    def publish() -> str:
+        with app.store.lock:
+            if not app.scheduler.has_job(job.id):  # state was cleared while rendering
+                raise RuntimeError(f"job {job.id} no longer exists")
+            return app.store.add_asset(asset).id
+
+    return publish
 
 
 def register(router: Router) -> None:

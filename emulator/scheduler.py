@@ -2,7 +2,9 @@
 
 A job that gets a slot at once spends ``job_seconds`` in total: 10 % queued, 15 % warming-up,
 60 % in-progress (progress rising from 0), 15 % finalizing. The upscale itself runs in a worker
-thread when the job reaches finalizing; success waits for it. Later jobs wait in ``queued``
+thread from the moment the job takes its slot, so its time is part of the job's, as on the real
+service; success waits for it only when it takes longer than the job, and only then is the
+result stored as an asset. Later jobs wait in ``queued``
 while ``max_concurrent_jobs`` jobs are past ``queued``. Statuses are brought up to date by a
 ticker thread and again whenever a job is read, so reads are exact.
 """
@@ -49,6 +51,7 @@ class Job:
     render_submitted: bool = False
     render_done_at: float | None = None
     render_error: str | None = None
+    publish: Publish | None = None
     result_asset_id: str | None = None
     error: str | None = None
     hint: str | None = None
@@ -62,8 +65,10 @@ class Job:
         return self.status in ("success", "failure", "canceled")
 
 
-# Renders a job's output; returns the new asset id. Runs outside the lock.
-Renderer = Callable[[Job], str]
+# Renders a job's output outside the lock; returns what stores it as an asset (called under the
+# lock when the job succeeds) and gives the new asset id.
+Publish = Callable[[], str]
+Renderer = Callable[[Job], Publish]
 
 
 class JobScheduler:
@@ -184,6 +189,9 @@ class JobScheduler:
         run_end = warm_end + RUNNING_SHARE * duration
         final_end = run_end + FINALIZING_SHARE * duration
         self._enter(job, "warming-up", job.started_at)
+        if not job.render_submitted and not job.never_finishes and job.fail_with is None:
+            job.render_submitted = True
+            self._executor.submit(self._run_render, job)
         if now < warm_end:
             return
         self._enter(job, "in-progress", warm_end)
@@ -201,12 +209,15 @@ class JobScheduler:
             return
         job.progress = 0.99
         self._enter(job, "finalizing", run_end)
-        if not job.render_submitted:
-            job.render_submitted = True
-            self._executor.submit(self._run_render, job)
         if now < final_end or job.render_done_at is None:
             return
         finished = max(final_end, job.render_done_at)
+        if job.render_error is None and job.publish is not None:
+            try:
+                job.result_asset_id = job.publish()
+            except Exception as exc:  # noqa: BLE001 - e.g. state cleared while rendering
+                job.render_error = f"Upscale failed: {exc}"
+            job.publish = None
         if job.render_error is not None:
             job.error, job.hint = job.render_error, "Check the input image and try again."
             self._finish(job, "failure", finished)
@@ -216,11 +227,11 @@ class JobScheduler:
 
     def _run_render(self, job: Job) -> None:
         try:
-            asset_id, error = self._render(job), None
+            publish, error = self._render(job), None
         except Exception as exc:  # noqa: BLE001 - any render fault becomes a job failure
-            asset_id, error = None, f"Upscale failed: {exc}"
+            publish, error = None, f"Upscale failed: {exc}"
         with self._lock:
-            job.result_asset_id = asset_id
+            job.publish = publish
             job.render_error = error
             job.render_done_at = time.time()
             self.advance()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
+import pytest
 from PIL import Image
+
+from emulator.scheduler import Job, JobScheduler
+from emulator.store import Store
 
 ORDER = ["queued", "warming-up", "in-progress", "finalizing", "success"]
 
@@ -102,3 +107,39 @@ def test_status_is_exact_even_without_polling(make_api):
     # Back-to-back in one slot: each job starts when the previous one ended.
     for before, after in zip(jobs, jobs[1:], strict=False):
         assert after["statusHistory"][1]["date"] >= before["statusHistory"][-1]["date"]
+
+
+def test_the_upscale_runs_within_the_job_time_and_its_asset_appears_at_success():
+    # Rendering from the moment a job takes its slot keeps a job's length what --job-seconds
+    # says even when renders are slow; the result is published only when the job succeeds.
+    store = Store()
+    rendered = threading.Event()
+    seen: dict[str, object] = {}
+
+    def render(job: Job) -> object:
+        seen["status_when_rendering"] = job.status
+        rendered.set()
+
+        def publish() -> str:
+            seen["status_when_publishing"] = job.status
+            return "asset_result"
+        return publish
+
+    scheduler = JobScheduler(store, job_seconds=0.8, max_concurrent=1, render=render)
+    scheduler.start()
+    try:
+        job = Job(id="job_1", model_id="m", input={}, source_asset_id="a", factor=2, cost=1,
+                  owner_id="o")
+        scheduler.submit(job)
+        assert rendered.wait(5)
+        assert seen["status_when_rendering"] == "warming-up"
+        assert scheduler.get("job_1").result_asset_id is None  # not before success
+        while not scheduler.get("job_1").terminal:
+            time.sleep(0.02)
+        assert job.status == "success" and job.result_asset_id == "asset_result"
+        assert seen["status_when_publishing"] == "finalizing"
+        history = dict(job.history)
+        # Success came at the job's own end, not after a render started at finalizing.
+        assert history["success"] - history["warming-up"] == pytest.approx(0.9 * 0.8, abs=1e-6)
+    finally:
+        scheduler.stop()
