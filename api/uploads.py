@@ -9,7 +9,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from .config import is_secure_url
@@ -38,17 +38,22 @@ _POLL_FIRST, _POLL_MAX = 0.25, 3.0
 _STILL_WORKING = frozenset({"pending", "complete", "validating", "validated"})
 
 Progress = Callable[[int, int], None]
-ImageSource = str | os.PathLike[str] | bytes
+ImageSource = str | os.PathLike[str] | bytes | memoryview
+
+
+class _Reader(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class _Source:
     """A path or in-memory bytes, read lazily: at most one part is in memory at a time."""
 
     def __init__(self, source: ImageSource) -> None:
-        self.data: bytes | None = None
+        self.data: bytes | memoryview | None = None
         self.path: str | None = None
         if isinstance(source, (bytes, bytearray, memoryview)):
-            self.data = bytes(source)
+            # A view (e.g. of a mapped buffer) is read part by part, never copied whole.
+            self.data = source if isinstance(source, bytes) else memoryview(source).cast("B")
             self.size = len(self.data)
             self.display = "the image"
         else:
@@ -68,9 +73,12 @@ class _Source:
             raise UploadError(f"{self.display} is empty: there is nothing to upload.")
 
     @contextlib.contextmanager
-    def open(self) -> Iterator[IO[bytes]]:
+    def open(self) -> Iterator[_Reader]:
+        if isinstance(self.data, bytes):
+            yield io.BytesIO(self.data)  # shares the bytes, no copy
+            return
         if self.data is not None:
-            yield io.BytesIO(self.data)
+            yield _ViewReader(self.data)
             return
         assert self.path is not None
         try:
@@ -83,6 +91,19 @@ class _Source:
     def head(self) -> bytes:
         with self.open() as handle:
             return handle.read(SNIFF_BYTES)
+
+
+class _ViewReader:
+    """Reads a memoryview the way a file is read: each ``read`` copies just what it returns."""
+
+    def __init__(self, view: memoryview) -> None:
+        self._view, self._position = view, 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        end = len(self._view) if size is None or size < 0 else self._position + size
+        piece = bytes(self._view[self._position:end])
+        self._position += len(piece)
+        return piece
 
 
 def upload_image(

@@ -3,7 +3,8 @@ every main-thread step.
 
 Modal timers do not run in the bpy module, so the timer is played here: ``prepare`` and
 ``Runtime.start_upscale`` (the operator's invoke), then every 0.1 s ``Runtime.pump()`` plus the
-view checks of ``JobModalMixin`` (a tick), then ``apply.conclude`` when a job has ended. The
+view checks of ``JobModalMixin`` (a tick), between ticks the app timer's queued main-thread
+steps, then ``apply.conclude`` when a job has ended. The
 worker side is untouched; its client is wrapped only to time each call.
 """
 
@@ -25,6 +26,8 @@ import requests
 API_KEY, API_SECRET = "demo-key", "demo-secret"
 TICK_SECONDS = 0.1  # bridge/modal.py's timer
 SLOW_MS = 8.0
+# Between two app-timer calls Blender handles events and draws; a short frame's worth here.
+STEP_GAP_SECONDS = 0.005
 SIZES = {"1K": 1024, "4K": 4096, "8K": 8192}
 
 
@@ -77,6 +80,7 @@ class Run:
     readout_ms: float = 0.0  # image.pixels.foreach_get and friends (generated images)
     start_ms: float = 0.0
     ticks_ms: list[float] = field(default_factory=list)
+    steps_ms: list[float] = field(default_factory=list)  # app-timer steps (packed hand-over)
     late_ms: list[float] = field(default_factory=list)  # tick wake-up past its due time
     # Ticks over SLOW_MS (work or wake-up): seconds into the run, work ms, late ms, job stage.
     slow: list[tuple[float, float, float, str]] = field(default_factory=list)
@@ -166,12 +170,21 @@ class Addon:
         return view
 
     def follow(self, runs: list[Run], tick: float = TICK_SECONDS) -> None:
-        """Plays the modal timer until every run's job has ended and been concluded."""
+        """Plays the modal timer until every run's job has ended and been concluded, and
+        between its ticks the app timer that runs queued main-thread steps."""
         rt = self.runtime.get()
+        rt.steps_by_timer = True  # as with a UI: modal ticks leave the steps to the app timer
         running = self.runtime.RUNNING
         pending = list(runs)
         due = time.perf_counter() + tick
         while pending:
+            while rt.has_steps and time.perf_counter() < due:
+                a = time.perf_counter()
+                rt.run_steps()
+                work = (time.perf_counter() - a) * 1e3
+                for r in pending:
+                    r.steps_ms.append(work)
+                time.sleep(STEP_GAP_SECONDS)
             delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)

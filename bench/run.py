@@ -51,9 +51,11 @@ BATCH = 16
 BATCH_CONCURRENCY = 4
 LONG_JOB_SECONDS = 60.0
 FIXTURES = Path(tempfile.gettempdir()) / "scenario-bench-fixtures"
-# Development shortcuts: BENCH_SIZES=1K, BENCH_ONLY=1,2 (the table then shows what ran).
+# Development shortcuts: BENCH_SIZES=1K, BENCH_KINDS=packed, BENCH_ONLY=1,2 (the table then
+# shows what ran).
 RUN_SIZES = [s for s in os.environ.get("BENCH_SIZES", "1K,4K,8K").split(",") if s in A.SIZES]
 ONLY = set(os.environ.get("BENCH_ONLY", "1,2,3,4,6").split(","))
+RUN_KINDS = [k for k in os.environ.get("BENCH_KINDS", ",".join(KINDS)).split(",") if k in KINDS]
 # Diagnosis only: BENCH_NO_CHECKS=1 turns off the result checks (tiling, alpha) to see their cost.
 NO_CHECKS = os.environ.get("BENCH_NO_CHECKS") == "1"
 
@@ -76,7 +78,7 @@ def main_thread(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Pat
     control = emulators.Control(base_url)
     rows = []
     for label in RUN_SIZES:
-        for kind in KINDS:
+        for kind in RUN_KINDS:
             A.clear_scene()
             image, readout_ref = A.make_image(kind, label, textures)
             control.reset()
@@ -86,7 +88,8 @@ def main_thread(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Pat
             r = rows[-1]
             log(f"  {label:>2} {kind:<9} invoke {r['invoke_ms']:7.1f} ms (read-out "
                 f"{r['readout_ms']:6.1f})  ticks max {r['tick_max_ms']:5.2f} p99 "
-                f"{r['tick_p99_ms']:5.2f}  late max {r['late_max_ms']:6.1f}  apply "
+                f"{r['tick_p99_ms']:5.2f}  steps max {r['step_max_ms']:5.2f}  late max "
+                f"{r['late_max_ms']:6.1f}  apply "
                 f"{r['conclude_ms']:5.1f} ms  total {r['total_s']:5.1f} s  "
                 f"{'applied' if r['applied'] else 'NOT APPLIED: ' + r['outcome'][:90]}")
     return rows
@@ -102,6 +105,7 @@ def describe_run(run: A.Run, kind: str, label: str, base_url: str,
         "prepare_ms": run.prepare_ms, "start_ms": run.start_ms, "invoke_ms": run.invoke_ms,
         "readout_ms": run.readout_ms, "readout_reference_ms": readout_ref,
         "ticks": len(run.ticks_ms), "tick_max_ms": max(run.ticks_ms, default=0.0),
+        "steps": len(run.steps_ms), "step_max_ms": max(run.steps_ms, default=0.0),
         "tick_p99_ms": pct(run.ticks_ms, 99), "tick_median_ms": pct(run.ticks_ms, 50),
         "late_max_ms": max(run.late_ms, default=0.0), "late_p99_ms": pct(run.late_ms, 99),
         "conclude_ms": run.conclude_ms, "total_s": run.total_s,
@@ -109,11 +113,13 @@ def describe_run(run: A.Run, kind: str, label: str, base_url: str,
         "job_polls": len(A.calls_named(run, "get_job")),
         "slow_ticks": run.slow[:20],
     }
-    # For packed images the read-out is the one copy of packed_file.data (timed apart).
-    unavoidable = run.readout_ms if kind == "generated" else (readout_ref if kind == "packed" else 0.0)
+    # Generated images: the pixel read-out is unavoidable (timed apart). Packed ones are handed
+    # over in app-timer steps; readout_ref is what one packed_file.data copy would have cost.
+    unavoidable = run.readout_ms if kind == "generated" else 0.0
     row["invoke_rest_ms"] = max(0.0, run.invoke_ms - unavoidable)
-    row["max_step_ms"] = max(run.invoke_ms, row["tick_max_ms"], run.conclude_ms)
-    row["max_step_rest_ms"] = max(row["invoke_rest_ms"], row["tick_max_ms"], run.conclude_ms)
+    row["max_step_ms"] = max(run.invoke_ms, row["tick_max_ms"], row["step_max_ms"], run.conclude_ms)
+    row["max_step_rest_ms"] = max(row["invoke_rest_ms"], row["tick_max_ms"], row["step_max_ms"],
+                                  run.conclude_ms)
     if kind != "generated":
         source = textures[label]["jpeg" if kind == "file-jpeg" else "png"]
         row["file_bytes"] = source.stat().st_size
@@ -369,7 +375,8 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                          f"(read-out {r['readout_ms']:.0f} ms)", "≤ 16 ms",
                          f"{r['max_step_rest_ms']:.1f} ms", verdict(r["max_step_rest_ms"] <= TARGET_STEP_MS)))
         else:
-            note = f" (one packed copy {r['readout_reference_ms']:.0f} ms)" if kind == "packed" else ""
+            note = (f" ({r.get('steps', 0)} hand-over steps; one packed_file.data copy would be "
+                    f"{r['readout_reference_ms']:.0f} ms)" if kind == "packed" else "")
             rows.append((f"1. {label} {kind}: longest main-thread step{note}", "≤ 16 ms",
                          f"{r['max_step_ms']:.1f} ms", verdict(r["max_step_ms"] <= TARGET_STEP_MS)))
     if main:

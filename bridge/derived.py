@@ -14,7 +14,7 @@ import bpy
 
 from ..core import fidelity, png
 from ..core.journal import new_job_id
-from ..core.source import Source
+from ..core.source import Snapshot, settle
 from ..core.worker import JobContext
 from . import runtime, snapshot
 from .modal import JobModalMixin
@@ -22,7 +22,7 @@ from .modal import JobModalMixin
 PixelOp = Callable[[list[Any]], Any]
 
 
-def pixel_source(image: bpy.types.Image) -> Source:
+def pixel_source(image: bpy.types.Image) -> Snapshot:
     """What a worker can decode: the PNG file or packed bytes as they are, else Blender's pixels."""
     facts = snapshot.describe(image)
     source = snapshot.take_source(image, facts)
@@ -39,7 +39,7 @@ def start(images: list[bpy.types.Image], operation: PixelOp, title: str) -> runt
 
     def work(ctx: JobContext) -> str:
         ctx.progress("processing")
-        decoded = [fidelity.decode_source(source) for source in sources]
+        decoded = [fidelity.decode_source(settle(source, ctx.check_cancelled)) for source in sources]
         ctx.check_cancelled()
         target.parent.mkdir(parents=True, exist_ok=True)
         png.write_png(target, operation(decoded))

@@ -31,6 +31,8 @@ def new_session() -> None:
     SESSION = uuid.uuid4().hex
 
 
+STEP_SECONDS = 0.006  # main-thread steps per tick: far inside a 16 ms frame
+
 RUNNING = "running"
 READY = "ready"  # downloaded, waiting to be applied on the main thread
 DONE = "done"
@@ -81,6 +83,35 @@ class Runtime:
         # Journal records as last read from disk, newest first; drawing reads only this copy.
         self.recent: list[JobRecord] = []
         self.damaged: list[Path] = []
+        # Main-thread work cut into short steps (e.g. handing over packed bytes); each step
+        # gets a time budget and returns True when it has nothing left to do.
+        self._steps: list[Callable[[float], bool]] = []
+        # With a UI an app timer runs them between events and the modal ticks stay light;
+        # background mode has no event loop, there pump() runs them.
+        self.steps_by_timer = not bpy.app.background
+
+    @property
+    def has_steps(self) -> bool:
+        return bool(self._steps)
+
+    def add_step(self, step: Callable[[float], bool]) -> None:
+        self._steps.append(step)
+        if self.steps_by_timer and not bpy.app.timers.is_registered(_run_steps_timer):
+            bpy.app.timers.register(_run_steps_timer, first_interval=0.0)
+
+    def run_steps(self, seconds: float | None = None) -> bool:
+        """Runs the queued steps for about ``seconds`` in all; True while any remain."""
+        if not self._steps:
+            return False
+        deadline = time.perf_counter() + (STEP_SECONDS if seconds is None else seconds)
+        remaining = []
+        for index, step in enumerate(self._steps):
+            budget = deadline - time.perf_counter()
+            # The first step always runs (it moves at least one piece), so they all end.
+            if (index and budget <= 0) or not step(max(budget, 0.0)):
+                remaining.append(step)
+        self._steps = remaining
+        return bool(remaining)
 
     def refresh_journal(self) -> None:
         """Re-reads the journal (never while drawing: it touches the disk)."""
@@ -115,8 +146,10 @@ class Runtime:
         return self.start(view, lambda ctx: pipeline.run(upscale, ctx, self.journal, connect))
 
     def pump(self, timeout: float | None = None) -> bool:
-        """Folds pending worker events into the views; True when anything changed."""
-        events = self.pool.drain(timeout)
+        """Runs queued main-thread steps, then folds pending worker events into the views;
+        True when anything changed."""
+        stepping = self.has_steps if self.steps_by_timer else self.run_steps()
+        events = self.pool.drain(0 if stepping else timeout)
         for event in events:
             view = self.jobs.get(event.local_id)
             if view is None:
@@ -149,7 +182,15 @@ class Runtime:
         return [v for v in self.jobs.values() if v.status in (RUNNING, READY)]
 
     def shutdown(self, timeout: float = 5.0) -> bool:
+        self._steps.clear()
+        if bpy.app.timers.is_registered(_run_steps_timer):
+            bpy.app.timers.unregister(_run_steps_timer)
         return self.pool.shutdown(timeout)
+
+
+def _run_steps_timer() -> float | None:
+    rt = _runtime
+    return 0.0 if rt is not None and rt.run_steps() else None
 
 
 def _user_message(exc: BaseException) -> str:

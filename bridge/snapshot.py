@@ -22,7 +22,8 @@ from ..core.imagefile import (
 )
 from ..core.naming import sanitize_stem
 from ..core.refusal import Refusal
-from ..core.source import BytesSource, FileSource, PixelSource, Source
+from ..core.source import FileSource, PixelSource, Snapshot
+from . import packed_bytes
 
 MIN_SIDE = 16
 
@@ -38,8 +39,8 @@ class ImageFacts:
     is_data: bool
     is_float: bool
     notes: list[str] = field(default_factory=list)
-    # A packed file's bytes when describe() had to read them: every read of packed_file.data
-    # copies the whole file (~40 ms for a 4K PNG), so take_source() reuses this copy.
+    # A packed file's bytes when describe() had to copy them whole (Blender versions whose
+    # packed files are not read in steps): take_source() reuses this copy.
     packed_data: bytes | None = field(default=None, repr=False, compare=False)
 
 
@@ -73,8 +74,8 @@ def describe(image: bpy.types.Image) -> ImageFacts:
         if image.has_data:  # shown in an editor already: Blender knows the size, no copy needed
             facts.width, facts.height = image.size[:]
         else:
-            facts.packed_data = bytes(image.packed_file.data)
-            facts.width, facts.height, hint = _header_facts(facts.packed_data[:65536], image)
+            head, facts.packed_data = packed_bytes.head(image)
+            facts.width, facts.height, hint = _header_facts(head, image)
             facts.is_float = facts.is_float or hint
     else:
         path = file_path(image)
@@ -134,7 +135,7 @@ def check_output_size(facts: ImageFacts, factor: int, max_side: int) -> tuple[in
     return width, height
 
 
-def take_source(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool = True) -> Source:
+def take_source(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool = True) -> Snapshot:
     """What the worker will upload. Reads pixels only when no usable file bytes exist."""
     name = image.name
     if facts.kind == "file":
@@ -145,10 +146,11 @@ def take_source(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool = Tr
             return FileSource(path=path, name=_upload_name(os.path.basename(path), fmt))
         facts.notes.append(_converted_note(fmt, facts))
     elif facts.kind == "packed":
-        data = facts.packed_data if facts.packed_data is not None else bytes(image.packed_file.data)
-        fmt = sniff_format(data[:64])
+        whole = facts.packed_data
+        head, whole = (whole, whole) if whole is not None else packed_bytes.head(image)
+        fmt = sniff_format(head[:64])
         if fmt in SCENARIO_UPLOAD_FORMATS:
-            return BytesSource(data=data, name=_upload_name(name, fmt or "png"))
+            return packed_bytes.take(image, _upload_name(name, fmt or "png"), whole)
         facts.notes.append(_converted_note(fmt, facts))
     return read_pixels(image, facts, keep_alpha)
 

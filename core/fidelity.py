@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from . import pixels, png
 from .imagefile import sniff_format
-from .source import BytesSource, FileSource, PixelSource, Source
+from .source import BytesSource, FileSource, PixelSource, Snapshot, Source, head_bytes
 
 # A source whose wrap seam changes no more than this times its neighbourhood counts as tileable.
 TILEABLE_RATIO = 1.5
@@ -70,12 +70,9 @@ def seam_pad_for(width: int, height: int) -> int:
     return max(8, int(min(width, height) * SEAM_PAD_FRACTION))
 
 
-def can_decode(source: Source) -> bool:
-    """Whether ``decode_source`` can read it: pixels, or a PNG."""
-    if isinstance(source, PixelSource):
-        return True
-    head = source.data[:16] if isinstance(source, BytesSource) else _head(Path(source.path))
-    return sniff_format(head) == "png"
+def can_decode(source: Snapshot) -> bool:
+    """Whether ``decode_source`` can read it (once settled): pixels, or a PNG."""
+    return isinstance(source, PixelSource) or sniff_format(head_bytes(source, 16)) == "png"
 
 
 def decode_source(source: Source) -> Pixels | None:

@@ -24,7 +24,7 @@ from .fidelity import FidelityPlan, SourceAnalysis, analyse_source, finish_resul
 from .imagefile import sniff_format
 from .naming import reserve_unique_path, upscaled_file_name
 from .polling import PollSchedule
-from .source import Source, prepare_upload
+from .source import ArrivingSource, Snapshot, Source, SourceUnavailable, prepare_upload, settle
 from .worker import JobCancelled, JobContext
 
 # Job statuses as the user reads them in the panel.
@@ -39,6 +39,7 @@ STAGE_LABELS = {
 # The stages a job reports (JobContext.progress), as the panel names them.
 STAGE_TEXT = {
     "preparing": "Preparing",
+    "reading": "Reading the packed image",
     "uploading": "Uploading",
     "pricing": "Pricing",
     "confirm": "Waiting for your confirmation",
@@ -83,8 +84,8 @@ class UpscaleJob:
     record: J.JobRecord
     params: UpscaleParams
     work_dir: Path
-    source: Source | None = None
-    style_sources: list[Source] = field(default_factory=list)
+    source: Snapshot | None = None
+    style_sources: list[Snapshot] = field(default_factory=list)
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
     fidelity: FidelityPlan = field(default_factory=FidelityPlan)
@@ -154,8 +155,8 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
         return
     if job.source is None:
         raise errors.ScenarioError("The source texture is no longer available; start again.")
+    source = job.source = _settle(job.source, ctx)
     ctx.progress("preparing")
-    source = job.source
     if job.fidelity.seam_pad:
         source = pad_source(source, job.fidelity.seam_pad, job.work_dir)
     upload, name = prepare_upload(source, job.work_dir)
@@ -167,10 +168,27 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
     style_ids = []
     for style in job.style_sources:
         ctx.check_cancelled()
-        style_upload, style_name = prepare_upload(style, job.work_dir)
+        style_upload, style_name = prepare_upload(_settle(style, ctx), job.work_dir)
         style_ids.append(client.upload_image(style_upload, name=style_name).id)
     ctx.check_cancelled()
     journal.transition(record, J.SUBMITTING, input_asset_id=asset.id, style_asset_ids=style_ids)
+
+
+def _settle(source: Snapshot, ctx: JobContext) -> Source:
+    """``source`` with all its bytes: waits for those the main thread is still handing over."""
+    if isinstance(source, ArrivingSource):
+        ctx.progress("reading")
+    try:
+        return settle(source, ctx.check_cancelled)
+    except SourceUnavailable as exc:
+        raise errors.ScenarioError(str(exc)) from exc
+
+
+def _source_for_checks(job: UpscaleJob, ctx: JobContext) -> Source | None:
+    if job.source is None:
+        return None
+    job.source = source = _settle(job.source, ctx)
+    return source
 
 
 def _submit(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:
@@ -199,7 +217,7 @@ def _submit(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
                        cost=submitted.cost if submitted.cost is not None else record.quote)
     # The source is read while Scenario works, so checking the result costs no extra wait;
     # then its pixels are let go (a float 8K buffer is a gigabyte held for the whole wait).
-    job.analysis = analyse_source(job.source, job.fidelity)
+    job.analysis = analyse_source(_source_for_checks(job, ctx), job.fidelity)
     job.source, job.style_sources = None, []
 
 
@@ -329,7 +347,7 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scen
     )
     ctx.progress("processing")
     factor = int(record.params.get("upscaleFactor") or job.params.upscale_factor or 2)
-    analysis = job.analysis or analyse_source(job.source, job.fidelity)
+    analysis = job.analysis or analyse_source(_source_for_checks(job, ctx), job.fidelity)
     report = finish_result(temp, job.fidelity, analysis, factor)
     record.fidelity = report.to_json()
     changed = report.alpha_rebuilt or report.normals_renormalized or report.cropped

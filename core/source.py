@@ -7,6 +7,9 @@ happens here, in a worker thread.
 
 from __future__ import annotations
 
+import mmap
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +32,56 @@ class FileSource:
 class BytesSource:
     """A packed image in a format Scenario accepts: uploaded byte for byte."""
 
-    data: bytes
+    data: bytes | memoryview
+    name: str
+
+
+class SourceUnavailable(Exception):
+    """The main thread could not finish handing over a source's bytes; the message says why."""
+
+
+class ArrivingBytes:
+    """A buffer the main thread fills in short steps while the worker waits for it whole.
+
+    Blender hands a packed file's bytes out only on the main thread, and all at once takes
+    ~150 ms for an 8K PNG; filled a few megabytes per step the UI never stalls. The buffer is an
+    anonymous mapping, so its pages are touched only as they are filled.
+    """
+
+    def __init__(self, size: int, head: bytes) -> None:
+        self.size = size
+        self.head = head  # the first bytes, known at once: enough to sniff the format
+        self.buffer = mmap.mmap(-1, size)
+        self.filled = 0
+        self._whole = threading.Event()
+        self._error: str | None = None
+        self.abandoned = False
+
+    def complete(self) -> None:
+        self._whole.set()
+
+    def fail(self, message: str) -> None:
+        self._error = message
+        self._whole.set()
+
+    def wait(self, check_cancelled: Callable[[], None], poll: float = 0.05) -> memoryview:
+        """The whole buffer; raises SourceUnavailable, or whatever ``check_cancelled`` raises."""
+        try:
+            while not self._whole.wait(poll):
+                check_cancelled()
+        except BaseException:
+            self.abandoned = True  # tells the main thread to stop filling
+            raise
+        if self._error is not None:
+            raise SourceUnavailable(self._error)
+        return memoryview(self.buffer)
+
+
+@dataclass(frozen=True)
+class ArrivingSource:
+    """A packed image whose bytes are still being handed over by the main thread."""
+
+    arriving: ArrivingBytes
     name: str
 
 
@@ -55,9 +107,30 @@ class PixelSource:
 
 
 Source = FileSource | BytesSource | PixelSource
+# What the main thread hands a job: a source, or one whose bytes are still arriving.
+Snapshot = Source | ArrivingSource
 
 
-def prepare_upload(source: Source, work_dir: Path) -> tuple[str | bytes, str]:
+def settle(source: Snapshot, check_cancelled: Callable[[], None]) -> Source:
+    """The source with its bytes all there (waits for arriving ones, in a worker)."""
+    if isinstance(source, ArrivingSource):
+        return BytesSource(source.arriving.wait(check_cancelled), source.name)
+    return source
+
+
+def head_bytes(source: Snapshot, count: int = 64) -> bytes:
+    """The source's first bytes, without waiting; empty for pixels."""
+    if isinstance(source, ArrivingSource):
+        return source.arriving.head[:count]
+    if isinstance(source, BytesSource):
+        return bytes(source.data[:count])
+    if isinstance(source, FileSource):
+        with open(source.path, "rb") as handle:
+            return handle.read(count)
+    return b""
+
+
+def prepare_upload(source: Source, work_dir: Path) -> tuple[str | bytes | memoryview, str]:
     """Returns what to upload (a path or bytes) and the name Scenario will show."""
     if isinstance(source, FileSource):
         return source.path, source.name

@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import mmap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -260,6 +261,30 @@ def test_multipart_from_bytes_and_small_parts(
     assert [len(p.body) for p in puts] == [min_part, 10]
     with pytest.raises(ValueError):
         uploads_mod.upload_image(client.transport, data, part_size=min_part - 1)
+
+
+def test_mapped_buffer_is_read_part_by_part(
+    mocked: responses.RequestsMock, client: ScenarioClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A large packed image arrives as a view of an anonymous mapping: sent as it is, one part
+    # in memory at a time, never copied whole.
+    min_part = uploads_mod.MIN_PART_SIZE
+    data = png_bytes(min_part + 10)
+    buffer = mmap.mmap(-1, len(data))
+    buffer[:] = data
+    spy = ReadSpy()
+    spy.install(monkeypatch)
+    mock_multipart(mocked, 2, ["imported"])
+    uploads_mod.upload_image(client.transport, memoryview(buffer), small_limit=100,
+                             part_size=min_part)
+    puts = [c.request for c in mocked.calls if c.request.method == "PUT"]
+    assert b"".join(p.body for p in puts) == data
+    assert max(spy.reads) == min_part
+
+    mocked.add(responses.POST, f"{BASE}/assets", json=asset_json())
+    client.upload_image(memoryview(buffer)[:2000], name="small.png")
+    body = json.loads(mocked.calls[-1].request.body)
+    assert base64.b64decode(body["image"].split(",", 1)[1]) == data[:2000]
 
 
 def test_failed_part_is_retried(mocked: responses.RequestsMock, client: ScenarioClient) -> None:

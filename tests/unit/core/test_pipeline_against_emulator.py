@@ -15,7 +15,12 @@ from scenario_texture_upscale.api.config import Credentials
 from scenario_texture_upscale.api.params import UpscaleParams
 from scenario_texture_upscale.core import journal as J
 from scenario_texture_upscale.core import pipeline, png
-from scenario_texture_upscale.core.source import FileSource, PixelSource
+from scenario_texture_upscale.core.source import (
+    ArrivingBytes,
+    ArrivingSource,
+    FileSource,
+    PixelSource,
+)
 from scenario_texture_upscale.core.worker import JobCancelled, JobContext
 
 from emulator.options import EmulatorOptions
@@ -94,6 +99,38 @@ def test_pixel_source_is_encoded_off_blender(server, tmp_path) -> None:
     job = new_job(tmp_path, PixelSource(pixels, 24, 20, "generated.png"))
     result = pipeline.run(job, context()[0], journal, connect_to(server))
     assert png.decode_png(result.path).shape[:2] == (40, 48)
+
+
+def test_arriving_bytes_are_waited_for_and_uploaded_as_they_are(server, tmp_path) -> None:
+    data = texture(tmp_path).read_bytes()
+    arriving = ArrivingBytes(len(data), data[:64])
+    job = new_job(tmp_path, ArrivingSource(arriving, "brick.png"))
+    ctx, events = context()
+
+    def main_thread_steps() -> None:
+        arriving.buffer[:] = data
+        arriving.complete()
+
+    threading.Timer(0.2, main_thread_steps).start()
+    result = pipeline.run(job, ctx, J.Journal(tmp_path / "journal"), connect_to(server))
+
+    assert png.decode_png(result.path).shape[:2] == (64, 64)
+    stages = [events.get().stage for _ in range(events.qsize())]
+    assert stages.index("reading") < stages.index("uploading")
+    assert server.app.store.asset(job.record.input_asset_id).data == data
+
+
+def test_a_failed_hand_over_sends_nothing(server, tmp_path) -> None:
+    arriving = ArrivingBytes(100, b"\x89PNG\r\n\x1a\n")
+    arriving.fail("'brick' changed while its packed bytes were being read; nothing was sent.")
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, ArrivingSource(arriving, "brick.png"))
+
+    with pytest.raises(errors.ScenarioError, match="changed while"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+
+    assert not [r for r in server.requests() if r["path"] in ("/v1/assets", "/v1/uploads")]
+    assert generates(server) == []
 
 
 def test_lost_generate_answer_is_uncertain_and_never_resent(server, tmp_path) -> None:
