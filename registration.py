@@ -17,7 +17,7 @@ def _before_file_load(_filepath: str) -> None:
     # Running jobs belong to the file being closed: stop waiting, keep them for recovery there.
     rt = runtime.peek()
     if rt is not None:
-        rt.pool.cancel_all()
+        rt.cancel_all()
 
 
 @persistent

@@ -147,6 +147,8 @@ class Addon:
             if hasattr(prefs, name):
                 setattr(prefs, name, value)
         bpy.context.preferences.system.use_online_access = True
+        # As with a UI: an app timer (played by follow) runs main-thread steps, not the ticks.
+        self.runtime.get().steps_by_timer = True
 
     # --- one upscale, as the operator runs it ----------------------------------------------
     def invoke(self, image: bpy.types.Image, run: Run, scope: str = "SELECTED_OBJECTS") -> Any:
@@ -169,11 +171,41 @@ class Addon:
         run.view, run.record = view, prepared.job.record
         return view
 
-    def follow(self, runs: list[Run], tick: float = TICK_SECONDS) -> None:
+    def start_batch(self, started_at: float) -> tuple[Any, list[Run]]:
+        """What the batch operator's execute does (``batch_run.start`` on the selected objects),
+        timed; every job's client records its calls into that job's Run."""
+        batch_run = self._mod("bridge.batch_run")
+        connection = self._mod("bridge.connection").Connection
+        plain = connection.connect
+        calls: dict[str, list[Call]] = {}
+
+        def connect(conn: Any, ctx: Any) -> Any:
+            return TimedClient(plain(conn, ctx), calls.setdefault(ctx.local_id, []))
+
+        connection.connect = connect  # the worker calls it when a job starts
+        self._restore_connect = lambda: setattr(connection, "connect", plain)
+        a = time.perf_counter()
+        batch = batch_run.start(bpy.context, "SELECTED_OBJECTS")
+        invoke_ms = (time.perf_counter() - a) * 1e3
+        rt = self.runtime.get()
+        runs = []
+        for item in batch.items:
+            run = Run(f"batch {item.image}", started_at=started_at, view=rt.jobs[item.local_id])
+            run.prepare_ms = invoke_ms
+            run.calls = calls.setdefault(item.local_id, [])
+            runs.append(run)
+        self._batch_conclude = lambda rt_, view: batch_run.conclude(rt_, batch, view)
+        return batch, runs
+
+    def end_batch(self, runs: list[Run]) -> None:
+        self._restore_connect()
+        for run in runs:
+            run.record = run.view.record
+
+    def follow(self, runs: list[Run], tick: float = TICK_SECONDS, batch: bool = False) -> None:
         """Plays the modal timer until every run's job has ended and been concluded, and
         between its ticks the app timer that runs queued main-thread steps."""
         rt = self.runtime.get()
-        rt.steps_by_timer = True  # as with a UI: modal ticks leave the steps to the app timer
         running = self.runtime.RUNNING
         pending = list(runs)
         due = time.perf_counter() + tick
@@ -204,7 +236,7 @@ class Addon:
             for r in ended:
                 pending.remove(r)
                 c = time.perf_counter()
-                outcome = self.apply.conclude(rt, r.view)
+                outcome = (self._batch_conclude if batch else self.apply.conclude)(rt, r.view)
                 d = time.perf_counter()
                 r.conclude_ms, r.applied_at = (d - c) * 1e3, time.time()
                 r.outcome, r.applied = outcome.message, bool(outcome.applied)

@@ -261,20 +261,17 @@ def batch(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]], w
     A.clear_scene()
     folder = work / "batch"
     folder.mkdir(parents=True, exist_ok=True)
-    images = []
     for i in range(BATCH):
         path = folder / f"batch_{i:02d}.png"
         shutil.copyfile(textures["1K"]["png"], path)
-        image = bpy.data.images.load(str(path), check_existing=False)
-        A.use_in_material(image)
-        images.append(image)
-    runs = [A.Run(f"batch {i}") for i in range(BATCH)]
+        A.use_in_material(bpy.data.images.load(str(path), check_existing=False))
     started = time.time()
-    for image, run in zip(images, runs, strict=True):
-        addon.invoke(image, run)
-    invoked = time.time()
-    addon.follow(runs)
+    # The batch operator's way: one job per image, started a few per app-timer step.
+    _, runs = addon.start_batch(started)
+    addon.follow(runs, batch=True)
+    addon.end_batch(runs)
     ended = max(r.applied_at for r in runs)
+    steps = runs[0].steps_ms
     ticks = [t for r in runs for t in r.ticks_ms]
     lates = [t for r in runs for t in r.late_ms]
     done = [A.success_time(base_url, r.record.job_id) for r in runs if r.record.job_id]
@@ -292,8 +289,8 @@ def batch(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]], w
     return {
         "jobs": BATCH, "applied": sum(r.applied for r in runs), "total_s": total,
         "ideal_s": ideal, "ratio": total / ideal,
-        "invoke_all_ms": (invoked - started) * 1e3,
-        "invoke_max_ms": max(r.invoke_ms for r in runs),
+        "invoke_ms": runs[0].invoke_ms,
+        "start_steps": len(steps), "start_step_max_ms": max(steps, default=0.0),
         "server_makespan_s": makespan,
         # The same queue if every job took exactly JOB_SECONDS (no render overrun).
         "server_nominal_makespan_s": nominal,
@@ -413,16 +410,18 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append((f"3. batch of {BATCH}, {JOB_SECONDS:g} s jobs, emulator concurrency {BATCH_CONCURRENCY}",
                      f"≤ {TARGET_BATCH * b['ideal_s']:.1f} s", f"{b['total_s']:.2f} s (×{b['ratio']:.3f})",
                      verdict(b["ratio"] <= TARGET_BATCH and b["applied"] == BATCH)))
-        rows.append((f"3. (info) batch main thread: {BATCH} invokes; ticks p99 / max; longest GIL wait",
-                     "—", f"{b['invoke_all_ms']:.0f} ms; {b['tick_p99_ms']:.1f} / {b['tick_max_ms']:.1f} ms; "
-                     f"{b['late_max_ms']:.0f} ms", "info"))
+        rows.append(("3. (info) batch main thread: operator, then app-timer steps starting the jobs "
+                     "(count, longest); ticks p99 / max; longest GIL wait", "—",
+                     f"{b['invoke_ms']:.1f} ms, {b['start_steps']} × ≤ {b['start_step_max_ms']:.1f} ms; "
+                     f"{b['tick_p99_ms']:.1f} / {b['tick_max_ms']:.1f} ms; {b['late_max_ms']:.0f} ms",
+                     "info"))
         if b.get("total_without_render_overrun_s"):
             adjusted = b["total_without_render_overrun_s"]
-            rows.append(("3. the same less the emulator's render overrun (server time on these 2 cores: "
+            rows.append(("3. (info) the same less the emulator's render overrun (server time on these 2 "
+                         "cores: "
                          f"makespan {b['server_makespan_s']:.2f} s vs {b['server_nominal_makespan_s']:.2f} s "
                          "nominal)", f"≤ {TARGET_BATCH * b['ideal_s']:.1f} s",
-                         f"{adjusted:.2f} s (×{adjusted / b['ideal_s']:.3f})",
-                         verdict(adjusted <= TARGET_BATCH * b["ideal_s"])))
+                         f"{adjusted:.2f} s (×{adjusted / b['ideal_s']:.3f})", "info"))
     m = results.get("memory")
     if m:
         for key, what in (("png", "4K PNG"), ("jpeg", "4K JPEG")):

@@ -10,7 +10,7 @@ import bpy
 
 from ..core import journal as J
 from ..core.journal import JobRecord
-from . import runtime, scope
+from . import lookup, runtime, scope
 
 PROVENANCE_SOURCE = "scenario_source_image"
 PROVENANCE_JOB = "scenario_job_id"
@@ -52,7 +52,7 @@ def apply_result(record: JobRecord) -> Applied:
 def find_source(record: JobRecord) -> bpy.types.Image | None:
     """The source image, even if renamed since the job started (same Blender session)."""
     if record.session == runtime.SESSION and record.source_session_uid:
-        return next((i for i in bpy.data.images if i.session_uid == record.source_session_uid), None)
+        return lookup.find_image(record.source_image, record.source_session_uid)
     return bpy.data.images.get(record.source_image)
 
 

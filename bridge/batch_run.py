@@ -8,6 +8,9 @@ finished job and records it in the batch. Operators and the command line drive b
 
 from __future__ import annotations
 
+import math
+import time
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 import bpy
@@ -16,8 +19,19 @@ from ..api.errors import ScenarioError
 from ..api.params import UpscaleParams
 from ..core import batch as B
 from ..core import roles
+from ..core.journal import new_job_id
 from ..core.refusal import Refusal
-from . import apply, batch_settings, connection, request, runtime, scope, snapshot, texture_graph
+from . import (
+    apply,
+    batch_settings,
+    connection,
+    lookup,
+    request,
+    runtime,
+    scope,
+    snapshot,
+    texture_graph,
+)
 
 SCOPE_TEXT = {
     "SELECTED_OBJECTS": "the materials of the selected objects",
@@ -75,7 +89,11 @@ class Overrides:
 
 def start(context: bpy.types.Context, scope_name: str, overrides: Overrides = Overrides()
           ) -> B.Batch:
-    """Starts the batch; raises Refusal (or ScenarioError) when nothing at all can start."""
+    """Starts the batch; raises Refusal (or ScenarioError) when nothing at all can start.
+
+    With a UI the jobs are started a few per main-thread step, so a batch of any size never
+    stalls it; each waits as a held view meanwhile. Without one they all start at once.
+    """
     rt = runtime.get()
     colour = request.params_from_settings(context.scene.scenario_upscale)
     if overrides.factor:
@@ -93,48 +111,95 @@ def start(context: bpy.types.Context, scope_name: str, overrides: Overrides = Ov
     # Results switch nodes only in the materials listed with each job, whatever the scope.
     record_scope = "ACTIVE_MATERIAL" if scope_name == "ACTIVE_MATERIAL" else "SELECTED_OBJECTS"
     batch = B.Batch(scope_name)
+    starter = _Starter(rt, batch, colour, policy, record_scope)
     for entry in found:
-        item = B.BatchItem(entry.image.name, entry.role)
+        item = B.BatchItem(entry.image.name, entry.role, local_id=new_job_id())
         batch.items.append(item)
-        _start_one(context, rt, entry, item, colour, policy, record_scope)
+        rt.hold(item.local_id, item.image, B.WAITING_STAGE)
+        starter.queue.append(_Queued(entry.image.name, entry.image.session_uid,
+                                     list(entry.materials), item))
     rt.batches[batch.batch_id] = batch
-    batch.finish_if_done()
+    if not starter.step(runtime.STEP_SECONDS if rt.steps_by_timer else math.inf):
+        rt.add_step(starter.step)
     return batch
 
 
-def _skip(item: B.BatchItem, reason: str) -> None:
-    item.status, item.reason = B.SKIPPED, reason
+@dataclass
+class _Queued:
+    """An image waiting for its job to start; found again by its session id when its turn
+    comes (the image may have been renamed or removed meanwhile)."""
+
+    name: str
+    session_uid: int
+    materials: list[str]
+    item: B.BatchItem
 
 
-def _start_one(context: bpy.types.Context, rt: runtime.Runtime, entry: Found, item: B.BatchItem,
-               colour: UpscaleParams, policy: roles.RolePolicy, record_scope: str) -> None:
-    image = entry.image
-    if apply.PROVENANCE_SOURCE in image:
-        return _skip(item, f"Already an upscaled result (of '{image[apply.PROVENANCE_SOURCE]}').")
-    try:
-        facts = snapshot.describe(image)
-    except Refusal as exc:
-        return _skip(item, str(exc))
-    params = roles.params_for(item.role, facts.is_data, colour, policy)
-    if params is None:
-        return _skip(item, roles.skip_reason(item.role))
-    # Style images describe colour, not data: data maps go without them (nor read them).
-    styles = roles.uses_style_images(item.role, facts.is_data, policy)
-    try:
-        prepared = request.prepare(context, image, record_scope, rt.user_dir, rt.work_dir,
-                                   params=params, materials=list(entry.materials), styles=styles)
-    except (Refusal, ScenarioError) as exc:
-        return _skip(item, str(exc))
-    view = rt.start_upscale(prepared.job, prepared.connection.connect, image.name)
-    view.stage = B.WAITING_STAGE  # until a worker picks it up
-    item.local_id, item.preset = view.local_id, params.preset or ""
-    item.status = B.RUNNING
+@dataclass
+class _Starter:
+    rt: runtime.Runtime
+    batch: B.Batch
+    colour: UpscaleParams
+    policy: roles.RolePolicy
+    record_scope: str
+    queue: deque[_Queued] = field(default_factory=deque)
+
+    def step(self, seconds: float) -> bool:
+        """Starts queued jobs for about ``seconds`` (at least one); True once none are left."""
+        now = time.perf_counter()
+        deadline, last = now + seconds, 0.0
+        # The next start is assumed to take as long as the last: stop before overrunning.
+        while self.queue and (not last or now + last <= deadline):
+            self._start(self.queue.popleft())
+            last, now = time.perf_counter() - now, time.perf_counter()
+        self.batch.finish_if_done()
+        return not self.queue
+
+    def _start(self, queued: _Queued) -> None:
+        item, rt = queued.item, self.rt
+        view = rt.jobs.get(item.local_id)
+        if view is None or view.status != runtime.RUNNING:  # cancelled while it waited
+            item.status, item.reason = B.CANCELLED, runtime.NOT_STARTED
+            return
+        image = lookup.find_image(queued.name, queued.session_uid)
+        if image is None:
+            return self._skip(item, f"'{queued.name}' was removed before its turn came.")
+        if apply.PROVENANCE_SOURCE in image:
+            return self._skip(item, f"Already an upscaled result (of '{image[apply.PROVENANCE_SOURCE]}').")
+        try:
+            facts = snapshot.describe(image)
+        except Refusal as exc:
+            return self._skip(item, str(exc))
+        params = roles.params_for(item.role, facts.is_data, self.colour, self.policy)
+        if params is None:
+            return self._skip(item, roles.skip_reason(item.role))
+        # Style images describe colour, not data: data maps go without them (nor read them).
+        styles = roles.uses_style_images(item.role, facts.is_data, self.policy)
+        try:
+            prepared = request.prepare(bpy.context, image, self.record_scope, rt.user_dir,
+                                       rt.work_dir, params=params, materials=queued.materials,
+                                       styles=styles, facts=facts, local_id=item.local_id)
+        except (Refusal, ScenarioError) as exc:
+            return self._skip(item, str(exc))
+        rt.start_upscale(prepared.job, prepared.connection.connect, image.name, held=view)
+        item.preset, item.status = params.preset or "", B.RUNNING
+
+    def _skip(self, item: B.BatchItem, reason: str) -> None:
+        item.status, item.reason = B.SKIPPED, reason
+        self.rt.release(item.local_id, runtime.FAILED, reason)
 
 
 def conclude(rt: runtime.Runtime, batch: B.Batch, view: runtime.JobView) -> apply.Outcome:
     """Applies one ended job of ``batch`` (main thread) and records how it went."""
-    outcome = apply.conclude(rt, view)
     item = batch.item_for(view.local_id)
+    if view.record is None:  # ended before its job started: skipped or cancelled
+        if item is not None and item.status != B.SKIPPED:
+            item.status, item.reason = B.CANCELLED, runtime.NOT_STARTED
+        batch.finish_if_done()
+        reason = item.reason if item is not None else view.message
+        skipped = item is not None and item.status == B.SKIPPED
+        return apply.Outcome("WARNING", f"Skipped: {reason}" if skipped else runtime.NOT_STARTED)
+    outcome = apply.conclude(rt, view)
     if item is not None:
         record = view.record
         item.seconds = view.elapsed

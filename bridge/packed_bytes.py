@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import bpy
 
 from ..core.source import ArrivingBytes, ArrivingSource, BytesSource
-from . import runtime
+from . import lookup, runtime
 
 _DATA_OFFSET = 8  # after the two ints
 # Blender versions whose PackedFile layout is known; others use Blender's own copy.
@@ -92,7 +92,7 @@ class _Copy:
         arriving = self.arriving
         if arriving.abandoned:
             return True
-        image = self._image()
+        image = lookup.find_image(self.image_name, self.session_uid)
         if image is None or _locate(image) != self.where:
             # Unpacked, replaced, removed or undone between steps: the old bytes may be gone.
             arriving.fail(f"'{self.image_name}' changed while its packed bytes were being read; "
@@ -110,9 +110,3 @@ class _Copy:
             return False
         arriving.complete()
         return True
-
-    def _image(self) -> bpy.types.Image | None:
-        image = bpy.data.images.get(self.image_name)
-        if image is not None and image.session_uid == self.session_uid:
-            return image
-        return next((i for i in bpy.data.images if i.session_uid == self.session_uid), None)

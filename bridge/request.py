@@ -77,10 +77,12 @@ def ensure_writable(folder: Path) -> None:
 
 def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_name: str,
             user_dir: Path, work_dir: Path, *, params: UpscaleParams | None = None,
-            materials: list[str] | None = None, styles: bool = True) -> Prepared:
+            materials: list[str] | None = None, styles: bool = True,
+            facts: snapshot.ImageFacts | None = None, local_id: str = "") -> Prepared:
     """Everything one upscale needs. ``params`` overrides the scene settings (a batch sets them
     per texture role); ``materials`` overrides the materials in scope; ``styles`` False leaves
-    the scene's style images out."""
+    the scene's style images out; ``facts`` is ``image`` already described; ``local_id`` the
+    job's id when it was given one while queued."""
     if image is None:
         raise Refusal("No image to upscale: open a texture in the Image Editor first.")
     settings = context.scene.scenario_upscale
@@ -89,7 +91,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
         params = params_from_settings(settings)
     # The asset id comes after the upload; everything else is checked before anything is sent.
     replace(params, image="pending-upload").validate()
-    facts = snapshot.describe(image)
+    facts = facts or snapshot.describe(image)
     max_side = int(getattr(prefs, "max_output_side", 0) or DEFAULT_MAX_SIDE)
     factor = int(params.upscale_factor or 2)
     output_size = snapshot.check_output_size(facts, factor, max_side)
@@ -108,7 +110,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     style_sources = [snapshot.take_source(i, snapshot.describe(i))
                      for i in (_style_images(settings) if styles else [])]
     record = J.JobRecord(
-        local_id=J.new_job_id(),
+        local_id=local_id or J.new_job_id(),
         source_image=image.name,
         source_session_uid=image.session_uid,
         session=runtime.SESSION,

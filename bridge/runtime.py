@@ -38,6 +38,7 @@ READY = "ready"  # downloaded, waiting to be applied on the main thread
 DONE = "done"
 FAILED = "failed"
 CANCELLED = "cancelled"
+NOT_STARTED = "Cancelled before it started; nothing was charged."
 
 
 @dataclass
@@ -89,6 +90,8 @@ class Runtime:
         # With a UI an app timer runs them between events and the modal ticks stay light;
         # background mode has no event loop, there pump() runs them.
         self.steps_by_timer = not bpy.app.background
+        # Views of jobs a later main-thread step will start (a batch's queue): not in the pool.
+        self._held: set[str] = set()
 
     @property
     def has_steps(self) -> bool:
@@ -132,18 +135,35 @@ class Runtime:
 
     def start(self, view: JobView, job: Callable[[worker.JobContext], Any]) -> JobView:
         self.pool.set_max_workers(_concurrency())  # follows the Parallel Jobs preference
-        if view.local_id in self.jobs:
+        if view.local_id in self._held:
+            self._held.discard(view.local_id)
+        elif view.local_id in self.jobs:
             self.pump()  # a resumed job: let the events of its previous run reach the old view
         self.jobs[view.local_id] = view
         self.pool.submit(view.local_id, job)
         return view
 
     def start_upscale(self, upscale: pipeline.UpscaleJob, connect: pipeline.ClientFactory,
-                      title: str) -> JobView:
+                      title: str, held: JobView | None = None) -> JobView:
+        """Starts the job; ``held`` is its view if ``hold`` made one while it was queued."""
         record = upscale.record
         self.remember(record)  # the worker writes it to the journal (disk stays off this thread)
-        view = JobView(record.local_id, title, record=record)
+        view = held or JobView(record.local_id, title)
+        view.record = record
         return self.start(view, lambda ctx: pipeline.run(upscale, ctx, self.journal, connect))
+
+    def hold(self, local_id: str, title: str, stage: str) -> JobView:
+        """A view for a job that a later main-thread step will start (or ``release``)."""
+        view = JobView(local_id, title, stage=stage)
+        self.jobs[local_id] = view
+        self._held.add(local_id)
+        return view
+
+    def release(self, local_id: str, status: str, message: str = "") -> None:
+        """Ends a held view whose job will not start: skipped (FAILED) or CANCELLED."""
+        self._held.discard(local_id)
+        view = self.jobs[local_id]
+        view.status, view.message, view.ended = status, message, time.monotonic()
 
     def pump(self, timeout: float | None = None) -> bool:
         """Runs queued main-thread steps, then folds pending worker events into the views;
@@ -170,7 +190,15 @@ class Runtime:
         return bool(events)
 
     def cancel(self, local_id: str) -> bool:
+        if local_id in self._held:
+            self.release(local_id, CANCELLED, NOT_STARTED)
+            return True
         return self.pool.cancel(local_id)
+
+    def cancel_all(self) -> None:
+        for local_id in list(self._held):
+            self.release(local_id, CANCELLED, NOT_STARTED)
+        self.pool.cancel_all()
 
     def answer(self, local_id: str, yes: bool) -> bool:
         view = self.jobs.get(local_id)

@@ -14,7 +14,7 @@ from typing import Any
 from .pipeline import STAGE_TEXT
 from .roles import ROLE_LABELS
 
-QUEUED = "queued"      # a job is started but no worker has picked it up yet
+QUEUED = "queued"      # its job waits to start, or for a worker to pick it up
 RUNNING = "running"
 DONE = "done"
 FAILED = "failed"
@@ -74,7 +74,7 @@ class Batch:
 
     @property
     def job_ids(self) -> list[str]:
-        return [i.local_id for i in self.items if i.local_id]
+        return [i.local_id for i in self.items if i.local_id and i.status != SKIPPED]
 
     @property
     def pending(self) -> list[BatchItem]:

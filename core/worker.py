@@ -97,8 +97,17 @@ class WorkerPool:
         self._cancel: dict[str, threading.Event] = {}
         self._contexts: dict[str, JobContext] = {}
         self._threads: list[threading.Thread] = []
+        self._idle = 0  # threads waiting for a task
         self._lock = threading.Lock()
         self._closed = False
+        # New threads are started by a helper thread: Thread.start() waits for the new thread
+        # to run, which takes several GIL hand-overs while other jobs are busy; the main thread
+        # (Blender's UI) must not wait for that.
+        self._spawns: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        self._spawning = 0
+        self._spawner = threading.Thread(target=self._spawn_loop, name=f"{name}-spawner",
+                                         daemon=True)
+        self._spawner.start()
 
     # --- main-thread API ----------------------------------------------------------------
     def submit(self, local_id: str, job: JobFunction) -> None:
@@ -108,16 +117,14 @@ class WorkerPool:
             if local_id in self._cancel:
                 raise ValueError(f"job {local_id} is already running")
             self._cancel[local_id] = threading.Event()
-            if len(self._threads) < self._max_workers:
-                self._start_thread()
-        self._tasks.put((local_id, job))
+            self._tasks.put((local_id, job))
+            self._ask_for_threads()
 
     def set_max_workers(self, max_workers: int) -> None:
         """Changes how many jobs run at once; running jobs are never interrupted."""
         with self._lock:
             self._max_workers = max(1, max_workers)
-            while len(self._threads) < min(self._max_workers, len(self._cancel)):
-                self._start_thread()
+            self._ask_for_threads()
 
     @property
     def max_workers(self) -> int:
@@ -182,25 +189,47 @@ class WorkerPool:
         """Cancels every job and stops the threads. True when all of them ended in time."""
         with self._lock:
             self._closed = True
+        self._spawns.put(False)
+        self._spawner.join(timeout)  # after this no thread is added
+        with self._lock:
             threads = list(self._threads)
         self.cancel_all()
         for _ in threads:
             self._tasks.put(None)
         for thread in threads:
             thread.join(timeout)
-        return not any(thread.is_alive() for thread in threads)
+        return not any(thread.is_alive() for thread in threads + [self._spawner])
 
     # --- worker side --------------------------------------------------------------------
-    def _start_thread(self) -> None:
-        thread = threading.Thread(
-            target=self._work, name=f"{self._name}-{len(self._threads) + 1}", daemon=True
-        )
-        self._threads.append(thread)
-        thread.start()
+    def _ask_for_threads(self) -> None:
+        """With the lock held: one more thread per queued task no idle thread will take."""
+        missing = self._tasks.qsize() - self._idle - self._spawning
+        room = self._max_workers - len(self._threads) - self._spawning
+        for _ in range(max(0, min(missing, room))):
+            self._spawning += 1
+            self._spawns.put(True)
+
+    def _spawn_loop(self) -> None:
+        while self._spawns.get():
+            with self._lock:
+                self._spawning -= 1
+                if self._closed or len(self._threads) >= self._max_workers:
+                    continue
+                thread = threading.Thread(
+                    target=self._work, name=f"{self._name}-{len(self._threads) + 1}", daemon=True
+                )
+                self._threads.append(thread)
+            thread.start()
 
     def _work(self) -> None:
         while True:
+            with self._lock:
+                self._idle += 1
             task = self._tasks.get()
+            with self._lock:
+                self._idle -= 1
+                # Taking a task may leave others that submit() thought an idle thread would take.
+                self._ask_for_threads()
             if task is None:
                 return
             with self._lock:

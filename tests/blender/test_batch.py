@@ -254,6 +254,56 @@ def test_cancel_one_then_all(addon, emulator, tmp_path) -> None:
         rt.refresh_journal()
 
 
+@pytest.fixture
+def ui_steps(addon: str, monkeypatch: pytest.MonkeyPatch):
+    """The runtime as with a UI (an app timer runs its main-thread steps; here the test does),
+    each step starting one job."""
+    runtime = module(addon, "bridge.runtime")
+    monkeypatch.setattr(runtime.get(), "steps_by_timer", True)
+    monkeypatch.setattr(runtime, "STEP_SECONDS", 0.0)
+
+
+def test_with_a_ui_a_batch_starts_one_job_per_step(addon, emulator, tmp_path, ui_steps) -> None:
+    textures = [scenes.texture_file(tmp_path, name) for name in ("a", "b", "c", "d")]
+    scenes.object_with("A", [pbr_scenes.simple_material("M", *textures)], selected=True)
+    rt = module(addon, "bridge.runtime").get()
+    batch = module(addon, "bridge.batch_run").start(bpy.context, "SELECTED_OBJECTS")
+
+    assert [i.status for i in batch.items] == ["running", "queued", "queued", "queued"]
+    assert [rt.jobs[i.local_id].stage for i in batch.items[1:]] == ["waiting"] * 3
+    assert batch.job_ids == [i.local_id for i in batch.items], "the operator follows all four"
+    steps = 1
+    while rt.run_steps(0.0):
+        steps += 1
+        assert sum(i.status == "running" for i in batch.items) == steps
+    assert steps == 3 and not rt.has_steps
+    drive(addon, batch)
+    assert [i.status for i in batch.items] == ["done"] * 4
+    assert len(paid_generates(emulator)) == 4
+
+
+def test_a_queued_image_cancelled_or_removed_is_never_sent(addon, emulator, tmp_path,
+                                                           ui_steps) -> None:
+    textures = [scenes.texture_file(tmp_path, name) for name in ("a", "b", "c")]
+    scenes.object_with("A", [pbr_scenes.simple_material("M", *textures)], selected=True)
+    rt = module(addon, "bridge.runtime").get()
+    batch_run = module(addon, "bridge.batch_run")
+    batch = batch_run.start(bpy.context, "SELECTED_OBJECTS")
+    first, second, third = batch.items
+
+    assert rt.cancel(second.local_id)
+    bpy.data.images.remove(textures[2])
+    while rt.run_steps(0.0):
+        pass
+    drive(addon, batch)
+
+    assert (first.status, second.status, third.status) == ("done", "cancelled", "skipped")
+    assert "nothing was charged" in second.reason
+    assert "'c' was removed before its turn came" in third.reason
+    assert [g["image_name"] for g in paid_generates(emulator)] == ["a"]
+    assert "1 upscaled, 1 cancelled, 1 skipped" in batch.summary_text()
+
+
 # --- concurrency -----------------------------------------------------------------------------
 
 def test_pool_follows_the_parallel_jobs_preference(addon, prefs, emulator, tmp_path) -> None:

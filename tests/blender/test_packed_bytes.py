@@ -106,3 +106,26 @@ def uploaded_sha256(base_url: str, asset_id: str) -> str:
     asset = requests.get(f"{base_url}/assets/{asset_id}", auth=auth, timeout=10).json()
     data = requests.get(asset["asset"]["url"], timeout=10).content
     return hashlib.sha256(data).hexdigest()
+
+
+def test_with_a_ui_an_app_timer_runs_the_steps_and_ticks_stay_light(
+        addon, tmp_path, tiny_steps, monkeypatch) -> None:
+    packed_bytes, runtime = mod(addon, "bridge.packed_bytes"), mod(addon, "bridge.runtime")
+    rt = runtime.get()
+    monkeypatch.setattr(rt, "steps_by_timer", True)
+    image = packed_texture(tmp_path)
+    source = packed_bytes.take(image, "packed.png")
+    try:
+        assert bpy.app.timers.is_registered(runtime._run_steps_timer)
+        filled = source.arriving.filled
+        rt.pump()  # a modal tick leaves the copying to the timer
+        assert source.arriving.filled == filled
+        calls = 0
+        while (delay := runtime._run_steps_timer()) is not None:
+            assert delay == 0.0  # again at the next turn of Blender's event loop
+            calls += 1
+        assert calls >= 4 and not rt.has_steps
+        assert bytes(source.arriving.wait(lambda: None)) == bytes(image.packed_file.data)
+    finally:
+        if bpy.app.timers.is_registered(runtime._run_steps_timer):
+            bpy.app.timers.unregister(runtime._run_steps_timer)

@@ -138,3 +138,38 @@ def test_lowering_the_limit_takes_effect_without_interrupting_jobs():
     assert peaks[3:] == [1, 1, 1], "then one at a time"
     assert pool.max_workers == 1
     pool.shutdown()
+
+
+def test_threads_are_started_off_the_submitting_thread(monkeypatch):
+    # Thread.start() waits for the new thread to run: the UI thread must never pay for that.
+    starters = []
+    plain = threading.Thread.start
+
+    def start(thread):
+        starters.append((thread.name, threading.current_thread().name))
+        plain(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    pool = W.WorkerPool(3, name="pool")
+    release = threading.Event()
+    running = threading.Semaphore(0)
+
+    def job(ctx):
+        running.release()
+        release.wait(5)
+
+    for i in range(5):
+        pool.submit(f"j{i}", job)
+    assert all(running.acquire(timeout=5) for _ in range(3)), "three run at once"
+    release.set()
+    finished = []
+    while len(finished) < 5:
+        finished += [e for e in pool.drain(timeout=5) if e.kind == W.FINISHED]
+    workers = [(name, by) for name, by in starters if name != "pool-spawner"]
+    assert len(workers) == 3, "one thread per job up to the limit"
+    assert {by for _, by in workers} == {"pool-spawner"}
+    # Idle threads are reused: a later job starts no new thread.
+    pool.submit("later", lambda ctx: None)
+    assert [e.kind for e in pool.drain(timeout=5)] == [W.FINISHED]
+    assert len([s for s in starters if s[0] != "pool-spawner"]) == 3
+    assert pool.shutdown(timeout=5) is True
