@@ -475,7 +475,8 @@ def main() -> int:
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
                     "blender": bpy.app.version_string},
         "fixtures": {k: {f: str(p) for f, p in v.items()} for k, v in textures.items()},
-        "settings": {"job_seconds": JOB_SECONDS, "factor": FACTOR, "tick_s": A.TICK_SECONDS,
+        "settings": {"job_seconds": JOB_SECONDS, "factor": FACTOR, "tick_s": addon.modal.TICK_SECONDS,
+                     "fast_tick_s": addon.modal.FAST_TICK_SECONDS,
                      "emulator_max_output_pixels": BIG_OUTPUT},
     }
     procs = []

@@ -21,6 +21,7 @@ from ..core import batch as B
 from ..core import roles
 from ..core.journal import new_job_id
 from ..core.refusal import Refusal
+from ..core.spend_ledger import SpendLedger
 from . import (
     apply,
     batch_settings,
@@ -111,7 +112,10 @@ def start(context: bpy.types.Context, scope_name: str, overrides: Overrides = Ov
     # Results switch nodes only in the materials listed with each job, whatever the scope.
     record_scope = "ACTIVE_MATERIAL" if scope_name == "ACTIVE_MATERIAL" else "SELECTED_OBJECTS"
     batch = B.Batch(scope_name)
-    starter = _Starter(rt, batch, colour, policy, record_scope)
+    # The confirmation limit counts the whole batch: many cheap images can add up.
+    limit = request.spend_policy(connection.preferences()).confirm_above
+    ledger = SpendLedger(limit) if limit is not None else None
+    starter = _Starter(rt, batch, colour, policy, record_scope, ledger)
     for entry in found:
         item = B.BatchItem(entry.image.name, entry.role, local_id=new_job_id())
         batch.items.append(item)
@@ -142,6 +146,7 @@ class _Starter:
     colour: UpscaleParams
     policy: roles.RolePolicy
     record_scope: str
+    ledger: SpendLedger | None
     queue: deque[_Queued] = field(default_factory=deque)
 
     def step(self, seconds: float) -> bool:
@@ -181,7 +186,10 @@ class _Starter:
                                        styles=styles, facts=facts, local_id=item.local_id)
         except (Refusal, ScenarioError) as exc:
             return self._skip(item, str(exc))
-        rt.start_upscale(prepared.job, prepared.connection.connect, image.name, held=view)
+        job = prepared.job
+        if self.ledger is not None:
+            job.spend = replace(job.spend, ledger=self.ledger)
+        rt.start_upscale(job, prepared.connection.connect, image.name, held=view)
         item.preset, item.status = params.preset or "", B.RUNNING
 
     def _skip(self, item: B.BatchItem, reason: str) -> None:
@@ -230,9 +238,11 @@ def status_text(rt: runtime.Runtime, item: B.BatchItem, step: int = 1) -> str:
     view = live_view(rt, item)
     if view is None:
         return B.item_text(item)
-    if getattr(view, "question", None) is not None:
-        cost = getattr(view.question, "cost", None)
-        return f"Confirm price: {cost:g} credits" if cost is not None else "Confirm price"
+    question = getattr(view, "question", None)
+    if question is not None:
+        total = question.batch_total
+        return (f"Confirm batch: {total:g} credits" if total is not None
+                else f"Confirm price: {question.cost:g} credits")
     if view.status == runtime.READY:
         return B.item_text(item, "Applying")
     return B.item_text(item, B.live_text(view.stage, view.label, view.fraction, step))

@@ -25,6 +25,7 @@ from .imagefile import sniff_format
 from .naming import reserve_unique_path, upscaled_file_name
 from .polling import PollSchedule
 from .source import ArrivingSource, Snapshot, Source, SourceUnavailable, prepare_upload, settle
+from .spend_ledger import SpendLedger
 from .worker import JobCancelled, JobContext
 
 # Job statuses as the user reads them in the panel.
@@ -63,6 +64,8 @@ class SpendPolicy:
     never_spend: bool = False  # rehearsal: stop before the paid call
     confirm_above: float | None = None  # credits; above this the user must say yes
     can_ask: bool = True  # False in background mode: nobody is there to confirm
+    # Shared by a batch's jobs: the limit then applies to the batch's total.
+    ledger: SpendLedger | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class PriceQuestion:
 
     cost: float
     limit: float
+    batch_total: float | None = None  # the batch's credits with this image, for a batch
 
 
 class NotSpentError(errors.ScenarioError):
@@ -245,20 +249,35 @@ def _check_price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: S
             "off Never Spend in the preferences to run it."))
         raise NotSpentError(record.error)
     limit = policy.confirm_above
-    if limit is None or quote.cost <= limit:
+    if limit is None:
         return
-    if not policy.can_ask:
-        journal.transition(record, J.FAILED, error=(
-            f"This upscale costs {quote.cost:g} credits, above your confirmation limit of "
-            f"{limit:g}. Run it from Blender's interface to confirm, or raise the limit in the "
-            "preferences. Nothing was spent."))
-        raise NotSpentError(record.error)
-    ctx.progress("confirm", message=f"Waiting for your confirmation ({quote.cost:g} credits)")
-    if not ctx.ask(PriceQuestion(quote.cost, limit)):
-        ctx.check_cancelled()
-        journal.transition(record, J.FAILED, error=f"Declined at {quote.cost:g} credits; nothing "
-                                                  "was spent.")
-        raise NotSpentError(record.error)
+    batch = policy.ledger is not None
+    ledger = policy.ledger or SpendLedger(limit)  # one job alone is a batch of one
+    asked = []
+
+    def ask(cost: float, total: float) -> bool:
+        if not policy.can_ask:
+            return False
+        asked.append(total)
+        ctx.progress("confirm", message=f"Waiting for your confirmation ({total:g} credits)")
+        yes = ctx.ask(PriceQuestion(cost, limit, total if batch else None))
+        ctx.check_cancelled()  # a cancelled job has not answered for the batch
+        return yes
+
+    if ledger.commit(quote.cost, ask, ctx.check_cancelled):
+        return
+    whole = f"The batch would pass {limit:g} credits" if batch else (
+        f"This upscale costs {quote.cost:g} credits, above your confirmation limit of {limit:g}")
+    if asked:
+        error = (f"Declined at {asked[0]:g} credits" + (" for the batch" if batch else "")
+                 + "; nothing was spent.")
+    elif policy.can_ask:  # another job of the batch asked, and the answer was no
+        error = f"The batch was declined at its price check; nothing was spent on '{record.source_image}'."
+    else:
+        error = (f"{whole}. Run it from Blender's interface to confirm, or raise the limit in the "
+                 "preferences. Nothing was spent.")
+    journal.transition(record, J.FAILED, error=error)
+    raise NotSpentError(record.error)
 
 
 UNCERTAIN_MESSAGE = errors.SubmissionUncertainError.default_message

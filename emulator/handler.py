@@ -41,6 +41,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     sys_version = ""
     # Reap idle keep-alive connections eventually.
     timeout = 300
+    # Headers and body go out as separate writes: with Nagle's algorithm the body would wait
+    # for the client's delayed ACK, adding ~40 ms to every answer, which no real service does.
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return self.server_version

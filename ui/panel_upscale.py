@@ -140,8 +140,12 @@ def _draw_jobs(layout: bpy.types.UILayout) -> None:
         if view.question is not None:
             col = box.column(align=True)
             col.alert = True
-            col.label(text=f"Costs {view.question.cost:g} credits (your limit: "
-                           f"{view.question.limit:g})")
+            question = view.question
+            if question.batch_total is not None:
+                col.label(text=f"With this image the batch costs {question.batch_total:g} credits "
+                               f"(your limit: {question.limit:g}); yes covers the rest")
+            else:
+                col.label(text=f"Costs {question.cost:g} credits (your limit: {question.limit:g})")
             row = col.row(align=True)
             pay = row.operator("scenario.answer_price", text="Pay and Upscale", icon="CHECKMARK")
             pay.local_id, pay.pay = view.local_id, True

@@ -22,7 +22,7 @@ from emulator.process import start_emulator_process, stop_emulator_process
 
 pytestmark = pytest.mark.usefixtures("clean_file", "prefs", "batch_defaults")
 # Preferences that make every upscale ask for a price first (a dry run on the generate path).
-SPEND_PREFS = ("quote_before_paying", "confirm_expensive")
+SPEND_PREFS = ("quote_before_paying", "confirm_expensive", "confirm_above_credits")
 
 
 def module(addon: str, name: str):
@@ -302,6 +302,25 @@ def test_a_queued_image_cancelled_or_removed_is_never_sent(addon, emulator, tmp_
     assert "'c' was removed before its turn came" in third.reason
     assert [g["image_name"] for g in paid_generates(emulator)] == ["a"]
     assert "1 upscaled, 1 cancelled, 1 skipped" in batch.summary_text()
+
+
+def test_the_confirmation_limit_counts_the_whole_batch(addon, prefs, emulator, tmp_path) -> None:
+    # Each 64 px image costs 1 credit at ×2: none passes 2.5 alone, four together do. Without a
+    # UI nobody can confirm, so the batch stops spending where its total would pass the limit.
+    prefs.confirm_expensive, prefs.confirm_above_credits = True, 2.5
+    textures = [scenes.texture_file(tmp_path, name) for name in ("a", "b", "c", "d")]
+    scenes.object_with("A", [pbr_scenes.simple_material("M", *textures)], selected=True)
+
+    assert bpy.ops.scenario.upscale_materials() == {"FINISHED"}
+
+    batch = latest(addon)
+    assert sorted(i.status for i in batch.items) == ["done", "done", "failed", "failed"]
+    for item in batch.items:
+        if item.status == "failed":
+            assert "The batch would pass 2.5 credits" in item.reason
+            assert "Nothing was spent" in item.reason
+    assert len(paid_generates(emulator)) == 2
+    assert batch.summary()["totals"]["cost"] == 2
 
 
 # --- concurrency -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import bpy
@@ -242,3 +243,17 @@ def test_tiny_and_oversized_images_are_refused_before_upload(prefs, tmp_path: Pa
     with pytest.raises(RuntimeError, match="512 px"):
         upscale(big)
     assert emulator.requests() == []
+
+
+def test_ticks_come_faster_while_a_result_is_on_its_way(addon) -> None:
+    modal = sys.modules[f"{addon}.bridge.modal"]
+    runtime = sys.modules[f"{addon}.bridge.runtime"]
+    generating = runtime.JobView("a", "a", stage="generating")
+    downloading = runtime.JobView("b", "b", stage="downloading")
+    ready = runtime.JobView("c", "c", status=runtime.READY)
+    failed = runtime.JobView("d", "d", status=runtime.FAILED, stage="downloading")
+    assert modal.tick_seconds([generating]) == modal.TICK_SECONDS
+    assert modal.tick_seconds([generating, downloading]) == modal.FAST_TICK_SECONDS
+    assert modal.tick_seconds([ready]) == modal.FAST_TICK_SECONDS
+    assert modal.tick_seconds([failed]) == modal.TICK_SECONDS
+    assert modal.FAST_TICK_SECONDS < modal.TICK_SECONDS

@@ -21,6 +21,7 @@ from scenario_texture_upscale.core.source import (
     FileSource,
     PixelSource,
 )
+from scenario_texture_upscale.core.spend_ledger import SpendLedger
 from scenario_texture_upscale.core.worker import JobCancelled, JobContext
 
 from emulator.options import EmulatorOptions
@@ -322,3 +323,46 @@ def test_price_above_the_limit_without_anyone_to_ask_spends_nothing(server, tmp_
     with pytest.raises(pipeline.NotSpentError, match="above your confirmation limit"):
         pipeline.run(job, context()[0], journal, connect_to(server))
     assert paid(server) == []
+
+
+def test_a_batch_is_confirmed_by_its_total_not_per_image(server, tmp_path) -> None:
+    # Each 32 px image costs 1 credit at ×2 here: under a limit of 1.5 alone, not together.
+    journal = J.Journal(tmp_path / "journal")
+    ledger = SpendLedger(1.5)
+    jobs = [new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png")) for _ in range(3)]
+    for job in jobs:
+        job.spend = pipeline.SpendPolicy(confirm_above=1.5, ledger=ledger)
+
+    pipeline.run(jobs[0], context()[0], journal, connect_to(server))  # 1 credit: no question
+    ctx, events = context()
+
+    def decline_when_asked() -> None:
+        while (event := events.get(timeout=10)).kind != "question":
+            pass
+        questions.append(event.payload)
+        ctx.answer(False)
+
+    questions: list = []
+    helper = threading.Thread(target=decline_when_asked)
+    helper.start()
+    with pytest.raises(pipeline.NotSpentError, match="Declined at 2 credits for the batch"):
+        pipeline.run(jobs[1], ctx, journal, connect_to(server))
+    helper.join()
+    [question] = questions
+    assert (question.cost, question.batch_total, question.limit) == (1, 2, 1.5)
+    # The answer holds for the batch: the next image is not spent either, and nobody is asked.
+    with pytest.raises(pipeline.NotSpentError, match="batch was declined"):
+        pipeline.run(jobs[2], context()[0], journal, connect_to(server))
+    assert len(paid(server)) == 1 and len(dry_runs(server)) == 3
+
+
+def test_without_anyone_to_ask_a_batch_stops_at_its_limit(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    ledger = SpendLedger(1.5)
+    jobs = [new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png")) for _ in range(2)]
+    for job in jobs:
+        job.spend = pipeline.SpendPolicy(confirm_above=1.5, ledger=ledger, can_ask=False)
+    pipeline.run(jobs[0], context()[0], journal, connect_to(server))
+    with pytest.raises(pipeline.NotSpentError, match="The batch would pass 1.5 credits"):
+        pipeline.run(jobs[1], context()[0], journal, connect_to(server))
+    assert len(paid(server)) == 1
