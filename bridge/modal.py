@@ -3,20 +3,27 @@ drains worker events, or a blocking wait in background mode where no event loop 
 
 from __future__ import annotations
 
+import time
+
 import bpy
 
 from . import runtime
 
 TICK_SECONDS = 0.05
 # While a result is on its way the ticks come faster, so it is applied as soon as it is there
-# (a tick costs ~0.2 ms; downloading lasts a fraction of a second).
+# (a tick costs ~0.2 ms). Only for a short while: a large result that takes seconds to download
+# and check gains nothing from it, and frequent ticks would contend with its worker for the GIL.
 FAST_TICK_SECONDS = 0.01
+FAST_WINDOW_SECONDS = 0.5
 _FAST_STAGES = frozenset({"downloading", "processing"})
 
 
-def tick_seconds(views: list[runtime.JobView]) -> float:
+def tick_seconds(views: list[runtime.JobView], now: float | None = None) -> float:
     """The timer interval for jobs in these states."""
-    soon = any(v.status == runtime.READY or (v.status == runtime.RUNNING and v.stage in _FAST_STAGES)
+    now = time.monotonic() if now is None else now
+    soon = any(v.status == runtime.READY
+               or (v.status == runtime.RUNNING and v.stage in _FAST_STAGES
+                   and now - v.stage_since < FAST_WINDOW_SECONDS)
                for v in views)
     return FAST_TICK_SECONDS if soon else TICK_SECONDS
 

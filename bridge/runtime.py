@@ -50,6 +50,7 @@ class JobView:
     record: JobRecord | None = None
     status: str = RUNNING
     stage: str = "preparing"
+    stage_since: float = field(default_factory=time.monotonic)  # when a tick first saw it
     label: str = ""
     fraction: float | None = None
     message: str = ""
@@ -175,6 +176,8 @@ class Runtime:
             if view is None:
                 continue
             if event.kind == worker.PROGRESS:
+                if event.stage != view.stage:
+                    view.stage_since = time.monotonic()
                 view.stage, view.fraction, view.label = event.stage, event.fraction, event.message
             elif event.kind == worker.QUESTION:
                 view.question = event.payload

@@ -257,3 +257,6 @@ def test_ticks_come_faster_while_a_result_is_on_its_way(addon) -> None:
     assert modal.tick_seconds([ready]) == modal.FAST_TICK_SECONDS
     assert modal.tick_seconds([failed]) == modal.TICK_SECONDS
     assert modal.FAST_TICK_SECONDS < modal.TICK_SECONDS
+    # A download that lasts (a large result) goes back to the usual pace.
+    later = downloading.stage_since + modal.FAST_WINDOW_SECONDS + 0.01
+    assert modal.tick_seconds([generating, downloading], now=later) == modal.TICK_SECONDS
