@@ -84,6 +84,9 @@ class Run:
     # Ticks over SLOW_MS (work or wake-up): seconds into the run, work ms, late ms, job stage.
     slow: list[tuple[float, float, float, str]] = field(default_factory=list)
     conclude_ms: float = 0.0
+    # The largest main-thread CPU time (time.thread_time) of any one step: what the add-on itself
+    # spent, without waits for the GIL or for a core.
+    cpu_max_ms: float = 0.0
     started_at: float = 0.0  # epoch, before prepare
     applied_at: float = 0.0  # epoch, after conclude
     outcome: str = ""
@@ -154,7 +157,7 @@ class Addon:
         rt = self.runtime.get()
         self._readouts.clear()
         run.started_at = time.time()
-        t0 = time.perf_counter()
+        t0, cpu = time.perf_counter(), time.thread_time()
         prepared = self.request.prepare(bpy.context, image, scope, rt.user_dir, rt.work_dir)
         t1 = time.perf_counter()
         connection = prepared.connection
@@ -165,6 +168,7 @@ class Addon:
 
         view = rt.start_upscale(prepared.job, connect, prepared.facts.name)
         t2 = time.perf_counter()
+        run.cpu_max_ms = (time.thread_time() - cpu) * 1e3
         run.prepare_ms, run.start_ms = (t1 - t0) * 1e3, (t2 - t1) * 1e3
         run.readout_ms = sum(self._readouts) * 1e3
         run.view, run.record = view, prepared.job.record
@@ -210,23 +214,25 @@ class Addon:
         due = time.perf_counter() + self.modal.TICK_SECONDS
         while pending:
             while rt.has_steps and time.perf_counter() < due:
-                a = time.perf_counter()
+                a, cpu = time.perf_counter(), time.thread_time()
                 rt.run_steps()
-                work = (time.perf_counter() - a) * 1e3
+                work, cpu = (time.perf_counter() - a) * 1e3, (time.thread_time() - cpu) * 1e3
                 for r in pending:
                     r.steps_ms.append(work)
+                    r.cpu_max_ms = max(r.cpu_max_ms, cpu)
                 time.sleep(STEP_GAP_SECONDS)
             delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            a = time.perf_counter()
+            a, cpu = time.perf_counter(), time.thread_time()
             # What JobModalMixin.modal does on a TIMER event, before concluding ended jobs.
             if rt.pump():
                 self.modal.redraw_editors(bpy.context)
             ended = [r for r in pending if r.view.status != running]
-            b = time.perf_counter()
+            b, cpu = time.perf_counter(), (time.thread_time() - cpu) * 1e3
             for r in pending:
                 work, late = (b - a) * 1e3, max(0.0, a - due) * 1e3
+                r.cpu_max_ms = max(r.cpu_max_ms, cpu)
                 r.ticks_ms.append(work)
                 r.late_ms.append(late)
                 if max(work, late) > SLOW_MS:
@@ -234,9 +240,10 @@ class Addon:
                                    round(late, 1), f"{r.view.stage} {r.view.label}".strip()))
             for r in ended:
                 pending.remove(r)
-                c = time.perf_counter()
+                c, cpu = time.perf_counter(), time.thread_time()
                 outcome = (self._batch_conclude if batch else self.apply.conclude)(rt, r.view)
                 d = time.perf_counter()
+                r.cpu_max_ms = max(r.cpu_max_ms, (time.thread_time() - cpu) * 1e3)
                 r.conclude_ms, r.applied_at = (d - c) * 1e3, time.time()
                 r.outcome, r.applied = outcome.message, bool(outcome.applied)
             # The operator's timer: faster while a result is on its way (bridge/modal.py).

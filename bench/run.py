@@ -106,6 +106,7 @@ def describe_run(run: A.Run, kind: str, label: str, base_url: str,
         "readout_ms": run.readout_ms, "readout_reference_ms": readout_ref,
         "ticks": len(run.ticks_ms), "tick_max_ms": max(run.ticks_ms, default=0.0),
         "steps": len(run.steps_ms), "step_max_ms": max(run.steps_ms, default=0.0),
+        "cpu_max_ms": run.cpu_max_ms,
         "tick_p99_ms": pct(run.ticks_ms, 99), "tick_median_ms": pct(run.ticks_ms, 50),
         "late_max_ms": max(run.late_ms, default=0.0), "late_p99_ms": pct(run.late_ms, 99),
         "conclude_ms": run.conclude_ms, "total_s": run.total_s,
@@ -375,7 +376,8 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             note = (f" ({r.get('steps', 0)} hand-over steps; one packed_file.data copy would be "
                     f"{r['readout_reference_ms']:.0f} ms)" if kind == "packed" else "")
             rows.append((f"1. {label} {kind}: longest main-thread step{note}", "≤ 16 ms",
-                         f"{r['max_step_ms']:.1f} ms", verdict(r["max_step_ms"] <= TARGET_STEP_MS)))
+                         f"{r['max_step_ms']:.1f} ms (CPU ≤ {r.get('cpu_max_ms', 0):.1f} ms)",
+                         verdict(r["max_step_ms"] <= TARGET_STEP_MS)))
     if main:
         worst = max(main, key=lambda r: r["tick_p99_ms"])
         rows.append(("1. ticks (pump + view checks), p99, worst run", "≤ 2 ms",

@@ -11,10 +11,12 @@ from . import runtime
 
 TICK_SECONDS = 0.05
 # While a result is on its way the ticks come faster, so it is applied as soon as it is there
-# (a tick costs ~0.2 ms). Only for a short while: a large result that takes seconds to download
-# and check gains nothing from it, and frequent ticks would contend with its worker for the GIL.
+# (a tick costs ~0.2 ms). Only for results up to 2048² px and for half a second: a large result
+# takes seconds to download and check anyway, and frequent ticks would contend with its worker
+# for the GIL.
 FAST_TICK_SECONDS = 0.01
 FAST_WINDOW_SECONDS = 0.5
+FAST_MAX_PIXELS = 2048 * 2048
 _FAST_STAGES = frozenset({"downloading", "processing"})
 
 
@@ -23,6 +25,7 @@ def tick_seconds(views: list[runtime.JobView], now: float | None = None) -> floa
     now = time.monotonic() if now is None else now
     soon = any(v.status == runtime.READY
                or (v.status == runtime.RUNNING and v.stage in _FAST_STAGES
+                   and v.output_pixels <= FAST_MAX_PIXELS
                    and now - v.stage_since < FAST_WINDOW_SECONDS)
                for v in views)
     return FAST_TICK_SECONDS if soon else TICK_SECONDS

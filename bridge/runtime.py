@@ -60,6 +60,7 @@ class JobView:
     error: BaseException | None = None
     question: Any = None  # a PriceQuestion while the job waits for the user's yes or no
     estimate: str = ""  # output size, file size and memory, for the panel
+    output_pixels: int = 0  # of the result, when known: small ones are fetched in a blink
 
     @property
     def elapsed(self) -> float:
@@ -151,6 +152,8 @@ class Runtime:
         self.remember(record)  # the worker writes it to the journal (disk stays off this thread)
         view = held or JobView(record.local_id, title)
         view.record = record
+        width, height = (record.source_size + [0, 0])[:2]
+        view.output_pixels = width * height * int(record.params.get("upscaleFactor", 2)) ** 2
         return self.start(view, lambda ctx: pipeline.run(upscale, ctx, self.journal, connect))
 
     def hold(self, local_id: str, title: str, stage: str) -> JobView:

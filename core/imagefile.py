@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final, TypeAlias
 
+# One signature table for the project: the client's (api may not import core).
+from ..api.image_types import MIME_TYPES, SCENARIO_UPLOAD_FORMATS, sniff_format
+
 __all__ = [
     "FILE_EXTENSIONS",
     "MIME_TYPES",
@@ -28,18 +31,6 @@ __all__ = [
 
 Source: TypeAlias = str | os.PathLike[str] | bytes | bytearray | memoryview
 
-MIME_TYPES: Final[dict[str, str]] = {
-    "png": "image/png",
-    "jpeg": "image/jpeg",
-    "webp": "image/webp",
-    "gif": "image/gif",
-    "tiff": "image/tiff",
-    "bmp": "image/bmp",
-    "avif": "image/avif",
-    "heif": "image/heif",
-    "exr": "image/x-exr",
-    "hdr": "image/vnd.radiance",
-}
 FILE_EXTENSIONS: Final[dict[str, str]] = {
     "png": "png",
     "jpeg": "jpg",
@@ -52,19 +43,12 @@ FILE_EXTENSIONS: Final[dict[str, str]] = {
     "exr": "exr",
     "hdr": "hdr",
 }
-# Formats Scenario's asset upload accepts as they are; anything else is re-encoded to PNG.
-SCENARIO_UPLOAD_FORMATS: Final = frozenset({"png", "jpeg", "webp", "gif", "avif", "tiff", "heif"})
 
-_AVIF_BRANDS: Final = frozenset({b"avif", b"avis"})
-_HEIF_BRANDS: Final = frozenset(
-    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
-)
 # JPEG start-of-frame markers (C4 = DHT, C8 = JPG extension and CC = DAC are not frames).
 _JPEG_SOF: Final = frozenset(
     {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 )
 _JPEG_STANDALONE: Final = frozenset({0x01, *range(0xD0, 0xD8)})
-_BMP_HEADER_SIZES: Final = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
 _MAX_SEGMENTS: Final = 10_000
 
 
@@ -90,46 +74,6 @@ class ImageInfo:
     @property
     def mime_type(self) -> str:
         return MIME_TYPES.get(self.format, "application/octet-stream")
-
-
-def sniff_format(head: bytes) -> str | None:
-    """The format of a file from its first bytes (32 or more are best), or None if unknown.
-
-    Returns one of "png", "jpeg", "webp", "gif", "tiff", "bmp", "avif", "heif", "exr", "hdr".
-    TGA has no signature and is never recognised.
-    """
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "tiff"
-    if head[:4] == b"v/1\x01":
-        return "exr"
-    if head.startswith((b"#?RADIANCE", b"#?RGBE")):
-        return "hdr"
-    if head[4:8] == b"ftyp":
-        return _brand_format(head)
-    if head[:2] == b"BM" and len(head) >= 18:
-        (dib_size,) = struct.unpack_from("<I", head, 14)
-        if dib_size in _BMP_HEADER_SIZES:
-            return "bmp"
-    return None
-
-
-def _brand_format(head: bytes) -> str | None:
-    (size,) = struct.unpack_from(">I", head, 0)
-    end = min(len(head), max(size, 16))
-    brands = {head[8:12]} | {head[i : i + 4] for i in range(16, end - 3, 4)}
-    if brands & _AVIF_BRANDS:
-        return "avif"
-    if brands & _HEIF_BRANDS:
-        return "heif"
-    return None
 
 
 def read_image_header(source: Source | BinaryIO) -> ImageInfo:

@@ -260,3 +260,6 @@ def test_ticks_come_faster_while_a_result_is_on_its_way(addon) -> None:
     # A download that lasts (a large result) goes back to the usual pace.
     later = downloading.stage_since + modal.FAST_WINDOW_SECONDS + 0.01
     assert modal.tick_seconds([generating, downloading], now=later) == modal.TICK_SECONDS
+    # So does a result too large to arrive in a blink.
+    downloading.output_pixels = modal.FAST_MAX_PIXELS + 1
+    assert modal.tick_seconds([downloading]) == modal.TICK_SECONDS

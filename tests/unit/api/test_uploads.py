@@ -134,7 +134,7 @@ def test_answer_without_asset_id(mocked: responses.RequestsMock, client: Scenari
 @pytest.mark.parametrize(
     ("head", "named"),
     [
-        (b"BM" + bytes(60), "BMP"),
+        (b"BM" + bytes(12) + (40).to_bytes(4, "little") + bytes(46), "BMP"),
         (b"\x76\x2f\x31\x01" + bytes(60), "OpenEXR"),
         (b"#?RADIANCE\n" + bytes(60), "Radiance HDR"),
         (b"8BPS" + bytes(60), "PSD"),
@@ -386,3 +386,15 @@ def test_complete_refused_for_real(mocked: responses.RequestsMock, client: Scena
     mocked.add(responses.GET, f"{BASE}/uploads/upload_1", json=status_json("failed"))
     with pytest.raises(Exception, match="Missing parts"):
         uploads_mod.upload_image(client.transport, png_bytes(200), small_limit=100)
+
+
+def test_big_tiff_and_newer_heif_brands_are_accepted_as_the_add_on_expects(
+    mocked: responses.RequestsMock, client: ScenarioClient
+) -> None:
+    # The add-on decides what goes up as it is with the same signature table.
+    mocked.add(responses.POST, f"{BASE}/assets", json=asset_json())
+    mocked.add(responses.POST, f"{BASE}/assets", json=asset_json())
+    client.upload_image(b"II+\x00" + bytes(100))
+    client.upload_image(b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00hevm" + bytes(100))
+    kinds = [json.loads(c.request.body)["image"].split(";")[0] for c in mocked.calls]
+    assert kinds == ["data:image/tiff", "data:image/heif"]
