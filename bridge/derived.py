@@ -24,9 +24,7 @@ PixelOp = Callable[[list[Any]], Any]
 
 def pixel_source(image: bpy.types.Image) -> Snapshot:
     """What a worker can decode: the PNG file or packed bytes as they are, else Blender's pixels."""
-    facts = snapshot.describe(image)
-    source = snapshot.take_source(image, facts)
-    return source if fidelity.can_decode(source) else snapshot.read_pixels(image, facts, True)
+    return snapshot.decodable_source(image, snapshot.describe(image))
 
 
 def start(images: list[bpy.types.Image], operation: PixelOp, title: str) -> runtime.JobView:

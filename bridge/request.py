@@ -14,7 +14,7 @@ import bpy
 from ..api.params import UpscaleParams
 from ..core import journal as J
 from ..core import roles
-from ..core.fidelity import FidelityPlan, can_decode, seam_pad_for
+from ..core.fidelity import FidelityPlan, seam_pad_for
 from ..core.naming import sanitize_stem
 from ..core.pipeline import SpendPolicy, UpscaleJob
 from ..core.refusal import Refusal
@@ -103,10 +103,9 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     conn = connection.connection()
     folder = output_folder(prefs, user_dir)
     ensure_writable(folder)
-    source = snapshot.take_source(image, facts)
-    if plan.seam_pad and not can_decode(source):
-        # Seam-safe needs pixels: read them from Blender (no JPEG codec in the worker).
-        source = snapshot.read_pixels(image, facts, keep_alpha=True)
+    # Seam-safe pads the pixels before upload, so the worker must be able to decode them.
+    source = (snapshot.decodable_source(image, facts) if plan.seam_pad
+              else snapshot.take_source(image, facts))
     style_sources = [snapshot.take_source(i, snapshot.describe(i))
                      for i in (_style_images(settings) if styles else [])]
     record = J.JobRecord(

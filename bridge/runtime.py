@@ -31,7 +31,7 @@ def new_session() -> None:
     SESSION = uuid.uuid4().hex
 
 
-STEP_SECONDS = 0.006  # main-thread steps per tick: far inside a 16 ms frame
+STEP_SECONDS = 0.006  # for queued main-thread steps per call: far inside a 16 ms frame
 
 RUNNING = "running"
 READY = "ready"  # downloaded, waiting to be applied on the main thread
@@ -170,8 +170,8 @@ class Runtime:
         view.status, view.message, view.ended = status, message, time.monotonic()
 
     def pump(self, timeout: float | None = None) -> bool:
-        """Runs queued main-thread steps, then folds pending worker events into the views;
-        True when anything changed."""
+        """Folds pending worker events into the views (without a UI, after running queued
+        main-thread steps); True when anything changed."""
         stepping = self.has_steps if self.steps_by_timer else self.run_steps()
         events = self.pool.drain(0 if stepping else timeout)
         for event in events:

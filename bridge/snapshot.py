@@ -14,6 +14,7 @@ import bpy
 import numpy as np
 import numpy.typing as npt
 
+from ..core.fidelity import can_decode
 from ..core.imagefile import (
     SCENARIO_UPLOAD_FORMATS,
     ImageHeaderError,
@@ -22,7 +23,7 @@ from ..core.imagefile import (
 )
 from ..core.naming import sanitize_stem
 from ..core.refusal import Refusal
-from ..core.source import FileSource, PixelSource, Snapshot
+from ..core.source import ArrivingSource, FileSource, PixelSource, Snapshot
 from . import packed_bytes
 
 MIN_SIDE = 16
@@ -153,6 +154,17 @@ def take_source(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool = Tr
             return packed_bytes.take(image, _upload_name(name, fmt or "png"), whole)
         facts.notes.append(_converted_note(fmt, facts))
     return read_pixels(image, facts, keep_alpha)
+
+
+def decodable_source(image: bpy.types.Image, facts: ImageFacts) -> Snapshot:
+    """Like ``take_source``, but always something the worker can decode (pixels or a PNG): the
+    pixels are read when the bytes are in a format it has no codec for (JPEG, WebP, …)."""
+    source = take_source(image, facts)
+    if can_decode(source):
+        return source
+    if isinstance(source, ArrivingSource):
+        source.arriving.abandon()
+    return read_pixels(image, facts, keep_alpha=True)
 
 
 def read_pixels(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool) -> PixelSource:

@@ -266,18 +266,22 @@ def _check_price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: S
 
     if ledger.commit(quote.cost, ask, ctx.check_cancelled):
         return
-    whole = f"The batch would pass {limit:g} credits" if batch else (
-        f"This upscale costs {quote.cost:g} credits, above your confirmation limit of {limit:g}")
-    if asked:
-        error = (f"Declined at {asked[0]:g} credits" + (" for the batch" if batch else "")
-                 + "; nothing was spent.")
-    elif policy.can_ask:  # another job of the batch asked, and the answer was no
-        error = f"The batch was declined at its price check; nothing was spent on '{record.source_image}'."
-    else:
-        error = (f"{whole}. Run it from Blender's interface to confirm, or raise the limit in the "
-                 "preferences. Nothing was spent.")
-    journal.transition(record, J.FAILED, error=error)
+    journal.transition(record, J.FAILED, error=_not_paid_message(
+        record, policy, limit, quote.cost, asked[0] if asked else None, batch))
     raise NotSpentError(record.error)
+
+
+def _not_paid_message(record: J.JobRecord, policy: SpendPolicy, limit: float, cost: float,
+                      declined_at: float | None, batch: bool) -> str:
+    if declined_at is not None:
+        return f"Declined at {declined_at:g} credits{' for the batch' if batch else ''}; nothing was spent."
+    if policy.can_ask:  # another job of the batch asked, and the answer was no
+        return (f"The batch was declined at its price check; nothing was spent on "
+                f"'{record.source_image}'.")
+    over = (f"The batch would pass {limit:g} credits" if batch else
+            f"This upscale costs {cost:g} credits, above your confirmation limit of {limit:g}")
+    return (f"{over}. Run it from Blender's interface to confirm, or raise the limit in the "
+            "preferences. Nothing was spent.")
 
 
 UNCERTAIN_MESSAGE = errors.SubmissionUncertainError.default_message

@@ -57,6 +57,10 @@ class ArrivingBytes:
         self._error: str | None = None
         self.abandoned = False
 
+    def abandon(self) -> None:
+        """Nobody will wait for it any more: the main thread stops filling it."""
+        self.abandoned = True
+
     def complete(self) -> None:
         self._whole.set()
 
@@ -70,7 +74,7 @@ class ArrivingBytes:
             while not self._whole.wait(poll):
                 check_cancelled()
         except BaseException:
-            self.abandoned = True  # tells the main thread to stop filling
+            self.abandon()
             raise
         if self._error is not None:
             raise SourceUnavailable(self._error)

@@ -129,3 +129,18 @@ def test_with_a_ui_an_app_timer_runs_the_steps_and_ticks_stay_light(
     finally:
         if bpy.app.timers.is_registered(runtime._run_steps_timer):
             bpy.app.timers.unregister(runtime._run_steps_timer)
+
+
+def test_bytes_the_worker_cannot_decode_are_dropped_for_pixels(addon, tmp_path, tiny_steps) -> None:
+    # Seam-safe and the derived views need pixels: a packed JPEG is read as pixels instead, and
+    # its hand-over stops rather than copying bytes nobody will wait for.
+    snapshot, source_mod = mod(addon, "bridge.snapshot"), mod(addon, "core.source")
+    rt = mod(addon, "bridge.runtime").get()
+    image = scenes.texture_file(tmp_path, "packed_jpeg", 256, 192, file_format="JPEG")
+    image.pack()
+
+    source = snapshot.decodable_source(image, snapshot.describe(image))
+
+    assert isinstance(source, source_mod.PixelSource)
+    assert (source.width, source.height) == (256, 192)
+    assert not rt.run_steps(0.0), "the abandoned copy ends at its next step"
