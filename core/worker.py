@@ -203,6 +203,8 @@ class WorkerPool:
     # --- worker side --------------------------------------------------------------------
     def _ask_for_threads(self) -> None:
         """With the lock held: one more thread per queued task no idle thread will take."""
+        if self._closed:
+            return
         missing = self._tasks.qsize() - self._idle - self._spawning
         room = self._max_workers - len(self._threads) - self._spawning
         for _ in range(max(0, min(missing, room))):
