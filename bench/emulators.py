@@ -18,8 +18,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import requests
-
 REPO = Path(__file__).resolve().parent.parent
 READY = "EMULATOR_READY "
 EMULATOR_NICENESS = 10
@@ -62,28 +60,6 @@ def stop(proc: subprocess.Popen[str]) -> None:
             proc.wait(10)
     if proc.stdout is not None:
         proc.stdout.close()
-
-
-class Control:
-    """The emulator's control API (request log, state), over HTTP."""
-
-    def __init__(self, base_url: str) -> None:
-        self.root = base_url.rsplit("/v1", 1)[0]
-
-    def _call(self, method: str, path: str, body: object = None) -> Any:
-        resp = requests.request(method, self.root + path, json=body, timeout=60)
-        resp.raise_for_status()
-        return resp.json() if resp.content else None
-
-    def requests(self) -> list[dict[str, Any]]:
-        got = self._call("GET", "/_emulator/requests")
-        return got if isinstance(got, list) else list(got["requests"])
-
-    def state(self) -> dict[str, Any]:
-        return dict(self._call("GET", "/_emulator/state"))
-
-    def reset(self, clear_state: bool = False) -> None:
-        self._call("POST", "/_emulator/reset", {"clearState": clear_state})
 
 
 def _serve(argv: list[str]) -> int:

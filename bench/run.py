@@ -39,6 +39,8 @@ import fixtures  # noqa: E402
 import numpy as np  # noqa: E402
 from sdk_flow import SdkFlow  # noqa: E402
 
+from emulator.control_client import ControlClient  # noqa: E402
+
 JOB_SECONDS = 2.0
 FACTOR = 2  # the scene default; 8K × 2 = 16384² is allowed by raising the emulator's limit
 BIG_OUTPUT = 16384 * 16384
@@ -75,7 +77,7 @@ def log(message: str) -> None:
 
 # --- 1, 5 and part of 6: whole upscales, every main-thread step timed -----------------------
 def main_thread(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]]) -> list[dict[str, Any]]:
-    control = emulators.Control(base_url)
+    control = ControlClient(base_url)
     rows = []
     for label in RUN_SIZES:
         for kind in RUN_KINDS:

@@ -26,6 +26,7 @@ for _name in ("SCENARIO_SDK_API_KEY", "SCENARIO_SDK_API_SECRET", "SCENARIO_BASE_
 
 import bpy  # noqa: E402
 
+from emulator.control_client import ControlClient  # noqa: E402
 from emulator.process import start_emulator_process, stop_emulator_process  # noqa: E402
 
 EMULATOR_PYTHON = os.environ.get("EMULATOR_PYTHON", sys.executable)
@@ -74,31 +75,8 @@ def emulator(emulator_url: str) -> Iterator[EmulatorControl]:
     control.reset()
 
 
-class EmulatorControl:
-    """The emulator's test-only control API, over HTTP like everything else."""
-
-    def __init__(self, base_url: str) -> None:
-        self.root = base_url.rsplit("/v1", 1)[0]
-
-    def _call(self, method: str, path: str, body: object = None) -> object:
-        import requests
-
-        response = requests.request(method, self.root + path, json=body, timeout=10)
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def reset(self) -> None:
-        self._call("POST", "/_emulator/reset", {})
-
-    def faults(self, rules: list[dict[str, object]]) -> None:
-        self._call("POST", "/_emulator/faults", rules)
-
-    def fault_state(self) -> list[dict[str, object]]:
-        return self._call("GET", "/_emulator/faults")["faults"]  # type: ignore[index]
-
-    def requests(self) -> list[dict[str, object]]:
-        result = self._call("GET", "/_emulator/requests")
-        return result if isinstance(result, list) else result["requests"]  # type: ignore[index]
+class EmulatorControl(ControlClient):
+    """The emulator's test-only control API, plus what the tests ask of it most."""
 
     def generates(self) -> list[dict[str, object]]:
         return [r for r in self.requests()

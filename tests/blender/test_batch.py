@@ -51,7 +51,7 @@ def by_image(batch) -> dict[str, object]:
 
 
 def emulator_state(emulator) -> dict:
-    return emulator._call("GET", "/_emulator/state")
+    return emulator.state()
 
 
 def paid_generates(emulator) -> list[dict]:

@@ -151,7 +151,7 @@ def test_seam_safe_pads_the_upload_and_crops_the_result(addon, emulator, tmp_pat
     scenes.texture_file(tmp_path, "brick", 64, 48)
     assert upscale("brick", "NONE") == {"FINISHED"}
     [generate] = emulator.generates()
-    state = emulator._call("GET", "/_emulator/state")
+    state = emulator.state()
     sizes = {(a["width"], a["height"]) for a in state["assets"] if a["source"] == "uploaded"}
     pad = max(8, 48 // 8)
     assert (64 + 2 * pad, 48 + 2 * pad) in sizes, "uploaded with wrapped padding"
