@@ -41,3 +41,10 @@ def why_cannot_upscale(context: bpy.types.Context) -> str | None:
         except Refusal as exc:
             return str(exc)
     return why_cannot_connect()
+
+
+def allows(operator: type[bpy.types.Operator], reason: str | None) -> bool:
+    """An operator's poll: True when there is no reason against it, else shows the reason."""
+    if reason:
+        operator.poll_message_set(reason)
+    return reason is None

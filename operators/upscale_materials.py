@@ -40,10 +40,7 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        reason = availability.why_cannot_connect()
-        if reason:
-            cls.poll_message_set(reason)
-        return reason is None
+        return availability.allows(cls, availability.why_cannot_connect())
 
     def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
         return self.execute(context)
