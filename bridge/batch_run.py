@@ -183,7 +183,8 @@ class _Starter:
         try:
             prepared = request.prepare(bpy.context, image, self.record_scope, rt.user_dir,
                                        rt.work_dir, params=params, materials=queued.materials,
-                                       styles=styles, facts=facts, local_id=item.local_id)
+                                       styles=styles, facts=facts, local_id=item.local_id,
+                                       folder_checked=True)
         except (Refusal, ScenarioError) as exc:
             return self._skip(item, str(exc))
         job = prepared.job

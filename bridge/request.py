@@ -78,11 +78,13 @@ def ensure_writable(folder: Path) -> None:
 def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_name: str,
             user_dir: Path, work_dir: Path, *, params: UpscaleParams | None = None,
             materials: list[str] | None = None, styles: bool = True,
-            facts: snapshot.ImageFacts | None = None, local_id: str = "") -> Prepared:
+            facts: snapshot.ImageFacts | None = None, local_id: str = "",
+            folder_checked: bool = False) -> Prepared:
     """Everything one upscale needs. ``params`` overrides the scene settings (a batch sets them
     per texture role); ``materials`` overrides the materials in scope; ``styles`` False leaves
     the scene's style images out; ``facts`` is ``image`` already described; ``local_id`` the
-    job's id when it was given one while queued."""
+    job's id when it was given one while queued; ``folder_checked`` says the caller has just
+    tried writing to the output folder (a batch, once for all its images)."""
     if image is None:
         raise Refusal("No image to upscale: open a texture in the Image Editor first.")
     settings = context.scene.scenario_upscale
@@ -102,7 +104,8 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
         snapshot.check_output_size(padded, factor, max_side)
     conn = connection.connection()
     folder = output_folder(prefs, user_dir)
-    ensure_writable(folder)
+    if not folder_checked:
+        ensure_writable(folder)  # a file written and removed: disk work on the main thread
     # Seam-safe pads the pixels before upload, so the worker must be able to decode them.
     source = (snapshot.decodable_source(image, facts) if plan.seam_pad
               else snapshot.take_source(image, facts))

@@ -282,6 +282,22 @@ def test_with_a_ui_a_batch_starts_one_job_per_step(addon, emulator, tmp_path, ui
     assert len(paid_generates(emulator)) == 4
 
 
+def test_a_batch_tries_its_output_folder_once(addon, emulator, tmp_path, monkeypatch) -> None:
+    # Writing a probe file is disk work on the main thread: once per batch, not per image.
+    request = module(addon, "bridge.request")
+    checked = []
+    plain = request.ensure_writable
+    monkeypatch.setattr(request, "ensure_writable", lambda folder: (checked.append(folder),
+                                                                    plain(folder)))
+    textures = [scenes.texture_file(tmp_path, name) for name in ("a", "b", "c")]
+    scenes.object_with("A", [pbr_scenes.simple_material("M", *textures)], selected=True)
+
+    assert bpy.ops.scenario.upscale_materials() == {"FINISHED"}
+
+    assert [i.status for i in latest(addon).items] == ["done"] * 3
+    assert len(checked) == 1
+
+
 def test_a_queued_image_cancelled_or_removed_is_never_sent(addon, emulator, tmp_path,
                                                            ui_steps) -> None:
     textures = [scenes.texture_file(tmp_path, name) for name in ("a", "b", "c")]
