@@ -10,7 +10,9 @@ worker side is untouched; its client is wrapped only to time each call.
 
 from __future__ import annotations
 
+import gc
 import importlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ import numpy as np
 import requests
 
 API_KEY, API_SECRET = "demo-key", "demo-secret"
-SLOW_MS = 8.0
+SLOW_MS = 2.0  # the tick p99 target: every tick past it is listed
 # Between two app-timer calls Blender handles events and draws; a short frame's worth here.
 STEP_GAP_SECONDS = 0.005
 SIZES = {"1K": 1024, "4K": 4096, "8K": 8192}
@@ -70,6 +72,30 @@ class TimedClient:
         return timed
 
 
+class GcPauses:
+    """Python's garbage collector, timed: a full collection stops every thread that needs the
+    GIL, and runs in whichever thread's allocation triggered it."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, int, float, str]] = []  # epoch, generation, ms, thread
+        self._began = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+            return
+        ms = (time.perf_counter() - self._began) * 1e3
+        if ms > 1.0:
+            self.pauses.append((time.time(), info["generation"], ms, threading.current_thread().name))
+
+    def between(self, start: float, end: float) -> list[tuple[float, int, float, str]]:
+        return [p for p in self.pauses if start <= p[0] <= end]
+
+
+GC_PAUSES = GcPauses()
+
+
 @dataclass
 class Run:
     """One upscale as the main thread lived it (milliseconds) and as the worker's client saw it."""
@@ -81,8 +107,9 @@ class Run:
     ticks_ms: list[float] = field(default_factory=list)
     steps_ms: list[float] = field(default_factory=list)  # app-timer steps (packed hand-over)
     late_ms: list[float] = field(default_factory=list)  # tick wake-up past its due time
-    # Ticks over SLOW_MS (work or wake-up): seconds into the run, work ms, late ms, job stage.
-    slow: list[tuple[float, float, float, str]] = field(default_factory=list)
+    # Ticks over SLOW_MS (work or wake-up): seconds into the run, work ms, late ms, job stage,
+    # the tick's main-thread CPU ms (work far above it: the thread waited for the GIL or a core).
+    slow: list[tuple[float, float, float, str, float]] = field(default_factory=list)
     conclude_ms: float = 0.0
     # The largest main-thread CPU time (time.thread_time) of any one step: what the add-on itself
     # spent, without waits for the GIL or for a core.
@@ -237,7 +264,8 @@ class Addon:
                 r.late_ms.append(late)
                 if max(work, late) > SLOW_MS:
                     r.slow.append((round(time.time() - r.started_at, 2), round(work, 1),
-                                   round(late, 1), f"{r.view.stage} {r.view.label}".strip()))
+                                   round(late, 1), f"{r.view.stage} {r.view.label}".strip(),
+                                   round(cpu, 1)))
             for r in ended:
                 pending.remove(r)
                 c, cpu = time.perf_counter(), time.thread_time()

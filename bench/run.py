@@ -114,7 +114,9 @@ def describe_run(run: A.Run, kind: str, label: str, base_url: str,
         "conclude_ms": run.conclude_ms, "total_s": run.total_s,
         "upload_bytes": sent, "upload_way": how,
         "job_polls": len(A.calls_named(run, "get_job")),
-        "slow_ticks": run.slow[:20],
+        "slow_ticks": run.slow[:40],
+        "gc_pauses": [(round(t - run.started_at, 2), gen, round(ms, 1), thread)
+                      for t, gen, ms, thread in A.GC_PAUSES.between(run.started_at, run.applied_at)],
     }
     # Generated images: the pixel read-out is unavoidable (timed apart). Packed ones are handed
     # over in app-timer steps; readout_ref is what one packed_file.data copy would have cost.

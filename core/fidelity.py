@@ -1,6 +1,7 @@
 """Keeping what an upscale must not lose: alpha, unit-length normals and tiling.
 
-Runs in the worker thread. The source is read once (``analyse_source``, while Scenario works);
+Runs in a worker, through ``offload`` (a child process for big images). The source is read once
+(``analyse_source``, while Scenario works; pixel sources when they are encoded, ``prepare_pixels``);
 the result is fixed after download (``finish_result``) and rewritten only if something changed.
 Sources that cannot be decoded here (JPEG, WebP, …: no codec in Blender's Python) have no alpha
 to keep; their seam is reported for the result only.
@@ -18,7 +19,15 @@ import numpy.typing as npt
 
 from . import pixels, png
 from .imagefile import sniff_format
-from .source import BytesSource, FileSource, PixelSource, Snapshot, Source, head_bytes
+from .source import (
+    BytesSource,
+    FileSource,
+    PixelSource,
+    Snapshot,
+    Source,
+    head_bytes,
+    prepare_upload,
+)
 
 # A source whose wrap seam changes no more than this times its neighbourhood counts as tileable.
 TILEABLE_RATIO = 1.5
@@ -75,6 +84,18 @@ def can_decode(source: Snapshot) -> bool:
     return isinstance(source, PixelSource) or sniff_format(head_bytes(source, 16)) == "png"
 
 
+def pixel_count(source: Source | Path) -> int:
+    """How many pixels decoding ``source`` (or the PNG at a path) would give; 0 if it cannot."""
+    if isinstance(source, PixelSource):
+        return source.width * source.height
+    if isinstance(source, Path):
+        head = _head(source, 24)
+    else:
+        head = head_bytes(source, 24)
+    size = png.dimensions(head)
+    return size[0] * size[1] if size else 0
+
+
 def decode_source(source: Source) -> Pixels | None:
     """The source's pixels, top-down, when a codec here can read them."""
     if not can_decode(source):
@@ -95,6 +116,17 @@ def pad_source(source: Source, pad: int, work_dir: Path) -> FileSource:
     return FileSource(str(target), source.name)
 
 
+def prepare_pixels(source: PixelSource, plan: FidelityPlan,
+                   work_dir: Path) -> tuple[FileSource, SourceAnalysis]:
+    """Blender's pixels as the PNG to upload (padded in seam-safe mode), and their analysis:
+    converted once for both."""
+    analysis = analyse_source(source, plan)
+    if plan.seam_pad:
+        return pad_source(source, plan.seam_pad, work_dir), analysis
+    path, name = prepare_upload(source, work_dir)
+    return FileSource(str(path), name), analysis
+
+
 def analyse_source(source: Source | None, plan: FidelityPlan) -> SourceAnalysis:
     analysis = SourceAnalysis()
     if source is None or not (plan.keep_alpha or plan.check_tiling):
@@ -111,18 +143,25 @@ def analyse_source(source: Source | None, plan: FidelityPlan) -> SourceAnalysis:
     return analysis
 
 
+def result_needs_pixels(plan: FidelityPlan, analysis: SourceAnalysis) -> bool:
+    """Whether ``finish_result`` decodes the result (seconds for a large one). A seam is only
+    worth measuring where the source had none."""
+    return bool(plan.seam_pad or plan.normal_map or analysis.alpha is not None
+                or (plan.check_tiling and _tileable(analysis)))
+
+
+def _tileable(analysis: SourceAnalysis) -> bool:
+    return analysis.seam is not None and analysis.seam <= TILEABLE_RATIO
+
+
 def finish_result(path: Path, plan: FidelityPlan, analysis: SourceAnalysis,
                   factor: int) -> FidelityReport:
     """Crops, rebuilds alpha, re-normalises and measures the downloaded result in place."""
     report = FidelityReport(source_seam=analysis.seam)
-    tileable = analysis.seam is not None and analysis.seam <= TILEABLE_RATIO
-    # Decoding a large result costs seconds: only when something needs its pixels. A seam is
-    # only worth measuring where the source had none.
-    wanted = (plan.seam_pad or plan.normal_map or analysis.alpha is not None
-              or (plan.check_tiling and tileable))
-    if not wanted:
+    tileable = _tileable(analysis)
+    if not result_needs_pixels(plan, analysis):
         return report
-    if sniff_format(_head(path)) != "png":
+    if sniff_format(_head(path, 16)) != "png":
         report.notes.append("The result is not a PNG, so it was kept exactly as Scenario sent it.")
         return report
     decoded = png.read_png(str(path))
@@ -154,9 +193,9 @@ def finish_result(path: Path, plan: FidelityPlan, analysis: SourceAnalysis,
     return report
 
 
-def _head(path: Path) -> bytes:
+def _head(path: Path, count: int) -> bytes:
     with open(path, "rb") as handle:
-        return handle.read(16)
+        return handle.read(count)
 
 
 def _needs_alpha(result: Pixels, source_alpha: Pixels) -> bool:

@@ -14,17 +14,36 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..api import errors
 from ..api.client import ScenarioClient
 from ..api.models import Job
 from ..api.params import UpscaleParams
 from . import journal as J
-from .fidelity import FidelityPlan, SourceAnalysis, analyse_source, finish_result, pad_source
+from . import offload
+from .fidelity import (
+    FidelityPlan,
+    SourceAnalysis,
+    analyse_source,
+    finish_result,
+    pad_source,
+    pixel_count,
+    prepare_pixels,
+    result_needs_pixels,
+)
 from .imagefile import sniff_format
 from .naming import reserve_unique_path, upscaled_file_name
 from .polling import PollSchedule
-from .source import ArrivingSource, Snapshot, Source, SourceUnavailable, prepare_upload, settle
+from .source import (
+    ArrivingSource,
+    PixelSource,
+    Snapshot,
+    Source,
+    SourceUnavailable,
+    prepare_upload,
+    settle,
+)
 from .spend_ledger import SpendLedger
 from .worker import JobCancelled, JobContext
 
@@ -54,6 +73,7 @@ DEFAULT_TIMEOUT_S = 30 * 60.0
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 
 ClientFactory = Callable[[JobContext], ScenarioClient]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -161,8 +181,15 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
         raise errors.ScenarioError("The source texture is no longer available; start again.")
     source = job.source = _settle(job.source, ctx)
     ctx.progress("preparing")
-    if job.fidelity.seam_pad:
-        source = pad_source(source, job.fidelity.seam_pad, job.work_dir)
+    if isinstance(source, PixelSource):
+        # Converted here, where numpy lets go of the GIL: a quarter of the bytes cross to a
+        # child. Encoded once, and analysed from the same conversion.
+        source.rgba8  # noqa: B018
+        source, job.analysis = _heavy(ctx, prepare_pixels, source, job.fidelity, job.work_dir,
+                                      pixels=pixel_count(source))
+    elif job.fidelity.seam_pad:
+        source = _heavy(ctx, pad_source, source, job.fidelity.seam_pad, job.work_dir,
+                        pixels=pixel_count(source))
     upload, name = prepare_upload(source, job.work_dir)
     ctx.check_cancelled()
     ctx.progress("uploading", 0.0)
@@ -172,7 +199,9 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
     style_ids = []
     for style in job.style_sources:
         ctx.check_cancelled()
-        style_upload, style_name = prepare_upload(_settle(style, ctx), job.work_dir)
+        style_source = _settle(style, ctx)
+        style_upload, style_name = _heavy(ctx, prepare_upload, style_source, job.work_dir,
+                                          pixels=_encoded_pixels(style_source))
         style_ids.append(client.upload_image(style_upload, name=style_name).id)
     ctx.check_cancelled()
     journal.transition(record, J.SUBMITTING, input_asset_id=asset.id, style_asset_ids=style_ids)
@@ -188,11 +217,23 @@ def _settle(source: Snapshot, ctx: JobContext) -> Source:
         raise errors.ScenarioError(str(exc)) from exc
 
 
-def _source_for_checks(job: UpscaleJob, ctx: JobContext) -> Source | None:
-    if job.source is None:
-        return None
-    job.source = source = _settle(job.source, ctx)
-    return source
+def _analysis(job: UpscaleJob, ctx: JobContext) -> SourceAnalysis:
+    """What the result checks need from the source, read once."""
+    if job.analysis is None:
+        source = None if job.source is None else _settle(job.source, ctx)
+        job.analysis = _heavy(ctx, analyse_source, source, job.fidelity,
+                              pixels=pixel_count(source) if source is not None else 0)
+    return job.analysis
+
+
+def _heavy(ctx: JobContext, fn: Callable[..., T], *args: Any, pixels: int) -> T:
+    """Pixel work: for a big image in a child process (no GIL shared with Blender's UI)."""
+    return offload.call(fn, *args, pixels=pixels, cancel=ctx.cancel_event)
+
+
+def _encoded_pixels(source: Source) -> int:
+    """Pixels ``prepare_upload`` would encode: only Blender's buffers are encoded."""
+    return pixel_count(source) if isinstance(source, PixelSource) else 0
 
 
 def _submit(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:
@@ -221,7 +262,7 @@ def _submit(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
                        cost=submitted.cost if submitted.cost is not None else record.quote)
     # The source is read while Scenario works, so checking the result costs no extra wait;
     # then its pixels are let go (a float 8K buffer is a gigabyte held for the whole wait).
-    job.analysis = analyse_source(_source_for_checks(job, ctx), job.fidelity)
+    _analysis(job, ctx)
     job.source, job.style_sources = None, []
 
 
@@ -370,8 +411,9 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scen
     )
     ctx.progress("processing")
     factor = int(record.params.get("upscaleFactor") or job.params.upscale_factor or 2)
-    analysis = job.analysis or analyse_source(_source_for_checks(job, ctx), job.fidelity)
-    report = finish_result(temp, job.fidelity, analysis, factor)
+    analysis = _analysis(job, ctx)
+    report = _heavy(ctx, finish_result, temp, job.fidelity, analysis, factor,
+                    pixels=pixel_count(temp) if result_needs_pixels(job.fidelity, analysis) else 0)
     record.fidelity = report.to_json()
     changed = report.alpha_rebuilt or report.normals_renormalized or report.cropped
     with open(temp, "rb") as handle:

@@ -45,6 +45,7 @@ __all__ = [
     "FilterStrategy",
     "PNGError",
     "decode_png",
+    "dimensions",
     "encode_png",
     "read_png",
     "write_png",
@@ -293,6 +294,14 @@ def _paeth_predict(a: U8, b: U8, c: U8) -> U8:
 
 
 # --------------------------------------------------------------------------------------- decoding
+
+
+def dimensions(head: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG's first 24 bytes; None when they are not a PNG's."""
+    if len(head) < 24 or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
 
 
 def decode_png(

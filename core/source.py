@@ -101,6 +101,13 @@ class PixelSource:
     is_data: bool = False
     keep_alpha: bool = True
 
+    def __getstate__(self) -> dict[str, object]:
+        # Once converted, the float buffer (four times the bytes) need not cross to a child.
+        state = dict(self.__dict__)
+        if "rgba8" in state:
+            state["buffer"] = np.empty(0, dtype=np.float32)
+        return state
+
     @cached_property
     def rgba8(self) -> npt.NDArray[np.uint8]:
         """The buffer as 8-bit RGBA, top-down: converted once for upload, padding and checks."""

@@ -54,6 +54,31 @@ def test_alpha_is_rebuilt_from_the_source(addon, tmp_path, capfd) -> None:
     assert "alpha was resampled" in capfd.readouterr().out
 
 
+@pytest.mark.parametrize("kind", ["file", "generated"])
+def test_big_image_work_runs_in_a_child_process(addon, tmp_path, monkeypatch, kind) -> None:
+    """The helper starts from Blender's Python with the add-on importable under Blender's name
+    for it; every image counts as big here."""
+    offload = core(addon, "offload")
+    children = []
+    run_in_child = offload._run_in_child
+    monkeypatch.setattr(offload, "OFFLOAD_MIN_PIXELS", 1)
+    monkeypatch.setattr(offload, "_run_in_child",
+                        lambda fn, *a: children.append(fn.__name__) or run_in_child(fn, *a))
+    leaf = (scenes.texture_file(tmp_path, "leaf", 64, 64, alpha=True) if kind == "file"
+            else scenes.generated_image("leaf", 64, 64, alpha=True))
+
+    assert upscale(leaf.name, "NONE") == {"FINISHED"}
+
+    assert offload.unavailable_reason() == ""
+    assert children == {"file": ["analyse_source", "finish_result"],
+                        "generated": ["prepare_pixels", "finish_result"]}[kind]
+    result = decoded(addon, result_of("leaf"))
+    expected = core(addon, "pixels").resample(
+        (scenes.pattern(64, 64, alpha=True)[::-1, :, 3] * 255).round(), 128, 128, wrap=False)
+    assert result.shape == (128, 128, 4), "the alpha the emulator dropped was rebuilt in the child"
+    assert np.abs(result[:, :, 3].astype(int) - expected.astype(int)).max() <= 1
+
+
 def test_alpha_is_left_alone_when_asked(addon, tmp_path) -> None:
     leaf = scenes.texture_file(tmp_path, "leaf", 32, 32, alpha=True)
     bpy.context.scene.scenario_upscale.keep_alpha = False

@@ -102,6 +102,44 @@ def test_pixel_source_is_encoded_off_blender(server, tmp_path) -> None:
     assert png.decode_png(result.path).shape[:2] == (40, 48)
 
 
+@pytest.mark.parametrize("kind", ["file", "pixels"])
+def test_big_image_work_runs_in_a_child_with_the_threads_result(server, tmp_path, monkeypatch,
+                                                                 kind) -> None:
+    from scenario_texture_upscale.core import fidelity, offload
+
+    rgba = np.zeros((32, 32, 4), np.uint8)
+    rgba[..., :3] = np.random.default_rng(2).integers(0, 255, (32, 32, 3))
+    rgba[..., 3] = np.linspace(0, 255, 32)[None, :]  # an alpha the emulator drops
+    png.write_png(tmp_path / "leaf.png", rgba)
+    floats = (rgba[::-1].reshape(-1) / 255).astype(np.float32)
+
+    def outcome(offloaded: bool, folder: Path):
+        source = (FileSource(str(tmp_path / "leaf.png"), "leaf.png") if kind == "file"
+                  else PixelSource(floats.copy(), 32, 32, "leaf"))
+        job = new_job(folder, source)
+        job.fidelity = fidelity.FidelityPlan(seam_pad=8)
+        offload.set_enabled(offloaded)
+        result = pipeline.run(job, context()[0], J.Journal(folder / "journal"), connect_to(server))
+        return png.decode_png(result.path), job.record.fidelity
+
+    children = []
+    run_in_child = offload._run_in_child
+    monkeypatch.setattr(offload, "OFFLOAD_MIN_PIXELS", 1)
+    monkeypatch.setattr(offload, "_run_in_child",
+                        lambda fn, *a: children.append(fn.__name__) or run_in_child(fn, *a))
+    try:
+        in_thread, report_in_thread = outcome(False, tmp_path / "thread")
+        assert children == []
+        in_child, report_in_child = outcome(True, tmp_path / "child")
+    finally:
+        offload.set_enabled(True)
+    # Pixels are analysed when they are encoded; a file is read again while Scenario works.
+    assert children == {"file": ["pad_source", "analyse_source", "finish_result"],
+                        "pixels": ["prepare_pixels", "finish_result"]}[kind]
+    assert in_child.shape == (64, 64, 4) and report_in_child["alpha_rebuilt"]
+    assert np.array_equal(in_child, in_thread) and report_in_child == report_in_thread
+
+
 def test_arriving_bytes_are_waited_for_and_uploaded_as_they_are(server, tmp_path) -> None:
     data = texture(tmp_path).read_bytes()
     arriving = ArrivingBytes(len(data), data[:64])
