@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +19,8 @@ _GAIN = 0.98
 _LIFT = 2.0
 # Strength of the artificial seam in --break-tiling mode (levels out of 255).
 _SEAM_LEVELS = 48
-_ROW_CHUNK = 512
+# Output rows rendered and compressed per step.
+_ROW_CHUNK = 256
 
 _EXTENSIONS = {
     "image/png": "png",
@@ -95,43 +98,77 @@ def normalise(image: Image.Image) -> Image.Image:
         raise InvalidImage(f"unsupported image mode {image.mode}") from None
 
 
-def _wrap_resize(image: Image.Image, factor: int) -> Image.Image:
-    width, height = image.size
-    pixels = np.asarray(image)
+def _wrapped(image: Image.Image) -> Image.Image:
+    """The image with a border taken from the opposite sides, so the filter reads across edges."""
     pad = ((_WRAP_PAD, _WRAP_PAD), (_WRAP_PAD, _WRAP_PAD), (0, 0))
-    padded = Image.fromarray(np.pad(pixels, pad, mode="wrap"), image.mode)
-    # The box keeps the output exactly factor x the source while the filter reads the
-    # wrapped border, so opposite edges still continue into each other.
-    box = (_WRAP_PAD, _WRAP_PAD, _WRAP_PAD + width, _WRAP_PAD + height)
-    return padded.resize((width * factor, height * factor), Image.Resampling.BICUBIC, box=box)
+    return Image.fromarray(np.pad(np.asarray(image), pad, mode="wrap"), image.mode)
 
 
-def _tone_shift(image: Image.Image) -> Image.Image:
+def _tone_curve(mode: str) -> list[int]:
     curve = [min(255, max(0, round(v * _GAIN + _LIFT))) for v in range(256)]
-    identity = list(range(256))
-    lut = curve * 3 + (identity if image.mode == "RGBA" else [])
-    return image.point(lut)
-
-
-def _add_seam(image: Image.Image) -> Image.Image:
-    pixels = np.array(image)
-    width = pixels.shape[1]
-    ramp = np.linspace(0, _SEAM_LEVELS, width, dtype=np.float32).astype(np.int16)[None, :, None]
-    for top in range(0, pixels.shape[0], _ROW_CHUNK):
-        rows = pixels[top : top + _ROW_CHUNK, :, :3].astype(np.int16) + ramp
-        pixels[top : top + _ROW_CHUNK, :, :3] = np.clip(rows, 0, 255).astype(np.uint8)
-    return Image.fromarray(pixels, image.mode)
+    return curve * 3 + (list(range(256)) if mode == "RGBA" else [])
 
 
 def upscale(data: bytes, factor: int, *, keep_alpha: bool, break_tiling: bool) -> bytes:
-    """Return a PNG exactly ``factor`` times the source size, tileable unless told otherwise."""
+    """Return a PNG exactly ``factor`` times the source size, tileable unless told otherwise.
+
+    Rendered and compressed a strip of rows at a time: a 16K result costs tens of MB here, not
+    gigabytes. (On a test machine the emulator shares the memory system with Blender; the real
+    service's does not.) Each strip is the same as that part of one whole-image resize.
+    """
     image = normalise(_open(data))
     if image.mode == "RGBA" and not keep_alpha:
         image = image.convert("RGB")
-    result = _tone_shift(_wrap_resize(image, factor))
-    if break_tiling:
-        result = _add_seam(result)
-    return encode_png(result)
+    padded, curve = _wrapped(image), _tone_curve(image.mode)
+    width, height = image.width * factor, image.height * factor
+    seam = (np.linspace(0, _SEAM_LEVELS, width, dtype=np.float32).astype(np.int16)[None, :, None]
+            if break_tiling else None)
+    writer = _PngWriter(width, height, len(image.mode))
+    # Whole source rows per strip, and every strip as tall (the last one overlaps the one
+    # before): Pillow filters a box of a few rows differently from the same rows of a tall one.
+    step = min(height, factor * max(1, _ROW_CHUNK // factor))
+    for done in range(0, height, step):
+        top = min(done, height - step)
+        # The box keeps the output exactly factor x the source while the filter reads the
+        # wrapped border, so opposite edges still continue into each other.
+        box = (_WRAP_PAD, _WRAP_PAD + top // factor, _WRAP_PAD + image.width,
+               _WRAP_PAD + (top + step) // factor)
+        strip = padded.resize((width, step), Image.Resampling.BICUBIC, box=box)
+        rows = np.asarray(strip.point(curve))[done - top:]
+        if seam is not None:
+            rows = rows.copy()
+            rows[:, :, :3] = np.clip(rows[:, :, :3].astype(np.int16) + seam, 0, 255)
+        writer.add(rows)
+    return writer.finish()
+
+
+class _PngWriter:
+    """PNG rows in, compressed as they come (the Up filter, zlib level 1 like a fast encoder)."""
+
+    def __init__(self, width: int, height: int, channels: int) -> None:
+        colour = {3: 2, 4: 6}[channels]
+        header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
+        self._parts = [b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header)]
+        self._zlib = zlib.compressobj(1)
+        self._previous = np.zeros((1, width * channels), np.uint8)
+
+    def add(self, rows: np.ndarray) -> None:
+        flat = rows.reshape(rows.shape[0], -1)
+        above = np.concatenate([self._previous, flat[:-1]])
+        filtered = np.empty((flat.shape[0], flat.shape[1] + 1), np.uint8)
+        filtered[:, 0] = 2  # Up: each byte minus the one above, modulo 256
+        np.subtract(flat, above, out=filtered[:, 1:])
+        self._previous = flat[-1:].copy()
+        self._parts.append(_chunk(b"IDAT", self._zlib.compress(filtered.tobytes())))
+
+    def finish(self) -> bytes:
+        self._parts += [_chunk(b"IDAT", self._zlib.flush()), _chunk(b"IEND", b"")]
+        return b"".join(self._parts)
+
+
+def _chunk(tag: bytes, payload: bytes) -> bytes:
+    body = tag + payload
+    return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
 
 
 def encode_png(image: Image.Image) -> bytes:

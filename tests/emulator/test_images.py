@@ -105,3 +105,25 @@ def test_palette_and_cmyk_inputs(make_api):
     cmyk = Image.new("CMYK", (16, 16), (0, 255, 255, 0))
     result = api.upscale(png_bytes(cmyk, "JPEG"))
     assert result.mode == "RGB" and result.size == (32, 32)
+
+
+@pytest.mark.parametrize(("size", "mode", "factor"), [((300, 200), "RGB", 3), ((90, 171), "RGBA", 2),
+                                                       ((40, 30), "RGB", 8)])
+def test_rendering_in_strips_gives_one_whole_image_resize(size, mode, factor):
+    """Strips keep the emulator's memory small; the pixels are those of one resize, bit for bit."""
+    import io
+
+    from emulator import imaging
+
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 255, (size[1], size[0], len(mode)), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels, mode).save(out, "PNG")
+    strips = np.asarray(Image.open(io.BytesIO(imaging.upscale(
+        out.getvalue(), factor, keep_alpha=True, break_tiling=False))))
+    pad = imaging._WRAP_PAD
+    whole = imaging._wrapped(Image.fromarray(pixels, mode)).resize(
+        (size[0] * factor, size[1] * factor), Image.Resampling.BICUBIC,
+        box=(pad, pad, pad + size[0], pad + size[1])).point(imaging._tone_curve(mode))
+    assert strips.shape[0] > imaging._ROW_CHUNK or factor == 8, "more than one strip"
+    assert np.array_equal(strips, np.asarray(whole))
