@@ -185,10 +185,10 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
         # Converted here, where numpy lets go of the GIL: a quarter of the bytes cross to a
         # child. Encoded once, and analysed from the same conversion.
         source.rgba8  # noqa: B018
-        source, job.analysis = _heavy(ctx, prepare_pixels, source, job.fidelity, job.work_dir,
+        source, job.analysis = _heavy(job, ctx, prepare_pixels, source, job.fidelity, job.work_dir,
                                       pixels=pixel_count(source))
     elif job.fidelity.seam_pad:
-        source = _heavy(ctx, pad_source, source, job.fidelity.seam_pad, job.work_dir,
+        source = _heavy(job, ctx, pad_source, source, job.fidelity.seam_pad, job.work_dir,
                         pixels=pixel_count(source))
     upload, name = prepare_upload(source, job.work_dir)
     ctx.check_cancelled()
@@ -200,7 +200,7 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
     for style in job.style_sources:
         ctx.check_cancelled()
         style_source = _settle(style, ctx)
-        style_upload, style_name = _heavy(ctx, prepare_upload, style_source, job.work_dir,
+        style_upload, style_name = _heavy(job, ctx, prepare_upload, style_source, job.work_dir,
                                           pixels=_encoded_pixels(style_source))
         style_ids.append(client.upload_image(style_upload, name=style_name).id)
     ctx.check_cancelled()
@@ -221,14 +221,21 @@ def _analysis(job: UpscaleJob, ctx: JobContext) -> SourceAnalysis:
     """What the result checks need from the source, read once."""
     if job.analysis is None:
         source = None if job.source is None else _settle(job.source, ctx)
-        job.analysis = _heavy(ctx, analyse_source, source, job.fidelity,
+        job.analysis = _heavy(job, ctx, analyse_source, source, job.fidelity,
                               pixels=pixel_count(source) if source is not None else 0)
     return job.analysis
 
 
-def _heavy(ctx: JobContext, fn: Callable[..., T], *args: Any, pixels: int) -> T:
+def _heavy(job: UpscaleJob, ctx: JobContext, fn: Callable[..., T], *args: Any, pixels: int) -> T:
     """Pixel work: for a big image in a child process (no GIL shared with Blender's UI)."""
-    return offload.call(fn, *args, pixels=pixels, cancel=ctx.cancel_event)
+    try:
+        return offload.call(fn, *args, pixels=pixels, cancel=ctx.cancel_event)
+    except offload.OffloadError as exc:
+        if job.record.state in (J.PREPARED, J.SUBMITTING):
+            raise errors.ScenarioError(f"{exc} Nothing was spent.") from exc
+        raise errors.ScenarioError(
+            f"{exc} The result is paid for and kept: close other programs, then use Recover in "
+            "Recent Jobs to finish it without paying again.") from exc
 
 
 def _encoded_pixels(source: Source) -> int:
@@ -412,7 +419,7 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scen
     ctx.progress("processing")
     factor = int(record.params.get("upscaleFactor") or job.params.upscale_factor or 2)
     analysis = _analysis(job, ctx)
-    report = _heavy(ctx, finish_result, temp, job.fidelity, analysis, factor,
+    report = _heavy(job, ctx, finish_result, temp, job.fidelity, analysis, factor,
                     pixels=pixel_count(temp) if result_needs_pixels(job.fidelity, analysis) else 0)
     record.fidelity = report.to_json()
     changed = report.alpha_rebuilt or report.normals_renormalized or report.cropped

@@ -140,6 +140,35 @@ def test_big_image_work_runs_in_a_child_with_the_threads_result(server, tmp_path
     assert np.array_equal(in_child, in_thread) and report_in_child == report_in_thread
 
 
+def test_a_helper_that_dies_after_payment_keeps_the_result_recoverable(server, tmp_path,
+                                                                       monkeypatch) -> None:
+    from scenario_texture_upscale.core import fidelity, offload
+
+    def dying(fn, args, cancel):
+        raise offload.OffloadError("The image processing helper stopped unexpectedly (exit code "
+                                   "-9); the computer may be short of memory.")
+
+    rgba = np.zeros((16, 16, 4), np.uint8)
+    rgba[..., 3] = np.arange(16)[None, :] * 16  # an alpha to rebuild: the result is decoded
+    png.write_png(tmp_path / "leaf.png", rgba)
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(tmp_path / "leaf.png"), "leaf.png"))
+    job.analysis = fidelity.analyse_source(job.source, job.fidelity)
+    monkeypatch.setattr(offload, "OFFLOAD_MIN_PIXELS", 1)
+    monkeypatch.setattr(offload, "_run_in_child", dying)
+    with pytest.raises(errors.ScenarioError, match="paid for and kept.*Recover"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    record = journal.load(job.record.local_id)
+    assert record.state == J.SUCCEEDED
+
+    monkeypatch.undo()
+    again = pipeline.UpscaleJob(record=record, params=job.params, work_dir=job.work_dir,
+                                analysis=job.analysis, spend=job.spend)
+    result = pipeline.run(again, context()[0], journal, connect_to(server))
+    assert png.decode_png(result.path).shape == (32, 32, 4)
+    assert len(generates(server)) == 1
+
+
 def test_arriving_bytes_are_waited_for_and_uploaded_as_they_are(server, tmp_path) -> None:
     data = texture(tmp_path).read_bytes()
     arriving = ArrivingBytes(len(data), data[:64])
