@@ -131,15 +131,23 @@ def analyse_source(source: Source | None, plan: FidelityPlan) -> SourceAnalysis:
     analysis = SourceAnalysis()
     if source is None or not (plan.keep_alpha or plan.check_tiling):
         return analysis
-    decoded = decode_source(source)
-    if decoded is None:
-        return analysis
-    if plan.check_tiling:
-        analysis.seam = pixels.seam_ratio(decoded).worst
-    if plan.keep_alpha and decoded.shape[2] in (2, 4) and pixels.has_meaningful_alpha(decoded):
-        analysis.alpha = decoded[:, :, -1]
+    stream = _stream(source)
+    if stream is not None:
+        scan = _scan(stream, plan.keep_alpha)
+        borders, alpha = scan.borders, scan.alpha
+    else:
+        decoded = decode_source(source)
+        if decoded is None:
+            return analysis
+        borders = pixels.borders(decoded) if min(decoded.shape[:2]) >= 2 else None
+        meaningful = plan.keep_alpha and pixels.has_meaningful_alpha(decoded)
+        alpha = decoded[:, :, -1] if meaningful else None
+    if plan.check_tiling and borders is not None:
+        analysis.seam = pixels.seam_ratio_of(borders).worst
+    if alpha is not None:
+        analysis.alpha = alpha
         # Alpha often has its own layout (a cut-out on a tiling colour): judge it by itself.
-        analysis.alpha_tileable = pixels.seam_ratio(analysis.alpha).worst <= TILEABLE_RATIO
+        analysis.alpha_tileable = pixels.seam_ratio(alpha).worst <= TILEABLE_RATIO
     return analysis
 
 
@@ -164,6 +172,14 @@ def finish_result(path: Path, plan: FidelityPlan, analysis: SourceAnalysis,
     if sniff_format(_head(path, 16)) != "png":
         report.notes.append("The result is not a PNG, so it was kept exactly as Scenario sent it.")
         return report
+    if not (plan.seam_pad or plan.normal_map or analysis.alpha is not None):
+        # Only the seam is wanted: its borders, read in one pass, without holding the image.
+        stream = png.stream_png(str(path))
+        if stream is not None:
+            borders = _scan(stream, want_alpha=False).borders
+            if borders is not None:
+                _measure_seam(report, borders, analysis)
+            return report
     decoded = png.read_png(str(path))
     result: Pixels = decoded.pixels
     changed = False
@@ -182,15 +198,51 @@ def finish_result(path: Path, plan: FidelityPlan, analysis: SourceAnalysis,
         report.normals_renormalized, changed = True, True
         report.normal_length_error = pixels.normal_length_stats(result[:, :, :3])[1]
     if plan.check_tiling and tileable and min(result.shape[:2]) >= 2:
-        report.result_seam = pixels.seam_ratio(result).worst
-        if tileable and report.result_seam > SEAM_WARN_RATIO:
-            report.warnings.append(
-                f"The source tiles seamlessly but the result shows a seam (seam ratio "
-                f"{report.result_seam:.1f}, source {analysis.seam:.1f}). Try seam-safe mode."
-            )
+        _measure_seam(report, pixels.borders(result), analysis)
     if changed:
         png.write_png(path, result)
     return report
+
+
+def _measure_seam(report: FidelityReport, borders: pixels.Borders,
+                  analysis: SourceAnalysis) -> None:
+    report.result_seam = pixels.seam_ratio_of(borders).worst
+    if report.result_seam > SEAM_WARN_RATIO:
+        report.warnings.append(
+            f"The source tiles seamlessly but the result shows a seam (seam ratio "
+            f"{report.result_seam:.1f}, source {analysis.seam:.1f}). Try seam-safe mode."
+        )
+
+
+@dataclass
+class _Scan:
+    borders: pixels.Borders | None  # None below 2 x 2 pixels: no seam to speak of
+    alpha: Pixels | None  # the alpha channel, when there is one and it is not all opaque
+
+
+def _scan(stream: png.RowStream, want_alpha: bool) -> _Scan:
+    """One pass over a PNG's rows keeping its borders (and its alpha when asked): an 8K source
+    or a 16K result is read in a few MB, not decoded whole."""
+    dtype = np.dtype(np.uint16 if stream.depth == 16 else np.uint8)
+    collector = (pixels.BorderCollector(stream.height, stream.width, dtype, stream.channels)
+                 if min(stream.height, stream.width) >= 2 else None)
+    alpha = (np.empty((stream.height, stream.width), dtype)
+             if want_alpha and stream.channels in (2, 4) else None)
+    for top, block in stream.blocks():
+        if collector is not None:
+            collector.add(top, block)
+        if alpha is not None:
+            alpha[top : top + block.shape[0]] = block[:, :, -1]
+    if alpha is not None and alpha.min() == (65535 if stream.depth == 16 else 255):
+        alpha = None
+    return _Scan(collector.borders() if collector is not None else None, alpha)
+
+
+def _stream(source: Source) -> png.RowStream | None:
+    """The source as a row stream, when it is a PNG that streams."""
+    if isinstance(source, PixelSource) or not can_decode(source):
+        return None
+    return png.stream_png(source.data if isinstance(source, BytesSource) else source.path)
 
 
 def _head(path: Path, count: int) -> bytes:

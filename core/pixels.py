@@ -14,6 +14,9 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "BorderCollector",
+    "borders",
+    "Borders",
     "SeamReport",
     "blender_float_to_rgba8",
     "blender_float_to_rgba16",
@@ -26,6 +29,7 @@ __all__ = [
     "renormalize_normal_map",
     "resample",
     "seam_ratio",
+    "seam_ratio_of",
     "tile_2x2",
 ]
 
@@ -390,23 +394,75 @@ def seam_ratio(pixels: AnyArray) -> SeamReport:
     """
     if pixels.ndim not in (2, 3) or pixels.shape[0] < 2 or pixels.shape[1] < 2:
         raise ValueError(f"expected an image of at least 2x2 pixels, got shape {pixels.shape}")
-    colour = pixels if pixels.ndim == 2 else pixels[:, :, : 3 if pixels.shape[2] >= 3 else 1]
-    return SeamReport(_seam(colour, axis=1), _seam(colour, axis=0))
+    return seam_ratio_of(borders(pixels))
 
 
-def _seam(colour: AnyArray, axis: int) -> float:
-    size = colour.shape[axis]
-    band = max(1, min(_SEAM_BAND, (size - 1) // 2))
+def borders(pixels: AnyArray) -> Borders:
+    """The image's :class:`Borders` (views, no copies)."""
+    height, width = pixels.shape[:2]
+    top, left = _border_lines(height), _border_lines(width)
+    return Borders(pixels[:top], pixels[height - top:], pixels[:, :left], pixels[:, width - left:])
 
-    def lines(start: int, stop: int) -> npt.NDArray[np.float64]:
-        # Plain slices: np.take on a strided view copies far more slowly (and holds the GIL).
-        band_view = colour[:, start:stop] if axis == 1 else colour[start:stop]
-        return band_view.astype(np.float64)
 
-    head = lines(0, band + 1)
-    tail = lines(size - band - 1, size)
-    inside = (np.abs(np.diff(head, axis=axis)).mean() + np.abs(np.diff(tail, axis=axis)).mean()) / 2
-    across = np.abs(lines(size - 1, size) - lines(0, 1)).mean()
+@dataclass
+class Borders:
+    """The lines along an image's edges that :func:`seam_ratio` reads: its first and last rows
+    (``top``, ``bottom``) and columns (``left``, ``right``), as many as ``_border_lines`` says."""
+
+    top: AnyArray
+    bottom: AnyArray
+    left: AnyArray
+    right: AnyArray
+
+
+class BorderCollector:
+    """Gathers the :class:`Borders` of an image that arrives a block of rows at a time."""
+
+    def __init__(self, height: int, width: int, dtype: np.dtype[Any], channels: int | None) -> None:
+        self.height = height
+        self._rows = _border_lines(height)
+        columns = _border_lines(width)
+        extra = () if channels is None else (channels,)
+        self._borders = Borders(*(np.empty(shape + extra, dtype) for shape in (
+            (self._rows, width), (self._rows, width), (height, columns), (height, columns))))
+        self._columns = columns
+
+    def add(self, top: int, block: AnyArray) -> None:
+        bottom = top + block.shape[0]
+        b = self._borders
+        b.left[top:bottom] = block[:, : self._columns]
+        b.right[top:bottom] = block[:, block.shape[1] - self._columns :]
+        if top < self._rows:
+            b.top[top : min(bottom, self._rows)] = block[: self._rows - top]
+        first = self.height - self._rows
+        if bottom > first:
+            start = max(top, first)
+            b.bottom[start - first : bottom - first] = block[start - top :]
+
+    def borders(self) -> Borders:
+        return self._borders
+
+
+def seam_ratio_of(borders: Borders) -> SeamReport:
+    """:func:`seam_ratio` from the image's :class:`Borders` alone."""
+    def colour(lines: AnyArray) -> AnyArray:
+        return lines if lines.ndim == 2 else lines[:, :, : 3 if lines.shape[2] >= 3 else 1]
+
+    return SeamReport(_seam(colour(borders.left), colour(borders.right), axis=1),
+                      _seam(colour(borders.top), colour(borders.bottom), axis=0))
+
+
+def _border_lines(size: int) -> int:
+    """Lines read on each side of a seam: the seam line and up to _SEAM_BAND beside it."""
+    return max(1, min(_SEAM_BAND, (size - 1) // 2)) + 1
+
+
+def _seam(head: AnyArray, tail: AnyArray, axis: int) -> float:
+    """``head``/``tail``: the first and last lines along ``axis``, the seam lines outermost."""
+    first, last = (head.astype(np.float64), tail.astype(np.float64))
+    inside = (np.abs(np.diff(first, axis=axis)).mean() + np.abs(np.diff(last, axis=axis)).mean()) / 2
+    end = last.shape[axis] - 1
+    across = np.abs(np.take(last, [end], axis=axis) - np.take(first, [0], axis=axis)).mean()
     return _ratio(float(across), float(inside))
 
 

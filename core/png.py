@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import mmap
 import os
 import struct
 import tempfile
@@ -44,10 +45,12 @@ __all__ = [
     "DecodedPNG",
     "FilterStrategy",
     "PNGError",
+    "RowStream",
     "decode_png",
     "dimensions",
     "encode_png",
     "read_png",
+    "stream_png",
     "write_png",
 ]
 
@@ -332,52 +335,17 @@ def read_png(
         buffer = np.fromfile(source, dtype=np.uint8).data
     else:
         buffer = memoryview(source).cast("B")
-    if bytes(buffer[:8]) != PNG_SIGNATURE:
-        raise PNGError("not a PNG file (bad signature)")
-
-    header: tuple[int, int, int, int, int] | None = None
-    palette: U8 | None = None
-    transparency: bytes | None = None
-    idat: list[memoryview] = []
-    seen_end = False
-    for tag, data in _iter_chunks(buffer):
-        if header is None:
-            if tag != b"IHDR":
-                raise PNGError("first chunk is not IHDR")
-            header = _parse_ihdr(data)
-        elif tag == b"IHDR":
-            raise PNGError("duplicate IHDR chunk")
-        elif tag == b"PLTE":
-            if len(data) % 3 or not 3 <= len(data) <= 768:
-                raise PNGError(f"PLTE chunk has invalid length {len(data)}")
-            palette = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3)
-        elif tag == b"tRNS":
-            transparency = bytes(data)
-        elif tag == b"IDAT":
-            idat.append(data)
-        elif tag == b"IEND":
-            seen_end = True
-        elif not tag[0] & 0x20:
-            # Uppercase first letter: a critical chunk we would have to understand.
-            raise PNGError(f"unknown critical chunk {tag.decode('latin-1')!r}")
-    if header is None:
-        raise PNGError("no IHDR chunk")
-    if not seen_end:
-        raise PNGError("truncated file: no IEND chunk")
-    if not idat:
-        raise PNGError("no IDAT chunk")
-    width, height, depth, color_type, interlace = header
-    if width * height > max_pixels:
-        raise PNGError(f"image of {width}x{height} exceeds the limit of {max_pixels} pixels")
-    if color_type == 3 and palette is None:
-        raise PNGError("palette image without PLTE chunk")
+    parsed = _parse(buffer, max_pixels)
+    width, height, depth, color_type, interlace = parsed.header
+    palette, transparency, idat = parsed.palette, parsed.transparency, parsed.idat
+    del parsed
 
     channels = _CHANNELS_FOR_COLOR_TYPE[color_type]
     passes = _passes(width, height, interlace)
     expected = sum(h * (1 + _row_bytes(w, channels, depth)) for _, _, w, h in passes)
     raw = _inflate(idat, expected)
     # Drop the compressed data before the full-size work (frees it when we read the file).
-    del idat, buffer, data
+    del idat, buffer
 
     samples: PixelArray
     if not interlace:
@@ -409,6 +377,127 @@ def read_png(
         if key_to_alpha and key is not None:
             pixels = _key_alpha(pixels, key, depth)
     return DecodedPNG(pixels, depth, color_type, bool(interlace), key)
+
+
+@dataclass
+class _Parsed:
+    header: tuple[int, int, int, int, int]  # width, height, depth, colour type, interlace
+    palette: U8 | None
+    transparency: bytes | None
+    idat: list[memoryview]
+
+
+def _parse(buffer: memoryview, max_pixels: int) -> _Parsed:
+    """Checks the signature, every chunk and its CRC; returns what decoding needs."""
+    if bytes(buffer[:8]) != PNG_SIGNATURE:
+        raise PNGError("not a PNG file (bad signature)")
+    header: tuple[int, int, int, int, int] | None = None
+    palette: U8 | None = None
+    transparency: bytes | None = None
+    idat: list[memoryview] = []
+    seen_end = False
+    for tag, data in _iter_chunks(buffer):
+        if header is None:
+            if tag != b"IHDR":
+                raise PNGError("first chunk is not IHDR")
+            header = _parse_ihdr(data)
+        elif tag == b"IHDR":
+            raise PNGError("duplicate IHDR chunk")
+        elif tag == b"PLTE":
+            if len(data) % 3 or not 3 <= len(data) <= 768:
+                raise PNGError(f"PLTE chunk has invalid length {len(data)}")
+            palette = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3)
+        elif tag == b"tRNS":
+            transparency = bytes(data)
+        elif tag == b"IDAT":
+            idat.append(data)
+        elif tag == b"IEND":
+            seen_end = True
+        elif not tag[0] & 0x20:
+            # Uppercase first letter: a critical chunk we would have to understand.
+            raise PNGError(f"unknown critical chunk {tag.decode('latin-1')!r}")
+    if header is None:
+        raise PNGError("no IHDR chunk")
+    if not seen_end:
+        raise PNGError("truncated file: no IEND chunk")
+    if not idat:
+        raise PNGError("no IDAT chunk")
+    width, height, _, color_type, _ = header
+    if width * height > max_pixels:
+        raise PNGError(f"image of {width}x{height} exceeds the limit of {max_pixels} pixels")
+    if color_type == 3 and palette is None:
+        raise PNGError("palette image without PLTE chunk")
+    return _Parsed(header, palette, transparency, idat)
+
+
+# --------------------------------------------------------------------------------- row streams
+
+
+@dataclass
+class RowStream:
+    """A PNG read a block of rows at a time: for what needs to see every row once (borders,
+    alpha) without holding the image. Only plain layouts stream (see :func:`stream_png`)."""
+
+    width: int
+    height: int
+    channels: int
+    depth: int
+    _idat: list[memoryview]
+
+    def blocks(self, rows: int | None = None) -> Iterator[tuple[int, PixelArray]]:
+        """(first row, H x W x C samples) blocks, top-down. Raises :class:`PNGError`."""
+        row_bytes = _row_bytes(self.width, self.channels, self.depth)
+        rows = rows or max(1, _BLOCK_BYTES // (row_bytes + 1))
+        inflater = zlib.decompressobj()
+        pieces = iter(self._idat)
+        above: U8 | None = None
+        for top in range(0, self.height, rows):
+            count = min(rows, self.height - top)
+            data = _inflate_next(inflater, pieces, count * (row_bytes + 1))
+            if above is not None:
+                # The row above, as a row filtered with None: the block then unfilters alone.
+                data = np.concatenate([np.zeros(1, np.uint8), above, data])
+                raw = _unfilter(data, count + 1, self.width, self.channels, self.depth)[1:]
+            else:
+                raw = _unfilter(data, count, self.width, self.channels, self.depth)
+            above = raw[-1].copy()
+            yield top, _unpack_samples(raw, self.width, self.channels, self.depth)
+
+
+def stream_png(source: bytes | bytearray | memoryview | str | os.PathLike[str],
+               *, max_pixels: int = _DEFAULT_MAX_PIXELS) -> RowStream | None:
+    """The PNG as a :class:`RowStream`, or None when its layout does not stream (interlaced,
+    palette, or fewer than 8 bits): decode those whole. A file is mapped, not read in."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as handle:
+            try:
+                buffer = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+            except ValueError:
+                raise PNGError("not a PNG file (it is empty)") from None
+    else:
+        buffer = memoryview(source).cast("B")
+    parsed = _parse(buffer, max_pixels)
+    width, height, depth, color_type, interlace = parsed.header
+    if interlace or color_type == 3 or depth < 8:
+        return None
+    return RowStream(width, height, _CHANNELS_FOR_COLOR_TYPE[color_type], depth, parsed.idat)
+
+
+def _inflate_next(inflater: zlib._Decompress, pieces: Iterator[memoryview], size: int) -> U8:
+    """The next ``size`` inflated bytes of the IDAT stream."""
+    out = np.empty(size, dtype=np.uint8)
+    filled = 0
+    try:
+        while filled < size:
+            data = inflater.unconsumed_tail or next(pieces, None)
+            if data is None:
+                raise PNGError(f"truncated image data: {filled} of {size} bytes of a block")
+            chunk = inflater.decompress(data, size - filled)
+            out[filled : filled + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+            filled += len(chunk)
+    except zlib.error as exc:
+        raise PNGError(f"damaged image data: {exc}") from None
+    return out
 
 
 def _iter_chunks(buffer: memoryview) -> Iterator[tuple[bytes, memoryview]]:

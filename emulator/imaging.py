@@ -6,6 +6,7 @@ import io
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -152,7 +153,7 @@ class _PngWriter:
         self._zlib = zlib.compressobj(1)
         self._previous = np.zeros((1, width * channels), np.uint8)
 
-    def add(self, rows: np.ndarray) -> None:
+    def add(self, rows: np.ndarray[Any, Any]) -> None:
         flat = rows.reshape(rows.shape[0], -1)
         above = np.concatenate([self._previous, flat[:-1]])
         filtered = np.empty((flat.shape[0], flat.shape[1] + 1), np.uint8)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from scenario_texture_upscale.core import fidelity, pixels, png
 from scenario_texture_upscale.core.source import BytesSource, FileSource
 
@@ -89,3 +90,34 @@ def test_pixel_sources_are_converted_once_for_upload_padding_and_checks(tmp_path
     fidelity.pad_source(src, 8, tmp_path)
     fidelity.analyse_source(src, fidelity.FidelityPlan())
     assert len(calls) == 1
+
+
+def test_png_sources_are_read_in_one_pass_with_the_whole_decodes_analysis(tmp_path, monkeypatch):
+    from scenario_texture_upscale.core.source import PixelSource
+
+    rgba = tileable_rgba(48)
+    path = write(tmp_path / "s.png", rgba)
+    floats = (rgba[::-1].reshape(-1) / 255).astype(np.float32)
+    whole = fidelity.analyse_source(PixelSource(floats, 48, 48, "s"), fidelity.FidelityPlan())
+    monkeypatch.setattr(png, "read_png", lambda *a, **k: pytest.fail("decoded whole"))
+    for src in (FileSource(str(path), "s.png"), BytesSource(path.read_bytes(), "s.png")):
+        streamed = fidelity.analyse_source(src, fidelity.FidelityPlan())
+        assert streamed.seam == whole.seam and streamed.alpha_tileable == whole.alpha_tileable
+        np.testing.assert_array_equal(streamed.alpha, whole.alpha)
+    opaque = write(tmp_path / "o.png", tileable_rgba(16)[:, :, :3])
+    assert fidelity.analyse_source(FileSource(str(opaque), "o.png"),
+                                   fidelity.FidelityPlan()).alpha is None
+
+
+def test_a_seam_check_alone_reads_the_result_in_one_pass(tmp_path, monkeypatch):
+    source = tileable_rgba(32)[:, :, :3]
+    analysis = fidelity.analyse_source(FileSource(str(write(tmp_path / "s.png", source)), "s"),
+                                       fidelity.FidelityPlan())
+    broken = source.repeat(2, 0).repeat(2, 1).astype(np.int16)
+    broken[:, :32] += 60  # the left half brighter: a seam where the tiles meet
+    result_path = write(tmp_path / "r.png", np.clip(broken, 0, 255).astype(np.uint8))
+    expected = pixels.seam_ratio(png.decode_png(result_path)).worst
+    monkeypatch.setattr(png, "read_png", lambda *a, **k: pytest.fail("decoded whole"))
+    report = fidelity.finish_result(result_path, fidelity.FidelityPlan(), analysis, 2)
+    assert report.result_seam == expected > fidelity.SEAM_WARN_RATIO
+    assert "result shows a seam" in report.warnings[0]

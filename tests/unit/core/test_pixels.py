@@ -486,3 +486,18 @@ def test_difference_image_mixed_depths_sizes_and_channels() -> None:
     grey = np.full((6, 8), 0.5, np.float32)
     rgb = np.full((6, 8, 3), 0.75, np.float32)
     assert (pixels.difference_image(grey, rgb, gain=1.0, heat=False) == 64).all()
+
+
+@pytest.mark.parametrize("shape", [(2, 2, 3), (3, 7, 4), (40, 31, 3), (33, 50), (9, 9, 1)])
+def test_borders_gathered_block_by_block_give_the_same_seams(shape):
+    image = np.random.default_rng(7).integers(0, 255, shape).astype(np.uint8)
+    image[:, -1] = image[:, 0]  # a seamless left/right edge, as in a tiling texture
+    collector = pixels.BorderCollector(shape[0], shape[1], image.dtype,
+                                       shape[2] if len(shape) == 3 else None)
+    for top in range(0, shape[0], 4):
+        collector.add(top, image[top : top + 4])
+    gathered = collector.borders()
+    whole = pixels.borders(image)
+    for name in ("top", "bottom", "left", "right"):
+        np.testing.assert_array_equal(getattr(gathered, name), getattr(whole, name))
+    assert pixels.seam_ratio_of(gathered) == pixels.seam_ratio(image)

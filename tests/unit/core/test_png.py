@@ -598,3 +598,42 @@ def test_random_damage_only_raises_png_error() -> None:
         except png.PNGError:
             outcomes["rejected"] += 1
     assert outcomes["rejected"] > 1000  # any other exception type would have failed the test
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_row_streams_give_the_whole_decode_block_by_block(channels: int, depth: int) -> None:
+    """Every filter type (the reference files rotate them) across block edges of every size."""
+    dtype = np.uint16 if depth == 16 else np.uint8
+    for width, height in [(1, 1), (3, 3), (9, 8), (23, 17)]:
+        samples = textured(height, width, channels, dtype)
+        data = reference_png(samples, depth, COLOR_TYPES[channels], interlace=0)
+        stream = png.stream_png(data)
+        assert (stream.width, stream.height, stream.channels) == (width, height, channels)
+        for rows in (1, 2, 5, None):
+            blocks = list(stream.blocks(rows))
+            assert [top for top, _ in blocks] == list(range(0, height, rows or height))
+            np.testing.assert_array_equal(np.concatenate([b for _, b in blocks]), samples)
+
+
+def test_row_streams_map_files_and_refuse_what_does_not_stream(tmp_path: Path) -> None:
+    samples = textured(6, 5, 3)
+    path = tmp_path / "plain.png"
+    path.write_bytes(reference_png(samples, 8, 2, interlace=0))
+    np.testing.assert_array_equal(next(png.stream_png(path).blocks())[1], samples)
+    assert png.stream_png(reference_png(samples, 8, 2, interlace=1)) is None
+    palette = RNG.integers(0, 256, 48, dtype=np.uint8).tobytes()
+    indexed = reference_png(RNG.integers(0, 16, (4, 4, 1)), 4, 3, interlace=0,
+                            chunks=((b"PLTE", palette),))
+    assert png.stream_png(indexed) is None
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(png.PNGError, match="empty"):
+        png.stream_png(tmp_path / "empty.png")
+
+
+def test_a_truncated_row_stream_is_an_error() -> None:
+    samples = textured(40, 40, 4)
+    raw = reference_filter(pack_rows(samples, 8), 4)
+    short = make_png(40, 40, 8, 6, raw[: len(raw) // 2])
+    with pytest.raises(png.PNGError, match="truncated image data"):
+        list(png.stream_png(short).blocks(4))
