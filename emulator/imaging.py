@@ -100,9 +100,15 @@ def normalise(image: Image.Image) -> Image.Image:
 
 
 def _wrapped(image: Image.Image) -> Image.Image:
-    """The image with a border taken from the opposite sides, so the filter reads across edges."""
-    pad = ((_WRAP_PAD, _WRAP_PAD), (_WRAP_PAD, _WRAP_PAD), (0, 0))
-    return Image.fromarray(np.pad(np.asarray(image), pad, mode="wrap"), image.mode)
+    """The image with a border taken from the opposite sides, so the filter reads across edges.
+    Pasted, so the only new memory is the padded image itself."""
+    width, height, pad = image.width, image.height, _WRAP_PAD
+    padded = Image.new(image.mode, (width + 2 * pad, height + 2 * pad))
+    across, down = -(-pad // width), -(-pad // height)  # copies needed on each side
+    for dx in range(-across, across + 1):
+        for dy in range(-down, down + 1):
+            padded.paste(image, (pad + dx * width, pad + dy * height))
+    return padded
 
 
 def _tone_curve(mode: str) -> list[int]:

@@ -127,3 +127,13 @@ def test_rendering_in_strips_gives_one_whole_image_resize(size, mode, factor):
         box=(pad, pad, pad + size[0], pad + size[1])).point(imaging._tone_curve(mode))
     assert strips.shape[0] > imaging._ROW_CHUNK or factor == 8, "more than one strip"
     assert np.array_equal(strips, np.asarray(whole))
+
+
+@pytest.mark.parametrize("shape", [(40, 33, 3), (5, 7, 4), (1, 1, 3)])
+def test_the_wrapped_border_repeats_the_opposite_edges(shape):
+    from emulator import imaging
+
+    pixels = np.random.default_rng(6).integers(0, 255, shape, dtype=np.uint8)
+    pad = imaging._WRAP_PAD
+    padded = np.asarray(imaging._wrapped(Image.fromarray(pixels)))
+    assert np.array_equal(padded, np.pad(pixels, ((pad, pad), (pad, pad), (0, 0)), mode="wrap"))
