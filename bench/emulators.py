@@ -21,6 +21,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 READY = "EMULATOR_READY "
 EMULATOR_NICENESS = 10
+# glibc keeps freed memory for reuse instead of returning it at once: on this VM, memory handed
+# back and touched afresh costs faults that stall every vCPU, Blender's main thread included.
+KEEP_MEMORY = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_TOP_PAD_": str(64 << 20)}
 
 
 def start(args: list[str], max_output_pixels: int | None = None,
@@ -30,7 +33,8 @@ def start(args: list[str], max_output_pixels: int | None = None,
     command = [sys.executable, str(Path(__file__).resolve()), *extra, "--port", "0", "--quiet",
                *args]
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            text=True, bufsize=1, preexec_fn=lambda: os.nice(EMULATOR_NICENESS))
+                            text=True, bufsize=1, preexec_fn=lambda: os.nice(EMULATOR_NICENESS),
+                            env={**os.environ, **KEEP_MEMORY})
     found: list[str] = []
     assert proc.stdout is not None
     stdout = proc.stdout

@@ -383,9 +383,14 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      verdict(worst["tick_p99_ms"] <= TARGET_TICK_P99_MS)))
         late = max(main, key=lambda r: r["late_max_ms"])
         stage = max(late["slow_ticks"], key=lambda t: t[2])[3] if late["slow_ticks"] else ""
-        rows.append(("1. (info) longest wait for the GIL before a tick could start (a worker held it)",
+        rows.append(("1. (info) longest wake-up delay before a tick (the GIL or a core was busy)",
                      "—", f"{late['late_max_ms']:.1f} ms ({late['size']} {late['kind']}"
                      f"{', ' + stage if stage else ''})", "info"))
+        pauses = [(p[2], r) for r in main for p in r["gc_pauses"]]
+        gc_worst = max(pauses, key=lambda p: p[0], default=None)
+        rows.append(("1. (info) longest garbage-collector pause, any thread", "—",
+                     f"{gc_worst[0]:.1f} ms ({gc_worst[1]['size']} {gc_worst[1]['kind']})"
+                     if gc_worst else "none over 1 ms", "info"))
         rows.append(("1. every upscale applied", f"{len(main)}/{len(main)}",
                      f"{sum(r['applied'] for r in main)}/{len(main)}",
                      verdict(all(r["applied"] for r in main))))

@@ -147,7 +147,8 @@ def analyse_source(source: Source | None, plan: FidelityPlan) -> SourceAnalysis:
     if alpha is not None:
         analysis.alpha = alpha
         # Alpha often has its own layout (a cut-out on a tiling colour): judge it by itself.
-        analysis.alpha_tileable = pixels.seam_ratio(alpha).worst <= TILEABLE_RATIO
+        analysis.alpha_tileable = (borders is not None
+                                   and pixels.seam_ratio(alpha).worst <= TILEABLE_RATIO)
     return analysis
 
 
