@@ -23,7 +23,8 @@ READY = "EMULATOR_READY "
 EMULATOR_NICENESS = 10
 # glibc keeps freed memory for reuse instead of returning it at once: on this VM, memory handed
 # back and touched afresh costs faults that stall every vCPU, Blender's main thread included.
-KEEP_MEMORY = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_TOP_PAD_": str(64 << 20)}
+KEEP_MEMORY = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_TOP_PAD_": str(64 << 20),
+               "PILLOW_BLOCKS_MAX": "64"}
 
 
 def start(args: list[str], max_output_pixels: int | None = None,
