@@ -223,7 +223,7 @@ class _Scan:
 
 def _scan(stream: png.RowStream, want_alpha: bool) -> _Scan:
     """One pass over a PNG's rows keeping its borders (and its alpha when asked): an 8K source
-    or a 16K result is read in a few MB, not decoded whole."""
+    or a 16K result is read a strip at a time (tens of MB), not decoded whole."""
     dtype = np.dtype(np.uint16 if stream.depth == 16 else np.uint8)
     collector = (pixels.BorderCollector(stream.height, stream.width, dtype, stream.channels)
                  if min(stream.height, stream.width) >= 2 else None)

@@ -447,7 +447,9 @@ class RowStream:
     def blocks(self, rows: int | None = None) -> Iterator[tuple[int, PixelArray]]:
         """(first row, H x W x C samples) blocks, top-down. Raises :class:`PNGError`."""
         row_bytes = _row_bytes(self.width, self.channels, self.depth)
-        rows = rows or max(1, _BLOCK_BYTES // (row_bytes + 1))
+        # The strips a whole decode unfilters by: no more anti-diagonal steps than it takes.
+        bpp = max(1, self.channels * self.depth // 8)
+        rows = rows or _strip_rows(row_bytes // bpp, bpp)
         inflater = zlib.decompressobj()
         pieces = iter(self._idat)
         above: U8 | None = None
