@@ -64,7 +64,8 @@ def take(image: bpy.types.Image, name: str, whole: bytes | None = None) -> Bytes
         return BytesSource(whole if whole is not None else bytes(image.packed_file.data), name)
     arriving = ArrivingBytes(where.size, ctypes.string_at(where.data, min(64, where.size)))
     copy = _Copy(image, where, arriving)
-    if copy.step(runtime.STEP_SECONDS):  # small files are whole after one step
+    # A first piece at once (a small file is then whole); the rest between the UI's own work.
+    if copy.step(runtime.STEP_SECONDS / 3):
         return BytesSource(memoryview(arriving.buffer), name)
     runtime.get().add_step(copy.step)
     return ArrivingSource(arriving, name)
@@ -98,14 +99,15 @@ class _Copy:
             arriving.fail(f"'{self.image_name}' changed while its packed bytes were being read; "
                           "nothing was sent. Start the upscale again.")
             return True
-        deadline = time.perf_counter() + seconds
-        while self.offset < self.where.size:
+        now = time.perf_counter()
+        deadline, last = now + seconds, 0.0
+        # The next chunk is assumed to take as long as the last: stop before overrunning.
+        while self.offset < self.where.size and (not last or now + last <= deadline):
             count = min(CHUNK_BYTES, self.where.size - self.offset)
             ctypes.memmove(self._target + self.offset, self.where.data + self.offset, count)
             self.offset += count
             arriving.filled = self.offset
-            if time.perf_counter() >= deadline:
-                break
+            last, now = time.perf_counter() - now, time.perf_counter()
         if self.offset < self.where.size:
             return False
         arriving.complete()
