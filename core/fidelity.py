@@ -133,7 +133,8 @@ def analyse_source(source: Source | None, plan: FidelityPlan) -> SourceAnalysis:
         return analysis
     stream = _stream(source)
     if stream is not None:
-        scan = _scan(stream, plan.keep_alpha)
+        with stream:
+            scan = _scan(stream, plan.keep_alpha)
         borders, alpha = scan.borders, scan.alpha
     else:
         decoded = decode_source(source)
@@ -177,7 +178,8 @@ def finish_result(path: Path, plan: FidelityPlan, analysis: SourceAnalysis,
         # Only the seam is wanted: its borders, read in one pass, without holding the image.
         stream = png.stream_png(str(path))
         if stream is not None:
-            borders = _scan(stream, want_alpha=False).borders
+            with stream:  # unmapped before the file is moved into place
+                borders = _scan(stream, want_alpha=False).borders
             if borders is not None:
                 _measure_seam(report, borders, analysis)
             return report

@@ -443,6 +443,24 @@ class RowStream:
     channels: int
     depth: int
     _idat: list[memoryview]
+    _mapping: mmap.mmap | None = None  # the file, when read from a path
+
+    def close(self) -> None:
+        """Unmaps the file now: Windows cannot move or delete a file that is still mapped."""
+        for view in self._idat:
+            view.release()
+        self._idat = []
+        if self._mapping is not None:
+            try:
+                self._mapping.close()
+            except BufferError:
+                pass  # a view is still held (an error's traceback): unmapped when it goes
+
+    def __enter__(self) -> RowStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def blocks(self, rows: int | None = None) -> Iterator[tuple[int, PixelArray]]:
         """(first row, H x W x C samples) blocks, top-down. Raises :class:`PNGError`."""
@@ -470,19 +488,32 @@ def stream_png(source: bytes | bytearray | memoryview | str | os.PathLike[str],
                *, max_pixels: int = _DEFAULT_MAX_PIXELS) -> RowStream | None:
     """The PNG as a :class:`RowStream`, or None when its layout does not stream (interlaced,
     palette, or fewer than 8 bits): decode those whole. A file is mapped, not read in."""
+    mapping = None
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as handle:
             try:
-                buffer = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+                mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             except ValueError:
                 raise PNGError("not a PNG file (it is empty)") from None
+        data: bytes | bytearray | memoryview | mmap.mmap = mapping
     else:
-        buffer = memoryview(source).cast("B")
-    parsed = _parse(buffer, max_pixels)
+        data = source
+    stream = RowStream(0, 0, 0, 0, [], mapping)
+    with memoryview(data).cast("B") as buffer:
+        try:
+            parsed = _parse(buffer, max_pixels)
+        except BaseException:
+            stream.close()
+            raise
     width, height, depth, color_type, interlace = parsed.header
+    stream._idat = parsed.idat
+    del parsed  # its palette would hold the mapping open
     if interlace or color_type == 3 or depth < 8:
+        stream.close()
         return None
-    return RowStream(width, height, _CHANNELS_FOR_COLOR_TYPE[color_type], depth, parsed.idat)
+    stream.width, stream.height = width, height
+    stream.channels, stream.depth = _CHANNELS_FOR_COLOR_TYPE[color_type], depth
+    return stream
 
 
 def _inflate_next(inflater: zlib._Decompress, pieces: Iterator[memoryview], size: int) -> U8:

@@ -620,7 +620,10 @@ def test_row_streams_map_files_and_refuse_what_does_not_stream(tmp_path: Path) -
     samples = textured(6, 5, 3)
     path = tmp_path / "plain.png"
     path.write_bytes(reference_png(samples, 8, 2, interlace=0))
-    np.testing.assert_array_equal(next(png.stream_png(path).blocks())[1], samples)
+    with png.stream_png(path) as stream:
+        np.testing.assert_array_equal(next(stream.blocks())[1], samples)
+    assert stream._mapping.closed, "unmapped at once: Windows cannot move a mapped file"
+    path.replace(tmp_path / "moved.png")
     assert png.stream_png(reference_png(samples, 8, 2, interlace=1)) is None
     palette = RNG.integers(0, 256, 48, dtype=np.uint8).tobytes()
     indexed = reference_png(RNG.integers(0, 16, (4, 4, 1)), 4, 3, interlace=0,
