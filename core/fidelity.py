@@ -9,6 +9,7 @@ to keep; their seam is reported for the result only.
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import pixels, png
-from .imagefile import sniff_format
+from .imagefile import ImageHeaderError, read_image_header, sniff_format
 from .source import (
     BytesSource,
     FileSource,
@@ -88,12 +89,15 @@ def pixel_count(source: Source | Path) -> int:
     """How many pixels decoding ``source`` (or the PNG at a path) would give; 0 if it cannot."""
     if isinstance(source, PixelSource):
         return source.width * source.height
-    if isinstance(source, Path):
-        head = _head(source, 24)
-    else:
-        head = head_bytes(source, 24)
-    size = png.dimensions(head)
-    return size[0] * size[1] if size else 0
+    # The IHDR chunk ends at byte 33: enough for the header reader, without reading the file.
+    head = _head(source, 33) if isinstance(source, Path) else head_bytes(source, 33)
+    if sniff_format(head) != "png":
+        return 0
+    try:
+        info = read_image_header(io.BytesIO(head))
+    except ImageHeaderError:
+        return 0
+    return info.width * info.height
 
 
 def decode_source(source: Source) -> Pixels | None:
@@ -154,10 +158,14 @@ def analyse_source(source: Source | None, plan: FidelityPlan) -> SourceAnalysis:
 
 
 def result_needs_pixels(plan: FidelityPlan, analysis: SourceAnalysis) -> bool:
-    """Whether ``finish_result`` decodes the result (seconds for a large one). A seam is only
-    worth measuring where the source had none."""
-    return bool(plan.seam_pad or plan.normal_map or analysis.alpha is not None
-                or (plan.check_tiling and _tileable(analysis)))
+    """Whether ``finish_result`` reads the result's pixels (seconds for a large one). A seam is
+    only worth measuring where the source had none."""
+    return _may_rewrite(plan, analysis) or (plan.check_tiling and _tileable(analysis))
+
+
+def _may_rewrite(plan: FidelityPlan, analysis: SourceAnalysis) -> bool:
+    """Whether the result may be cropped, get alpha or be re-normalised: decoded whole then."""
+    return bool(plan.seam_pad or plan.normal_map or analysis.alpha is not None)
 
 
 def _tileable(analysis: SourceAnalysis) -> bool:
@@ -174,7 +182,7 @@ def finish_result(path: Path, plan: FidelityPlan, analysis: SourceAnalysis,
     if sniff_format(_head(path, 16)) != "png":
         report.notes.append("The result is not a PNG, so it was kept exactly as Scenario sent it.")
         return report
-    if not (plan.seam_pad or plan.normal_map or analysis.alpha is not None):
+    if not _may_rewrite(plan, analysis):
         # Only the seam is wanted: its borders, read in one pass, without holding the image.
         stream = png.stream_png(str(path))
         if stream is not None:

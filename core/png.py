@@ -47,7 +47,6 @@ __all__ = [
     "PNGError",
     "RowStream",
     "decode_png",
-    "dimensions",
     "encode_png",
     "read_png",
     "stream_png",
@@ -299,14 +298,6 @@ def _paeth_predict(a: U8, b: U8, c: U8) -> U8:
 # --------------------------------------------------------------------------------------- decoding
 
 
-def dimensions(head: bytes) -> tuple[int, int] | None:
-    """Width and height from a PNG's first 24 bytes; None when they are not a PNG's."""
-    if len(head) < 24 or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
-        return None
-    width, height = struct.unpack(">II", head[16:24])
-    return width, height
-
-
 def decode_png(
     source: bytes | bytearray | memoryview | str | os.PathLike[str],
     *,
@@ -517,14 +508,17 @@ def stream_png(source: bytes | bytearray | memoryview | str | os.PathLike[str],
 
 
 def _inflate_next(inflater: zlib._Decompress, pieces: Iterator[memoryview], size: int) -> U8:
-    """The next ``size`` inflated bytes of the IDAT stream."""
+    """The next ``size`` inflated bytes of the IDAT stream (surplus data is left unread)."""
+    # Filled in place: a growing bytearray is copied whole when it moves, with the GIL held
+    # (~20 ms pauses of every other thread for an 8K image), and over-allocates.
     out = np.empty(size, dtype=np.uint8)
     filled = 0
     try:
         while filled < size:
             data = inflater.unconsumed_tail or next(pieces, None)
             if data is None:
-                raise PNGError(f"truncated image data: {filled} of {size} bytes of a block")
+                raise PNGError(f"truncated image data: {filled} of {size} bytes")
+            # max_length bounds memory against a decompression bomb.
             chunk = inflater.decompress(data, size - filled)
             out[filled : filled + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
             filled += len(chunk)
@@ -598,25 +592,7 @@ def _passes(width: int, height: int, interlace: int) -> list[tuple[int, int, int
 
 
 def _inflate(idat: list[memoryview], expected: int) -> U8:
-    inflater = zlib.decompressobj()
-    # Filled in place: a growing bytearray is copied whole when it moves, with the GIL held
-    # (~20 ms pauses of every other thread for an 8K image), and over-allocates.
-    out = np.empty(expected, dtype=np.uint8)
-    filled = 0
-    try:
-        for piece in idat:
-            # max_length bounds memory against a decompression bomb; surplus data is ignored.
-            room = expected - filled
-            if room <= 0:
-                break
-            chunk = inflater.decompress(piece, room)
-            out[filled : filled + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
-            filled += len(chunk)
-    except zlib.error as exc:
-        raise PNGError(f"damaged image data: {exc}") from None
-    if filled < expected:
-        raise PNGError(f"truncated image data: {filled} of {expected} bytes")
-    return out
+    return _inflate_next(zlib.decompressobj(), iter(idat), expected)
 
 
 def _unfilter(data: U8, height: int, width: int, channels: int, depth: int) -> U8:
