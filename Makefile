@@ -12,7 +12,7 @@ TEST_VENVS := .venv-4.2 .venv
 PYTEST := -m pytest -q -p no:randomly
 
 .PHONY: help setup lint typecheck unit blender-tests build validate install-test test test-matrix \
-        demo emulator bench clean
+        test-gui blender-roots demo emulator bench clean
 
 help:
 	@echo "make demo | test | test-matrix | build | emulator PORT=8765 ARGS='...' | bench | clean"
@@ -77,7 +77,15 @@ install-test: build $(addsuffix /.stamp,$(TEST_VENVS))
 	  EMULATOR_PYTHON=$(abspath $(PY)) $$v/bin/python $(PYTEST) tests/install; \
 	done
 
-test: lint typecheck unit blender-tests install-test
+# Windowed Blender 4.3.2 and 5.2.2 LTS (Debian's, in cached roots; see tools/blender_root.sh) or
+# $$BLENDER, each under its own Xvfb, the built zip installed as a user installs it.
+blender-roots:
+	@if [ -z "$$BLENDER" ]; then tools/blender_root.sh trixie >/dev/null && tools/blender_root.sh sid >/dev/null; fi
+
+test-gui: build blender-roots
+	EMULATOR_PYTHON=$(abspath $(PY)) $(PY) $(PYTEST) tests/gui
+
+test: lint typecheck unit blender-tests install-test test-gui
 
 test-matrix: $(VENV)/.stamp $(addsuffix /.stamp,$(MATRIX_VENVS))
 	@set -e; for v in $(MATRIX_VENVS); do \

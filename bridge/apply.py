@@ -27,26 +27,39 @@ class Applied:
     height: int
 
 
-def apply_result(record: JobRecord) -> Applied:
-    """Loads ``record.result_path`` as a new image carrying the source's colour settings and
-    provenance, and switches the Image Texture nodes in the record's scope to it."""
+def apply_result(record: JobRecord, scope_name: str, materials: list[str]) -> Applied:
+    """Loads ``record.result_path`` as an image carrying the source's colour settings and
+    provenance (or takes the one already loaded from it), and switches the Image Texture nodes
+    of ``scope_name`` to it."""
     path = record.result_path
-    image = bpy.data.images.load(_blend_relative(path), check_existing=False)
-    image.name = os.path.splitext(os.path.basename(path))[0]
-    if record.source_colorspace:
-        image.colorspace_settings.name = record.source_colorspace
-    if record.source_alpha_mode:
-        image.alpha_mode = record.source_alpha_mode  # type: ignore[assignment]
-    image[PROVENANCE_SOURCE] = record.source_image
-    image[PROVENANCE_JOB] = record.job_id
-    image[PROVENANCE_ASSET] = record.result_asset_ids[0] if record.result_asset_ids else ""
-    image[PROVENANCE_PARAMS] = json.dumps(record.params, sort_keys=True)
+    image = _loaded_result(record)
+    if image is None:
+        image = bpy.data.images.load(_blend_relative(path), check_existing=False)
+        image.name = os.path.splitext(os.path.basename(path))[0]
+        if record.source_colorspace:
+            image.colorspace_settings.name = record.source_colorspace
+        if record.source_alpha_mode:
+            image.alpha_mode = record.source_alpha_mode  # type: ignore[assignment]
+        image[PROVENANCE_SOURCE] = record.source_image
+        image[PROVENANCE_JOB] = record.job_id
+        image[PROVENANCE_ASSET] = record.result_asset_ids[0] if record.result_asset_ids else ""
+        image[PROVENANCE_PARAMS] = json.dumps(record.params, sort_keys=True)
     source = find_source(record)
-    nodes = scope.nodes_using(source.name, record.scope, record.target_materials) if source else []
+    nodes = scope.nodes_using(source.name, scope_name, materials) if source else []
     switched = scope.swap_image(nodes, image)
     factor = int(record.params.get("upscaleFactor", 2))
     width, height = (record.source_size + [0, 0])[:2]
     return Applied(image.name, switched, path, width * factor, height * factor)
+
+
+def _loaded_result(record: JobRecord) -> bpy.types.Image | None:
+    """The image already made from this job's result file, so applying twice makes one image."""
+    wanted = os.path.normcase(os.path.abspath(record.result_path))
+    for image in bpy.data.images:
+        if (image.get(PROVENANCE_JOB) == record.job_id and image.filepath
+                and os.path.normcase(bpy.path.abspath(image.filepath)) == wanted):
+            return image
+    return None
 
 
 def find_source(record: JobRecord) -> bpy.types.Image | None:
@@ -96,38 +109,95 @@ class Outcome:
     applied: Applied | None = None
 
 
+# What scenario.apply_result found, for the operator that ran the job to report.
+_outcomes: dict[str, Outcome] = {}
+
+
+def is_waiting(rt: runtime.Runtime, local_id: str) -> bool:
+    """True while a downloaded result waits for its first application."""
+    view = rt.jobs.get(local_id)
+    return view is not None and view.status == runtime.READY
+
+
+def apply_job(rt: runtime.Runtime, context: bpy.types.Context, local_id: str,
+              scope_name: str) -> Outcome:
+    """scenario.apply_result's work: the first application of a downloaded result, or a redo
+    or repeat of it, which loads the same file again and never asks Scenario for anything."""
+    view = rt.jobs.get(local_id)
+    record = view.record if view is not None else None
+    record = record or next((r for r in rt.recent if r.local_id == local_id), None)
+    if record is None or not record.result_path:
+        return Outcome("ERROR", "That upscale's result is no longer known; use Recent Jobs.")
+    materials = (record.target_materials if scope_name == record.scope
+                 else scope.scope_materials(context, scope_name))
+    waiting = is_waiting(rt, local_id)
+    try:
+        done = apply_result(record, scope_name, materials)
+    except (OSError, RuntimeError) as exc:
+        message = (f"The result was saved to {record.result_path} but could not be loaded "
+                   f"into Blender: {exc}")
+        outcome = _failed(view, message) if waiting else Outcome("ERROR", message)
+    else:
+        if view is not None:
+            view.result = done
+        if waiting:
+            assert view is not None
+            # Main thread: no fsync. Losing this write only shows the job as downloaded, and
+            # re-applying it is free; every state that guards money stays durable.
+            rt.journal.transition(record, J.APPLIED, durable=False)
+            view.status = runtime.DONE
+            outcome = _first_outcome(record, view, done, scope_name)
+        else:
+            outcome = Outcome("INFO", f"{_where(record, done, scope_name)}.", done)
+    if waiting:
+        _outcomes[local_id] = outcome
+    return outcome
+
+
+def _failed(view: runtime.JobView | None, message: str) -> Outcome:
+    if view is not None:
+        view.status, view.message = runtime.FAILED, message
+    return Outcome("ERROR", message)
+
+
+def _where(record: JobRecord, done: Applied, scope_name: str) -> str:
+    if scope_name == "NONE":
+        return f"created '{done.image_name}'"
+    if done.nodes_switched == 0:
+        gone = "was removed" if find_source(record) is None else "is used by no node in scope"
+        return (f"created '{done.image_name}'; the source '{record.source_image}' {gone}, "
+                "so no node was switched")
+    return f"{done.nodes_switched} node(s) now use '{done.image_name}'"
+
+
+def _first_outcome(record: JobRecord, view: runtime.JobView, done: Applied,
+                   scope_name: str) -> Outcome:
+    message = (f"Upscaled '{record.source_image}' to {done.width}×{done.height} px in "
+               f"{view.elapsed:.0f} s: {_where(record, done, scope_name)}; saved to {done.path}.")
+    fidelity = record.fidelity
+    if fidelity.get("result_seam") is not None:
+        before = fidelity.get("source_seam")
+        message += (f" Seam ratio {before:.2f} → {fidelity['result_seam']:.2f}."
+                    if before is not None else f" Seam ratio {fidelity['result_seam']:.2f}.")
+    extra = " ".join(fidelity.get("notes", []) + fidelity.get("warnings", []))
+    level = "WARNING" if fidelity.get("warnings") else "INFO"
+    return Outcome(level, f"{message} {extra}".strip(), done)
+
+
 def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
     """Applies a downloaded job (main thread) or explains why there is nothing to apply."""
     record = view.record
     assert record is not None
     if view.status == runtime.READY:
         view.stage = "applying"
+        # Through the operator, so the swap is an undo step of its own (see apply_result.py):
+        # called from Python an operator pushes one only when asked to (the True).
         try:
-            done = apply_result(record)
-        except (OSError, RuntimeError) as exc:
-            view.status, view.message = runtime.FAILED, str(exc)
-            return Outcome("ERROR", f"The result was saved to {record.result_path} but could not "
-                                    f"be loaded into Blender: {exc}")
-        # Main thread: no fsync. Losing this write only shows the job as downloaded, and
-        # re-applying it is free; every state that guards money stays durable.
-        rt.journal.transition(record, J.APPLIED, durable=False)
-        view.status, view.result = runtime.DONE, done
-        where = (f"{done.nodes_switched} node(s) now use '{done.image_name}'"
-                 if record.scope != "NONE" else f"created '{done.image_name}'")
-        if record.scope != "NONE" and done.nodes_switched == 0:
-            gone = "was removed" if find_source(record) is None else "is used by no node in scope"
-            where = (f"created '{done.image_name}'; the source '{record.source_image}' {gone}, "
-                     "so no node was switched")
-        message = (f"Upscaled '{record.source_image}' to {done.width}×{done.height} px in "
-                   f"{view.elapsed:.0f} s: {where}; saved to {done.path}.")
-        fidelity = record.fidelity
-        if fidelity.get("result_seam") is not None:
-            before = fidelity.get("source_seam")
-            message += (f" Seam ratio {before:.2f} → {fidelity['result_seam']:.2f}."
-                        if before is not None else f" Seam ratio {fidelity['result_seam']:.2f}.")
-        extra = " ".join(fidelity.get("notes", []) + fidelity.get("warnings", []))
-        level = "WARNING" if fidelity.get("warnings") else "INFO"
-        return Outcome(level, f"{message} {extra}".strip(), done)
+            bpy.ops.scenario.apply_result("EXEC_DEFAULT", True, local_id=view.local_id,
+                                          scope=record.scope)
+        except RuntimeError as exc:
+            _outcomes[view.local_id] = _failed(view, str(exc))
+        return _outcomes.pop(view.local_id, None) or _failed(view, "the operator did not run")
     if view.status == runtime.CANCELLED:
         if record.state == J.ABANDONED:
             return Outcome("WARNING", (

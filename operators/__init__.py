@@ -1,6 +1,7 @@
 """One operator per module; ``classes`` lists them in registration order."""
 
 from .answer_price import SCENARIO_OT_answer_price
+from .apply_result import SCENARIO_OT_apply_result
 from .cancel_job import SCENARIO_OT_cancel_job
 from .compare_images import SCENARIO_OT_compare_images
 from .edit_settings_list import SCENARIO_OT_edit_settings_list
@@ -14,6 +15,7 @@ from .upscale_image import SCENARIO_OT_upscale_image
 from .upscale_materials import SCENARIO_OT_upscale_materials
 
 classes = (
+    SCENARIO_OT_apply_result,
     SCENARIO_OT_upscale_image,
     SCENARIO_OT_upscale_materials,
     SCENARIO_OT_cancel_job,

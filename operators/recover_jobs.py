@@ -18,7 +18,9 @@ class SCENARIO_OT_recover_jobs(JobModalMixin, bpy.types.Operator):
         "Collect the results of upscales that were paid for but not applied (after a crash, a "
         "quit or a cancelled wait) and apply them. Never starts a new, paid job"
     )
-    bl_options = {"REGISTER", "UNDO"}
+    # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
+    # The swap is its own undoable, repeatable step: scenario.apply_result.
+    bl_options: set[str] = set()
 
     local_id: StringProperty(  # type: ignore[valid-type]
         name="Job", description="One job from Recent Jobs (also re-applies a finished one); "

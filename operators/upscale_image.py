@@ -20,7 +20,9 @@ class SCENARIO_OT_upscale_image(JobModalMixin, bpy.types.Operator):
         "Upscale the image with Scenario, save the result beside the .blend and use it in the "
         "materials in scope. The original image and its file are never changed"
     )
-    bl_options = {"REGISTER", "UNDO"}
+    # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
+    # The swap is its own undoable, repeatable step: scenario.apply_result.
+    bl_options: set[str] = set()
 
     image_name: StringProperty(  # type: ignore[valid-type]
         name="Image", description="Image to upscale; empty means the Image Editor's image",

@@ -22,7 +22,9 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
         "Upscale every image texture of the materials in scope with Scenario (one job per image, "
         "data maps kept precise) and switch their nodes to the results. Each image costs credits"
     )
-    bl_options = {"REGISTER", "UNDO"}
+    # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
+    # The swap is its own undoable, repeatable step: scenario.apply_result.
+    bl_options: set[str] = set()
 
     scope: EnumProperty(  # type: ignore[valid-type]
         name="Textures Of", items=BATCH_SCOPE_ITEMS, default="SELECTED_OBJECTS",
