@@ -14,8 +14,8 @@ def upscaled(h: Harness, area: bpy.types.Area, kind: str = "UI") -> Steps:
     yield 0.3
 
 
-def prepared(h: Harness) -> Steps:
-    scene.build(h.case)
+def prepared(h: Harness, roughness: bool = False) -> Steps:
+    scene.build(h.case, roughness)
     # Opened as a file, so that undo starts at this scene as it would for an artist.
     bpy.ops.wm.open_mainfile(filepath=str(h.case / "scene.blend"))
     yield 0.5

@@ -156,6 +156,14 @@ def ui_call(call: Callable[..., set[str]], how: str = "EXEC_DEFAULT", **props: A
     return call(how, True, **props)
 
 
+def failing(error: str) -> Callable[[Harness], Steps]:
+    """A case that could not even be loaded: it reports why and ends."""
+    def steps(h: Harness) -> Steps:
+        h.findings["errors"].append(error)
+        yield 0.0
+    return steps
+
+
 def run(steps: Callable[[Harness], Steps], case: Path, result: Path) -> None:
     """Steps the case from a persistent timer (it survives file loads); quits when done."""
     h = Harness(case, result)

@@ -8,12 +8,13 @@ from pathlib import Path
 import bpy
 
 TEXTURE = "brick"
+ROUGHNESS = "brick_rough"
 SELECTED = ("Wall", "Pillar")
 UNSELECTED = "Trim"
 
 
-def _texture_file(folder: Path, size: int = 64) -> Path:
-    path = folder / "textures" / f"{TEXTURE}.png"
+def _texture_file(folder: Path, name: str = TEXTURE, size: int = 64) -> Path:
+    path = folder / "textures" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     image = bpy.data.images.new("brick-maker", size, size)
     pixels = []
@@ -52,9 +53,9 @@ def _material(name: str, image: bpy.types.Image, grouped: bool) -> bpy.types.Mat
     return material
 
 
-def build(folder: Path) -> bpy.types.Image:
+def build(folder: Path, roughness: bool = False) -> bpy.types.Image:
     """Makes the scene in the current file, saves it as ``folder/scene.blend``; returns the
-    texture."""
+    texture. With ``roughness``, Wall also has a Non-Color roughness map."""
     for obj in list(bpy.data.objects):
         bpy.data.objects.remove(obj)
     image = bpy.data.images.load(str(_texture_file(folder)))
@@ -68,6 +69,15 @@ def build(folder: Path) -> bpy.types.Image:
         scene.collection.objects.link(obj)
         obj.data.materials.append(_material(name, image, grouped=name == "Pillar"))
         obj.select_set(name in SELECTED)
+    if roughness:
+        rough = bpy.data.images.load(str(_texture_file(folder, ROUGHNESS, 32)))
+        rough.name = ROUGHNESS
+        rough.colorspace_settings.name = "Non-Color"
+        tree = bpy.data.materials[SELECTED[0]].node_tree
+        node = tree.nodes.new("ShaderNodeTexImage")
+        node.image = rough
+        bsdf = next(n for n in tree.nodes if n.type == "BSDF_PRINCIPLED")
+        tree.links.new(node.outputs["Color"], bsdf.inputs["Roughness"])
     bpy.context.view_layer.objects.active = bpy.data.objects[SELECTED[0]]
     bpy.ops.wm.save_as_mainfile(filepath=str(folder / "scene.blend"))
     return bpy.data.images[TEXTURE]
@@ -88,5 +98,5 @@ def images_in_nodes() -> dict[str, list[str]]:
                     found.append(node.image.name if node.image else "")
                 elif node.type == "GROUP" and node.node_tree:
                     trees.append(node.node_tree)
-        seen[name] = found
+        seen[name] = sorted(found)
     return seen

@@ -1,0 +1,52 @@
+"""Mid-job gestures: none crashes or hangs, Scenario is paid once, and the result is not lost."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Window
+from test_undo_redo import ORIGINAL, RESULT
+
+
+def _recovered_later(window: Window) -> None:
+    later = window.run("mid_job.py", "recover", blend="scene.blend")
+    later.assert_clean()
+    f = later.findings
+    assert f["offered"] == 1, "the panel offers the paid job for recovery"
+    assert f["statuses"] == ["done"]
+    assert f["nodes"] == RESULT
+    assert f["paid"] == 1, "Recover never pays again"
+
+
+def test_undo_of_an_earlier_edit_mid_job_keeps_the_job(window: Window) -> None:
+    window.start_emulator("--job-seconds", "3")
+    run = window.run("mid_job.py", "undo_earlier_edit")
+    run.assert_clean()
+    f = run.findings
+    assert f["trim_x_after_undo"] == pytest.approx(3.0), "the edit was undone"
+    assert f["nodes"] == RESULT
+    assert f["paid"] == 1
+    assert f["states"] == ["applied"]
+
+
+def test_escape_stops_waiting_and_recover_collects_later(window: Window) -> None:
+    window.start_emulator("--job-seconds", "4")
+    run = window.run("mid_job.py", "escape")
+    run.assert_clean()
+    f = run.findings
+    assert f["statuses"] == ["cancelled"]
+    assert f["nodes"] == ORIGINAL
+    assert f["states"] == ["abandoned"]
+    assert f["paid"] == 1
+    _recovered_later(window)
+
+
+@pytest.mark.parametrize("case", ["open_other_file", "disable_addon", "quit_blender"])
+def test_leaving_mid_job_keeps_the_paid_job_recoverable(window: Window, case: str) -> None:
+    window.start_emulator("--job-seconds", "4")
+    run = window.run("mid_job.py", case)
+    run.assert_clean()
+    f = run.findings
+    assert f["paid"] == 1
+    if case == "disable_addon":
+        assert f["worker_threads_left"] == [] and not f["panel_registered"]
+    _recovered_later(window)
