@@ -6,13 +6,16 @@ ARGS ?=
 VENV := .venv
 PY := $(VENV)/bin/python
 BLENDER_EXT = $(PY) $(firstword $(wildcard $(VENV)/lib/python3.11/site-packages/bpy/*/scripts/addons_core/bl_pkg/cli/blender_ext.py))
-# Blender versions the add-on is tested on: the oldest supported LTS and the newest release.
+# Blender versions the add-on is tested on (bpy from PyPI): the oldest and the newest LTS in
+# `make test`, every supported line in `make test-matrix`. 5.2 is a cp313 wheel: it runs in a
+# Python 3.13 venv inside the Debian trixie root (tools/bpy_in_root.sh).
 MATRIX_VENVS := .venv-4.2 .venv-4.5 .venv
-TEST_VENVS := .venv-4.2 .venv
+TEST_VENVS := .venv-4.2
+BPY_52 := tools/bpy_in_root.sh python
 PYTEST := -m pytest -q -p no:randomly
 
 .PHONY: help setup lint typecheck unit blender-tests build validate install-test test test-matrix \
-        test-gui blender-roots demo emulator bench clean
+        test-gui blender-roots demo emulator bench bench-window clean
 
 help:
 	@echo "make demo | test | test-matrix | build | emulator PORT=8765 ARGS='...' | bench | clean"
@@ -61,6 +64,8 @@ blender-tests: $(VENV)/.stamp $(addsuffix /.stamp,$(TEST_VENVS))
 	  echo "== real-Blender tests on $$v"; \
 	  EMULATOR_PYTHON=$(abspath $(PY)) $$v/bin/python $(PYTEST) tests/blender; \
 	done
+	@echo "== real-Blender tests on bpy 5.2 (Python 3.13)"
+	$(BPY_52) $(PYTEST) tests/blender
 
 validate: $(VENV)/.stamp
 	$(BLENDER_EXT) validate .
@@ -76,6 +81,8 @@ install-test: build $(addsuffix /.stamp,$(TEST_VENVS))
 	  echo "== install test on $$v"; \
 	  EMULATOR_PYTHON=$(abspath $(PY)) $$v/bin/python $(PYTEST) tests/install; \
 	done
+	@echo "== install test on bpy 5.2 (Python 3.13)"
+	$(BPY_52) $(PYTEST) tests/install
 
 # Windowed Blender 4.3.2 and 5.2.2 LTS (Debian's, in cached roots; see tools/blender_root.sh) or
 # $$BLENDER, each under its own Xvfb, the built zip installed as a user installs it.
@@ -92,6 +99,8 @@ test-matrix: $(VENV)/.stamp $(addsuffix /.stamp,$(MATRIX_VENVS))
 	  echo "== real-Blender tests on $$v"; \
 	  EMULATOR_PYTHON=$(abspath $(PY)) $$v/bin/python $(PYTEST) tests/blender; \
 	done
+	@echo "== real-Blender tests on bpy 5.2 (Python 3.13)"
+	$(BPY_52) $(PYTEST) tests/blender
 
 # --- running ------------------------------------------------------------------------------
 demo: $(VENV)/.stamp
@@ -100,8 +109,12 @@ demo: $(VENV)/.stamp
 emulator: $(VENV)/.stamp
 	$(PY) -m emulator --port $(PORT) $(ARGS)
 
-bench: $(VENV)/.stamp
+bench: $(VENV)/.stamp build blender-roots
 	$(PY) bench/run.py
+	EMULATOR_PYTHON=$(abspath $(PY)) $(PY) bench/windowed.py
+
+bench-window: $(VENV)/.stamp build blender-roots
+	EMULATOR_PYTHON=$(abspath $(PY)) $(PY) bench/windowed.py
 
 clean:
 	rm -rf dist build demo-output .pkgroot .mypy_cache .ruff_cache

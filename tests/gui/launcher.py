@@ -7,14 +7,25 @@ and this repository, at their own paths) end with the process. Blender's own /tm
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from emulator.control_client import ControlClient  # noqa: E402
+from emulator.process import start_emulator_process, stop_emulator_process  # noqa: E402
+
+API_KEY = "gui-key"
+API_SECRET = "gui-secret-canary-51d2e"
+CASE_TIMEOUT = 240.0
 INSIDE = REPO / "tests" / "gui" / "inside"
 # Debian suites and the Blender each one ships (see tools/blender_root.sh).
 SUITES = {"4.3": "trixie", "5.2": "sid"}
@@ -111,3 +122,83 @@ def available() -> list[Blender]:
 def new_case_dir(name: str) -> Path:
     # Under /tmp on the host; inside the root it is bind-mounted at the same path.
     return Path(tempfile.mkdtemp(prefix=f"scenario-gui-{name}-"))
+
+
+def built_zip() -> Path:
+    zips = sorted((REPO / "dist").glob("scenario_texture_upscale-*.zip"))
+    assert zips, "run `make build` first (make test-gui does)"
+    return zips[-1]
+
+
+def install_template(blender: Blender) -> Path:
+    """A Blender user folder with the built zip installed as a user installs it and the
+    preferences saved (splash off, online access on)."""
+    case = new_case_dir(f"install-{blender.label}")
+    prefs = {"confirm_expensive": True, "confirm_above_credits": 50.0}
+    done = blender.run(case, ["-b", "--factory-startup", "--python", str(INSIDE / "install.py"),
+                              "--", str(built_zip()), json.dumps(prefs)],
+                       {"BLENDER_USER_RESOURCES": str(case / "user")}, timeout=180,
+                       windowed=False)
+    if done.returncode != 0 or "INSTALLED" not in done.output:
+        raise RuntimeError(f"installing the zip failed:\n{done.output[-3000:]}")
+    return case / "user"
+
+
+@dataclass
+class CaseRun:
+    findings: dict[str, Any]
+    output: str
+    returncode: int
+    crashed: bool
+    crash_reports: list[str]
+
+    def assert_clean(self) -> None:
+        """No crash, no hang, no exception in the case."""
+        assert not self.crashed, "Blender crashed:\n" + "\n".join(self.crash_reports or
+                                                                 [self.output[-4000:]])
+        assert self.returncode == 0, f"Blender exited with {self.returncode}:\n{self.output[-4000:]}"
+        assert not self.findings.get("errors"), "\n".join(self.findings["errors"])
+
+
+class Window:
+    """One case's machine: its folder, a user folder with the add-on, the emulator."""
+
+    def __init__(self, blender: Blender, template: Path, name: str) -> None:
+        self.blender = blender
+        self.case = new_case_dir(name)
+        shutil.copytree(template, self.case / "user", symlinks=True)
+        self.emulator_process: Any = None
+        self.base_url = ""
+
+    def start_emulator(self, *args: str) -> ControlClient:
+        self.emulator_process, self.base_url = start_emulator_process(
+            ["--api-key", API_KEY, "--api-secret", API_SECRET, *args],
+            python=os.environ.get("EMULATOR_PYTHON", sys.executable),
+        )
+        return ControlClient(self.base_url)
+
+    def run(self, case_file: str, function: str = "steps", timeout: float = CASE_TIMEOUT,
+            env: dict[str, str] | None = None, blend: str | None = None,
+            blender_args: tuple[str, ...] = ()) -> CaseRun:
+        """One windowed Blender session running ``function`` of tests/gui/cases/``case_file``."""
+        result = self.case / f"{function}.json"
+        result.unlink(missing_ok=True)
+        args = ["--window-geometry", *GEOMETRY, "--no-window-focus", *blender_args]
+        if blend:
+            args.append(str(self.case / blend))
+        args += ["--python", str(INSIDE / "run_case.py"), "--",
+                 str(REPO / "tests" / "gui" / "cases" / case_file), function, str(self.case),
+                 str(result)]
+        full_env = {"BLENDER_USER_RESOURCES": str(self.case / "user"),
+                    "SCENARIO_BASE_URL": self.base_url, "SCENARIO_SDK_API_KEY": API_KEY,
+                    "SCENARIO_SDK_API_SECRET": API_SECRET, **(env or {})}
+        done = self.blender.run(self.case, args, full_env, timeout)
+        findings = json.loads(result.read_text()) if result.is_file() else {
+            "errors": ["the case wrote no findings"]}
+        return CaseRun(findings, done.output, done.returncode, done.crashed, done.crash_reports)
+
+    def close(self) -> None:
+        if self.emulator_process is not None:
+            stop_emulator_process(self.emulator_process)
+
+

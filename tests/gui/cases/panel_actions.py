@@ -38,7 +38,7 @@ def _asking(h: Harness, pay: bool) -> Steps:
     h.invoke(area, bpy.ops.scenario.upscale_image, "UI")
     yield from h.wait_for(lambda: any(v.question is not None for v in h.jobs()), "the question")
     yield 0.5
-    h.screenshot("asking_price")
+    h.screenshot("panel_asking_price", h.region(area, "UI"))
     [view] = h.jobs()
     h.note("asked", {"cost": view.question.cost, "limit": view.question.limit})
     h.note("paid_while_asking", h.paid_generates())

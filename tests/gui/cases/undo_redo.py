@@ -42,7 +42,15 @@ def main_flow(h: Harness) -> Steps:
 
     panel._draw_jobs = recording
     nodes(h, "before")
-    yield from upscaled(h, area)
+    sidebar = h.region(area, "UI")
+    h.screenshot("panel_idle", sidebar)
+    h.note("invoke", sorted(h.invoke(area, bpy.ops.scenario.upscale_image, "UI")))
+    yield from h.wait_for(lambda: any(v.stage == "generating" for v in h.jobs()), "generating")
+    yield 0.6
+    h.screenshot("panel_running", sidebar)
+    yield from h.wait_for(lambda: any(v.status == "done" for v in h.jobs()), "the result applied")
+    yield 0.3
+    h.screenshot("panel_done", sidebar)
     panel._draw_jobs = draw_jobs
     h.note("progress_drawn", drawn)
     nodes(h, "after_upscale")

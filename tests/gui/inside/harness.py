@@ -113,9 +113,14 @@ class Harness:
             yield 0.5  # beyond the double-click time: two quick clicks fold the tab
         raise AssertionError(f"no sidebar tab '{category}' (active: {ui.active_panel_category})")
 
-    def screenshot(self, name: str) -> Path:
+    def screenshot(self, name: str, region: bpy.types.Region | None = None) -> Path:
+        """The screen, or only ``region`` of it, as ``name``.png in the case folder."""
         path = self.case / f"{name}.png"
-        subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30)
+        crop = []
+        if region is not None:
+            x, y = self.screen_point(region, 0, region.height)
+            crop = ["-crop", f"{region.width}x{region.height}+{x}+{y}"]
+        subprocess.run(["import", "-window", "root", *crop, str(path)], check=True, timeout=30)
         self.findings.setdefault("screenshots", []).append(str(path))
         return path
 
