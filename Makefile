@@ -36,9 +36,9 @@ $(VENV)/.stamp: requirements-dev.txt
 	.venv-4.5/bin/pip install -q --disable-pip-version-check -r requirements-blender-4.5.txt
 	touch $@
 
-.venv-types-4.2/.stamp: requirements-types-4.2.txt
-	$(PYTHON) -m venv .venv-types-4.2
-	.venv-types-4.2/bin/pip install -q --disable-pip-version-check -r requirements-types-4.2.txt
+.venv-types-%/.stamp: requirements-types-%.txt
+	$(PYTHON) -m venv .venv-types-$*
+	.venv-types-$*/bin/pip install -q --disable-pip-version-check -r requirements-types-$*.txt
 	touch $@
 
 setup: $(VENV)/.stamp
@@ -50,10 +50,12 @@ setup: $(VENV)/.stamp
 lint: $(VENV)/.stamp
 	$(VENV)/bin/ruff check .
 
-# The stubs of the newest Blender live in .venv, those of 4.2 LTS in their own venv.
-typecheck: $(VENV)/.stamp .venv-types-4.2/.stamp .pkgroot/scenario_texture_upscale
+# The stubs of Blender's development line live in .venv; those of 4.2 LTS and 5.2 LTS, the
+# oldest and the newest release supported, in venvs of their own.
+typecheck: $(VENV)/.stamp .venv-types-4.2/.stamp .venv-types-5.2/.stamp .pkgroot/scenario_texture_upscale
 	$(VENV)/bin/mypy
 	.venv-types-4.2/bin/mypy --python-executable .venv-types-4.2/bin/python
+	.venv-types-5.2/bin/mypy --python-executable .venv-types-5.2/bin/python
 
 unit: $(VENV)/.stamp
 	$(PY) $(PYTEST) tests/unit tests/emulator tests/integration

@@ -20,7 +20,7 @@ class SCENARIO_OT_recover_jobs(JobModalMixin, bpy.types.Operator):
     )
     # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
     # The swap is its own undoable, repeatable step: scenario.apply_result.
-    bl_options: set[str] = set()
+    bl_options = set()
 
     local_id: StringProperty(  # type: ignore[valid-type]
         name="Job", description="One job from Recent Jobs (also re-applies a finished one); "

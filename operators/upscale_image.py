@@ -22,7 +22,7 @@ class SCENARIO_OT_upscale_image(JobModalMixin, bpy.types.Operator):
     )
     # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
     # The swap is its own undoable, repeatable step: scenario.apply_result.
-    bl_options: set[str] = set()
+    bl_options = set()
 
     image_name: StringProperty(  # type: ignore[valid-type]
         name="Image", description="Image to upscale; empty means the Image Editor's image",

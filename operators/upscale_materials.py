@@ -24,7 +24,7 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
     )
     # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
     # The swap is its own undoable, repeatable step: scenario.apply_result.
-    bl_options: set[str] = set()
+    bl_options = set()
 
     scope: EnumProperty(  # type: ignore[valid-type]
         name="Textures Of", items=BATCH_SCOPE_ITEMS, default="SELECTED_OBJECTS",
