@@ -263,3 +263,27 @@ def test_ticks_come_faster_while_a_result_is_on_its_way(addon) -> None:
     # So does a result too large to arrive in a blink.
     downloading.output_pixels = modal.FAST_MAX_PIXELS + 1
     assert modal.tick_seconds([downloading]) == modal.TICK_SECONDS
+
+
+def test_applying_again_to_another_scope_reuses_the_result_and_sends_nothing(
+        tmp_path: Path, emulator, addon: str) -> None:
+    """What a redo or Repeat Last of the swap does: scenario.apply_result for the same job."""
+    brick = scenes.texture_file(tmp_path, "brick")
+    chosen = scenes.material_with("Chosen", brick)
+    other = scenes.material_with("Other", brick)
+    scenes.object_with("Selected", [chosen], selected=True)
+    scenes.object_with("Unselected", [other], selected=False)
+    upscale(brick)
+    [result] = result_images()
+    runtime = sys.modules[f"{addon}.bridge.runtime"]
+    [record] = [r for r in runtime.get().recent if r.source_image == "brick"]
+    sent = len(emulator.requests())
+
+    for scope in ("ALL_USERS", "SELECTED_OBJECTS"):
+        assert bpy.ops.scenario.apply_result(local_id=record.local_id, scope=scope) == {"FINISHED"}
+
+    assert result_images() == [result], "one image for the result, however often it is applied"
+    assert [n.image for n in scenes.texture_nodes(other)] == [result]
+    assert len(emulator.requests()) == sent, "re-applying never asks Scenario"
+    with pytest.raises(RuntimeError, match="no longer known"):
+        bpy.ops.scenario.apply_result(local_id="no-such-job", scope="ALL_USERS")
