@@ -50,12 +50,19 @@ def test_file_texture_is_upscaled_saved_and_swapped(tmp_path: Path, emulator) ->
     assert len(emulator.generates()) == 1
 
 
-def test_only_materials_of_selected_objects_change(tmp_path: Path) -> None:
-    brick = scenes.texture_file(tmp_path, "brick")
+def selected_and_unselected(folder: Path) -> tuple[bpy.types.Image, bpy.types.Material,
+                                                   bpy.types.Material]:
+    """A texture, the material of a selected object and that of an unselected one using it."""
+    brick = scenes.texture_file(folder, "brick")
     chosen = scenes.material_with("Chosen", brick)
     other = scenes.material_with("Other", brick)
     scenes.object_with("Selected", [chosen], selected=True)
     scenes.object_with("Unselected", [other], selected=False)
+    return brick, chosen, other
+
+
+def test_only_materials_of_selected_objects_change(tmp_path: Path) -> None:
+    brick, chosen, other = selected_and_unselected(tmp_path)
 
     upscale(brick)
 
@@ -268,11 +275,7 @@ def test_ticks_come_faster_while_a_result_is_on_its_way(addon) -> None:
 def test_applying_again_to_another_scope_reuses_the_result_and_sends_nothing(
         tmp_path: Path, emulator, addon: str) -> None:
     """What a redo or Repeat Last of the swap does: scenario.apply_result for the same job."""
-    brick = scenes.texture_file(tmp_path, "brick")
-    chosen = scenes.material_with("Chosen", brick)
-    other = scenes.material_with("Other", brick)
-    scenes.object_with("Selected", [chosen], selected=True)
-    scenes.object_with("Unselected", [other], selected=False)
+    brick, _chosen, other = selected_and_unselected(tmp_path)
     upscale(brick)
     [result] = result_images()
     runtime = sys.modules[f"{addon}.bridge.runtime"]

@@ -197,6 +197,12 @@ class Window:
             "errors": ["the case wrote no findings"]}
         return CaseRun(findings, done.output, done.returncode, done.crashed, done.crash_reports)
 
+    def findings(self, case_file: str, function: str, **run_args: Any) -> dict[str, Any]:
+        """Runs the case, fails unless it ended cleanly, and returns what it found."""
+        run = self.run(case_file, function, **run_args)
+        run.assert_clean()
+        return run.findings
+
     def close(self) -> None:
         if self.emulator_process is not None:
             stop_emulator_process(self.emulator_process)

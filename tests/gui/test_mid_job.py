@@ -8,9 +8,7 @@ from test_undo_redo import ORIGINAL, RESULT
 
 
 def _recovered_later(window: Window) -> None:
-    later = window.run("mid_job.py", "recover", blend="scene.blend")
-    later.assert_clean()
-    f = later.findings
+    f = window.findings("mid_job.py", "recover", blend="scene.blend")
     assert f["offered"] == 1, "the panel offers the paid job for recovery"
     assert f["statuses"] == ["done"]
     assert f["nodes"] == RESULT
@@ -19,9 +17,7 @@ def _recovered_later(window: Window) -> None:
 
 def test_undo_of_an_earlier_edit_mid_job_keeps_the_job(window: Window) -> None:
     window.start_emulator("--job-seconds", "3")
-    run = window.run("mid_job.py", "undo_earlier_edit")
-    run.assert_clean()
-    f = run.findings
+    f = window.findings("mid_job.py", "undo_earlier_edit")
     assert f["trim_x_after_undo"] == pytest.approx(3.0), "the edit was undone"
     assert f["nodes"] == RESULT
     assert f["paid"] == 1
@@ -30,9 +26,7 @@ def test_undo_of_an_earlier_edit_mid_job_keeps_the_job(window: Window) -> None:
 
 def test_escape_stops_waiting_and_recover_collects_later(window: Window) -> None:
     window.start_emulator("--job-seconds", "4")
-    run = window.run("mid_job.py", "escape")
-    run.assert_clean()
-    f = run.findings
+    f = window.findings("mid_job.py", "escape")
     assert f["statuses"] == ["cancelled"]
     assert f["nodes"] == ORIGINAL
     assert f["states"] == ["abandoned"]
@@ -43,9 +37,7 @@ def test_escape_stops_waiting_and_recover_collects_later(window: Window) -> None
 @pytest.mark.parametrize("case", ["open_other_file", "disable_addon", "quit_blender"])
 def test_leaving_mid_job_keeps_the_paid_job_recoverable(window: Window, case: str) -> None:
     window.start_emulator("--job-seconds", "4")
-    run = window.run("mid_job.py", case)
-    run.assert_clean()
-    f = run.findings
+    f = window.findings("mid_job.py", case)
     assert f["paid"] == 1
     if case == "disable_addon":
         assert f["worker_threads_left"] == [] and not f["panel_registered"]

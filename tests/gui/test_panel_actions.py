@@ -8,9 +8,7 @@ from test_undo_redo import ORIGINAL, RESULT
 
 def test_batch_from_the_panel_upscales_every_texture_once(window: Window) -> None:
     window.start_emulator("--job-seconds", "1")
-    run = window.run("panel_actions.py", "batch")
-    run.assert_clean()
-    f = run.findings
+    f = window.findings("panel_actions.py", "batch")
     assert f["items"] == [["brick", "done"], ["brick_rough", "done"]]
     assert f["nodes"] == {**RESULT, "Wall": ["brick_rough_x2", "brick_x2"]}
     assert f["paid"] == 2
@@ -20,9 +18,7 @@ def test_batch_from_the_panel_upscales_every_texture_once(window: Window) -> Non
 
 def test_price_above_the_limit_paid_with_the_panel_button(window: Window) -> None:
     window.start_emulator("--job-seconds", "1")
-    run = window.run("panel_actions.py", "pay")
-    run.assert_clean()
-    f = run.findings
+    f = window.findings("panel_actions.py", "pay")
     assert f["asked"] == {"cost": 1, "limit": 0.5}
     assert f["paid_while_asking"] == 0
     assert f["status"] == "done" and f["nodes"] == RESULT and f["paid"] == 1
@@ -30,9 +26,7 @@ def test_price_above_the_limit_paid_with_the_panel_button(window: Window) -> Non
 
 def test_price_above_the_limit_declined_with_the_panel_button(window: Window) -> None:
     window.start_emulator("--job-seconds", "1")
-    run = window.run("panel_actions.py", "dont_pay")
-    run.assert_clean()
-    f = run.findings
+    f = window.findings("panel_actions.py", "dont_pay")
     assert f["paid_while_asking"] == 0
     assert f["status"] == "failed" and "nothing was spent" in f["message"]
     assert f["nodes"] == ORIGINAL and f["paid"] == 0
@@ -40,9 +34,7 @@ def test_price_above_the_limit_declined_with_the_panel_button(window: Window) ->
 
 def test_online_access_off_greys_the_button_and_says_why(window: Window) -> None:
     window.start_emulator()
-    run = window.run("panel_actions.py", "online_off")
-    run.assert_clean()
-    f = run.findings
+    f = window.findings("panel_actions.py", "online_off")
     assert f["poll"] is False
     assert "Allow Online Access" in f["reason"]
     assert f["refused"] and "Allow Online Access" in f["refused"]

@@ -10,9 +10,7 @@ RESULT = {"Wall": ["brick_x2"], "Pillar": ["brick_x2"], "Trim": ["brick"]}
 
 def test_main_flow_shows_progress_swaps_and_undoes_in_one_step(window: Window) -> None:
     window.start_emulator("--job-seconds", "2")
-    run = window.run("undo_redo.py", "main_flow")
-    run.assert_clean()
-    f = run.findings
+    f = window.findings("undo_redo.py", "main_flow")
     assert f["invoke"] == ["RUNNING_MODAL"]
     assert f["before"] == ORIGINAL
     assert any("Generating" in text or "Queued" in text for text in f["progress_drawn"]), \
@@ -26,9 +24,7 @@ def test_main_flow_shows_progress_swaps_and_undoes_in_one_step(window: Window) -
 
 def test_adjust_last_operation_reapplies_the_same_result_for_free(window: Window) -> None:
     window.start_emulator("--job-seconds", "1")
-    run = window.run("undo_redo.py", "adjust_last")
-    run.assert_clean()
-    f = run.findings
+    f = window.findings("undo_redo.py", "adjust_last")
     assert f["last_operator"] == "SCENARIO_OT_apply_result"
     assert f["redo_properties"] == ["scope"]
     by_value = {c["value"]: c for c in f["changes"]}
@@ -45,9 +41,7 @@ def test_adjust_last_operation_reapplies_the_same_result_for_free(window: Window
 
 def test_repeat_last_pays_nothing_and_does_not_crash(window: Window) -> None:
     window.start_emulator("--job-seconds", "1")
-    run = window.run("undo_redo.py", "repeat_last")
-    run.assert_clean()
-    f = run.findings
+    f = window.findings("undo_redo.py", "repeat_last")
     assert f["after_upscale"] == RESULT
     assert f["after_repeat_1"] == RESULT and f["after_repeat_2"] == RESULT
     assert f["results"] == ["brick_x2"]
@@ -56,9 +50,8 @@ def test_repeat_last_pays_nothing_and_does_not_crash(window: Window) -> None:
 
 def test_undo_history_jumps_back_and_forth(window: Window) -> None:
     window.start_emulator("--job-seconds", "1")
-    run = window.run("undo_redo.py", "undo_history")
-    run.assert_clean()
+    found = window.findings("undo_redo.py", "undo_history")
     expected = {0: ORIGINAL, 1: RESULT, 2: ORIGINAL}
-    for visit in run.findings["visits"]:
+    for visit in found["visits"]:
         assert visit["nodes"] == expected[visit["item"]], visit
         assert visit["paid"] == 1, visit
