@@ -279,7 +279,7 @@ def test_applying_again_to_another_scope_reuses_the_result_and_sends_nothing(
     upscale(brick)
     [result] = result_images()
     runtime = sys.modules[f"{addon}.bridge.runtime"]
-    [record] = [r for r in runtime.get().recent if r.source_image == "brick"]
+    [record] = [r for r in runtime.get().recent if r.job_id == result["scenario_job_id"]]
     sent = len(emulator.requests())
 
     for scope in ("ALL_USERS", "SELECTED_OBJECTS"):
