@@ -1,5 +1,6 @@
 """Starts a real, windowed Blender for one test case: Debian's Blender in a cached root
-(tools/blender_root.sh) on its own Xvfb, or the developer's own binary from $BLENDER.
+(tools/blender_root.sh) on its own Xvfb, or the developer's own binary from $BLENDER (on
+$DISPLAY, else on an Xvfb of its own). Also the case runner the tests and the bench share.
 
 The root runs under ``unshare -m``: the bind mounts it needs (/proc, /sys, /dev, the case folder
 and this repository, at their own paths) end with the process. Blender's own /tmp is private.
@@ -81,16 +82,17 @@ class Blender:
         tmp = case / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
         (case / "display").unlink(missing_ok=True)
+        own_display = os.environ.get("DISPLAY", "") if self.root is None else ""
         full_env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(case / "home"),
                     "TMPDIR": str(tmp), "CASE": str(case), "LANG": "C.UTF-8", **env}
+        if own_display:
+            full_env["DISPLAY"] = own_display
         command = [self.binary, *args]
-        if windowed:
+        if windowed and not own_display:
             command = ["/bin/bash", "-c", _IN_ROOT, "in-root", *command]
         if self.root is not None:
             command = ["unshare", "-m", "/bin/bash", "-c", _MOUNT, "mount", str(self.root),
                        str(case), str(REPO), *command]
-        elif windowed and os.environ.get("DISPLAY"):
-            command = command[4:]  # the developer's own display
         log = case / "blender.log"
         with log.open("w") as out:
             proc = subprocess.Popen(command, env=full_env, stdout=out, stderr=subprocess.STDOUT,
