@@ -32,14 +32,25 @@ INSIDE = REPO / "tests" / "gui" / "inside"
 SUITES = {"4.3": "trixie", "5.2": "sid"}
 GEOMETRY = ("0", "0", "1600", "900")
 
-# Runs inside the root: its own X display, then Blender; the exit status is Blender's.
+# Runs inside the root: its own X display, then Blender; the exit status is Blender's. The root's
+# /tmp is private, but X's abstract sockets are shared with every other process on the machine:
+# a random display number, and another one if that Xvfb cannot listen.
 _IN_ROOT = r"""
 set -u
 mkdir -p /tmp/.X11-unix && chmod 1777 /tmp/.X11-unix
-Xvfb -displayfd 3 -screen 0 1600x900x24 -nolisten tcp 3>"$CASE/display" 2>"$CASE/xvfb.log" &
-xvfb=$!
-for _ in $(seq 100); do [ -s "$CASE/display" ] && break; sleep 0.05; done
-export DISPLAY=":$(cat "$CASE/display")"
+for attempt in 1 2 3 4 5 6 7 8; do
+  n=$(( RANDOM % 900 + 100 ))
+  Xvfb ":$n" -screen 0 1600x900x24 -nolisten tcp 2>>"$CASE/xvfb.log" &
+  xvfb=$!
+  for _ in $(seq 200); do
+    [ -S "/tmp/.X11-unix/X$n" ] && break
+    kill -0 "$xvfb" 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -S "/tmp/.X11-unix/X$n" ] && kill -0 "$xvfb" 2>/dev/null && break
+  kill "$xvfb" 2>/dev/null; wait "$xvfb" 2>/dev/null
+done
+export DISPLAY=":$n"
 "$@"
 status=$?
 kill "$xvfb" 2>/dev/null; wait "$xvfb" 2>/dev/null
@@ -81,7 +92,6 @@ class Blender:
         """Runs Blender with ``args`` and ``env``; killed (and failed) after ``timeout`` s."""
         tmp = case / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
-        (case / "display").unlink(missing_ok=True)
         own_display = os.environ.get("DISPLAY", "") if self.root is None else ""
         full_env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(case / "home"),
                     "TMPDIR": str(tmp), "CASE": str(case), "LANG": "C.UTF-8", **env}
