@@ -120,9 +120,10 @@ def is_waiting(rt: runtime.Runtime, local_id: str) -> bool:
 
 
 def apply_job(rt: runtime.Runtime, context: bpy.types.Context, local_id: str,
-              scope_name: str) -> Outcome:
-    """scenario.apply_result's work: the first application of a downloaded result, or a redo
-    or repeat of it, which loads the same file again and never asks Scenario for anything."""
+              scope_name: str, waiting: bool) -> Outcome:
+    """scenario.apply_result's work: the first application of a downloaded result
+    (``waiting``, see is_waiting), or a redo or repeat of it, which loads the same file again
+    and never asks Scenario for anything."""
     view = rt.jobs.get(local_id)
     record = view.record if view is not None else None
     record = record or next((r for r in rt.recent if r.local_id == local_id), None)
@@ -130,7 +131,6 @@ def apply_job(rt: runtime.Runtime, context: bpy.types.Context, local_id: str,
         return Outcome("ERROR", "That upscale's result is no longer known; use Recent Jobs.")
     materials = (record.target_materials if scope_name == record.scope
                  else scope.scope_materials(context, scope_name))
-    waiting = is_waiting(rt, local_id)
     try:
         done = apply_result(record, scope_name, materials)
     except (OSError, RuntimeError) as exc:

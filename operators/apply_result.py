@@ -31,7 +31,7 @@ class SCENARIO_OT_apply_result(bpy.types.Operator):
     def execute(self, context: bpy.types.Context) -> set[str]:
         rt = runtime.get()
         first_time = apply.is_waiting(rt, self.local_id)
-        outcome = apply.apply_job(rt, context, self.local_id, self.scope)
+        outcome = apply.apply_job(rt, context, self.local_id, self.scope, first_time)
         # The first time, the operator that ran the job reports how it went; a redo or a
         # repeat has no such caller.
         if not first_time:

@@ -159,16 +159,14 @@ def install_template(blender: Blender) -> Path:
 @dataclass
 class CaseRun:
     findings: dict[str, Any]
-    output: str
-    returncode: int
-    crashed: bool
-    crash_reports: list[str]
+    blender: Finished
 
     def assert_clean(self) -> None:
         """No crash, no hang, no exception in the case."""
-        assert not self.crashed, "Blender crashed:\n" + "\n".join(self.crash_reports or
-                                                                 [self.output[-4000:]])
-        assert self.returncode == 0, f"Blender exited with {self.returncode}:\n{self.output[-4000:]}"
+        done = self.blender
+        assert not done.crashed, "Blender crashed:\n" + "\n".join(done.crash_reports or
+                                                                 [done.output[-4000:]])
+        assert done.returncode == 0, f"Blender exited with {done.returncode}:\n{done.output[-4000:]}"
         assert not self.findings.get("errors"), "\n".join(self.findings["errors"])
 
 
@@ -207,7 +205,7 @@ class Window:
         done = self.blender.run(self.case, args, full_env, timeout)
         findings = json.loads(result.read_text()) if result.is_file() else {
             "errors": ["the case wrote no findings"]}
-        return CaseRun(findings, done.output, done.returncode, done.crashed, done.crash_reports)
+        return CaseRun(findings, done)
 
     def findings(self, case_file: str, function: str, **run_args: Any) -> dict[str, Any]:
         """Runs the case, fails unless it ended cleanly, and returns what it found."""
