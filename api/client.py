@@ -186,11 +186,13 @@ class ScenarioClient:
         return raise_for_job(job)
 
     def cancel_job(self, job_id: str) -> bool:
-        """Ask Scenario to cancel. False when it cannot (custom-model jobs): not an error."""
+        """Ask Scenario to cancel. False when it cannot (custom-model jobs): not an error.
+        Sent even after this client's cancel flag is set, once, without retries."""
         try:
-            self.transport.request(
-                "POST", f"/jobs/{_id(job_id, 'job')}/action", json={"action": "cancel"}
-            )
+            with self.transport.after_cancel():
+                self.transport.request(
+                    "POST", f"/jobs/{_id(job_id, 'job')}/action", json={"action": "cancel"}
+                )
         except InvalidRequestError as exc:
             if exc.status == 400 and "cannot cancel" in (exc.reason or "").lower():
                 return False

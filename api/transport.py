@@ -13,6 +13,7 @@ Retry rules, by what a repeat could cost:
 from __future__ import annotations
 
 import base64
+import contextlib
 import enum
 import json as jsonlib
 import logging
@@ -194,6 +195,17 @@ class Transport:
     def raise_if_cancelled(self) -> None:
         if self.cancel_event is not None and self.cancel_event.is_set():
             raise CancelledError("Cancelled.", not_sent=True)
+
+    @contextlib.contextmanager
+    def after_cancel(self) -> Iterator[None]:
+        """For a request sent because the user stopped a job (asking Scenario to cancel it):
+        the stop flag must not stop it, and a single try keeps the answer quick."""
+        saved = self.cancel_event, self.max_retries
+        self.cancel_event, self.max_retries = None, 0
+        try:
+            yield
+        finally:
+            self.cancel_event, self.max_retries = saved
 
     def pause(self, seconds: float) -> None:
         """Sleep, waking early on cancel when the real clock is used."""

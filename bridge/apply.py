@@ -201,9 +201,11 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
     if view.status == runtime.CANCELLED:
         if record.state == J.ABANDONED:
             return Outcome("WARNING", (
-                f"Stopped waiting for Scenario job {record.job_id}. Scenario cannot cancel it, so "
-                "it may still finish and be charged: collect the result later with Recover in "
-                "Recent Jobs."
+                f"Stopped waiting for Scenario job {record.job_id}. Scenario did not cancel it, "
+                "so it may still finish and be charged: collect the result later with Recover "
+                "in Recent Jobs."
             ))
+        if record.state == J.CANCELLED:
+            return Outcome("INFO", record.error)
         return Outcome("WARNING", record.error or "Cancelled; nothing was charged.")
     return Outcome("ERROR", view.message or "The upscale failed.")

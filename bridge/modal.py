@@ -88,7 +88,8 @@ class JobModalMixin:
             return {"CANCELLED"}
         if event.type == "ESC" and event.value == "PRESS":
             for local_id in self._pending:
-                rt.cancel(local_id)
+                rt.cancel(local_id, by_user=True)
+            redraw_editors(context)
             return {"RUNNING_MODAL"}
         if event.type != "TIMER":
             return {"PASS_THROUGH"}

@@ -195,11 +195,19 @@ class Runtime:
                 self.remember(view.record)
         return bool(events)
 
-    def cancel(self, local_id: str) -> bool:
+    def cancel(self, local_id: str, by_user: bool = False) -> bool:
+        """Stops waiting for the job. ``by_user`` (Cancel, Esc) also has its worker ask
+        Scenario to cancel a paid job; the view says so at once."""
         if local_id in self._held:
             self.release(local_id, CANCELLED, NOT_STARTED)
             return True
-        return self.pool.cancel(local_id)
+        if not self.pool.cancel(local_id, by_user):
+            return False
+        view = self.jobs.get(local_id)
+        if by_user and view is not None and view.record is not None and view.record.job_id:
+            view.stage, view.fraction, view.label = "cancelling", None, ""
+            view.stage_since = time.monotonic()
+        return True
 
     def cancel_all(self) -> None:
         for local_id in list(self._held):

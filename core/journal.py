@@ -3,7 +3,8 @@ something, so that a crash, a closed file or a quit never loses a paid result.
 
 States, in order: prepared → submitting → submitted → succeeded → downloaded → applied.
 Side exits: uncertain (a generate whose answer was lost: never re-sent), failed, abandoned (the
-user stopped waiting; the job id is kept so the result can still be collected), timed_out.
+user stopped waiting; the job id is kept so the result can still be collected), cancelled (the
+user stopped it and Scenario accepted the cancel), timed_out.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ APPLIED = "applied"
 FAILED = "failed"
 ABANDONED = "abandoned"
 TIMED_OUT = "timed_out"
+CANCELLED = "cancelled"  # Scenario accepted the cancel: no result will come
 
 # A job in one of these states holds, or may still produce, a result the user paid for.
 RECOVERABLE_STATES = frozenset({SUBMITTED, SUCCEEDED, DOWNLOADED, ABANDONED, TIMED_OUT})
-FINAL_STATES = frozenset({APPLIED, FAILED, UNCERTAIN})
+FINAL_STATES = frozenset({APPLIED, FAILED, UNCERTAIN, CANCELLED})
 
 JOURNAL_VERSION = 1
 

@@ -8,6 +8,7 @@ crash or a quit (``recover``): a job that reached ``submitting`` is never sent a
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import time
@@ -47,6 +48,8 @@ from .source import (
 from .spend_ledger import SpendLedger
 from .worker import JobCancelled, JobContext
 
+log = logging.getLogger(__name__)
+
 # Job statuses as the user reads them in the panel.
 STAGE_LABELS = {
     "pending": "Queued",
@@ -68,6 +71,7 @@ STAGE_TEXT = {
     "downloading": "Downloading",
     "processing": "Processing",
     "applying": "Applying",
+    "cancelling": "Asking Scenario to cancel",
 }
 DEFAULT_TIMEOUT_S = 30 * 60.0
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
@@ -145,7 +149,7 @@ def run(job: UpscaleJob, ctx: JobContext, journal: J.Journal, connect: ClientFac
             step(job, ctx, journal, client)
             ctx.check_cancelled()
     except (JobCancelled, errors.CancelledError) as exc:
-        _record_cancel(record, journal)
+        _record_cancel(record, journal, client if ctx.stopped_by_user else None)
         raise JobCancelled() from exc
     finally:
         client.close()
@@ -164,12 +168,30 @@ def run(job: UpscaleJob, ctx: JobContext, journal: J.Journal, connect: ClientFac
 CANCELLED_UNPAID = "Cancelled before submission; nothing was charged."
 
 
-def _record_cancel(record: J.JobRecord, journal: J.Journal) -> None:
-    """Keeps a paid job collectable; marks an unsent one as ended."""
+def cancelled_at_service(job_id: str) -> str:
+    return f"Cancelled at Scenario: job {job_id} was stopped there and will give no result."
+
+
+def _record_cancel(record: J.JobRecord, journal: J.Journal,
+                   client: ScenarioClient | None) -> None:
+    """Marks an unsent job as ended. A paid one the user stopped is cancelled at Scenario when
+    ``client`` is given and Scenario agrees; otherwise it stays collectable."""
     if record.state in (J.PREPARED, J.SUBMITTING):
         journal.transition(record, J.FAILED, error=CANCELLED_UNPAID)
     elif record.state in (J.SUBMITTED, J.TIMED_OUT):
-        journal.transition(record, J.ABANDONED)
+        if client is not None and record.job_id and _cancel_at_service(client, record.job_id):
+            journal.transition(record, J.CANCELLED, error=cancelled_at_service(record.job_id))
+        else:
+            journal.transition(record, J.ABANDONED)
+
+
+def _cancel_at_service(client: ScenarioClient, job_id: str) -> bool:
+    try:
+        return client.cancel_job(job_id)
+    except errors.ScenarioError as exc:
+        # Not knowing is the same as a refusal: the job may still finish, so keep it.
+        log.warning("Asking Scenario to cancel job %s failed: %s", job_id, exc)
+        return False
 
 
 def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:

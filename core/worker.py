@@ -46,6 +46,9 @@ class JobContext:
     _events: queue.Queue[Event] = field(repr=False)
     _answered: threading.Event = field(default_factory=threading.Event, repr=False)
     _answer: bool = False
+    # Set with the cancel flag when the user, not a file load or a quit, stopped the job:
+    # only then is Scenario asked to cancel it too.
+    stopped_by_user: bool = False
 
     def progress(self, stage: str, fraction: float | None = None, message: str = "") -> None:
         self._events.put(Event(self.local_id, PROGRESS, stage, fraction, message))
@@ -130,11 +133,14 @@ class WorkerPool:
     def max_workers(self) -> int:
         return self._max_workers
 
-    def cancel(self, local_id: str) -> bool:
+    def cancel(self, local_id: str, by_user: bool = False) -> bool:
         with self._lock:
             event = self._cancel.get(local_id)
+            context = self._contexts.get(local_id)
         if event is None:
             return False
+        if by_user and context is not None:
+            context.stopped_by_user = True
         event.set()
         return True
 

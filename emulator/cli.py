@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="keep RGBA in results (default: alpha dropped)")
     parser.add_argument("--break-tiling", action="store_true",
                         help="add a visible seam so results no longer tile")
+    parser.add_argument("--accept-cancel", action="store_true",
+                        help="cancel running jobs when asked (default: refused, 400)")
     parser.add_argument("--url-ttl-seconds", type=float, default=3600.0)
     parser.add_argument("--upload-seconds", type=float, default=0.6,
                         help="time from 'complete' to 'imported' for multipart uploads")
@@ -65,6 +67,7 @@ def options_from(args: argparse.Namespace) -> EmulatorOptions:
         port=args.port, host=args.host, api_key=args.api_key, api_secret=args.api_secret,
         job_seconds=args.job_seconds, max_concurrent_jobs=args.max_concurrent_jobs,
         keep_alpha=args.keep_alpha, break_tiling=args.break_tiling,
+        accept_cancel=args.accept_cancel,
         url_ttl_seconds=args.url_ttl_seconds, upload_seconds=args.upload_seconds,
         min_part_bytes=args.min_part_bytes, faults=_fault_plan(args),
         log_requests=not args.quiet,

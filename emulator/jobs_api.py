@@ -1,4 +1,5 @@
-"""``/v1/jobs/{jobId}``: job status, and the cancel action custom-model jobs refuse."""
+"""``/v1/jobs/{jobId}``: job status, and the cancel action (refused, as for custom-model jobs,
+unless the emulator was started to accept it)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 
 # Answer observed live for a custom-model job.
 CANCEL_REFUSED = "Cannot cancel this type of job. Action not permitted."
+CANCEL_TOO_LATE = "Cannot cancel a job that has already ended."
 
 
 def get_job(app: Emulator, _request: Request, params: dict[str, str]) -> Response:
@@ -30,7 +32,13 @@ def job_action(app: Emulator, request: Request, params: dict[str, str]) -> Respo
     action = request.json_object().get("action")
     if action != "cancel":
         raise ApiError(400, 'Invalid input "action": must be one of cancel')
-    raise ApiError(400, CANCEL_REFUSED)
+    if not app.options.accept_cancel:
+        raise ApiError(400, CANCEL_REFUSED)
+    with app.store.lock:
+        job = app.scheduler.cancel(params["job_id"])
+        if job is None:
+            raise ApiError(400, CANCEL_TOO_LATE)
+        return Response.json(200, {"job": job_json(job)})
 
 
 def register(router: Router) -> None:

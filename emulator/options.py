@@ -34,6 +34,9 @@ class EmulatorOptions:
     max_concurrent_jobs: int = 4
     keep_alpha: bool = False
     break_tiling: bool = False
+    # Whether POST /jobs/{id}/action {"action": "cancel"} is accepted. Off, it is refused as
+    # a live call refused it for a custom-model job.
+    accept_cancel: bool = False
     url_ttl_seconds: float = 3600.0
     # Initial fault plan (same rules as POST /_emulator/faults).
     faults: list[dict[str, Any]] = field(default_factory=list)

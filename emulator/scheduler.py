@@ -114,6 +114,18 @@ class JobScheduler:
             self.advance()
             return self._jobs.get(job_id)
 
+    def cancel(self, job_id: str) -> Job | None:
+        """Ends a job that has not ended as ``canceled``; None when it already had."""
+        with self._lock:
+            self.advance()
+            job = self._jobs[job_id]
+            if job.terminal:
+                return None
+            self._finish(job, "canceled", time.time())
+            if job in self._queue:
+                self._queue.remove(job)
+            return job
+
     def has_job(self, job_id: str) -> bool:
         with self._lock:
             return job_id in self._jobs

@@ -12,8 +12,8 @@ class SCENARIO_OT_cancel_job(bpy.types.Operator):
     bl_idname = "scenario.cancel_job"
     bl_label = "Cancel"
     bl_description = (
-        "Stop waiting for the job. Scenario cannot cancel an upscale once started: it may still "
-        "finish and be charged, and its result stays collectable from Recent jobs"
+        "Stop the job. Once paid, Scenario is asked to cancel it; if it cannot, the job may "
+        "still finish and be charged, and its result stays collectable with Recover"
     )
     bl_options = {"INTERNAL"}
 
@@ -24,7 +24,7 @@ class SCENARIO_OT_cancel_job(bpy.types.Operator):
         if rt is None:
             return {"CANCELLED"}
         ids = [self.local_id] if self.local_id else [v.local_id for v in rt.running()]
-        stopped = sum(1 for local_id in ids if rt.cancel(local_id))
+        stopped = sum(1 for local_id in ids if rt.cancel(local_id, by_user=True))
         if not stopped:
             self.report({"WARNING"}, "No running job to cancel.")
             return {"CANCELLED"}

@@ -106,6 +106,19 @@ def test_cancel_is_refused_for_custom_model_jobs(api):
     assert api.post("/jobs/job_nope/action", {"action": "cancel"}).status_code == 404
 
 
+def test_cancel_when_accepted_ends_the_job_canceled_with_no_result(make_api):
+    api = make_api(job_seconds=5.0, accept_cancel=True)
+    asset = api.upload(Image.new("RGB", (16, 16)))
+    job_id = api.start_job(asset["id"])["jobId"]
+    answer = api.post(f"/jobs/{job_id}/action", {"action": "cancel"})
+    assert answer.status_code == 200 and answer.json()["job"]["status"] == "canceled"
+    time.sleep(0.3)
+    job = api.job(job_id)
+    assert job["status"] == "canceled" and not job["metadata"].get("assetIds")
+    again = api.post(f"/jobs/{job_id}/action", {"action": "cancel"})
+    assert again.status_code == 400 and "already ended" in again.json()["reason"]
+
+
 def test_status_is_exact_even_without_polling(make_api):
     api = make_api(job_seconds=0.3, max_concurrent_jobs=1)
     asset = api.upload(Image.new("RGB", (16, 16)))

@@ -9,6 +9,7 @@ from scenario_texture_upscale.api import (
     DRY_RUN_STATUS,
     MODEL_ID,
     AuthenticationError,
+    CancelledError,
     ConnectionFailedError,
     InvalidRequestError,
     Job,
@@ -300,6 +301,23 @@ def test_cancel_job(mocked: responses.RequestsMock, client: ScenarioClient) -> N
     mocked.add(responses.POST, f"{BASE}/jobs/job_1/action", json=job_json("canceled"))
     assert client.cancel_job("job_1") is True
     assert json.loads(mocked.calls[0].request.body) == {"action": "cancel"}
+
+
+def test_cancel_is_sent_after_the_stop_flag_once_and_the_flag_still_stops_the_rest(
+    mocked: responses.RequestsMock, client: ScenarioClient
+) -> None:
+    import threading
+
+    stop = threading.Event()
+    client.transport.cancel_event = stop
+    stop.set()
+    mocked.add(responses.POST, f"{BASE}/jobs/job_1/action", status=503, json={"reason": "busy"})
+    with pytest.raises(ServiceUnavailableError):
+        client.cancel_job("job_1")
+    assert len(mocked.calls) == 1, "one try: the artist is waiting for the answer"
+    with pytest.raises(CancelledError):
+        client.get_job("job_1")
+    assert len(mocked.calls) == 1 and client.transport.max_retries > 0
 
 
 def test_cancel_not_supported_is_false(

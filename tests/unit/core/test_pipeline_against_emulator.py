@@ -265,6 +265,53 @@ def test_cancel_while_waiting_abandons_but_keeps_the_job_id(server, tmp_path) ->
     assert record.state == J.ABANDONED and record.job_id
 
 
+def cancel_requests(server: EmulatorServer) -> list[dict]:
+    return [r for r in server.requests() if r["path"].endswith("/action")
+            and r["path"].startswith("/v1/jobs/")]
+
+
+def _stopped_while_waiting(server, tmp_path, by_user: bool) -> J.JobRecord:
+    server.set_faults([{"kind": "job_never_finishes", "path": "^/v1/generate"}])
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    ctx, _ = context()
+
+    def stop() -> None:
+        ctx.stopped_by_user = by_user
+        ctx.cancel_event.set()
+
+    threading.Timer(1.0, stop).start()
+    with pytest.raises(JobCancelled):
+        pipeline.run(job, ctx, journal, connect_to(server))
+    return journal.load(job.record.local_id)
+
+
+def test_stopped_by_the_user_asks_scenario_and_keeps_the_job_when_refused(server, tmp_path):
+    record = _stopped_while_waiting(server, tmp_path, by_user=True)
+    assert record.state == J.ABANDONED and record.recoverable and record.job_id
+    [asked] = cancel_requests(server)
+    assert asked["path"] == f"/v1/jobs/{record.job_id}/action" and asked["status"] == 400
+
+
+def test_stopped_by_the_user_and_accepted_is_journaled_cancelled(tmp_path) -> None:
+    options = EmulatorOptions(job_seconds=0.4, log_requests=False, accept_cancel=True)
+    with EmulatorServer(options) as accepting:
+        record = _stopped_while_waiting(accepting, tmp_path, by_user=True)
+        [asked] = cancel_requests(accepting)
+        [job] = accepting.app.scheduler.jobs()
+    assert asked["status"] == 200 and job.status == "canceled"
+    assert record.state == J.CANCELLED and not record.recoverable
+    assert record.error == pipeline.cancelled_at_service(record.job_id)
+
+
+def test_stopped_by_a_file_load_never_asks_scenario(tmp_path) -> None:
+    options = EmulatorOptions(job_seconds=0.4, log_requests=False, accept_cancel=True)
+    with EmulatorServer(options) as accepting:
+        record = _stopped_while_waiting(accepting, tmp_path, by_user=False)
+        assert cancel_requests(accepting) == []
+    assert record.state == J.ABANDONED and record.recoverable
+
+
 def test_cancel_before_submission_charges_nothing(server, tmp_path) -> None:
     journal = J.Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
