@@ -44,6 +44,7 @@ def register() -> None:
     bpy.types.WindowManager.scenario_batch = bpy.props.PointerProperty(
         type=batch_settings.ScenarioBatchList
     )
+    ui.menus.register()
     cli.register()
     for handlers, handler in HANDLERS:
         handlers.append(handler)
@@ -55,6 +56,7 @@ def unregister() -> None:
         if handler in handlers:
             handlers.remove(handler)
     cli.unregister()
+    ui.menus.unregister()
     runtime.shutdown()
     del bpy.types.WindowManager.scenario_batch
     del bpy.types.Scene.scenario_batch

@@ -69,6 +69,15 @@ def find_source(record: JobRecord) -> bpy.types.Image | None:
     return bpy.data.images.get(record.source_image)
 
 
+def pair(image: bpy.types.Image) -> tuple[bpy.types.Image, bpy.types.Image] | None:
+    """(original, result) for a result or an original that has one (the newest)."""
+    if PROVENANCE_SOURCE in image:
+        original = bpy.data.images.get(str(image[PROVENANCE_SOURCE]))
+        return (original, image) if original else None
+    results = [i for i in bpy.data.images if i.get(PROVENANCE_SOURCE) == image.name]
+    return (image, results[-1]) if results else None
+
+
 def revert(image_name: str, scope_name: str, materials: list[str]) -> tuple[str, int]:
     """Puts the original back wherever a result of it (or this result) is used.
     Returns the original's name and how many nodes were switched back."""

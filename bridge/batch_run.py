@@ -249,6 +249,20 @@ def status_text(rt: runtime.Runtime, item: B.BatchItem, step: int = 1) -> str:
     return B.item_text(item, B.live_text(view.stage, view.label, view.fraction, step))
 
 
+def status_word(rt: runtime.Runtime, item: B.BatchItem) -> str:
+    """The list's short status column (the active row's details say the rest)."""
+    view = live_view(rt, item)
+    if view is None:
+        return item.status.title()
+    if getattr(view, "question", None) is not None:
+        return "Confirm"
+    if view.status == runtime.READY:
+        return "Applying"
+    if view.fraction is not None:
+        return f"{round(view.fraction * 100)} %"
+    return B.live_text(view.stage)
+
+
 def show(wm: bpy.types.WindowManager, batch: B.Batch) -> None:
     """Fills the list the panels draw (once per batch; live status is read when drawing)."""
     state = wm.scenario_batch

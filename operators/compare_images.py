@@ -6,7 +6,7 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 
 from ..bridge import availability, derived
-from ..bridge.apply import PROVENANCE_SOURCE
+from ..bridge.apply import pair
 from ..core import pixels
 from ..core.refusal import Refusal
 
@@ -15,15 +15,6 @@ MODES = [
     ("RESULT", "Result", "Show the upscaled result"),
     ("DIFFERENCE", "Difference", "Show where the result differs from the original (heat map)"),
 ]
-
-
-def pair(image: bpy.types.Image) -> tuple[bpy.types.Image, bpy.types.Image] | None:
-    """(original, result) for a result or an original that has one (the newest)."""
-    if PROVENANCE_SOURCE in image:
-        original = bpy.data.images.get(str(image[PROVENANCE_SOURCE]))
-        return (original, image) if original else None
-    results = [i for i in bpy.data.images if i.get(PROVENANCE_SOURCE) == image.name]
-    return (image, results[-1]) if results else None
 
 
 class SCENARIO_OT_compare_images(derived.DerivedImageMixin, bpy.types.Operator):

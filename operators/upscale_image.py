@@ -6,7 +6,7 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 
 from ..api.errors import ScenarioError
-from ..bridge import apply, availability, request, runtime
+from ..bridge import apply, availability, editor_view, request, runtime
 from ..bridge.modal import JobModalMixin
 from ..bridge.settings import SCOPE_ITEMS
 from ..core.estimate import describe_output
@@ -61,11 +61,14 @@ class SCENARIO_OT_upscale_image(JobModalMixin, bpy.types.Operator):
             self.report({"INFO"}, note)
         view = rt.start_upscale(prepared.job, prepared.connection.connect, prepared.facts.name)
         view.estimate = describe_output(*prepared.output_size)
+        self._editor = editor_view.of(context) if not self.image_name else None
         return self.follow(context, [view.local_id])
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
         self._outcome = apply.conclude(runtime.get(), view)
         self.report({self._outcome.level}, self._outcome.message)
+        if self._outcome.applied is not None and self._editor is not None:
+            editor_view.show(self._editor, self._outcome.applied.image_name)
 
     def finish(self, context: bpy.types.Context) -> set[str]:
         return {"FINISHED"} if self._outcome.applied else {"CANCELLED"}

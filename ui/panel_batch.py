@@ -9,6 +9,7 @@ import bpy
 from ..bridge import availability, batch_run, runtime
 from ..core import batch as B
 from ..core.roles import ROLE_LABELS
+from .lines import label_lines
 
 STATUS_ICONS = {
     B.QUEUED: "TIME", B.RUNNING: "SORTTIME", B.DONE: "CHECKMARK", B.FAILED: "ERROR",
@@ -31,12 +32,9 @@ class SCENARIO_UL_batch(bpy.types.UIList):
             layout.label(text=item.image, icon="IMAGE_DATA")
             return
         row = layout.row(align=True)
-        split = row.split(factor=0.45)
+        split = row.split(factor=0.6)
         split.label(text=entry.image, icon=STATUS_ICONS.get(entry.status, "DOT"))
-        right = split.split(factor=0.35)
-        right.label(text=ROLE_LABELS.get(entry.role, entry.role))
-        text = batch_run.status_text(rt, entry)
-        right.label(text=text)
+        split.label(text=batch_run.status_word(rt, entry))
         view = batch_run.live_view(rt, entry)
         if view is None:
             return
@@ -53,6 +51,7 @@ def draw_batch(layout: bpy.types.UILayout, context: bpy.types.Context, *,
     """Settings, the start button and the list. ``scope_name`` fixes the scope of the button."""
     settings = context.scene.scenario_batch
     colour = context.scene.scenario_upscale
+    layout.use_property_decorate = False
     col = layout.column(align=True)
     col.use_property_split = True
     if not scope_name:
@@ -69,7 +68,7 @@ def draw_batch(layout: bpy.types.UILayout, context: bpy.types.Context, *,
         body.prop(settings, "data_strength")
     problem = availability.why_cannot_connect()
     if problem:
-        layout.label(text=problem, icon="ERROR")
+        label_lines(layout, context, problem, icon="ERROR")
     row = layout.row()
     row.scale_y = 1.3
     op = row.operator("scenario.upscale_materials", text=text, icon="NODE_TEXTURE")
@@ -82,14 +81,19 @@ def draw_list(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     state = context.window_manager.scenario_batch
     rt = runtime.peek()
     batch = rt.batches.get(state.batch_id) if rt else None
-    if batch is None or not len(state.rows):
+    if rt is None or batch is None or not len(state.rows):
         return
     layout.template_list("SCENARIO_UL_batch", "", state, "rows", state, "active",
                          rows=min(max(len(state.rows), 2), 8))
-    row = layout.row()
-    row.label(text=batch.summary_text(), icon="INFO" if batch.ended else "SORTTIME")
+    if 0 <= state.active < len(batch.items):  # the active row in full, as Blender's lists do
+        entry = batch.items[state.active]
+        role = ROLE_LABELS.get(entry.role, entry.role)
+        label_lines(layout, context, f"{entry.image} ({role}): {batch_run.status_text(rt, entry)}",
+                    icon=STATUS_ICONS.get(entry.status, "DOT"))
+    label_lines(layout, context, batch.summary_text(),
+                icon="INFO" if batch.ended else "SORTTIME")
     if batch.pending:
-        row.operator("scenario.cancel_job", text="Cancel All", icon="CANCEL").local_id = ""
+        layout.operator("scenario.cancel_job", text="Cancel All", icon="CANCEL").local_id = ""
 
 
 class NODE_PT_scenario_batch(bpy.types.Panel):

@@ -9,6 +9,7 @@ import bpy
 
 from ..bridge import runtime
 from ..core import journal as J
+from .lines import label_lines
 from .panel_upscale import ScenarioImagePanel
 
 SHOWN = 10
@@ -30,8 +31,8 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
         rt = runtime.peek()
         records = rt.recent[:SHOWN] if rt else []
         if rt and rt.damaged:
-            layout.label(text=f"{len(rt.damaged)} damaged journal file(s) kept aside in "
-                              f"{rt.journal.folder}", icon="ERROR")
+            label_lines(layout, context, f"{len(rt.damaged)} damaged journal file(s) kept aside "
+                                         f"in {rt.journal.folder}", icon="ERROR")
         if not records:
             layout.label(text="No upscales yet")
             return
@@ -52,7 +53,7 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
                     os.path.dirname(record.result_path)
             row.operator("scenario.forget_job", text="", icon="X").local_id = record.local_id
             if record.error:
-                box.label(text=record.error[:120], icon="INFO")
+                label_lines(box, context, record.error, icon="INFO")
 
 
 classes = (IMAGE_PT_scenario_recent_jobs,)

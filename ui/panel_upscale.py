@@ -7,9 +7,9 @@ from typing import Any
 
 import bpy
 
-from ..bridge import availability, connection, runtime, snapshot
-from ..bridge.apply import PROVENANCE_SOURCE
+from ..bridge import apply, availability, connection, runtime, snapshot
 from ..core.refusal import Refusal
+from .lines import label_lines
 
 
 class ScenarioImagePanel:
@@ -23,9 +23,10 @@ class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
+        layout.use_property_decorate = False  # tool settings are not animated
         settings = context.scene.scenario_upscale
         image = availability.editor_image(context)
-        _draw_image(layout, image, int(settings.upscale_factor))
+        _draw_image(layout, context, image, int(settings.upscale_factor))
         col = layout.column(align=True)
         col.use_property_split = True
         col.prop(settings, "upscale_factor")
@@ -38,22 +39,17 @@ class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
         row.operator("scenario.save_defaults", text="Reset", icon="LOOP_BACK").reset = True
         problem = availability.why_cannot_connect()
         if problem:
-            layout.label(text=problem, icon="ERROR")
+            label_lines(layout, context, problem, icon="ERROR")
         else:
             source = connection.keys_source()
             layout.label(text=f"Keys from the {source}", icon="KEY_HLT")
         row = layout.row()
         row.scale_y = 1.4
         row.operator("scenario.upscale_image", icon="IMAGE_PLANE")
-        if image is not None and PROVENANCE_SOURCE in image:
-            layout.operator("scenario.revert_image", icon="LOOP_BACK")
-            row = layout.row(align=True)
-            for mode, text in (("ORIGINAL", "A: Original"), ("RESULT", "B: Result"),
-                               ("DIFFERENCE", "Difference")):
-                row.operator("scenario.compare_images", text=text).mode = mode
         if image is not None:
+            _draw_result_actions(layout, image)
             layout.operator("scenario.tiled_preview", icon="MESH_GRID")
-        _draw_jobs(layout)
+        _draw_jobs(layout, context)
         rt = runtime.peek()
         waiting = rt.recoverable(bpy.data.filepath) if rt else []
         if waiting:
@@ -71,6 +67,7 @@ class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         layout.use_property_split = True
+        layout.use_property_decorate = False
         settings = context.scene.scenario_upscale
         col = layout.column(heading="Keep", align=True)
         col.prop(settings, "keep_alpha")
@@ -109,7 +106,8 @@ def _draw_list(layout: bpy.types.UILayout, settings: bpy.types.PropertyGroup, na
         remove.list_name, remove.action, remove.index = name, "REMOVE", index
 
 
-def _draw_image(layout: bpy.types.UILayout, image: bpy.types.Image | None, factor: int) -> None:
+def _draw_image(layout: bpy.types.UILayout, context: bpy.types.Context,
+                image: bpy.types.Image | None, factor: int) -> None:
     box = layout.box()
     if image is None:
         box.label(text="No image open", icon="INFO")
@@ -118,13 +116,32 @@ def _draw_image(layout: bpy.types.UILayout, image: bpy.types.Image | None, facto
     try:
         facts = snapshot.describe_cached(image)
     except Refusal as exc:
-        box.label(text=str(exc), icon="ERROR")
+        label_lines(box, context, str(exc), icon="ERROR")
         return
-    box.label(text=f"{facts.width}×{facts.height} px, {facts.kind}, {facts.colorspace}")
+    box.label(text=f"{facts.width}×{facts.height} px, {facts.kind}")
+    box.label(text=f"Color space: {facts.colorspace}")
     box.label(text=f"Result: {facts.width * factor}×{facts.height * factor} px")
 
 
-def _draw_jobs(layout: bpy.types.UILayout) -> None:
+def _draw_result_actions(layout: bpy.types.UILayout, image: bpy.types.Image) -> None:
+    """For an image with an upscaled result in the file, or a result: the other one a click
+    away, their difference, and the way back."""
+    found = apply.pair(image)
+    if found is None:
+        return
+    row = layout.row(align=True)
+    if image == found[1]:
+        row.operator("scenario.compare_images", text="Show Original", icon="HIDE_OFF").mode = \
+            "ORIGINAL"
+    else:
+        row.operator("scenario.compare_images", text="Show Result", icon="HIDE_OFF").mode = \
+            "RESULT"
+    row.operator("scenario.compare_images", text="Difference",
+                 icon="SELECT_DIFFERENCE").mode = "DIFFERENCE"
+    layout.operator("scenario.revert_image", icon="LOOP_BACK")
+
+
+def _draw_jobs(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     rt = runtime.peek()
     views = [v for v in rt.running() if v.record is not None] if rt else []
     for view in views:
@@ -136,21 +153,26 @@ def _draw_jobs(layout: bpy.types.UILayout) -> None:
         op.local_id = view.local_id
         box.progress(factor=view.fraction or 0.0, type="BAR", text=view.stage_text)
         if view.estimate:
-            box.label(text=view.estimate, icon="INFO")
+            label_lines(box, context, view.estimate, icon="INFO")
         if view.question is not None:
-            col = box.column(align=True)
-            col.alert = True
-            question = view.question
-            if question.batch_total is not None:
-                col.label(text=f"With this image the batch costs {question.batch_total:g} credits "
-                               f"(your limit: {question.limit:g}); yes covers the rest")
-            else:
-                col.label(text=f"Costs {question.cost:g} credits (your limit: {question.limit:g})")
-            row = col.row(align=True)
-            pay = row.operator("scenario.answer_price", text="Pay and Upscale", icon="CHECKMARK")
-            pay.local_id, pay.pay = view.local_id, True
-            stop = row.operator("scenario.answer_price", text="Don't Pay", icon="CANCEL")
-            stop.local_id, stop.pay = view.local_id, False
+            _draw_question(box.column(align=True), context, view)
+
+
+def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
+                   view: runtime.JobView) -> None:
+    col.alert = True
+    question = view.question
+    if question.batch_total is not None:
+        text = (f"With this image the batch costs {question.batch_total:g} credits (your "
+                f"limit: {question.limit:g}); yes covers the rest")
+    else:
+        text = f"Costs {question.cost:g} credits (your limit: {question.limit:g})"
+    label_lines(col, context, text)
+    row = col.row(align=True)
+    pay = row.operator("scenario.answer_price", text="Pay and Upscale", icon="CHECKMARK")
+    pay.local_id, pay.pay = view.local_id, True
+    stop = row.operator("scenario.answer_price", text="Don't Pay", icon="CANCEL")
+    stop.local_id, stop.pay = view.local_id, False
 
 
 classes = (IMAGE_PT_scenario_upscale, IMAGE_PT_scenario_upscale_advanced)

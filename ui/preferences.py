@@ -49,6 +49,12 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
         description="How many upscales run at once (0: Blender's network connection limit)",
     )
 
+    show_result_in_editor: BoolProperty(  # type: ignore[valid-type]
+        name="Show Result in Editor", default=True,
+        description="When an upscale started from an Image Editor ends, that editor shows the "
+                    "result (unless another image was opened there meanwhile)",
+    )
+
     default_upscale_factor: IntProperty(  # type: ignore[valid-type]
         name="Default Factor", default=2, min=2, max=8,
         description="Factor of files that have not set their own",
@@ -98,6 +104,7 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
         col.prop(self, "max_output_side")
         col.prop(self, "max_concurrent_jobs")
         col.prop(self, "job_timeout_minutes")
+        col.prop(self, "show_result_in_editor")
         col.prop(self, "base_url")
         layout.separator()
         col = layout.column()

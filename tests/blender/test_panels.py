@@ -51,14 +51,20 @@ def test_main_panel_shows_the_image_the_result_size_and_the_button(addon, tmp_pa
     assert "No image open" in texts(log)
 
 
-def test_a_result_offers_revert_and_compare(addon, tmp_path: Path) -> None:
+def test_a_result_offers_its_original_and_an_original_its_result(addon, tmp_path: Path) -> None:
     brick = scenes.texture_file(tmp_path, "brick", 32, 32)
     bpy.ops.scenario.upscale_image(image_name="brick", scope="NONE")
     result = next(i for i in bpy.data.images if i.get("scenario_source_image") == brick.name)
     log = draw(module(addon, "ui.panel_upscale").IMAGE_PT_scenario_upscale, result)
     ops = operators(log)
-    assert "scenario.revert_image" in ops and ops.count("scenario.compare_images") == 3
+    compare = [e for e in log if isinstance(e, FakeOperator) and e.idname == "scenario.compare_images"]
+    assert "scenario.revert_image" in ops and [c.values["mode"] for c in compare] == [
+        "ORIGINAL", "DIFFERENCE"]
     assert "scenario.tiled_preview" in ops
+
+    log = draw(module(addon, "ui.panel_upscale").IMAGE_PT_scenario_upscale, brick)
+    compare = [e for e in log if isinstance(e, FakeOperator) and e.idname == "scenario.compare_images"]
+    assert [c.values["mode"] for c in compare] == ["RESULT", "DIFFERENCE"], "the original offers its result"
 
 
 def test_running_job_shows_progress_estimate_and_the_price_question(addon, tmp_path) -> None:
@@ -113,3 +119,45 @@ def test_recent_jobs_and_preferences_draw(addon, tmp_path) -> None:
     assert "scenario.test_connection" in operators(log)
     props = [e[1] for e in log if isinstance(e, tuple) and e[0] == "prop"]
     assert {"api_key", "api_secret", "output_dir", "never_spend", "confirm_above_credits"} <= set(props)
+
+
+def menu_entries(draw_function, **context_fields) -> list:
+    log: list = []
+    context = SimpleNamespace(scene=bpy.context.scene, **context_fields)
+    draw_function(SimpleNamespace(layout=FakeLayout(log)), context)
+    return [(e.idname, e.values) for e in log if isinstance(e, FakeOperator)]
+
+
+def test_menu_entries_are_in_blenders_menus_and_leave_with_the_addon(addon, tmp_path) -> None:
+    menus = module(addon, "ui.menus")
+    brick = scenes.texture_file(tmp_path, "brick", 32, 32)
+    editor = SimpleNamespace(type="IMAGE_EDITOR", image=brick)
+    assert menu_entries(menus.image_menu, space_data=editor) == [("scenario.upscale_image", {})]
+
+    bpy.ops.scenario.upscale_image(image_name="brick", scope="NONE")
+    result = next(i for i in bpy.data.images if i.get("scenario_source_image") == "brick")
+    editor.image = result
+    assert [e[0] for e in menu_entries(menus.image_menu, space_data=editor)] == [
+        "scenario.upscale_image", "scenario.revert_image"]
+
+    shader = SimpleNamespace(type="NODE_EDITOR", tree_type="ShaderNodeTree")
+    node = SimpleNamespace(type="TEX_IMAGE", image=brick)
+    assert menu_entries(menus.node_context_menu, space_data=shader, active_node=node) == [
+        ("scenario.upscale_image", {"image_name": "brick"}),
+        ("scenario.upscale_materials", {"scope": "ACTIVE_MATERIAL"})]
+    other = SimpleNamespace(type="NODE_EDITOR", tree_type="GeometryNodeTree")
+    assert menu_entries(menus.node_context_menu, space_data=other, active_node=node) == []
+    assert menu_entries(menus.material_batch) == [
+        ("scenario.upscale_materials", {"scope": "ACTIVE_MATERIAL"})]
+
+    def drawn_by_addon() -> list[str]:
+        return [name for name, _ in menus.MENUS
+                if any(getattr(f, "__module__", "").startswith(addon)
+                       for f in getattr(getattr(bpy.types, name).draw, "_draw_funcs", []))]
+
+    assert drawn_by_addon() == [name for name, _ in menus.MENUS]
+    bpy.ops.preferences.addon_disable(module=addon)
+    try:
+        assert drawn_by_addon() == []
+    finally:
+        bpy.ops.preferences.addon_enable(module=addon)
