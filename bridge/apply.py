@@ -16,6 +16,7 @@ PROVENANCE_SOURCE = "scenario_source_image"
 PROVENANCE_JOB = "scenario_job_id"
 PROVENANCE_ASSET = "scenario_asset_id"
 PROVENANCE_PARAMS = "scenario_params"
+PROVENANCE_DIFFERENCE = "scenario_difference_of"  # on a difference view: its result
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,11 @@ def find_source(record: JobRecord) -> bpy.types.Image | None:
 
 
 def pair(image: bpy.types.Image) -> tuple[bpy.types.Image, bpy.types.Image] | None:
-    """(original, result) for a result or an original that has one (the newest)."""
+    """(original, result) for a result, an original that has one (the newest), or their
+    difference view."""
+    if PROVENANCE_DIFFERENCE in image:
+        result = bpy.data.images.get(str(image[PROVENANCE_DIFFERENCE]))
+        return pair(result) if result is not None and PROVENANCE_SOURCE in result else None
     if PROVENANCE_SOURCE in image:
         original = bpy.data.images.get(str(image[PROVENANCE_SOURCE]))
         return (original, image) if original else None

@@ -68,6 +68,7 @@ class DerivedImageMixin(JobModalMixin):
     _like: str = ""  # the image whose colour settings the derived one copies
     _note: str = ""
     _colorspace: str = ""
+    _marks: dict[str, str] = {}  # custom properties the derived image carries
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
         self._view = view
@@ -81,6 +82,8 @@ class DerivedImageMixin(JobModalMixin):
         image = load_result(view, view.title, bpy.data.images[self._like])
         if self._colorspace:
             image.colorspace_settings.name = self._colorspace
+        for key, value in self._marks.items():
+            image[key] = value
         show(context, image)
         self.report({"INFO"}, f"Created '{image.name}'{self._note}.")  # type: ignore[attr-defined]
         return {"FINISHED"}

@@ -6,7 +6,7 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 
 from ..bridge import availability, derived
-from ..bridge.apply import pair
+from ..bridge.apply import PROVENANCE_DIFFERENCE, pair
 from ..core import pixels
 from ..core.refusal import Refusal
 
@@ -46,5 +46,6 @@ class SCENARIO_OT_compare_images(derived.DerivedImageMixin, bpy.types.Operator):
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         self._like, self._colorspace = result.name, "sRGB"
+        self._marks = {PROVENANCE_DIFFERENCE: result.name}
         self._note = ": bright where the result differs"
         return self.follow(context, [view.local_id])

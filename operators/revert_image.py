@@ -27,7 +27,8 @@ class SCENARIO_OT_revert_image(bpy.types.Operator):
         name = self.image_name
         if not name:
             image = availability.editor_image(context)
-            name = image.name if image else ""
+            # A difference view stands for its result.
+            name = str(image.get(apply.PROVENANCE_DIFFERENCE, image.name)) if image else ""
         if not name:
             self.report({"ERROR"}, "No image to revert: open the upscaled image first.")
             return {"CANCELLED"}

@@ -17,7 +17,7 @@ def image_menu(self: bpy.types.Menu, context: bpy.types.Context) -> None:
     layout.separator()
     layout.operator("scenario.upscale_image", text="Upscale with Scenario…", icon="IMAGE_PLANE")
     image = availability.editor_image(context)
-    if image is not None and apply.PROVENANCE_SOURCE in image:
+    if image is not None and apply.pair(image) is not None:
         layout.operator("scenario.revert_image", icon="LOOP_BACK")
 
 

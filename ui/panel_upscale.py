@@ -130,14 +130,16 @@ def _draw_result_actions(layout: bpy.types.UILayout, image: bpy.types.Image) -> 
     if found is None:
         return
     row = layout.row(align=True)
-    if image == found[1]:
+    original, result = found
+    if image != original:
         row.operator("scenario.compare_images", text="Show Original", icon="HIDE_OFF").mode = \
             "ORIGINAL"
-    else:
+    if image != result:
         row.operator("scenario.compare_images", text="Show Result", icon="HIDE_OFF").mode = \
             "RESULT"
-    row.operator("scenario.compare_images", text="Difference",
-                 icon="SELECT_DIFFERENCE").mode = "DIFFERENCE"
+    if image in found:
+        row.operator("scenario.compare_images", text="Difference",
+                     icon="SELECT_DIFFERENCE").mode = "DIFFERENCE"
     layout.operator("scenario.revert_image", icon="LOOP_BACK")
 
 

@@ -24,6 +24,11 @@ def prepared(h: Harness, roughness: bool = False) -> Steps:
     yield from h.sidebar_tab(area, "Scenario")
 
 
+def _shown(area: bpy.types.Area) -> str:
+    image = area.spaces.active.image
+    return image.name if image else ""
+
+
 def nodes(h: Harness, key: str) -> None:
     h.note(key, scene.images_in_nodes())
 
@@ -35,10 +40,10 @@ def main_flow(h: Harness) -> Steps:
     panel = h.addon("ui.panel_upscale")
     draw_jobs = panel._draw_jobs
 
-    def recording(layout: bpy.types.UILayout) -> None:
+    def recording(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
         rt = h.runtime()
         drawn.extend(v.stage_text for v in rt.running() if v.record is not None) if rt else None
-        draw_jobs(layout)
+        draw_jobs(layout, context)
 
     panel._draw_jobs = recording
     nodes(h, "before")
@@ -54,15 +59,17 @@ def main_flow(h: Harness) -> Steps:
     panel._draw_jobs = draw_jobs
     h.note("progress_drawn", drawn)
     nodes(h, "after_upscale")
-    h.note("editor_image", area.spaces.active.image.name)
+    h.note("editor_image", _shown(area))
     h.screenshot("done")
     sent = h.requests_count()
     h.key(area, "ctrl+z")
     yield 1.0
     nodes(h, "after_undo")
+    h.note("editor_image_after_undo", _shown(area))
     h.key(area, "ctrl+shift+z")
     yield 1.0
     nodes(h, "after_redo")
+    h.note("editor_image_after_redo", _shown(area))
     h.note("requests_by_undo_and_redo", h.requests_count() - sent)
     h.note("paid", h.paid_generates())
 

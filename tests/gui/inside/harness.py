@@ -67,6 +67,20 @@ class Harness:
             space.image = image
         return area
 
+    def shader_editor(self) -> bpy.types.Area:
+        """The window's largest area other than the Image Editor as a Shader Editor, its
+        sidebar shown: it shows the active object's active material."""
+        screen = self.window().screen
+        area = next((a for a in screen.areas if a.type == "NODE_EDITOR"), None)
+        if area is None:
+            others = [a for a in screen.areas if a.type != "IMAGE_EDITOR"]
+            area = max(others, key=lambda a: a.width * a.height)
+            area.type = "NODE_EDITOR"
+        space = area.spaces.active
+        space.tree_type = "ShaderNodeTree"
+        space.show_region_ui = True
+        return area
+
     def region(self, area: bpy.types.Area, kind: str = "WINDOW") -> bpy.types.Region:
         return next(r for r in area.regions if r.type == kind)
 
@@ -101,6 +115,31 @@ class Harness:
         self.xdotool("mousemove", *map(str, self.screen_point(region, region.width / 2,
                                                                region.height / 2)))
         self.xdotool("key", name)
+
+    def search(self, area: bpy.types.Area, text: str) -> Steps:
+        """F3 over ``area``, ``text`` typed, Enter: the first match runs, as for an artist."""
+        self.key(area, "F3")
+        yield 0.6
+        self.xdotool("type", "--delay", "30", text)
+        yield 0.8
+        self.screenshot(f"search_{text.replace(' ', '_')}")
+        self.xdotool("key", "Return")
+        yield 0.5
+
+    def reports(self) -> list[str]:
+        """This session's reports, as the Info editor lists them, copied with its own
+        operator (through the clipboard)."""
+        screen = self.window().screen
+        area = min(screen.areas, key=lambda a: a.width * a.height)
+        kind = area.type
+        area.type = "INFO"
+        try:
+            with self.over(area):
+                bpy.ops.info.select_all(action="SELECT")
+                bpy.ops.info.report_copy()
+        finally:
+            area.type = kind
+        return bpy.context.window_manager.clipboard.splitlines()
 
     def sidebar_tab(self, area: bpy.types.Area, category: str) -> Steps:
         """Clicks down the sidebar's tab strip until ``category`` is the active tab."""
@@ -143,15 +182,17 @@ class Harness:
             raw = response.read()
         return json.loads(raw) if raw else None
 
-    def paid_generates(self) -> int:
+    def requests(self) -> list[dict[str, Any]]:
+        """The emulator's request log."""
         got = self.emulator("/_emulator/requests")
-        log = got if isinstance(got, list) else got["requests"]
-        return sum(1 for r in log if r["method"] == "POST" and r["path"].startswith("/v1/generate")
-                   and "dryRun" not in (r.get("query") or {}))
+        return got if isinstance(got, list) else got["requests"]
+
+    def paid_generates(self) -> int:
+        return sum(1 for r in self.requests() if r["method"] == "POST"
+                   and r["path"].startswith("/v1/generate") and "dryRun" not in (r.get("query") or {}))
 
     def requests_count(self) -> int:
-        got = self.emulator("/_emulator/requests")
-        return len(got if isinstance(got, list) else got["requests"])
+        return len(self.requests())
 
 
 def ui_call(call: Callable[..., set[str]], how: str = "EXEC_DEFAULT", **props: Any) -> set[str]:

@@ -1,0 +1,50 @@
+"""What an artist meets in the window: menus, the result on screen, and an honest cancel."""
+
+from __future__ import annotations
+
+from conftest import Window
+from test_undo_redo import ORIGINAL, RESULT
+
+
+def test_image_menu_upscales_shows_the_result_compares_and_reverts(window: Window) -> None:
+    window.start_emulator("--job-seconds", "1")
+    f = window.findings("artist.py", "image_menu")
+    assert f["nodes_after_upscale"] == RESULT and f["paid"] == 1
+    assert f["shown_after_upscale"] == "brick_x2", "the editor shows the result"
+    assert f["shown_after_original"] == "brick" and f["shown_after_result"] == "brick_x2"
+    assert f["nodes_after_revert"] == ORIGINAL and f["shown_after_revert"] == "brick"
+
+
+def test_node_context_menu_upscales_the_active_texture(window: Window) -> None:
+    window.start_emulator("--job-seconds", "1")
+    f = window.findings("artist.py", "node_menu")
+    assert f["titles"] == ["brick"] and f["nodes"] == RESULT and f["paid"] == 1
+    assert f["image_editor_shows"] == "brick", "started from the Shader Editor: no editor moves"
+
+
+def test_show_result_in_editor_off_keeps_the_original_on_screen(window: Window) -> None:
+    window.start_emulator("--job-seconds", "1")
+    f = window.findings("artist.py", "editor_kept")
+    assert f["nodes"] == RESULT and f["shown"] == "brick"
+
+
+def test_escape_cancelled_at_scenario_when_it_accepts(window: Window) -> None:
+    window.start_emulator("--job-seconds", "6", "--accept-cancel")
+    f = window.findings("artist.py", "escape_at_scenario")
+    assert f["stage_at_once"] == ["cancelling"], "Esc shows at once that it is cancelling"
+    assert f["cancel_answers"] == [200]
+    assert f["status"] == "cancelled" and f["state"] == "cancelled"
+    assert any(f"Cancelled at Scenario: job {f['job_id']}" in line for line in f["reports"]), \
+        f["reports"]
+    assert f["recoverable"] == 0 and f["nodes"] == ORIGINAL
+
+
+def test_escape_keeps_the_job_collectable_when_scenario_refuses(window: Window) -> None:
+    window.start_emulator("--job-seconds", "6")
+    f = window.findings("artist.py", "escape_at_scenario")
+    assert f["stage_at_once"] == ["cancelling"]
+    assert f["cancel_answers"] == [400]
+    assert f["status"] == "cancelled" and f["state"] == "abandoned"
+    assert any("may still finish and be charged" in line and "Recover" in line
+               for line in f["reports"]), f["reports"]
+    assert f["recoverable"] == 1 and f["nodes"] == ORIGINAL
