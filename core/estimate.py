@@ -9,6 +9,8 @@ MEMORY_BYTES_PER_PIXEL = 4
 
 
 def megabytes(size: float) -> str:
+    if size < 100e3:
+        return f"{max(size / 1e3, 1):.0f} KB"
     return f"{size / 1e6:.0f} MB" if size >= 10e6 else f"{size / 1e6:.1f} MB"
 
 

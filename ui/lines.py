@@ -11,8 +11,9 @@ import bpy
 
 from ..core.text_fit import fit_lines
 
-# Room a label never gets, in pixels at 1×: the panel's margins, a box's padding, an icon.
-RESERVED_PX = 60
+# Room a label never gets, in pixels at 1× (measured in the window): the sidebar's tab strip,
+# the panel's margins, a box's padding and an icon.
+RESERVED_PX = 100
 FONT_ID = 0  # the interface font
 
 

@@ -170,10 +170,9 @@ def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
     else:
         text = f"Costs {question.cost:g} credits (your limit: {question.limit:g})"
     label_lines(col, context, text)
-    row = col.row(align=True)
-    pay = row.operator("scenario.answer_price", text="Pay and Upscale", icon="CHECKMARK")
+    pay = col.operator("scenario.answer_price", text="Pay and Upscale", icon="CHECKMARK")
     pay.local_id, pay.pay = view.local_id, True
-    stop = row.operator("scenario.answer_price", text="Don't Pay", icon="CANCEL")
+    stop = col.operator("scenario.answer_price", text="Don't Pay", icon="CANCEL")
     stop.local_id, stop.pay = view.local_id, False
 
 

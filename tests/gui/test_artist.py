@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cut_text
 from conftest import Window
 from test_undo_redo import ORIGINAL, RESULT
 
@@ -48,3 +49,16 @@ def test_escape_keeps_the_job_collectable_when_scenario_refuses(window: Window) 
     assert any("may still finish and be charged" in line and "Recover" in line
                for line in f["reports"]), f["reports"]
     assert f["recoverable"] == 1 and f["nodes"] == ORIGINAL
+
+
+def test_every_panel_line_reads_whole_at_1x_and_2x(window: Window) -> None:
+    window.start_emulator("--job-seconds", "1")
+    window.findings("panel_text.py", "panel_text")
+    shots = sorted(window.case.glob("*_[12]x*.png"))
+    controls = [s for s in shots if s.name.startswith("control_")]
+    assert len(controls) == 2 and len(shots) > 2 * 6, [s.name for s in shots]
+    found = {shot.name: cut_text.ellipses(shot, 2.0 if "_2x" in shot.name else 1.0)
+             for shot in shots}
+    assert all(found[c.name] for c in controls), f"the control's cut line was not seen: {found}"
+    cut = {name: where for name, where in found.items() if where and not name.startswith("control")}
+    assert cut == {}, f"lines cut at (x, y): {cut}"

@@ -11,3 +11,8 @@ def test_output_description_names_size_file_and_memory():
 def test_small_sizes_keep_a_decimal():
     assert megabytes(1_234_567) == "1.2 MB"
     assert megabytes(12_345_678) == "12 MB"
+
+
+def test_tiny_sizes_are_in_kilobytes():
+    assert megabytes(24_576) == "25 KB"
+    assert megabytes(12) == "1 KB"
