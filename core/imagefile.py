@@ -186,8 +186,8 @@ def _check_whole(reader: _Reader) -> None:
         end = position + 12 + length
         if end > reader.size:
             raise ImageHeaderError(
-                f"the PNG's {tag.decode('ascii')} chunk at byte {position} runs past its end "
-                f"({reader.size} bytes)"
+                f"the PNG's {tag.decode('ascii')} chunk at byte {position} runs past the end "
+                f"of the file, at byte {reader.size}"
             )
         if tag == b"IEND":
             return

@@ -143,8 +143,8 @@ def check_intact(source: Source) -> None:
                 else f"The packed image {source.name}")
         raise SourceUnavailable(
             f"{what} is damaged ({exc}): Blender may show part of it, but Scenario cannot "
-            "upscale it. Save or export the texture again, then retry. Nothing was uploaded or "
-            "spent.") from exc
+            "upscale it. Save or export the texture again (or restore the file), then retry. "
+            "Nothing was uploaded or spent.") from exc
 
 
 def head_bytes(source: Snapshot, count: int = 64) -> bytes:
