@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable
 
 from .client import ScenarioClient
-from .errors import InvalidRequestError, ScenarioError
+from .errors import CancelledError, InvalidRequestError, ScenarioError
 
 
 class UnknownLoraError(InvalidRequestError):
@@ -40,21 +40,31 @@ class LoraCheck:
         for lora in loras:
             if is_url(lora):
                 continue
-            with self._lock:
+            self._acquire(client)
+            try:
                 key = (client.transport.account, lora)
                 if key not in self._known:
                     self._known[key] = _look_up(client, lora)
                 known = self._known[key]
+            finally:
+                self._lock.release()
             if not known:
                 raise UnknownLoraError(client.transport.scrub(
                     f"LoRA '{lora}' is not a model Scenario knows for these API keys: check its id "
                     "in Scenario (Models), or remove it from the LoRAs list. Nothing was uploaded "
                     "or spent."), field="loras", not_sent=True)
 
+    def _acquire(self, client: ScenarioClient) -> None:
+        # A job cancelled while another one looks up stops at once, not when that lookup ends.
+        while not self._lock.acquire(timeout=0.05):
+            client.transport.raise_if_cancelled()
+
 
 def _look_up(client: ScenarioClient, lora: str) -> bool:
     try:
         return client.find_model(lora) is not None
+    except CancelledError:
+        raise
     except ScenarioError as exc:
         raise LoraCheckFailedError(client.transport.scrub(
             f"Could not check LoRA '{lora}' before paying, so nothing was uploaded or spent. "

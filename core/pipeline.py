@@ -222,6 +222,8 @@ def _refuse_before_upload(job: UpscaleJob, journal: J.Journal, client: ScenarioC
         for source in sources:
             check_intact(source)
         job.loras.check(client, job.params.loras or ())
+    except errors.CancelledError:
+        raise  # recorded as a cancel by run()
     except (SourceUnavailable, errors.ScenarioError) as exc:
         journal.transition(job.record, J.FAILED, error=str(exc))
         if isinstance(exc, errors.ScenarioError):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import responses
-from scenario_texture_upscale.api import Credentials, ScenarioClient
+from scenario_texture_upscale.api import CancelledError, Credentials, ScenarioClient
 from scenario_texture_upscale.api.lora_check import (
     LoraCheck,
     LoraCheckFailedError,
@@ -95,3 +97,15 @@ def test_a_secret_pasted_as_a_lora_is_not_echoed(
     with pytest.raises(UnknownLoraError) as info:
         LoraCheck().check(client, [CANARY])
     assert CANARY not in str(info.value)
+
+
+def test_a_job_cancelled_while_another_looks_up_stops_waiting(
+    mocked: responses.RequestsMock, credentials: Credentials
+) -> None:
+    check, cancel = LoraCheck(), threading.Event()
+    cancel.set()
+    with ScenarioClient(credentials, BASE, cancel_event=cancel) as cancelled:
+        with check._lock:  # another job's lookup in flight
+            with pytest.raises(CancelledError):
+                check.check(cancelled, [STONE])
+    assert len(mocked.calls) == 0

@@ -329,6 +329,19 @@ def test_cancel_before_submission_charges_nothing(server, tmp_path) -> None:
     assert generates(server) == []
 
 
+def test_cancel_during_the_lora_check_is_a_cancel_and_sends_nothing(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.params, job.loras = UpscaleParams(upscale_factor=2, loras=[STONE]), LoraCheck()
+    ctx, _ = context()
+    ctx.cancel_event.set()
+
+    with pytest.raises(JobCancelled):
+        pipeline.run(job, ctx, journal, connect_to(server))
+    assert journal.load(job.record.local_id).error == pipeline.CANCELLED_UNPAID
+    assert server.requests() == []
+
+
 def test_recovery_from_submitted_downloads_without_a_new_generate(server, tmp_path) -> None:
     journal = J.Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
