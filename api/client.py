@@ -19,6 +19,7 @@ from .download import DEFAULT_MAX_DOWNLOAD_BYTES, download_asset
 from .errors import (
     InvalidRequestError,
     JobFailedError,
+    NotFoundError,
     SubmissionUncertainError,
     UnexpectedResponseError,
 )
@@ -93,6 +94,14 @@ class ScenarioClient:
     def describe_model(self) -> ModelDescription:
         """The model's inputs, from the service or (offline) the bundled copy."""
         return describe_model(self.transport)
+
+    def find_model(self, model_id: str) -> dict[str, Any] | None:
+        """Any model's description (a free lookup), or None when Scenario knows no such id."""
+        try:
+            data = self.transport.request_json("GET", f"/models/{_id(model_id, 'model')}")
+        except NotFoundError:
+            return None
+        return unwrap(data, "model")
 
     # --- assets ---------------------------------------------------------------------------------
     def upload_image(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import enum
+import hashlib
 import json as jsonlib
 import logging
 import random
@@ -177,6 +178,14 @@ class Transport:
     @property
     def secrets(self) -> tuple[str, ...]:
         return self._secrets.values
+
+    @property
+    def account(self) -> str:
+        """Whom answers are for (service, project, key), as a digest: caches keyed by it hold
+        no key."""
+        (key,) = self._key.values
+        who = f"{self.base_url}\0{self.project_id or ''}\0{key}"
+        return hashlib.sha256(who.encode()).hexdigest()[:24]
 
     def scrub(self, text: str) -> str:
         """Mask the secret, the auth token, and all but the start of the key."""

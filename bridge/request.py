@@ -11,7 +11,7 @@ from pathlib import Path
 
 import bpy
 
-from ..api.params import UpscaleParams
+from ..api.params import FIELD_SPECS, UpscaleParams
 from ..core import journal as J
 from ..core import roles
 from ..core.fidelity import FidelityPlan, seam_pad_for
@@ -93,6 +93,8 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
         params = params_from_settings(settings)
     # The asset id comes after the upload; everything else is checked before anything is sent.
     replace(params, image="pending-upload").validate()
+    style_images = _style_images(settings) if styles else []
+    check_style_count(len(style_images))
     facts = facts or snapshot.describe(image)
     max_side = int(getattr(prefs, "max_output_side", 0) or DEFAULT_MAX_SIDE)
     factor = int(params.upscale_factor or 2)
@@ -109,8 +111,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     # Seam-safe pads the pixels before upload, so the worker must be able to decode them.
     source = (snapshot.decodable_source(image, facts) if plan.seam_pad
               else snapshot.take_source(image, facts))
-    style_sources = [snapshot.take_source(i, snapshot.describe(i))
-                     for i in (_style_images(settings) if styles else [])]
+    style_sources = [snapshot.take_source(i, snapshot.describe(i)) for i in style_images]
     record = J.JobRecord(
         local_id=local_id or J.new_job_id(),
         source_image=image.name,
@@ -163,5 +164,16 @@ def timeout_seconds(prefs: bpy.types.AddonPreferences | None) -> float:
     return 60.0 * float(getattr(prefs, "job_timeout_minutes", 30) or 30)
 
 
+def check_style_count(count: int) -> None:
+    """A script can fill the list past the panel's limit: refused, never cut short unsaid."""
+    limit = FIELD_SPECS["image_prompt"].max_items or count
+    if count > limit:
+        raise Refusal(
+            f"{count} style images are set, but Scenario takes at most {limit}: remove "
+            f"{count - limit} from Style Images (scene.scenario_upscale.image_prompts), then "
+            "try again."
+        )
+
+
 def _style_images(settings: bpy.types.PropertyGroup) -> list[bpy.types.Image]:
-    return [item.image for item in settings.image_prompts if item.image is not None][:4]
+    return [item.image for item in settings.image_prompts if item.image is not None]

@@ -207,6 +207,13 @@ def _header_facts(source: str | bytes, image: bpy.types.Image) -> tuple[int, int
         pass
     # A format whose header we do not parse (EXR, TGA, …): Blender knows the size.
     width, height = image.size[:]
+    if not (width or height):  # not a size: Blender could not load it either
+        where = source if isinstance(source, str) else "packed in the .blend"
+        raise Refusal(
+            f"Blender could not read '{image.name}' ({where}) as an image: the file is not an "
+            "image, or it is damaged. Replace it with a texture Blender opens (Image ▸ Replace), "
+            "then try again."
+        )
     return int(width), int(height), bool(image.is_float)
 
 

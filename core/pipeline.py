@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..api import errors
+from ..api import errors, lora_check
 from ..api.client import ScenarioClient
 from ..api.models import Job
 from ..api.params import UpscaleParams
@@ -42,6 +42,7 @@ from .source import (
     Snapshot,
     Source,
     SourceUnavailable,
+    check_intact,
     prepare_upload,
     settle,
 )
@@ -120,6 +121,9 @@ class UpscaleJob:
     spend: SpendPolicy = field(default_factory=lambda: SpendPolicy())
     # Filled in the worker while Scenario works; not journaled (pixels), recomputed if needed.
     analysis: SourceAnalysis | None = None
+    # The session's LoRA answers: shared by every job, so an id is looked up once.
+    loras: lora_check.LoraCheck = field(default_factory=lambda: lora_check.SESSION,
+                                        compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,10 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
     if job.source is None:
         raise errors.ScenarioError("The source texture is no longer available; start again.")
     source = job.source = _settle(job.source, ctx)
+    styles = [_settle(style, ctx) for style in job.style_sources]
+    job.style_sources = list[Snapshot](styles)
     ctx.progress("preparing")
+    _refuse_before_upload(job, journal, client, [source, *styles])
     if isinstance(source, PixelSource):
         # Converted here, where numpy lets go of the GIL: a quarter of the bytes cross to a
         # child. Encoded once, and analysed from the same conversion.
@@ -227,6 +234,23 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
         style_ids.append(client.upload_image(style_upload, name=style_name).id)
     ctx.check_cancelled()
     journal.transition(record, J.SUBMITTING, input_asset_id=asset.id, style_asset_ids=style_ids)
+
+
+def _refuse_before_upload(job: UpscaleJob, journal: J.Journal, client: ScenarioClient,
+                          sources: list[Source]) -> None:
+    """What can be found wrong for free is, before the first byte goes up: damaged files, then
+    LoRA ids Scenario does not know (a lookup, unlike the generate, costs nothing)."""
+    try:
+        for source in sources:
+            check_intact(source)
+        job.loras.check(client, job.params.loras or ())
+    except errors.CancelledError:
+        raise  # recorded as a cancel by run()
+    except (SourceUnavailable, errors.ScenarioError) as exc:
+        journal.transition(job.record, J.FAILED, error=str(exc))
+        if isinstance(exc, errors.ScenarioError):
+            raise
+        raise errors.ScenarioError(str(exc), not_sent=True) from exc
 
 
 def _settle(source: Snapshot, ctx: JobContext) -> Source:

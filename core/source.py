@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import pixels, png
+from .imagefile import ImageHeaderError, check_whole
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class BytesSource:
 
 
 class SourceUnavailable(Exception):
-    """The main thread could not finish handing over a source's bytes; the message says why."""
+    """A source's bytes cannot be sent (not all handed over by the main thread, or damaged);
+    the message says why."""
 
 
 class ArrivingBytes:
@@ -127,6 +129,22 @@ def settle(source: Snapshot, check_cancelled: Callable[[], None]) -> Source:
     if isinstance(source, ArrivingSource):
         return BytesSource(source.arriving.wait(check_cancelled), source.name)
     return source
+
+
+def check_intact(source: Source) -> None:
+    """Raises SourceUnavailable when a file or packed PNG is cut short or damaged: Scenario would
+    take the upload, and refuse it only afterwards."""
+    if isinstance(source, PixelSource):
+        return  # Blender's own pixels: whole by construction
+    try:
+        check_whole(source.path if isinstance(source, FileSource) else source.data)
+    except ImageHeaderError as exc:
+        what = (f"The file {source.path}" if isinstance(source, FileSource)
+                else f"The packed image {source.name}")
+        raise SourceUnavailable(
+            f"{what} is damaged ({exc}): Blender may show part of it, but Scenario cannot "
+            "upscale it. Save or export the texture again (or restore the file), then retry. "
+            "Nothing was uploaded or spent.") from exc
 
 
 def head_bytes(source: Snapshot, count: int = 64) -> bytes:

@@ -35,12 +35,12 @@ def _check_output_size(app: Emulator, width: int, height: int, factor: int) -> N
 
 def run_model(app: Emulator, request: Request, params: dict[str, str]) -> Response:
     model_id = params["model_id"]
-    model = model_catalog.get_model(model_id)
+    model = model_catalog.runnable_model(model_id)
     if model is None:
         raise not_found("Model", model_id)
     body = request.json()
     resolved = validate_inputs({} if body is None else body, model["inputs"],
-                               app.store.has_asset)
+                               app.store.has_asset, model_catalog.is_lora)
     source = app.store.asset(resolved["image"])
     if source is None:  # removed by a concurrent reset
         raise ApiError(400, f'Invalid input "image": asset {resolved["image"]} not found')

@@ -1,4 +1,5 @@
-"""The model descriptions the emulator knows, loaded from the JSON files beside this module."""
+"""The model descriptions the emulator knows: the upscale model, loaded from the JSON file beside
+this module, and a small catalogue of LoRA models a generate may name."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ from typing import Any
 
 UPSCALE_MODEL_ID = "model_sc-upscale-flux-texture"
 _HERE = Path(__file__).resolve().parent
+
+# Trained LoRAs as ``GET /models/{id}`` describes them (the fields a client may read).
+LORA_MODELS: dict[str, dict[str, Any]] = {
+    model_id: {"id": model_id, "name": name, "type": "flux.1-lora", "status": "trained",
+               "privacy": "private", "trainingImagesNumber": 12}
+    for model_id, name in (
+        ("model_emulator-lora-weathered-stone", "Weathered stone"),
+        ("model_emulator-lora-mossy-brick", "Mossy brick"),
+        ("model_emulator-lora-painted-metal", "Painted metal"),
+        ("model_emulator-lora-old-wood", "Old wood"),
+    )
+}
 
 
 @cache
@@ -23,8 +36,18 @@ def _load(model_id: str) -> dict[str, Any] | None:
 
 def get_model(model_id: str) -> dict[str, Any] | None:
     """A private copy of the model description, or None when the id is unknown."""
+    model = _load(model_id) or LORA_MODELS.get(model_id)
+    return copy.deepcopy(model) if model is not None else None
+
+
+def runnable_model(model_id: str) -> dict[str, Any] | None:
+    """The description of a model a generate can run (LoRAs only modify one), or None."""
     model = _load(model_id)
     return copy.deepcopy(model) if model is not None else None
+
+
+def is_lora(model_id: str) -> bool:
+    return model_id in LORA_MODELS
 
 
 def inputs_of(model_id: str) -> list[dict[str, Any]]:

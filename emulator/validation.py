@@ -66,8 +66,17 @@ def _check_asset(value: Any, name: str, asset_exists: Callable[[str], bool]) -> 
         raise _bad(name, f"asset {value} not found")
 
 
+def _check_model(value: Any, name: str, model_exists: Callable[[str], bool]) -> None:
+    if not isinstance(value, str) or not value:
+        raise _bad(name, "must contain model ids or URLs")
+    # A URL names weights the service fetches itself; an id must be a model it knows.
+    if "://" not in value and not model_exists(value):
+        raise _bad(name, f"model {value} not found")
+
+
 def _check_value(
-    spec: dict[str, Any], value: Any, asset_exists: Callable[[str], bool]
+    spec: dict[str, Any], value: Any, asset_exists: Callable[[str], bool],
+    model_exists: Callable[[str], bool],
 ) -> None:
     name, kind = spec["name"], spec["type"]
     if kind == "number":
@@ -84,8 +93,7 @@ def _check_value(
             _check_asset(item, name, asset_exists)
     elif kind == "model_array":
         for item in _check_list(spec, value, name):
-            if not isinstance(item, str) or not item:
-                raise _bad(name, "must contain model ids or URLs")
+            _check_model(item, name, model_exists)
     elif kind == "number_array":
         for item in _check_list(spec, value, name):
             if not _is_number(item):
@@ -95,7 +103,8 @@ def _check_value(
 
 
 def validate_inputs(
-    body: Any, inputs: list[dict[str, Any]], asset_exists: Callable[[str], bool]
+    body: Any, inputs: list[dict[str, Any]], asset_exists: Callable[[str], bool],
+    model_exists: Callable[[str], bool],
 ) -> dict[str, Any]:
     """Validate ``body``; return the resolved inputs (defaults filled in, seed drawn)."""
     if not isinstance(body, dict):
@@ -113,7 +122,7 @@ def validate_inputs(
             if "default" in spec:
                 resolved[name] = spec["default"]
             continue
-        _check_value(spec, body[name], asset_exists)
+        _check_value(spec, body[name], asset_exists, model_exists)
         resolved[name] = body[name]
     if len(resolved.get("lorasScale", [])) != len(resolved.get("loras", [])):
         raise _bad("lorasScale", "must have one scale per LoRA in \"loras\"")

@@ -143,3 +143,106 @@ def test_hostile_names_stay_inside_the_output_folder(prefs, tmp_path: Path, host
     assert path.parent == (tmp_path / "upscaled").resolve()
     assert path.name.lower() not in ("con_x2.png",) or path.name.startswith("con_")
     assert len(path.name.encode()) <= 120
+
+
+# --- refused before anything is uploaded or paid, though some are found only in the worker ------
+
+STONE, WOOD, METAL = ("model_emulator-lora-weathered-stone", "model_emulator-lora-old-wood",
+                      "model_emulator-lora-painted-metal")
+
+
+def on_a_selected_object(image: bpy.types.Image) -> bpy.types.Material:
+    material = scenes.material_with("Mat", image)
+    scenes.object_with("Obj", [material], selected=True)
+    return material
+
+
+def scene_state() -> tuple[list[str], list[tuple[str, str]]]:
+    """The images and which image each texture node shows: what an upscale would change."""
+    nodes = [(m.name, n.image.name if n.image else "") for m in bpy.data.materials
+             for n in scenes.texture_nodes(m)]
+    return sorted(i.name for i in bpy.data.images), nodes
+
+
+def refused_in_scene(name: str, emulator, match: str) -> str:
+    """Upscales ``name`` in its scene, expects a refusal; returns the message. Checks that the
+    scene is as it was and that nothing was uploaded, priced or paid."""
+    before = scene_state()
+    with pytest.raises(RuntimeError, match=match) as info:
+        upscale(name, scope="SELECTED_OBJECTS")
+    assert scene_state() == before and results() == []
+    sent = [(r["method"], r["path"]) for r in emulator.requests()]
+    assert not [s for s in sent if s[1] in ("/v1/assets", "/v1/uploads")], "nothing uploaded"
+    assert not [s for s in sent if s[1].startswith("/v1/generate")], "nothing priced or paid"
+    return str(info.value)
+
+
+def add_loras(*ids: str) -> None:
+    for lora in ids:
+        item = bpy.context.scene.scenario_upscale.loras.add()
+        item.model, item.scale = lora, 0.8
+
+
+def model_lookups(emulator) -> list[str]:
+    return [r["path"] for r in emulator.requests() if r["path"].startswith("/v1/models/")]
+
+
+def test_an_unknown_lora_is_refused_by_name_before_the_upload(tmp_path: Path, emulator) -> None:
+    on_a_selected_object(scenes.texture_file(tmp_path, "brick"))
+    add_loras(STONE, "model_emulator-lora-stnoe")
+    message = refused_in_scene("brick", emulator, "LoRA 'model_emulator-lora-stnoe' is not a "
+                                                  "model Scenario knows")
+    assert "remove it from the LoRAs list" in message and "Nothing was uploaded" in message
+    assert model_lookups(emulator)[-1] == "/v1/models/model_emulator-lora-stnoe"
+
+
+def test_a_known_lora_is_looked_up_once_per_session(tmp_path: Path, emulator) -> None:
+    on_a_selected_object(scenes.texture_file(tmp_path, "brick"))
+    add_loras(WOOD, "https://example.com/wood.safetensors")
+    assert upscale("brick", scope="NONE") == {"FINISHED"}
+    assert upscale("brick", scope="NONE") == {"FINISHED"}
+    assert model_lookups(emulator) == [f"/v1/models/{WOOD}"], "once, and never for the URL"
+    assert [g["body"]["loras"] for g in emulator.generates()] == [
+        [WOOD, "https://example.com/wood.safetensors"]] * 2
+
+
+def test_a_lora_lookup_that_fails_spends_nothing_and_is_asked_again(tmp_path, emulator) -> None:
+    on_a_selected_object(scenes.texture_file(tmp_path, "brick"))
+    add_loras(METAL)
+    emulator.faults([{"kind": "status", "status": 503, "path": "^/v1/models/", "times": 0}])
+    message = refused_in_scene("brick", emulator, f"Could not check LoRA '{METAL}' before paying")
+    assert "Scenario is having trouble right now" in message and "Traceback" not in message
+    emulator.faults([])
+    assert upscale("brick", scope="NONE") == {"FINISHED"}
+    assert model_lookups(emulator)[-1] == f"/v1/models/{METAL}"
+
+
+def test_a_fifth_style_image_is_refused_with_the_limit(tmp_path: Path, emulator) -> None:
+    on_a_selected_object(scenes.texture_file(tmp_path, "brick"))
+    for index in range(5):
+        scenes.generated_image(f"style{index}", 16, 16)
+        bpy.context.scene.scenario_upscale.image_prompts.add().image = bpy.data.images[
+            f"style{index}"]
+    refused_in_scene("brick", emulator, r"5 style images are set, but Scenario takes at most 4: "
+                                        r"remove 1 from Style Images")
+    assert emulator.requests() == []
+
+
+def test_a_file_that_is_not_an_image_is_named_as_unreadable(tmp_path: Path, emulator) -> None:
+    path = tmp_path / "notes.png"
+    path.write_text("shopping list: bricks, mortar\n")
+    on_a_selected_object(bpy.data.images.load(str(path)))
+    message = refused_in_scene("notes.png", emulator, "Blender could not read 'notes.png'")
+    assert str(path) in message and "not an image" in message and "too small" not in message
+    assert emulator.requests() == []
+
+
+def test_a_png_cut_in_half_is_refused_before_the_upload(tmp_path: Path, emulator) -> None:
+    image = scenes.texture_file(tmp_path, "brick", 128, 128)
+    path = Path(image.filepath)
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    on_a_selected_object(image)
+    message = refused_in_scene("brick", emulator, "is damaged")
+    assert str(path) in message and "Nothing was uploaded or spent" in message
+    assert emulator.requests() == []

@@ -11,6 +11,9 @@ from emulator_support import MODEL_ID
 from PIL import Image
 
 import emulator
+from emulator.model_catalog import LORA_MODELS
+
+STONE = "model_emulator-lora-weathered-stone"
 
 # Reference table: name -> (type, default, min, max, allowed values)
 REFERENCE = {
@@ -78,7 +81,8 @@ def asset_id(api):
     ({"seed": 2147483648}, "seed"),
     ({"detailsEnable": "yes"}, "detailsEnable"),
     ({"prompt": 5}, "prompt"),
-    ({"loras": ["model_a"], "lorasScale": []}, "lorasScale"),
+    ({"loras": [STONE], "lorasScale": []}, "lorasScale"),
+    ({"loras": ["model_typo"], "lorasScale": [1]}, "loras"),
     ({"lorasScale": [0.5]}, "lorasScale"),
     ({"loras": "model_a", "lorasScale": [1]}, "loras"),
     ({"imagePrompt": ["asset_nope"]}, "imagePrompt"),
@@ -98,7 +102,7 @@ def test_image_is_required_and_must_exist(api, asset_id):
 
 
 def test_image_prompt_allows_four_existing_assets_but_not_five(api, asset_id):
-    ok = api.generate(asset_id, imagePrompt=[asset_id] * 4, loras=["model_x", "https://l/x"],
+    ok = api.generate(asset_id, imagePrompt=[asset_id] * 4, loras=[STONE, "https://l/x"],
                       lorasScale=[0.5, 1.0], seed=0, prompt="bricks")
     assert ok.status_code == 200
     too_many = api.generate(asset_id, imagePrompt=[asset_id] * 5)
@@ -107,6 +111,29 @@ def test_image_prompt_allows_four_existing_assets_but_not_five(api, asset_id):
 
 def test_unknown_model_is_404(api, asset_id):
     answer = api.post("/generate/custom/model_nope", {"image": asset_id})
+    assert answer.status_code == 404
+
+
+def test_lora_models_are_described_and_unknown_ids_are_404_as_scenario_says(api):
+    known = api.get(f"/models/{STONE}")
+    assert known.status_code == 200
+    assert known.json()["model"] == {**LORA_MODELS[STONE], "id": STONE}
+    unknown = api.get("/models/model_emulator-lora-typo")
+    assert unknown.status_code == 404
+    assert unknown.json()["reason"] == "Model model_emulator-lora-typo not found"
+
+
+def test_an_unknown_lora_is_refused_before_any_job_or_price(api, asset_id):
+    for query in ("", "?dryRun=true"):
+        answer = api.post(f"/generate/custom/{MODEL_ID}{query}",
+                          {"image": asset_id, "loras": ["model_typo"], "lorasScale": [1.0]})
+        assert answer.status_code == 400
+        assert answer.json()["reason"] == 'Invalid input "loras": model model_typo not found'
+    assert api.server.state()["jobs"] == []
+
+
+def test_a_lora_cannot_be_run_as_a_model(api, asset_id):
+    answer = api.post(f"/generate/custom/{STONE}", {"image": asset_id})
     assert answer.status_code == 404
 
 

@@ -106,7 +106,7 @@ def test_every_input_accepted_by_the_service(
     image = client.upload_image(png_bytes(32), name="a.png").id
     style = client.upload_image(png_bytes(16), name="style.png").id
     params = UpscaleParams(
-        image=image, upscale_factor=2, preset="creative", loras=["model_lora_a"],
+        image=image, upscale_factor=2, preset="creative", loras=["model_emulator-lora-mossy-brick"],
         loras_scale=[0.7], prompt="weathered stone", image_prompt=[style],
         image_prompt_strength=0.5, controlnet_conditioning_scale=0.6, strength=0.3,
         num_inference_steps=20, details_enable=False, base_model="FLUX.1-Krea-dev", seed=1234,

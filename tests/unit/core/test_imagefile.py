@@ -13,6 +13,7 @@ from scenario_texture_upscale.core import imagefile
 from scenario_texture_upscale.core.imagefile import (
     ImageHeaderError,
     ImageInfo,
+    check_whole,
     read_image_header,
     sniff_format,
 )
@@ -163,6 +164,73 @@ def test_png_damaged_header() -> None:
         read_image_header(bytes(data))
     with pytest.raises(ImageHeaderError, match="truncated"):
         read_image_header(bytes(data[:20]))
+
+
+# ----------------------------------------------------------------------------- whole PNG files
+
+
+def many_chunk_png(chunks: int) -> bytes:
+    """A valid PNG whose image data is split into ``chunks`` IDAT chunks, as libpng writes."""
+    import zlib
+
+    whole = pillow_bytes(noise(64, 64, "RGB"), "PNG", compress_level=0)
+    ihdr_end = 33
+    idat_at = whole.index(b"IDAT") - 4
+    (length,) = struct.unpack(">I", whole[idat_at : idat_at + 4])
+    data = whole[idat_at + 8 : idat_at + 8 + length]
+    step = -(-len(data) // chunks)
+    parts = [data[i : i + step] for i in range(0, len(data), step)]
+    body = b"".join(
+        struct.pack(">I", len(part)) + b"IDAT" + part + struct.pack(">I", zlib.crc32(b"IDAT" + part))
+        for part in parts
+    )
+    return whole[:ihdr_end] + body + whole[idat_at + 12 + length :]
+
+
+def test_a_whole_png_passes_from_a_path_bytes_or_a_buffer(tmp_path: Path) -> None:
+    data = many_chunk_png(20)
+    path = tmp_path / "brick.png"
+    path.write_bytes(data)
+    for source in (path, str(path), data, bytearray(data), memoryview(data)):
+        check_whole(source)
+    assert read_image_header(memoryview(data)).width == 64
+    check_whole(data + b"trailing bytes after IEND are ignored")
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 0.999])
+def test_a_png_cut_short_is_damaged(keep: float) -> None:
+    data = many_chunk_png(20)
+    cut = data[: int(len(data) * keep)]
+    assert read_image_header(cut).width == 64, "its header alone looks fine"
+    with pytest.raises(ImageHeaderError, match="runs past the end of the file|without its IEND"):
+        check_whole(cut)
+
+
+def test_a_png_without_iend_or_with_a_bad_chunk_is_damaged() -> None:
+    data = many_chunk_png(4)
+    with pytest.raises(ImageHeaderError, match="without its IEND"):
+        check_whole(data[:-12])
+    broken = bytearray(data)
+    broken[37:41] = b"\x00\x01\x02\x03"  # the first IDAT's type
+    with pytest.raises(ImageHeaderError, match="no valid chunk at byte 33"):
+        check_whole(bytes(broken))
+    longer = bytearray(data)
+    longer[33:37] = struct.pack(">I", len(data))  # the first IDAT's length
+    with pytest.raises(ImageHeaderError, match="IDAT chunk at byte 33 runs past the end of the file"):
+        check_whole(bytes(longer))
+
+
+def test_the_whole_check_reads_chunk_headers_only() -> None:
+    data = many_chunk_png(200)
+    reader = CountingReader(data)
+    check_whole(reader)
+    assert reader.bytes_read <= 64 + 8 * 203, f"{reader.bytes_read} of {len(data)} bytes read"
+
+
+def test_other_formats_are_not_checked() -> None:
+    jpeg = pillow_bytes(noise(16, 16, "RGB"), "JPEG")
+    check_whole(jpeg[: len(jpeg) // 2])
+    check_whole(b"not an image at all")
 
 
 # ------------------------------------------------------------------------------------------ JPEG

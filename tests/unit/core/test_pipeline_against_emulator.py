@@ -12,20 +12,25 @@ import pytest
 from scenario_texture_upscale.api import errors
 from scenario_texture_upscale.api.client import ScenarioClient
 from scenario_texture_upscale.api.config import Credentials
+from scenario_texture_upscale.api.lora_check import LoraCheck
 from scenario_texture_upscale.api.params import UpscaleParams
 from scenario_texture_upscale.core import journal as J
 from scenario_texture_upscale.core import pipeline, png
 from scenario_texture_upscale.core.source import (
     ArrivingBytes,
     ArrivingSource,
+    BytesSource,
     FileSource,
     PixelSource,
 )
 from scenario_texture_upscale.core.spend_ledger import SpendLedger
 from scenario_texture_upscale.core.worker import JobCancelled, JobContext
 
+from emulator.model_catalog import LORA_MODELS
 from emulator.options import EmulatorOptions
 from emulator.server import EmulatorServer
+
+STONE = next(iter(LORA_MODELS))
 
 
 @pytest.fixture(scope="module")
@@ -201,6 +206,53 @@ def test_a_failed_hand_over_sends_nothing(server, tmp_path) -> None:
     assert generates(server) == []
 
 
+def uploads(server: EmulatorServer) -> list[dict]:
+    return [r for r in server.requests() if r["path"] in ("/v1/assets", "/v1/uploads")]
+
+
+@pytest.mark.parametrize("damaged", ["source", "style"])
+def test_a_damaged_png_is_refused_before_any_upload(server, tmp_path, damaged) -> None:
+    whole = texture(tmp_path).read_bytes()
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole[: len(whole) // 2])
+    journal = J.Journal(tmp_path / "journal")
+    good = FileSource(str(texture(tmp_path)), "brick.png")
+    job = new_job(tmp_path, FileSource(str(cut), "cut.png") if damaged == "source" else good)
+    if damaged == "style":
+        job.style_sources = [good, BytesSource(whole[: len(whole) // 2], "style.png")]
+
+    with pytest.raises(errors.ScenarioError, match="is damaged .*Nothing was uploaded") as info:
+        pipeline.run(job, context()[0], journal, connect_to(server))
+
+    named = str(cut) if damaged == "source" else "The packed image style.png"
+    assert named in str(info.value)
+    assert server.requests() == []
+    assert journal.load(job.record.local_id).state == J.FAILED
+
+
+def test_an_unknown_lora_is_refused_before_any_upload_and_a_known_one_looked_up_once(
+        server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    loras = LoraCheck()
+    typo = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    typo.params, typo.loras = UpscaleParams(upscale_factor=2, loras=[STONE, "model_typo"],
+                                            loras_scale=[1.0, 1.0]), loras
+
+    with pytest.raises(errors.InvalidRequestError, match="LoRA 'model_typo' is not a model"):
+        pipeline.run(typo, context()[0], journal, connect_to(server))
+    assert uploads(server) == [] and generates(server) == []
+    assert journal.load(typo.record.local_id).state == J.FAILED
+
+    for _ in range(2):
+        job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+        job.params, job.loras = UpscaleParams(upscale_factor=2, loras=[STONE],
+                                              loras_scale=[0.8]), loras
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    lookups = [r["path"] for r in server.requests() if r["path"].startswith("/v1/models/")]
+    assert lookups == [f"/v1/models/{STONE}", "/v1/models/model_typo"]
+    assert [g["body"]["loras"] for g in generates(server)] == [[STONE], [STONE]]
+
+
 def test_lost_generate_answer_is_uncertain_and_never_resent(server, tmp_path) -> None:
     server.set_faults([{"kind": "drop", "path": "^/v1/generate", "drop_after_processing": True}])
     journal = J.Journal(tmp_path / "journal")
@@ -322,6 +374,19 @@ def test_cancel_before_submission_charges_nothing(server, tmp_path) -> None:
         pipeline.run(job, ctx, journal, connect_to(server))
     assert journal.load(job.record.local_id).state == J.FAILED
     assert generates(server) == []
+
+
+def test_cancel_during_the_lora_check_is_a_cancel_and_sends_nothing(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.params, job.loras = UpscaleParams(upscale_factor=2, loras=[STONE]), LoraCheck()
+    ctx, _ = context()
+    ctx.cancel_event.set()
+
+    with pytest.raises(JobCancelled):
+        pipeline.run(job, ctx, journal, connect_to(server))
+    assert journal.load(job.record.local_id).error == pipeline.CANCELLED_UNPAID
+    assert server.requests() == []
 
 
 def test_recovery_from_submitted_downloads_without_a_new_generate(server, tmp_path) -> None:
