@@ -226,7 +226,10 @@ def test_cancel_one_then_all(addon, emulator, tmp_path) -> None:
         drawn = draw_panels(addon)
         assert ("operator", "scenario.cancel_job", (("local_id", first.local_id),)) in drawn
         assert ("operator", "scenario.cancel_job", (("local_id", ""),)) in drawn  # Cancel All
-        assert ("label", "Base Color") in drawn and ("prop", "normal") in drawn
+        assert ("prop", "normal") in drawn
+        # The active row in full below the list: image, role and status.
+        assert any(e[0] == "label" and e[1].startswith(f"{first.image} (Base Color): ")
+                   for e in drawn), drawn
 
         assert bpy.ops.scenario.cancel_job(local_id=first.local_id) == {"FINISHED"}
         drive(addon, batch, until=lambda b: first.status != "running")
