@@ -6,7 +6,7 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import bridge, operators, ui
-from .bridge import batch_settings, cli, defaults, runtime, settings
+from .bridge import batch_settings, cli, defaults, editor_view, runtime, settings
 
 classes = settings.classes + batch_settings.classes + ui.classes + operators.classes
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
@@ -22,14 +22,22 @@ def _before_file_load(_filepath: str) -> None:
 
 @persistent
 def _after_file_load(_filepath: str) -> None:
+    editor_view.forget_all()
     runtime.new_session()
     defaults.apply_to_all_scenes()
     runtime.get().refresh_journal()
 
 
+@persistent
+def _after_undo_or_redo(*_args: object) -> None:
+    editor_view.follow_undo()
+
+
 HANDLERS = (
     (bpy.app.handlers.load_pre, _before_file_load),
     (bpy.app.handlers.load_post, _after_file_load),
+    (bpy.app.handlers.undo_post, _after_undo_or_redo),
+    (bpy.app.handlers.redo_post, _after_undo_or_redo),
 )
 
 

@@ -1,9 +1,11 @@
 """The Image Editor an upscale was started from, found again when the job ends so that it can
-show the result. Kept as names and indices: a Python reference to an area may outlive it."""
+show the result, and kept showing the right image through undo and redo. Kept as names,
+indices and pointers: a Python reference to an area may outlive it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import bpy
 
@@ -44,5 +46,43 @@ def show(ref: EditorRef, image_name: str) -> bool:
         return False
     if space.image != lookup.find_image(ref.image, ref.image_uid):
         return False
+    _showing[area.as_pointer()] = _Shown(space.image.name, image.name)
     space.image = image
     return True
+
+
+@dataclass
+class _Shown:
+    original: str
+    result: str
+    undone: bool = False  # the original is back because an undo took the result away
+
+
+# Editors showing a result because an upscale put it there, by area pointer.
+_showing: dict[int, _Shown] = {}
+
+
+def follow_undo(*_args: Any) -> None:
+    """After an undo or redo: an undo that removes the result would leave its editor empty, so
+    it shows the original; a redo that brings the result back shows it again. Editors whose
+    image the artist changed are left alone."""
+    for window in bpy.context.window_manager.windows:
+        for area in window.screen.areas:
+            shown = _showing.get(area.as_pointer())
+            if shown is None:
+                continue
+            space = area.spaces.active
+            name = space.image.name if area.type == "IMAGE_EDITOR" and space.image else None
+            result = bpy.data.images.get(shown.result)
+            original = bpy.data.images.get(shown.original)
+            if name is None and result is None and original is not None:
+                space.image, shown.undone = original, True
+            elif name == shown.original and shown.undone and result is not None:
+                space.image, shown.undone = result, False
+            elif name != shown.result:
+                del _showing[area.as_pointer()]
+
+
+def forget_all() -> None:
+    """A new file has new screens."""
+    _showing.clear()

@@ -18,6 +18,9 @@ def test_main_flow_shows_progress_swaps_and_undoes_in_one_step(window: Window) -
     assert f["after_upscale"] == RESULT, "selected objects switched, node group included"
     assert f["after_undo"] == ORIGINAL, "one Ctrl+Z puts the original back in every node"
     assert f["after_redo"] == RESULT
+    assert f["editor_image"] == "brick_x2", "the editor the upscale started from shows the result"
+    assert f["editor_image_after_undo"] == "brick", "never an empty editor after Ctrl+Z"
+    assert f["editor_image_after_redo"] == "brick_x2"
     assert f["requests_by_undo_and_redo"] == 0
     assert f["paid"] == 1
 
