@@ -21,6 +21,7 @@ def test_node_context_menu_upscales_the_active_texture(window: Window) -> None:
     f = window.findings("artist.py", "node_menu")
     assert f["titles"] == ["brick"] and f["nodes"] == RESULT and f["paid"] == 1
     assert f["image_editor_shows"] == "brick", "started from the Shader Editor: no editor moves"
+    assert f["batch"] == {"scope": "ACTIVE_MATERIAL", "images": ["brick_x2"]}
 
 
 def test_show_result_in_editor_off_keeps_the_original_on_screen(window: Window) -> None:

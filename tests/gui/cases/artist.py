@@ -68,6 +68,15 @@ def node_menu(h: Harness) -> Steps:
     h.note("nodes", scene.images_in_nodes())
     h.note("image_editor_shows", _shown(image_area))
     h.note("paid", h.paid_generates())
+    # The last entry: the active material's batch (Wall's texture is now a result: skipped).
+    h.xdotool("mousemove", *map(str, h.screen_point(region, region.width / 2,
+                                                     region.height / 2)), "click", "3")
+    yield 0.8
+    h.xdotool("key", "End", "Return")
+    rt = h.runtime()
+    yield from h.wait_for(lambda: rt.batches, "the batch")
+    batch = next(iter(rt.batches.values()))
+    h.note("batch", {"scope": batch.scope, "images": sorted(i.image for i in batch.items)})
 
 
 def editor_kept(h: Harness) -> Steps:

@@ -69,7 +69,8 @@ class Harness:
 
     def shader_editor(self) -> bpy.types.Area:
         """The window's largest area other than the Image Editor as a Shader Editor, its
-        sidebar shown: it shows the active object's active material."""
+        sidebar hidden (it would cover a small area): it shows the active object's active
+        material."""
         screen = self.window().screen
         area = next((a for a in screen.areas if a.type == "NODE_EDITOR"), None)
         if area is None:
@@ -78,7 +79,7 @@ class Harness:
             area.type = "NODE_EDITOR"
         space = area.spaces.active
         space.tree_type = "ShaderNodeTree"
-        space.show_region_ui = True
+        space.show_region_ui = False
         return area
 
     def region(self, area: bpy.types.Area, kind: str = "WINDOW") -> bpy.types.Region:
@@ -117,9 +118,13 @@ class Harness:
         self.xdotool("key", name)
 
     def search(self, area: bpy.types.Area, text: str) -> Steps:
-        """F3 over ``area``, ``text`` typed, Enter: the first match runs, as for an artist."""
-        self.key(area, "F3")
-        yield 0.6
+        """Menu search (what F3 runs) over ``area``, ``text`` typed, Enter: the first match
+        runs, as for an artist. Opened by its operator, not the key: the first search of a
+        session can take a while to open, and keys typed before it is open would go to the
+        editor as shortcuts."""
+        with self.over(area):
+            ui_call(bpy.ops.wm.search_menu, "INVOKE_DEFAULT")
+        yield 1.5
         self.xdotool("type", "--delay", "30", text)
         yield 0.8
         self.screenshot(f"search_{text.replace(' ', '_')}")
