@@ -5,7 +5,6 @@ indices and pointers: a Python reference to an area may outlive it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import bpy
 
@@ -62,7 +61,7 @@ class _Shown:
 _showing: dict[int, _Shown] = {}
 
 
-def follow_undo(*_args: Any) -> None:
+def follow_undo() -> None:
     """After an undo or redo: an undo that removes the result would leave its editor empty, so
     it shows the original; a redo that brings the result back shows it again. Editors whose
     image the artist changed are left alone."""
