@@ -77,10 +77,19 @@ def pair(image: bpy.types.Image) -> tuple[bpy.types.Image, bpy.types.Image] | No
         result = bpy.data.images.get(str(image[PROVENANCE_DIFFERENCE]))
         return pair(result) if result is not None and PROVENANCE_SOURCE in result else None
     if PROVENANCE_SOURCE in image:
-        original = bpy.data.images.get(str(image[PROVENANCE_SOURCE]))
+        original = _original_of(image)
         return (original, image) if original else None
-    results = [i for i in bpy.data.images if i.get(PROVENANCE_SOURCE) == image.name]
+    results = _results_of(image)
     return (image, results[-1]) if results else None
+
+
+def _original_of(result: bpy.types.Image) -> bpy.types.Image | None:
+    return bpy.data.images.get(str(result[PROVENANCE_SOURCE]))
+
+
+def _results_of(original: bpy.types.Image) -> list[bpy.types.Image]:
+    """Its upscaled results in the file, oldest first."""
+    return [i for i in bpy.data.images if i.get(PROVENANCE_SOURCE) == original.name]
 
 
 def revert(image_name: str, scope_name: str, materials: list[str]) -> tuple[str, int]:
@@ -90,11 +99,9 @@ def revert(image_name: str, scope_name: str, materials: list[str]) -> tuple[str,
     if image is None:
         raise LookupError(f"There is no image named '{image_name}'.")
     if PROVENANCE_SOURCE in image:
-        original = bpy.data.images.get(str(image[PROVENANCE_SOURCE]))
-        results = [image]
+        original, results = _original_of(image), [image]
     else:
-        original = image
-        results = [i for i in bpy.data.images if i.get(PROVENANCE_SOURCE) == image.name]
+        original, results = image, _results_of(image)
     if original is None:
         raise LookupError(
             f"The original of '{image_name}' ({image[PROVENANCE_SOURCE]}) is no longer in this file."
