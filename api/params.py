@@ -141,6 +141,12 @@ class UpscaleParams:
                 self.loras_scale,
             )
 
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> UpscaleParams:
+        """Params from a body ``to_body`` made (a journaled job's), unknown names ignored."""
+        by_api_name = {spec.api_name: name for name, spec in FIELD_SPECS.items()}
+        return cls(**{by_api_name[k]: v for k, v in body.items() if k in by_api_name})
+
     def to_body(self) -> dict[str, Any]:
         """The JSON body: only the inputs that are set, under their camelCase API names."""
         body: dict[str, Any] = {}

@@ -10,7 +10,7 @@ import bpy
 
 from ..core import journal as J
 from ..core.journal import JobRecord
-from . import lookup, runtime, scope
+from . import lookup, result_set, runtime, scope
 
 PROVENANCE_SOURCE = "scenario_source_image"
 PROVENANCE_JOB = "scenario_job_id"
@@ -37,19 +37,24 @@ def apply_result(record: JobRecord, scope_name: str, materials: list[str]) -> Ap
     if image is None:
         image = bpy.data.images.load(_blend_relative(path), check_existing=False)
         image.name = os.path.splitext(os.path.basename(path))[0]
+        if record.is_set:
+            result_set.make_tiled(image, record)
+        else:
+            image[PROVENANCE_JOB] = record.job_id
+            image[PROVENANCE_ASSET] = (record.result_asset_ids[0] if record.result_asset_ids
+                                       else "")
         if record.source_colorspace:
             image.colorspace_settings.name = record.source_colorspace
         if record.source_alpha_mode:
             image.alpha_mode = record.source_alpha_mode  # type: ignore[assignment]
         image[PROVENANCE_SOURCE] = record.source_image
-        image[PROVENANCE_JOB] = record.job_id
-        image[PROVENANCE_ASSET] = record.result_asset_ids[0] if record.result_asset_ids else ""
         image[PROVENANCE_PARAMS] = json.dumps(record.params, sort_keys=True)
     source = find_source(record)
     nodes = scope.nodes_using(source.name, scope_name, materials) if source else []
     switched = scope.swap_image(nodes, image)
     factor = int(record.params.get("upscaleFactor", 2))
-    width, height = (record.source_size + [0, 0])[:2]
+    width, height = result_set.largest_size(record) if record.is_set else (
+        record.source_size + [0, 0])[:2]
     return Applied(image.name, switched, path, width * factor, height * factor)
 
 
@@ -57,7 +62,7 @@ def _loaded_result(record: JobRecord) -> bpy.types.Image | None:
     """The image already made from this job's result file, so applying twice makes one image."""
     wanted = os.path.normcase(os.path.abspath(record.result_path))
     for image in bpy.data.images:
-        if (image.get(PROVENANCE_JOB) == record.job_id and image.filepath
+        if (image.get(PROVENANCE_JOB, "") == record.job_id and image.filepath
                 and os.path.normcase(bpy.path.abspath(image.filepath)) == wanted):
             return image
     return None
@@ -193,8 +198,16 @@ def _where(record: JobRecord, done: Applied, scope_name: str) -> str:
 
 def _first_outcome(record: JobRecord, view: runtime.JobView, done: Applied,
                    scope_name: str) -> Outcome:
-    message = (f"Upscaled '{record.source_image}' to {done.width}×{done.height} px in "
-               f"{view.elapsed:.0f} s: {_where(record, done, scope_name)}; saved to {done.path}.")
+    if record.is_set:
+        factor = int(record.params.get("upscaleFactor", 2))
+        what = f"the {len(record.tiles)} UDIM tiles of '{record.source_image}' ×{factor}"
+    else:
+        what = f"'{record.source_image}' to {done.width}×{done.height} px"
+    message = (f"Upscaled {what} in {view.elapsed:.0f} s: {_where(record, done, scope_name)}; "
+               f"saved to {done.path}.")
+    if record.is_set:
+        extra, warns = result_set.fidelity_text(record)
+        return Outcome("WARNING" if warns else "INFO", f"{message} {extra}".strip(), done)
     fidelity = record.fidelity
     if fidelity.get("result_seam") is not None:
         before = fidelity.get("source_seam")

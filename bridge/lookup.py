@@ -1,7 +1,10 @@
 """Finding an image again in a later main-thread step: by its session id, which survives renames
-(only ever keep names and ids across steps; a Python reference may outlive the image)."""
+(only ever keep names and ids across steps; a Python reference may outlive the image); and
+finding its file."""
 
 from __future__ import annotations
+
+import os
 
 import bpy
 
@@ -12,3 +15,10 @@ def find_image(name: str, session_uid: int) -> bpy.types.Image | None:
     if image is not None and image.session_uid == session_uid:
         return image
     return next((i for i in bpy.data.images if i.session_uid == session_uid), None)
+
+
+def file_path(image: bpy.types.Image) -> str:
+    """The image's file as an absolute path (its library's folder for a linked image)."""
+    if not image.filepath:
+        return ""
+    return os.path.normpath(bpy.path.abspath(image.filepath, library=image.library))

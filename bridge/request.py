@@ -19,7 +19,8 @@ from ..core.naming import sanitize_stem
 from ..core.pipeline import SpendPolicy, UpscaleJob
 from ..core.refusal import Refusal
 from ..core.source import PixelSource
-from . import connection, runtime, scope, snapshot, texture_graph
+from ..core.tile_set import SetJob
+from . import connection, runtime, scope, set_request, snapshot, texture_graph
 
 DEFAULT_OUTPUT_DIR = "//textures/upscaled/"
 DEFAULT_MAX_SIDE = 16384
@@ -27,7 +28,7 @@ DEFAULT_MAX_SIDE = 16384
 
 @dataclass
 class Prepared:
-    job: UpscaleJob
+    job: UpscaleJob | SetJob
     connection: connection.Connection
     facts: snapshot.ImageFacts
     output_size: tuple[int, int]
@@ -98,7 +99,10 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     facts = facts or snapshot.describe(image)
     max_side = int(getattr(prefs, "max_output_side", 0) or DEFAULT_MAX_SIDE)
     factor = int(params.upscale_factor or 2)
-    output_size = snapshot.check_output_size(facts, factor, max_side)
+    if facts.tiles:
+        set_request.check_memory(facts, factor)
+    output_size = snapshot.check_output_size(set_request.largest(facts) if facts.tiles else facts,
+                                             factor, max_side)
     plan = fidelity_plan(image, facts, settings)
     if plan.seam_pad:
         padded = replace(facts, width=facts.width + 2 * plan.seam_pad,
@@ -109,7 +113,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     if not folder_checked:
         ensure_writable(folder)  # a file written and removed: disk work on the main thread
     # Seam-safe pads the pixels before upload, so the worker must be able to decode them.
-    source = (snapshot.decodable_source(image, facts) if plan.seam_pad
+    source = (None if facts.tiles else snapshot.decodable_source(image, facts) if plan.seam_pad
               else snapshot.take_source(image, facts))
     style_sources = [snapshot.take_source(i, snapshot.describe(i)) for i in style_images]
     record = J.JobRecord(
@@ -134,6 +138,9 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     job = UpscaleJob(record=record, params=params, work_dir=work_dir / record.local_id,
                      source=source, style_sources=style_sources, timeout_s=timeout_seconds(prefs),
                      fidelity=plan, spend=spend_policy(prefs))
+    if facts.tiles:
+        return Prepared(set_request.build(image, facts, job, work_dir, runtime.concurrency()),
+                        conn, facts, output_size)
     return Prepared(job, conn, facts, output_size)
 
 
@@ -141,11 +148,13 @@ def fidelity_plan(image: bpy.types.Image, facts: snapshot.ImageFacts,
                   settings: bpy.types.PropertyGroup) -> FidelityPlan:
     normal = settings.normal_map == "YES" or (
         settings.normal_map == "AUTO" and texture_graph.role_of(image) == roles.NORMAL)
+    # A UDIM tile's edges meet the next tile, not its own opposite edge: no seam-safe padding.
+    seam_safe = bool(settings.seam_safe) and not facts.tiles
     return FidelityPlan(
         keep_alpha=bool(settings.keep_alpha),
         normal_map=normal,
         check_tiling=bool(settings.check_tiling),
-        seam_pad=seam_pad_for(facts.width, facts.height) if settings.seam_safe else 0,
+        seam_pad=seam_pad_for(facts.width, facts.height) if seam_safe else 0,
     )
 
 

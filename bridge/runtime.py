@@ -16,7 +16,7 @@ from typing import Any
 import bpy
 
 from ..core import journal as J
-from ..core import pipeline, worker
+from ..core import pipeline, tile_set, worker
 from ..core.batch import Batch
 from ..core.journal import JobRecord, Journal
 from . import ADDON_PACKAGE
@@ -61,6 +61,7 @@ class JobView:
     question: Any = None  # a PriceQuestion while the job waits for the user's yes or no
     estimate: str = ""  # output size, file size and memory, for the panel
     output_pixels: int = 0  # of the result, when known: small ones are fetched in a blink
+    tiles: tuple[tile_set.TileProgress, ...] = ()  # a UDIM set's tiles, as they go
 
     @property
     def elapsed(self) -> float:
@@ -131,12 +132,13 @@ class Runtime:
         # A job whose wait was just stopped is already recorded as abandoned while its thread
         # winds down: it counts as recoverable, a job still being worked on does not.
         busy = set(self.pool.active_ids())
+        # A UDIM tile is recovered with its set.
         return [r for r in self.recent
-                if r.recoverable and r.blend_file == blend_file
+                if r.recoverable and r.blend_file == blend_file and not r.tile_set
                 and (r.local_id not in busy or r.state in (J.ABANDONED, J.TIMED_OUT))]
 
     def start(self, view: JobView, job: Callable[[worker.JobContext], Any]) -> JobView:
-        self.pool.set_max_workers(_concurrency())  # follows the Parallel Jobs preference
+        self.pool.set_max_workers(concurrency())  # follows the Parallel Jobs preference
         if view.local_id in self._held:
             self._held.discard(view.local_id)
         elif view.local_id in self.jobs:
@@ -145,15 +147,20 @@ class Runtime:
         self.pool.submit(view.local_id, job)
         return view
 
-    def start_upscale(self, upscale: pipeline.UpscaleJob, connect: pipeline.ClientFactory,
-                      title: str, held: JobView | None = None) -> JobView:
-        """Starts the job; ``held`` is its view if ``hold`` made one while it was queued."""
+    def start_upscale(self, upscale: pipeline.UpscaleJob | tile_set.SetJob,
+                      connect: pipeline.ClientFactory, title: str,
+                      held: JobView | None = None) -> JobView:
+        """Starts the job (an image's or a UDIM set's); ``held`` is its view if ``hold`` made
+        one while it was queued."""
         record = upscale.record
         self.remember(record)  # the worker writes it to the journal (disk stays off this thread)
         view = held or JobView(record.local_id, title)
         view.record = record
         width, height = (record.source_size + [0, 0])[:2]
         view.output_pixels = width * height * int(record.params.get("upscaleFactor", 2)) ** 2
+        if isinstance(upscale, tile_set.SetJob):
+            view.output_pixels *= len(upscale.tiles)
+            return self.start(view, lambda ctx: tile_set.run(upscale, ctx, self.journal, connect))
         return self.start(view, lambda ctx: pipeline.run(upscale, ctx, self.journal, connect))
 
     def hold(self, local_id: str, title: str, stage: str) -> JobView:
@@ -182,6 +189,8 @@ class Runtime:
                 if event.stage != view.stage:
                     view.stage_since = time.monotonic()
                 view.stage, view.fraction, view.label = event.stage, event.fraction, event.message
+                if event.payload is not None:
+                    view.tiles = event.payload
             elif event.kind == worker.QUESTION:
                 view.question = event.payload
             elif event.kind == worker.FINISHED:
@@ -246,7 +255,7 @@ def get() -> Runtime:
     global _runtime
     if _runtime is None:
         user_dir = Path(bpy.utils.extension_path_user(ADDON_PACKAGE, create=True))
-        _runtime = Runtime(user_dir, max_workers=_concurrency())
+        _runtime = Runtime(user_dir, max_workers=concurrency())
         _runtime.refresh_journal()
     return _runtime
 
@@ -263,7 +272,8 @@ def shutdown() -> None:
         _runtime = None
 
 
-def _concurrency() -> int:
+def concurrency() -> int:
+    """How many jobs (or a set's tiles) run at once: the Parallel Jobs preference."""
     prefs = bpy.context.preferences
     addon = prefs.addons.get(ADDON_PACKAGE)
     wanted = int(getattr(addon.preferences, "max_concurrent_jobs", 0)) if addon else 0

@@ -22,11 +22,9 @@ from ..core.imagefile import (
     sniff_format,
 )
 from ..core.naming import sanitize_stem
-from ..core.refusal import Refusal
+from ..core.refusal import Refusal, check_min_side
 from ..core.source import ArrivingSource, FileSource, PixelSource, Snapshot
-from . import packed_bytes
-
-MIN_SIDE = 16
+from . import lookup, packed_bytes, tiles
 
 
 @dataclass
@@ -43,6 +41,7 @@ class ImageFacts:
     # A packed file's bytes when describe() had to copy them whole (Blender versions whose
     # packed files are not read in steps): take_source() reuses this copy.
     packed_data: bytes | None = field(default=None, repr=False, compare=False)
+    tiles: list[tiles.Tile] = field(default_factory=list)  # a UDIM set's, in order
 
 
 def describe(image: bpy.types.Image) -> ImageFacts:
@@ -52,11 +51,6 @@ def describe(image: bpy.types.Image) -> ImageFacts:
             f"'{image.name}' is a {image.source.lower()}; only still images can be upscaled. "
             "Export the frame you need as an image first."
         )
-    if image.source == "TILED":
-        raise Refusal(
-            f"'{image.name}' is a UDIM (tiled) image, which is not supported yet. "
-            "Upscale each tile as its own image."
-        )
     if image.type not in {"IMAGE", "UV_TEST"}:
         kind = image.type.replace("_", " ").lower()
         raise Refusal(f"'{image.name}' is a {kind}; save it as an image first.")
@@ -65,6 +59,8 @@ def describe(image: bpy.types.Image) -> ImageFacts:
         colorspace=image.colorspace_settings.name, alpha_mode=image.alpha_mode,
         is_data=bool(image.colorspace_settings.is_data), is_float=_is_float_if_loaded(image),
     )
+    if tiles.is_tiled(image):
+        return _describe_set(image, facts)
     if image.source == "GENERATED":
         facts.kind = "generated"
         facts.width, facts.height = int(image.generated_width), int(image.generated_height)
@@ -79,7 +75,7 @@ def describe(image: bpy.types.Image) -> ImageFacts:
             facts.width, facts.height, hint = _header_facts(head, image)
             facts.is_float = facts.is_float or hint
     else:
-        path = file_path(image)
+        path = lookup.file_path(image)
         if not path or not os.path.isfile(path):
             if image.has_data:
                 facts.kind = "memory"
@@ -96,11 +92,15 @@ def describe(image: bpy.types.Image) -> ImageFacts:
         if image.is_dirty:
             facts.kind = "edited"
             facts.notes.append("It has unsaved paint; the painted pixels are sent, not the file.")
-    if facts.width < MIN_SIDE or facts.height < MIN_SIDE:
-        raise Refusal(
-            f"'{image.name}' is {facts.width}×{facts.height} px: too small to upscale "
-            f"(at least {MIN_SIDE}×{MIN_SIDE} px)."
-        )
+    check_min_side(f"'{image.name}'", facts.width, facts.height)
+    return facts
+
+
+def _describe_set(image: bpy.types.Image, facts: ImageFacts) -> ImageFacts:
+    """A UDIM set: its first tile's size, and every tile."""
+    facts.tiles = tiles.describe(image)
+    facts.kind = f"UDIM set, {tiles.kind(image)}"
+    facts.width, facts.height = facts.tiles[0].width, facts.tiles[0].height
     return facts
 
 
@@ -110,7 +110,7 @@ _panel_cache: dict[tuple[object, ...], ImageFacts | Refusal] = {}
 def describe_cached(image: bpy.types.Image) -> ImageFacts:
     """``describe`` for drawing code: redraws come often, headers are read once per state."""
     key = (image.name, image.filepath, image.source, image.packed_file is not None,
-           image.is_dirty, image.colorspace_settings.name, image.has_data)
+           image.is_dirty, image.colorspace_settings.name, image.has_data, len(image.tiles))
     found = _panel_cache.get(key)
     if found is None:
         if len(_panel_cache) > 64:
@@ -140,7 +140,7 @@ def take_source(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool = Tr
     """What the worker will upload. Reads pixels only when no usable file bytes exist."""
     name = image.name
     if facts.kind == "file":
-        path = file_path(image)
+        path = lookup.file_path(image)
         with open(path, "rb") as handle:
             fmt = sniff_format(handle.read(64))
         if fmt in SCENARIO_UPLOAD_FORMATS:
@@ -180,12 +180,6 @@ def read_pixels(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool) -> 
         buffer=buffer, width=width, height=height, name=_upload_name(image.name, "png"),
         is_float=facts.is_float, is_data=facts.is_data, keep_alpha=keep_alpha,
     )
-
-
-def file_path(image: bpy.types.Image) -> str:
-    if not image.filepath:
-        return ""
-    return os.path.normpath(bpy.path.abspath(image.filepath, library=image.library))
 
 
 def _is_float_if_loaded(image: bpy.types.Image) -> bool:

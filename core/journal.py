@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .naming import UDIM_TOKEN
+
 PREPARED = "prepared"
 SUBMITTING = "submitting"
 SUBMITTED = "submitted"
@@ -77,6 +79,13 @@ class JobRecord:
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
     history: list[list[Any]] = field(default_factory=list)
+    # A UDIM set has a record of its own (``tiles``: the number, label and local id of each
+    # tile) and one per tile (``tile_set``: the set's local id; ``output_name``: the file name
+    # the set chose for the tile's result). Empty for an ordinary image.
+    tiles: list[dict[str, Any]] = field(default_factory=list)
+    tile_set: str = ""
+    tile: int = 0
+    output_name: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,6 +100,17 @@ class JobRecord:
     @property
     def recoverable(self) -> bool:
         return self.state in RECOVERABLE_STATES
+
+    @property
+    def is_set(self) -> bool:
+        return bool(self.tiles)
+
+    @property
+    def result_files(self) -> list[str]:
+        """The result's files: a set's path names its tiles with a token."""
+        if not self.is_set:
+            return [self.result_path] if self.result_path else []
+        return [self.result_path.replace(UDIM_TOKEN, str(entry["tile"])) for entry in self.tiles]
 
 
 class JournalError(Exception):
@@ -166,6 +186,13 @@ class Journal:
         ]
 
     def forget(self, local_id: str) -> None:
+        """Removes the record, and a UDIM set's tile records with it."""
+        try:
+            record = self.load(local_id)
+        except JournalError:
+            record = None
+        for entry in record.tiles if record is not None else []:
+            self.forget(str(entry["local_id"]))
         with self._lock:
             try:
                 self._path(local_id).unlink()

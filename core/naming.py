@@ -21,6 +21,9 @@ __all__ = [
     "reserve_unique_path",
     "sanitize_stem",
     "upscaled_file_name",
+    "upscaled_stem",
+    "tile_set_stem",
+    "reserve_tile_names",
 ]
 
 DEFAULT_STEM: Final = "texture"
@@ -103,11 +106,25 @@ def _truncate(text: str, max_bytes: int) -> str:
     return "".join(kept)
 
 
-def upscaled_file_name(stem: str, factor: int | float | str, ext: str = "png") -> str:
-    """``f"{stem}_x{factor}.{ext}"``; whole float factors are written without ".0"."""
+def upscaled_stem(stem: str, factor: int | float | str) -> str:
+    """``f"{stem}_x{factor}"``; whole float factors are written without ".0"."""
     if isinstance(factor, float) and factor.is_integer():
         factor = int(factor)
-    return f"{stem}_x{factor}.{ext.lstrip('.')}"
+    return f"{stem}_x{factor}"
+
+
+def upscaled_file_name(stem: str, factor: int | float | str, ext: str = "png") -> str:
+    """``f"{stem}_x{factor}.{ext}"``."""
+    return f"{upscaled_stem(stem, factor)}.{ext.lstrip('.')}"
+
+
+_TILE_SUFFIX = re.compile(r"[._](<UDIM>|<UVTILE>|1\d{3})(\.[^.]*)?$")
+
+
+def tile_set_stem(name: str) -> str:
+    """The file stem of a UDIM set's name: ``skin.<UDIM>.png`` and ``skin.1001.png`` give
+    ``skin``."""
+    return sanitize_stem(_TILE_SUFFIX.sub("", name) or name)
 
 
 def reserve_unique_path(folder: str | os.PathLike[str], file_name: str) -> Path:
@@ -138,6 +155,34 @@ def reserve_unique_path(folder: str | os.PathLike[str], file_name: str) -> Path:
             continue
         os.close(handle)
         return candidate
+
+
+UDIM_TOKEN = "<UDIM>"  # noqa: S105 - the file-name token, not a secret
+
+
+def reserve_tile_names(folder: str | os.PathLike[str], stem: str, tiles: list[int],
+                       ext: str = "png") -> str:
+    """Reserves ``<stem>.<tile>.<ext>`` for every tile, or under ``<stem>_2``, ``<stem>_3``, … :
+    the first stem with no tile file taken, so a set never overwrites nor mixes with another.
+    Returns the name with the UDIM token, ``<stem>.<UDIM>.<ext>``. Placeholders as in
+    ``reserve_unique_path``."""
+    directory = Path(folder)
+    directory.mkdir(parents=True, exist_ok=True)
+    counter = 1
+    while True:
+        base = stem if counter == 1 else f"{stem}_{counter}"
+        made: list[Path] = []
+        try:
+            for tile in tiles:
+                path = directory / f"{base}.{tile}.{ext}"
+                os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+                made.append(path)
+        except FileExistsError:
+            for path in made:
+                path.unlink()
+            counter += 1
+            continue
+        return f"{base}.{UDIM_TOKEN}.{ext}"
 
 
 def is_within(folder: str | os.PathLike[str], path: str | os.PathLike[str]) -> bool:

@@ -92,6 +92,11 @@ class SpendPolicy:
     # Shared by a batch's jobs: the limit then applies to the batch's total.
     ledger: SpendLedger | None = field(default=None, compare=False)
 
+    @property
+    def must_know(self) -> bool:
+        """Whether the price decides anything (not only shown)."""
+        return self.never_spend or self.confirm_above is not None
+
 
 @dataclass(frozen=True)
 class PriceQuestion:
@@ -100,6 +105,7 @@ class PriceQuestion:
     cost: float
     limit: float
     batch_total: float | None = None  # the batch's credits with this image, for a batch
+    tiles: int = 0  # for a UDIM set: how many tiles ``cost`` pays for
 
 
 class NotSpentError(errors.ScenarioError):
@@ -169,6 +175,28 @@ def run(job: UpscaleJob, ctx: JobContext, journal: J.Journal, connect: ClientFac
     )
 
 
+def price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, connect: ClientFactory
+          ) -> float | None:
+    """Uploads ``job``'s source and asks Scenario its price, paying nothing: the first pass of a
+    UDIM set, whose tiles are priced together before any is paid. None when no price is wanted
+    or none could be had (when the rules do not need one)."""
+    record = job.record
+    if record.state == J.PREPARED and not record.history:
+        journal.save(record)
+    client = connect(ctx)
+    try:
+        if record.state == J.PREPARED:
+            _upload(job, ctx, journal, client)
+        ctx.check_cancelled()
+        quote = _quote(job, ctx, journal, client, _submitted_params(job))
+    except (JobCancelled, errors.CancelledError) as exc:
+        _record_cancel(record, journal, None)
+        raise JobCancelled() from exc
+    finally:
+        client.close()
+    return quote
+
+
 CANCELLED_UNPAID = "Cancelled before submission; nothing was charged."
 
 
@@ -233,7 +261,9 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
                                           pixels=_encoded_pixels(style_source))
         style_ids.append(client.upload_image(style_upload, name=style_name).id)
     ctx.check_cancelled()
-    journal.transition(record, J.SUBMITTING, input_asset_id=asset.id, style_asset_ids=style_ids)
+    # A UDIM tile redone by Recover reuses its set's style images, already at Scenario.
+    journal.transition(record, J.SUBMITTING, input_asset_id=asset.id,
+                       style_asset_ids=style_ids or record.style_asset_ids)
 
 
 def _refuse_before_upload(job: UpscaleJob, journal: J.Journal, client: ScenarioClient,
@@ -291,14 +321,12 @@ def _encoded_pixels(source: Source) -> int:
 
 def _submit(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:
     record = job.record
-    if _resumed(record):
+    if was_sent(record):
         # A previous run sent the request but never learned the job id: never send it again.
         journal.transition(record, J.UNCERTAIN, error=UNCERTAIN_MESSAGE)
         raise errors.SubmissionUncertainError()
     ctx.check_cancelled()
-    params = replace(
-        job.params, image=record.input_asset_id, image_prompt=record.style_asset_ids or None
-    )
+    params = _submitted_params(job)
     _check_price(job, ctx, journal, client, params)
     ctx.progress("submitting")
     record.history.append(["sending", round(time.time(), 3)])
@@ -319,32 +347,56 @@ def _submit(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
     job.source, job.style_sources = None, []
 
 
+def _submitted_params(job: UpscaleJob) -> UpscaleParams:
+    record = job.record
+    return replace(job.params, image=record.input_asset_id,
+                   image_prompt=record.style_asset_ids or None)
+
+
 def _check_price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient,
                  params: UpscaleParams) -> None:
     policy, record = job.spend, job.record
-    must_know = policy.never_spend or policy.confirm_above is not None
-    if not (policy.quote or must_know):
+    cost = _quote(job, ctx, journal, client, params)
+    if cost is None:
         return
+    refusal = spend_refusal(policy, ctx, cost, record.source_image)
+    if refusal is not None:
+        journal.transition(record, J.FAILED, error=refusal)
+        raise NotSpentError(refusal)
+
+
+def _quote(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient,
+           params: UpscaleParams) -> float | None:
+    """The dry-run price, when the rules want one; a failure when they need one and none came."""
+    policy, record = job.spend, job.record
+    if not (policy.quote or policy.must_know):
+        return None
     ctx.progress("pricing")
     try:
         quote = client.quote(params)
     except errors.ScenarioError as exc:
-        if not must_know:
-            return  # the price is information only: go on without it
+        if not policy.must_know:
+            return None  # the price is information only: go on without it
         journal.transition(record, J.FAILED, error=f"No price could be had, so nothing was "
                                                   f"spent: {exc}")
         raise NotSpentError(record.error) from exc
     record.quote = quote.cost
     journal.save(record)
     ctx.progress("pricing", message=f"Price: {quote.cost:g} credits")
+    return quote.cost
+
+
+def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
+                  tiles: int = 0) -> str | None:
+    """None when ``cost`` may be spent under ``policy`` (asking the user if it passes the
+    limit), else why it is not: a rehearsal, a decline, or nobody there to confirm."""
     if policy.never_spend:
-        journal.transition(record, J.FAILED, error=(
-            f"Rehearsal: this upscale would cost {quote.cost:g} credits. Nothing was spent; turn "
-            "off Never Spend in the preferences to run it."))
-        raise NotSpentError(record.error)
+        what = f"the {tiles} tiles of '{name}'" if tiles else "this upscale"
+        return (f"Rehearsal: {what} would cost {cost:g} credits. Nothing was spent; turn off "
+                "Never Spend in the preferences to run it.")
     limit = policy.confirm_above
     if limit is None:
-        return
+        return None
     batch = policy.ledger is not None
     ledger = policy.ledger or SpendLedger(limit)  # one job alone is a batch of one
     asked = []
@@ -354,24 +406,22 @@ def _check_price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: S
             return False
         asked.append(total)
         ctx.progress("confirm", message=f"Waiting for your confirmation ({total:g} credits)")
-        yes = ctx.ask(PriceQuestion(cost, limit, total if batch else None))
+        yes = ctx.ask(PriceQuestion(cost, limit, total if batch else None, tiles))
         ctx.check_cancelled()  # a cancelled job has not answered for the batch
         return yes
 
-    if ledger.commit(quote.cost, ask, ctx.check_cancelled):
-        return
-    journal.transition(record, J.FAILED, error=_not_paid_message(
-        record, policy, limit, quote.cost, asked[0] if asked else None, batch))
-    raise NotSpentError(record.error)
+    if ledger.commit(cost, ask, ctx.check_cancelled):
+        return None
+    return _not_paid_message(name, policy, limit, cost, asked[0] if asked else None, batch)
 
 
-def _not_paid_message(record: J.JobRecord, policy: SpendPolicy, limit: float, cost: float,
+def _not_paid_message(name: str, policy: SpendPolicy, limit: float, cost: float,
                       declined_at: float | None, batch: bool) -> str:
     if declined_at is not None:
         return f"Declined at {declined_at:g} credits{' for the batch' if batch else ''}; nothing was spent."
     if policy.can_ask:  # another job of the batch asked, and the answer was no
         return (f"The batch was declined at its price check; nothing was spent on "
-                f"'{record.source_image}'.")
+                f"'{name}'.")
     over = (f"The batch would pass {limit:g} credits" if batch else
             f"This upscale costs {cost:g} credits, above your confirmation limit of {limit:g}")
     return (f"{over}. Run it from Blender's interface to confirm, or raise the limit in the "
@@ -381,7 +431,7 @@ def _not_paid_message(record: J.JobRecord, policy: SpendPolicy, limit: float, co
 UNCERTAIN_MESSAGE = errors.SubmissionUncertainError.default_message
 
 
-def _resumed(record: J.JobRecord) -> bool:
+def was_sent(record: J.JobRecord) -> bool:
     # 'sending' is written just before the POST leaves: seeing it means a run got that far.
     return any(entry[0] == "sending" for entry in record.history)
 
@@ -472,9 +522,12 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scen
     with open(temp, "rb") as handle:
         fmt = sniff_format(handle.read(64)) or "png"
     ext = {"jpeg": "jpg"}.get(fmt, fmt)
-    name = upscaled_file_name(record.output_stem, _factor_label(factor), ext)
     try:
-        final = _move_into_place(temp, Path(record.output_dir), name)
+        if record.output_name:  # a UDIM tile: the name its set reserved for it
+            final = _move_into_place(temp, Path(record.output_dir) / record.output_name)
+        else:
+            name = upscaled_file_name(record.output_stem, _factor_label(factor), ext)
+            final = _move_into_place(temp, reserve_unique_path(Path(record.output_dir), name))
     except OSError as exc:
         # The result is paid for and still collectable: the record stays 'succeeded'.
         raise errors.ScenarioError(
@@ -489,9 +542,9 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scen
     )
 
 
-def _move_into_place(temp: Path, folder: Path, name: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    final = reserve_unique_path(folder, name)
+def _move_into_place(temp: Path, final: Path) -> Path:
+    """Moves ``temp`` over ``final``, a placeholder reserved for it."""
+    final.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.replace(temp, final)
     except OSError:

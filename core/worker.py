@@ -50,8 +50,9 @@ class JobContext:
     # only then is Scenario asked to cancel it too.
     stopped_by_user: bool = False
 
-    def progress(self, stage: str, fraction: float | None = None, message: str = "") -> None:
-        self._events.put(Event(self.local_id, PROGRESS, stage, fraction, message))
+    def progress(self, stage: str, fraction: float | None = None, message: str = "",
+                 detail: Any = None) -> None:
+        self._events.put(Event(self.local_id, PROGRESS, stage, fraction, message, detail))
 
     def check_cancelled(self) -> None:
         if self.cancel_event.is_set():

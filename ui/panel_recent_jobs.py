@@ -29,7 +29,8 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         rt = runtime.peek()
-        records = rt.recent[:SHOWN] if rt else []
+        # A UDIM set is shown as one job: its tiles' records are its parts.
+        records = [r for r in rt.recent if not r.tile_set][:SHOWN] if rt else []
         if rt and rt.damaged:
             label_lines(layout, context, f"{len(rt.damaged)} damaged journal file(s) kept aside "
                                          f"in {rt.journal.folder}", icon="ERROR")
@@ -39,7 +40,9 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
         for record in records:
             box = layout.box()
             row = box.row()
-            row.label(text=record.source_image, icon=STATE_ICONS.get(record.state, "DOT"))
+            title = (f"{record.source_image} ({len(record.tiles)} tiles)" if record.is_set
+                     else record.source_image)
+            row.label(text=title, icon=STATE_ICONS.get(record.state, "DOT"))
             row.label(text=record.state.replace("_", " ").title())
             if record.cost is not None:
                 row.label(text=f"{record.cost:g} CU")

@@ -118,9 +118,18 @@ def _draw_image(layout: bpy.types.UILayout, context: bpy.types.Context,
     except Refusal as exc:
         label_lines(box, context, str(exc), icon="ERROR")
         return
-    box.label(text=f"{facts.width}×{facts.height} px, {facts.kind}")
+    if facts.tiles:
+        numbers = [t.number for t in facts.tiles]
+        box.label(text=f"{len(numbers)} UDIM tiles ({min(numbers)}–{max(numbers)}), "
+                       f"{facts.kind.split(', ')[-1]}")
+    else:
+        box.label(text=f"{facts.width}×{facts.height} px, {facts.kind}")
     box.label(text=f"Color space: {facts.colorspace}")
-    box.label(text=f"Result: {facts.width * factor}×{facts.height * factor} px")
+    if facts.tiles:
+        side = max(max(t.width, t.height) for t in facts.tiles) * factor
+        box.label(text=f"Result: each tile ×{factor}, up to {side} px")
+    else:
+        box.label(text=f"Result: {facts.width * factor}×{facts.height * factor} px")
 
 
 def _draw_result_actions(layout: bpy.types.UILayout, image: bpy.types.Image) -> None:
@@ -154,6 +163,11 @@ def _draw_jobs(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
         op = row.operator("scenario.cancel_job", text="", icon="CANCEL")
         op.local_id = view.local_id
         box.progress(factor=view.fraction or 0.0, type="BAR", text=view.stage_text)
+        if view.tiles:
+            col = box.column(align=True)
+            for tile in view.tiles:
+                col.label(text=f"{tile.tile}: {tile.text}",
+                          icon="CHECKMARK" if tile.done else "UV")
         if view.estimate:
             label_lines(box, context, view.estimate, icon="INFO")
         if view.question is not None:
@@ -164,7 +178,12 @@ def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
                    view: runtime.JobView) -> None:
     col.alert = True
     question = view.question
-    if question.batch_total is not None:
+    if question.tiles:
+        text = (f"{question.tiles} tiles, {question.cost:g} credits (your limit: "
+                f"{question.limit:g})")
+        if question.batch_total is not None:
+            text += f"; the batch with them: {question.batch_total:g} credits"
+    elif question.batch_total is not None:
         text = (f"With this image the batch costs {question.batch_total:g} credits (your "
                 f"limit: {question.limit:g}); yes covers the rest")
     else:

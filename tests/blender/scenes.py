@@ -91,3 +91,33 @@ def texture_nodes(material: bpy.types.Material) -> list[bpy.types.Node]:
             elif node.bl_idname == "ShaderNodeGroup" and node.node_tree:
                 stack.append(node.node_tree)
     return nodes
+
+
+def udim_files(folder: Path, name: str, sizes: dict[int, tuple[int, int]],
+               labels: dict[int, str] | None = None) -> bpy.types.Image:
+    """Writes one PNG per tile (``name.1001.png``, …) and returns the set loaded as a tiled
+    image, as Image ▸ Open with UDIM detection would."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, (width, height) in sizes.items():
+        scratch = generated_image(f"{name}-{number}", width, height)
+        scratch.filepath_raw = str(folder / f"{name}.{number}.png")
+        scratch.file_format = "PNG"
+        scratch.save()
+        bpy.data.images.remove(scratch)
+    image = bpy.data.images.load(str(folder / f"{name}.<UDIM>.png"))
+    image.source = "TILED"
+    image.name = name
+    for tile in image.tiles:
+        tile.label = (labels or {}).get(tile.number, tile.label)
+    return image
+
+
+def udim_generated(name: str, sizes: dict[int, tuple[int, int]]) -> bpy.types.Image:
+    """A generated tiled image with these tiles, as the Image Editor's New Tile makes them."""
+    (first, (width, height)), *others = sizes.items()
+    image = bpy.data.images.new(name, width, height, tiled=True)
+    for number, (width, height) in others:
+        with bpy.context.temp_override(edit_image=image):
+            bpy.ops.image.tile_add(number=number, count=1, fill=True, width=width,
+                                   height=height, color=(0.2, 0.5, 0.8, 1.0))
+    return image

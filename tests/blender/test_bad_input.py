@@ -50,12 +50,10 @@ def test_one_pixel_image(emulator) -> None:
     refused("dot", emulator, "too small")
 
 
-def test_sequence_and_udim_are_refused(tmp_path: Path, emulator) -> None:
+def test_a_sequence_is_refused(tmp_path: Path, emulator) -> None:
     seq = scenes.texture_file(tmp_path, "frame_0001")
     seq.source = "SEQUENCE"
     refused("frame_0001", emulator, "only still images")
-    bpy.data.images.new("tiles", 64, 64, tiled=True)
-    refused("tiles", emulator, "UDIM")
 
 
 def test_output_cap(prefs, tmp_path: Path, emulator) -> None:

@@ -155,7 +155,8 @@ def test_results_are_skipped_when_the_batch_runs_again(addon, emulator, tmp_path
 
 def test_skipped_list_says_why(addon, prefs, emulator, tmp_path) -> None:
     good = scenes.texture_file(tmp_path, "good")
-    tiles = bpy.data.images.new("tiles", 64, 64, tiled=True)
+    tiles = scenes.udim_files(tmp_path / "set", "tiles", {1001: (64, 64), 1002: (64, 64)})
+    (tmp_path / "set" / "tiles.1002.png").unlink()
     tiny = scenes.generated_image("tiny", 8, 8)
     big = scenes.texture_file(tmp_path, "big", 300, 300)
     missing = scenes.texture_file(tmp_path, "missing")
@@ -177,7 +178,7 @@ def test_skipped_list_says_why(addon, prefs, emulator, tmp_path) -> None:
     assert items["good"].status == "done"
     skipped = {name: item.reason for name, item in items.items() if item.status == "skipped"}
     assert set(skipped) == {"tiles", "tiny", "big", "missing", "rough"}
-    assert "UDIM (tiled) image, which is not supported yet" in skipped["tiles"]
+    assert "Tile 1002 of 'tiles' is missing" in skipped["tiles"]
     assert "too small" in skipped["tiny"]
     assert "above the 512 px limit" in skipped["big"]
     assert "is missing" in skipped["missing"]
@@ -444,7 +445,7 @@ def test_command_line_runs_the_batch_saves_and_prints_a_summary(addon, emulator,
     albedo = scenes.texture_file(tmp_path, "albedo")
     normal = scenes.texture_file(tmp_path, "normal")
     normal.colorspace_settings.name = "Non-Color"
-    tiles = bpy.data.images.new("tiles", 64, 64, tiled=True)
+    tiles = scenes.udim_files(tmp_path / "set", "tiles", {1001: (64, 64), 1002: (32, 32)})
     material = pbr_scenes.simple_material("M", albedo, tiles)
     normal_map = material.node_tree.nodes.new("ShaderNodeNormalMap")
     node = material.node_tree.nodes.new("ShaderNodeTexImage")
@@ -467,18 +468,23 @@ def test_command_line_runs_the_batch_saves_and_prints_a_summary(addon, emulator,
         assert (images["normal"]["role"], images["normal"]["preset"]) == ("normal", "precise")
         assert Path(images["albedo"]["result_file"]).name == "albedo_x3.png"
         assert images["albedo"]["job_id"].startswith("job")
-        assert images["tiles"]["status"] == "skipped" and "UDIM" in images["tiles"]["error"]
+        assert images["tiles"]["status"] == "done"  # a UDIM set beside ordinary maps
+        assert Path(images["tiles"]["result_file"]).name == "tiles_x3.<UDIM>.png"
         assert summary["totals"] | {"seconds": 0} == {
-            "images": 3, "done": 2, "failed": 0, "cancelled": 0, "skipped": 1, "unfinished": 0,
+            "images": 3, "done": 3, "failed": 0, "cancelled": 0, "skipped": 0, "unfinished": 0,
             "seconds": 0, "cost": summary["totals"]["cost"]}
         assert summary["saved"] == str(blend)
         assert "[1/3] albedo (Base Color): Queued" in captured.err
         assert "[1/3] albedo (Base Color): Done" in captured.err
-        assert "Skipped: 'tiles' is a UDIM" in captured.err
+        assert "tiles (Base Color): Done" in captured.err
 
         bpy.ops.wm.open_mainfile(filepath=str(blend))
         nodes = scenes.texture_nodes(bpy.data.materials["M"])
-        assert {n.image.name for n in nodes} == {"albedo_x3", "normal_x3", "tiles"}
+        assert {n.image.name for n in nodes} == {"albedo_x3", "normal_x3", "tiles_x3"}
+        result = bpy.data.images["tiles_x3"]
+        assert result.source == "TILED"
+        assert {t.number: tuple(t.size) for t in result.tiles} == {1001: (192, 192),
+                                                                   1002: (96, 96)}
     finally:
         bpy.ops.wm.read_homefile(use_empty=True)
 

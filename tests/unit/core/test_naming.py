@@ -12,8 +12,10 @@ import pytest
 from scenario_texture_upscale.core import naming
 from scenario_texture_upscale.core.naming import (
     is_within,
+    reserve_tile_names,
     reserve_unique_path,
     sanitize_stem,
+    tile_set_stem,
     upscaled_file_name,
 )
 
@@ -216,3 +218,19 @@ def test_is_within_follows_symlinks(tmp_path: Path) -> None:
     except OSError:
         pytest.skip("symbolic links not permitted")
     assert not is_within(out, out / "link" / "a.png")
+
+
+def test_tile_names_are_reserved_together_under_a_free_stem(tmp_path) -> None:
+    (tmp_path / "skin_x2.1002.png").write_bytes(b"someone else's")
+    assert reserve_tile_names(tmp_path, "skin_x2", [1001, 1002]) == "skin_x2_2.<UDIM>.png"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "skin_x2.1002.png", "skin_x2_2.1001.png", "skin_x2_2.1002.png"]
+    assert (tmp_path / "skin_x2.1002.png").read_bytes() == b"someone else's"
+
+
+@pytest.mark.parametrize(("name", "stem"), [
+    ("skin.<UDIM>.png", "skin"), ("skin.1001.png", "skin"), ("skin_1002", "skin"),
+    ("skin", "skin"), ("face.<UVTILE>.exr", "face"),
+])
+def test_tile_set_stem(name: str, stem: str) -> None:
+    assert tile_set_stem(name) == stem

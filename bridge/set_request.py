@@ -1,0 +1,64 @@
+"""Main thread: one upscale of a UDIM set made into a set job — a record for the set and one
+job per tile, every tile checked before anything is uploaded."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import bpy
+
+from ..core import journal as J
+from ..core.estimate import MEMORY_BYTES_PER_PIXEL, megabytes
+from ..core.memory import physical_bytes
+from ..core.naming import tile_set_stem, upscaled_stem
+from ..core.pipeline import UpscaleJob
+from ..core.refusal import Refusal
+from ..core.tile_set import SetJob
+from . import tiles
+from .snapshot import ImageFacts
+
+# The results of a set are loaded at once: they may take at most this share of the memory.
+MEMORY_SHARE = 0.5
+
+
+def check_memory(facts: ImageFacts, factor: int) -> None:
+    """Refuses a set whose results would not fit in memory together."""
+    pixels = sum(t.width * t.height for t in facts.tiles) * factor * factor
+    needed = pixels * MEMORY_BYTES_PER_PIXEL
+    budget = physical_bytes() * MEMORY_SHARE
+    if budget and needed > budget:
+        raise Refusal(
+            f"×{factor} would make the {len(facts.tiles)} tiles of '{facts.name}' "
+            f"{megabytes(needed)} in memory, more than half of this computer's "
+            f"{megabytes(physical_bytes())}. Use a smaller factor, or upscale fewer tiles "
+            "(split the set), then try again."
+        )
+
+
+def largest(facts: ImageFacts) -> ImageFacts:
+    """The set's largest tile as image facts: the output limit is checked on it."""
+    tile = max(facts.tiles, key=lambda t: max(t.width, t.height))
+    return replace(facts, width=tile.width, height=tile.height)
+
+
+def build(image: bpy.types.Image, facts: ImageFacts, template: UpscaleJob, work_dir: Path,
+          parallel: int) -> SetJob:
+    """The set job: ``template`` is the job an ordinary image would have had, without a source;
+    its record becomes the set's, and each tile gets a copy with its own id, source and size."""
+    record = template.record
+    factor = int(template.params.upscale_factor or 2)
+    record.output_stem = upscaled_stem(tile_set_stem(image.name), factor)
+    sources = tiles.take_sources(image, facts.tiles, work_dir / record.local_id)
+    jobs = []
+    for tile in facts.tiles:
+        tile_record = J.JobRecord.from_json(record.to_json())
+        tile_record.local_id = J.new_job_id()
+        tile_record.tile_set, tile_record.tile = record.local_id, tile.number
+        tile_record.source_size = [tile.width, tile.height]
+        jobs.append(replace(template, record=tile_record, source=sources[tile.number],
+                            work_dir=work_dir / tile_record.local_id))
+    record.tiles = [{"tile": t.number, "label": t.label, "local_id": j.record.local_id}
+                    for t, j in zip(facts.tiles, jobs, strict=True)]
+    record.source_size = [facts.tiles[0].width, facts.tiles[0].height]
+    return SetJob(record=record, tiles=jobs, spend=template.spend, parallel=parallel)

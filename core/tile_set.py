@@ -1,0 +1,292 @@
+"""A UDIM set on a worker thread: one pipeline job per tile, priced as one, finished as one.
+
+Each tile is an ordinary job with its own journal record; the set's own record lists them and is
+what Recent Jobs shows and Recover resumes. Two passes: the unpaid tiles are uploaded and priced
+(both free), the set's total is approved once, then every tile runs to its result file. The set
+is complete only when every tile has its file. Until then its record stays recoverable once any
+tile was paid, and Recover pays only for the tiles that never got a result.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..api import errors
+from . import journal as J
+from . import pipeline
+from .naming import UDIM_TOKEN, reserve_tile_names
+from .worker import PROGRESS, Event, JobCancelled, JobContext
+
+# The view stage of a set while its tiles run; the tiles' own stages travel as TileProgress.
+TILES_STAGE = "tiles"
+POLL_SECONDS = 0.05
+
+
+@dataclass
+class SetJob:
+    """What the main thread hands to a worker for a UDIM set: plain data, no bpy."""
+
+    record: J.JobRecord  # the set's; ``record.tiles`` names the tiles' records
+    tiles: list[pipeline.UpscaleJob]  # one per tile, each with ``record.tile_set`` set
+    spend: pipeline.SpendPolicy = field(default_factory=lambda: pipeline.SpendPolicy())
+    parallel: int = 4  # tiles run at once: the Parallel Jobs preference
+
+
+@dataclass(frozen=True)
+class TileProgress:
+    """One tile as the panel shows it."""
+
+    tile: int
+    text: str
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class SetResult:
+    local_id: str
+    path: str  # the tiles' files, with the UDIM token
+    tiles: int
+    cost: float | None
+    seconds: float
+
+
+class TileFailed(errors.ScenarioError):
+    """Some tiles ended without a result; the message names them and says what is kept."""
+
+
+def run(job: SetJob, ctx: JobContext, journal: J.Journal, connect: pipeline.ClientFactory
+        ) -> SetResult:
+    started = time.monotonic()
+    record = job.record
+    if record.state == J.PREPARED and not record.history:
+        journal.save(record)  # the set is on disk before any of its tiles
+    board = _Board(ctx, job)
+    unpaid = [tile for tile in job.tiles if _unsent(tile.record)]
+    try:
+        if unpaid:
+            _price_and_approve(job, ctx, journal, connect, board, unpaid)
+        _reserve_names(job, journal)
+        approved = pipeline.SpendPolicy(quote=False)  # the set's price was approved above
+        for tile in job.tiles:
+            tile.spend = approved
+        outcomes = _each(job, ctx, board, [t for t in job.tiles if not _has_result(t.record)],
+                         lambda tile, tctx: pipeline.run(tile, tctx, journal, connect),
+                         final=True)
+    except JobCancelled:
+        _end_unsent(job.tiles, journal, pipeline.CANCELLED_UNPAID)
+        _end_set(job, journal, J.FAILED, pipeline.CANCELLED_UNPAID)
+        raise
+    if ctx.cancelled:
+        _end_cancelled(job, journal)
+        raise JobCancelled()
+    failed = {tile: exc for tile, exc in outcomes.items() if isinstance(exc, BaseException)}
+    if failed:
+        message = _failure_message(job, failed)
+        _end_set(job, journal, J.FAILED, message)
+        raise TileFailed(message)
+    costs = [t.record.cost for t in job.tiles]
+    cost = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
+    journal.transition(record, J.DOWNLOADED, cost=cost, error="",
+                       fidelity={"tiles": {str(t.record.tile): t.record.fidelity
+                                           for t in job.tiles}},
+                       tiles=_tile_entries(job))
+    return SetResult(record.local_id, record.result_path, len(job.tiles), cost,
+                     time.monotonic() - started)
+
+
+def _price_and_approve(job: SetJob, ctx: JobContext, journal: J.Journal,
+                       connect: pipeline.ClientFactory, board: _Board,
+                       unpaid: list[pipeline.UpscaleJob]) -> None:
+    """First pass: uploads and prices every unpaid tile, then asks once for their total."""
+    for tile in unpaid:
+        tile.spend = job.spend
+    outcomes = _each(job, ctx, board, unpaid,
+                     lambda tile, tctx: pipeline.price(tile, tctx, journal, connect),
+                     final=False)
+    ctx.check_cancelled()
+    failed = {tile: exc for tile, exc in outcomes.items() if isinstance(exc, BaseException)
+              and not isinstance(exc, JobCancelled)}
+    if failed:
+        _end_unsent(unpaid, journal, "Not sent: another tile of the set failed first; nothing "
+                    "was charged.", failed)
+        message = _failure_message(job, failed)
+        _end_set(job, journal, J.FAILED, message)
+        raise errors.ScenarioError(message)
+    if not job.spend.must_know:
+        return
+    total = sum(cost for cost in outcomes.values() if isinstance(cost, (int, float)))
+    refusal = pipeline.spend_refusal(job.spend, ctx, total, job.record.source_image,
+                                     tiles=len(unpaid))
+    if refusal is not None:
+        _end_unsent(unpaid, journal, refusal)
+        _end_set(job, journal, J.FAILED, refusal)
+        raise pipeline.NotSpentError(refusal)
+
+
+def _each(job: SetJob, ctx: JobContext, board: _Board, tiles: list[pipeline.UpscaleJob],
+          step: Callable[[pipeline.UpscaleJob, JobContext], Any], final: bool
+          ) -> dict[int, Any]:
+    """Runs ``step`` for each tile, ``job.parallel`` at a time, each with a context of its own
+    whose events feed the board. Returns each tile's result, or the exception it raised. In the
+    first pass (not ``final``) one failure stops the others: nothing is paid yet. In the final
+    pass every tile goes on, as each is paid for."""
+    stop = threading.Event()
+    events: queue.Queue[Event] = queue.Queue()
+    contexts = {tile.record.tile: JobContext(tile.record.local_id, stop, events)
+                for tile in tiles}
+    outcomes: dict[int, Any] = {}
+    with ThreadPoolExecutor(max_workers=max(1, job.parallel),
+                            thread_name_prefix="scenario-tile") as pool:
+        futures: dict[Future[Any], pipeline.UpscaleJob] = {
+            pool.submit(step, tile, contexts[tile.record.tile]): tile for tile in tiles}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                tile = futures[future]
+                exc = future.exception()
+                outcomes[tile.record.tile] = exc if exc is not None else future.result()
+                board.ended(tile.record.tile, exc, finished=final)
+                if exc is not None and not final:
+                    stop.set()
+            if ctx.cancelled and not stop.is_set():
+                for tctx in contexts.values():  # only the user's stop cancels at Scenario
+                    tctx.stopped_by_user = ctx.stopped_by_user
+                stop.set()
+            board.take(events)
+    return outcomes
+
+
+def _reserve_names(job: SetJob, journal: J.Journal) -> None:
+    """Chooses the set's file names once, before any tile is paid, so a set never overwrites
+    another set nor is mixed with one; a tile redone later keeps its number's name."""
+    record = job.record
+    if not record.result_path:
+        folder = Path(record.output_dir)
+        name = reserve_tile_names(folder, record.output_stem, [t.record.tile for t in job.tiles])
+        journal.transition(record, J.SUBMITTED, result_path=str(folder / name))
+    elif record.state != J.SUBMITTED:
+        journal.transition(record, J.SUBMITTED)
+    pattern = Path(record.result_path).name
+    for tile in job.tiles:
+        if not tile.record.output_name:
+            tile.record.output_name = pattern.replace(UDIM_TOKEN, str(tile.record.tile))
+            journal.save(tile.record)
+
+
+def _end_unsent(tiles: list[pipeline.UpscaleJob], journal: J.Journal, reason: str,
+                own: dict[int, BaseException] | None = None) -> None:
+    """Ends the tiles that were never sent (uploaded or priced at most): nothing was paid.
+    A tile that failed itself keeps its own reason (``own``)."""
+    for tile in tiles:
+        if _unsent(tile.record):
+            error = (own or {}).get(tile.record.tile)
+            journal.transition(tile.record, J.FAILED, error=str(error) if error else reason)
+
+
+def _unsent(record: J.JobRecord) -> bool:
+    """Never sent to be paid for (a sent one whose answer was lost is not: it may be paid)."""
+    return record.state in (J.PREPARED, J.SUBMITTING) and not pipeline.was_sent(record)
+
+
+def _has_result(record: J.JobRecord) -> bool:
+    return record.state in (J.DOWNLOADED, J.APPLIED) and Path(record.result_path).is_file()
+
+
+def _paid(job: SetJob) -> list[pipeline.UpscaleJob]:
+    return [t for t in job.tiles if t.record.recoverable or t.record.state == J.APPLIED]
+
+
+def _end_set(job: SetJob, journal: J.Journal, unpaid_state: str, message: str) -> None:
+    """The set did not complete. Recoverable (submitted) when a tile was paid, so Recover can
+    finish it; else ended with ``unpaid_state``."""
+    paid = _paid(job)
+    state = J.SUBMITTED if paid else unpaid_state
+    journal.transition(job.record, state, error=message, tiles=_tile_entries(job))
+
+
+def _end_cancelled(job: SetJob, journal: J.Journal) -> None:
+    if _paid(job):
+        journal.transition(job.record, J.ABANDONED, tiles=_tile_entries(job))
+    elif any(t.record.state == J.CANCELLED for t in job.tiles):
+        job_ids = ", ".join(t.record.job_id for t in job.tiles if t.record.job_id)
+        journal.transition(job.record, J.CANCELLED, error=pipeline.cancelled_at_service(job_ids))
+    else:
+        journal.transition(job.record, J.FAILED, error=pipeline.CANCELLED_UNPAID)
+
+
+def _failure_message(job: SetJob, failed: dict[int, BaseException]) -> str:
+    named = "; ".join(f"tile {tile}: {exc}" for tile, exc in sorted(failed.items()))
+    paid = [t for t in _paid(job) if t.record.tile not in failed]
+    if not paid:
+        return f"The UDIM set '{job.record.source_image}' was not upscaled ({named})."
+    return (f"The UDIM set '{job.record.source_image}' is not complete ({named}). The scene is "
+            f"unchanged. The {len(paid)} tile(s) already paid for are kept: use Recover in Recent "
+            "Jobs to finish the set; it pays only for the tiles without a result.")
+
+
+def _tile_entries(job: SetJob) -> list[dict[str, Any]]:
+    """The set record's list of its tiles, with the job that made each one (provenance)."""
+    labels = {int(entry["tile"]): entry.get("label", "") for entry in job.record.tiles}
+    return [{"tile": t.record.tile, "label": labels.get(t.record.tile, ""),
+             "local_id": t.record.local_id, "job_id": t.record.job_id,
+             "asset_id": t.record.result_asset_ids[0] if t.record.result_asset_ids else "",
+             "size": list(t.record.source_size)}
+            for t in job.tiles]
+
+
+class _Board:
+    """Each tile's stage, reported to the set's view as one progress event."""
+
+    def __init__(self, ctx: JobContext, job: SetJob) -> None:
+        self.ctx = ctx
+        self.text = {t.record.tile: ("Done" if _has_result(t.record) else "Queued")
+                     for t in job.tiles}
+        self.done = {t.record.tile for t in job.tiles if _has_result(t.record)}
+        self._tile_of = {t.record.local_id: t.record.tile for t in job.tiles}
+
+    def take(self, events: queue.Queue[Event]) -> None:
+        changed = False
+        while True:
+            try:
+                event = events.get_nowait()
+            except queue.Empty:
+                break
+            if event.kind == PROGRESS and event.local_id in self._tile_of:
+                self.text[self._tile_of[event.local_id]] = _stage_text(event)
+                changed = True
+        if changed:
+            self.report()
+
+    def ended(self, tile: int, exc: BaseException | None, finished: bool) -> None:
+        """A tile's pass ended: ``finished`` when that pass gives it its result."""
+        if exc is not None:
+            self.text[tile] = "Stopped" if isinstance(exc, JobCancelled) else "Failed"
+        elif finished:
+            self.text[tile] = "Done"
+            self.done.add(tile)
+        else:
+            self.text[tile] = "Priced"
+        self.report()
+
+    def report(self) -> None:
+        total = len(self.text)
+        tiles = tuple(TileProgress(tile, text, tile in self.done)
+                      for tile, text in sorted(self.text.items()))
+        self.ctx.progress(TILES_STAGE, len(self.done) / total if total else None,
+                          f"{len(self.done)} of {total} tiles done", detail=tiles)
+
+
+def _stage_text(event: Event) -> str:
+    text = event.message or pipeline.STAGE_TEXT.get(event.stage, event.stage.title())
+    if event.fraction is not None:
+        text = f"{text} {round(event.fraction * 100)} %"
+    return text
+

@@ -1,0 +1,154 @@
+"""UDIM sets in the bpy-free core against the emulator over real sockets: progress per tile,
+nothing paid when a tile fails before the price, and a stopped set kept for Recover."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scenario_texture_upscale.api.client import ScenarioClient
+from scenario_texture_upscale.api.config import Credentials
+from scenario_texture_upscale.api.params import UpscaleParams
+from scenario_texture_upscale.core import journal as J
+from scenario_texture_upscale.core import pipeline, png, tile_set
+from scenario_texture_upscale.core.source import FileSource
+from scenario_texture_upscale.core.worker import PROGRESS, JobCancelled, JobContext
+
+from emulator.options import EmulatorOptions
+from emulator.server import EmulatorServer
+
+TILES = (1001, 1002, 1011)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmulatorServer]:
+    with EmulatorServer(EmulatorOptions(job_seconds=0.4, log_requests=False)) as srv:
+        yield srv
+
+
+@pytest.fixture(autouse=True)
+def _reset(server: EmulatorServer) -> None:
+    server.reset()
+
+
+def connect_to(server: EmulatorServer):
+    def connect(ctx: JobContext) -> ScenarioClient:
+        return ScenarioClient(Credentials("demo-key", "demo-secret"), server.base_url,
+                              cancel_event=ctx.cancel_event)
+    return connect
+
+
+def a_set(tmp_path: Path, parallel: int = 2) -> tile_set.SetJob:
+    rng = np.random.default_rng(3)
+    record = J.JobRecord(local_id=J.new_job_id(), source_image="skin",
+                         output_dir=str(tmp_path / "out"), output_stem="skin_x2",
+                         params={"upscaleFactor": 2},
+                         tiles=[{"tile": n, "label": "", "local_id": ""} for n in TILES])
+    jobs = []
+    for entry in record.tiles:
+        path = tmp_path / f"skin.{entry['tile']}.png"
+        png.write_png(path, rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
+        tile = J.JobRecord.from_json(record.to_json())
+        tile.local_id, tile.tiles = J.new_job_id(), []
+        tile.tile_set, tile.tile, tile.source_size = record.local_id, entry["tile"], [32, 32]
+        entry["local_id"] = tile.local_id
+        jobs.append(pipeline.UpscaleJob(record=tile, params=UpscaleParams(upscale_factor=2),
+                                        work_dir=tmp_path / "work" / tile.local_id,
+                                        source=FileSource(str(path), path.name)))
+    return tile_set.SetJob(record=record, tiles=jobs, parallel=parallel)
+
+
+def context() -> tuple[JobContext, queue.Queue]:
+    events: queue.Queue = queue.Queue()
+    return JobContext("set", threading.Event(), events), events
+
+
+def drained(events: queue.Queue) -> list:
+    found = []
+    while not events.empty():
+        found.append(events.get())
+    return found
+
+
+def paid(server: EmulatorServer) -> list[dict]:
+    return [r for r in server.requests() if r["path"].startswith("/v1/generate")
+            and "dryRun" not in (r.get("query") or {})]
+
+
+def test_every_tile_runs_and_the_board_shows_each(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = a_set(tmp_path)
+    ctx, events = context()
+
+    result = tile_set.run(job, ctx, journal, connect_to(server))
+
+    assert result.tiles == 3 and result.path == str(tmp_path / "out" / "skin_x2.<UDIM>.png")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        f"skin_x2.{n}.png" for n in TILES]
+    saved = journal.load(job.record.local_id)
+    assert saved is not None and saved.state == J.DOWNLOADED
+    assert [e["tile"] for e in saved.tiles] == list(TILES)
+    assert all(e["job_id"].startswith("job") for e in saved.tiles)
+    assert saved.result_files == [str(tmp_path / "out" / f"skin_x2.{n}.png") for n in TILES]
+    boards = [e for e in drained(events) if e.kind == PROGRESS and e.payload]
+    assert boards[-1].message == "3 of 3 tiles done" and boards[-1].fraction == 1.0
+    assert [t.tile for t in boards[-1].payload] == list(TILES)
+    seen = {t.text for board in boards for t in board.payload}
+    assert {"Priced", "Done"} <= seen
+    assert len(paid(server)) == 3
+
+
+def test_a_tile_failing_before_the_price_stops_the_set_unpaid(server, tmp_path) -> None:
+    server.set_faults([{"kind": "status", "method": "POST", "path": "^/v1/assets",
+                     "status": 400, "after": 1, "times": 1}])
+    journal = J.Journal(tmp_path / "journal")
+    job = a_set(tmp_path, parallel=1)
+    ctx, _ = context()
+
+    with pytest.raises(Exception, match=r"The UDIM set 'skin' was not upscaled \(tile 1002"):
+        tile_set.run(job, ctx, journal, connect_to(server))
+
+    assert paid(server) == []
+    states = {t.record.tile: journal.load(t.record.local_id).state for t in job.tiles}
+    assert set(states.values()) == {J.FAILED}
+    assert journal.load(job.record.local_id).state == J.FAILED
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_set_stopped_while_generating_is_kept_for_recover(server, tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = a_set(tmp_path)
+    ctx, _ = context()
+    outcome: list[BaseException] = []
+
+    def go() -> None:
+        try:
+            tile_set.run(job, ctx, journal, connect_to(server))
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=go)
+    thread.start()
+    while len(paid(server)) < 3:
+        time.sleep(0.01)
+    ctx.stopped_by_user = True
+    ctx.cancel_event.set()
+    thread.join(30)
+
+    assert isinstance(outcome[0], JobCancelled)
+    saved = journal.load(job.record.local_id)
+    assert saved.state == J.ABANDONED and saved.recoverable
+    assert all(journal.load(t.record.local_id).recoverable for t in job.tiles)
+
+
+def test_a_record_from_before_sets_still_loads(tmp_path) -> None:
+    old = {"local_id": "a1", "source_image": "brick", "state": "applied", "version": 1,
+           "result_path": "/x/brick_x2.png"}
+    record = J.JobRecord.from_json(old)
+    assert not record.is_set and record.tile_set == "" and record.result_files == [
+        "/x/brick_x2.png"]
