@@ -100,3 +100,23 @@ def images_in_nodes() -> dict[str, list[str]]:
                     trees.append(node.node_tree)
         seen[name] = sorted(found)
     return seen
+
+
+UDIM = "skin"
+UDIM_TILES = {1001: 64, 1002: 64, 1011: 64, 1012: 32}
+
+
+def build_udim(folder: Path) -> bpy.types.Image:
+    """The scene with a UDIM set instead: Wall's material uses ``skin.<UDIM>.png``, four tile
+    files (one smaller), the second one labelled; saved as ``folder/scene.blend``."""
+    build(folder)
+    for number, size in UDIM_TILES.items():
+        _texture_file(folder, f"{UDIM}.{number}", size)
+    image = bpy.data.images.load(str(folder / "textures" / f"{UDIM}.<UDIM>.png"))
+    image.source = "TILED"
+    image.name = UDIM
+    image.tiles.get(1002).label = "arm"
+    tree = bpy.data.materials[SELECTED[0]].node_tree
+    next(n for n in tree.nodes if n.type == "TEX_IMAGE").image = image
+    bpy.ops.wm.save_as_mainfile(filepath=str(folder / "scene.blend"))
+    return image
