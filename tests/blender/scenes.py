@@ -94,12 +94,12 @@ def texture_nodes(material: bpy.types.Material) -> list[bpy.types.Node]:
 
 
 def udim_files(folder: Path, name: str, sizes: dict[int, tuple[int, int]],
-               labels: dict[int, str] | None = None) -> bpy.types.Image:
+               labels: dict[int, str] | None = None, alpha: bool = False) -> bpy.types.Image:
     """Writes one PNG per tile (``name.1001.png``, …) and returns the set loaded as a tiled
     image, as Image ▸ Open with UDIM detection would."""
     folder.mkdir(parents=True, exist_ok=True)
     for number, (width, height) in sizes.items():
-        scratch = generated_image(f"{name}-{number}", width, height)
+        scratch = generated_image(f"{name}-{number}", width, height, alpha)
         scratch.filepath_raw = str(folder / f"{name}.{number}.png")
         scratch.file_format = "PNG"
         scratch.save()

@@ -80,6 +80,21 @@ def test_a_second_set_never_overwrites_the_first(tmp_path: Path, emulator) -> No
         "skin_x2.<UDIM>.png", "skin_x2_2.<UDIM>.png"]
 
 
+def test_each_tile_keeps_its_alpha_and_has_its_own_seam_report(addon, tmp_path, emulator,
+                                                               capfd) -> None:
+    image = scenes.udim_files(tmp_path / "src", "leaf", {1001: (64, 64), 1002: (64, 64)},
+                              alpha=True)
+    bpy.context.scene.scenario_upscale.check_tiling = True
+    assert bpy.ops.scenario.upscale_image(image_name=image.name, scope="NONE") == {"FINISHED"}
+
+    read_header = module(addon, "core.imagefile").read_image_header
+    for number in (1001, 1002):
+        header = read_header(str(tmp_path / "upscaled" / f"leaf_x2.{number}.png"))
+        assert header.channels == 4, "the emulator dropped alpha; it is back in every tile"
+    report = capfd.readouterr().out
+    assert "Tile 1001 seam ratio" in report and "Tile 1002 seam ratio" in report, report
+
+
 def test_generated_and_packed_tiles(tmp_path: Path, emulator) -> None:
     generated = scenes.udim_generated("grid", {1001: (32, 32), 1002: (48, 48)})
     packed = scenes.udim_files(tmp_path / "src", "packed", {1001: (32, 32), 1003: (32, 16 * 2)})
