@@ -113,7 +113,6 @@ emulator: $(VENV)/.stamp
 
 bench: $(VENV)/.stamp build blender-roots
 	$(PY) bench/run.py
-	$(PY) bench/udim.py
 	EMULATOR_PYTHON=$(abspath $(PY)) $(PY) bench/windowed.py
 
 bench-window: $(VENV)/.stamp build blender-roots

@@ -153,17 +153,7 @@ class Addon:
 
     def _wrap_readout(self) -> None:
         # The one unavoidable pixel copy for images without file bytes, timed on its own.
-        plain: Callable[..., Any] = self.snapshot.read_pixels
-        readouts = self._readouts
-
-        def read_pixels(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return plain(*args, **kwargs)
-            finally:
-                readouts.append(time.perf_counter() - start)
-
-        self.snapshot.read_pixels = read_pixels
+        self.snapshot.read_pixels = timed(self.snapshot.read_pixels, self._readouts)
 
     def configure(self, base_url: str, out_dir: Path, parallel: int = 0) -> None:
         prefs = self.prefs
@@ -286,6 +276,17 @@ class Addon:
 
 
 # --- scenes ---------------------------------------------------------------------------------
+def timed(fn: Callable[..., Any], into: list[float]) -> Callable[..., Any]:
+    """``fn``, adding the seconds each call takes to ``into``."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            into.append(time.perf_counter() - start)
+    return call
+
+
 def clear_scene() -> None:
     for collection in (bpy.data.objects, bpy.data.meshes, bpy.data.materials, bpy.data.images):
         for block in list(collection):

@@ -3,7 +3,8 @@ its own process. Prints a table and writes bench/results.json.
 
 Sections: 1 main-thread steps over whole upscales (1K/4K/8K × file PNG, file JPEG, packed,
 generated), 2 end-to-end overhead against the official scenario-sdk, 3 a batch of 16, 4 memory of
-the api client (own process), 5 bytes uploaded, 6 polling latency and cadence on a long job.
+the api client (own process), 5 bytes uploaded, 6 polling latency and cadence on a long job,
+7 UDIM sets: from the last tile's result to the set applied.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import bpy  # noqa: E402
 import emulators  # noqa: E402
 import fixtures  # noqa: E402
 import numpy as np  # noqa: E402
+import udim_sets  # noqa: E402
 from canary import Canary  # noqa: E402
 from sdk_flow import SdkFlow  # noqa: E402
 
@@ -57,7 +59,7 @@ FIXTURES = Path(tempfile.gettempdir()) / "scenario-bench-fixtures"
 # Development shortcuts: BENCH_SIZES=1K, BENCH_KINDS=packed, BENCH_ONLY=1,2 (the table then
 # shows what ran).
 RUN_SIZES = [s for s in os.environ.get("BENCH_SIZES", "1K,4K,8K").split(",") if s in A.SIZES]
-ONLY = set(os.environ.get("BENCH_ONLY", "1,2,3,4,6").split(","))
+ONLY = set(os.environ.get("BENCH_ONLY", "1,2,3,4,6,7").split(","))
 RUN_KINDS = [k for k in os.environ.get("BENCH_KINDS", ",".join(KINDS)).split(",") if k in KINDS]
 # Diagnosis only: BENCH_NO_CHECKS=1 turns off the result checks (tiling, alpha) to see their cost.
 NO_CHECKS = os.environ.get("BENCH_NO_CHECKS") == "1"
@@ -471,6 +473,11 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      "bounded", ", ".join(str(v) for _, v in sorted(lj["per_minute"].items(),
                                                                    key=lambda kv: int(kv[0])))
                      + f"; {lj['max_polls_in_any_60s']}", "info"))
+    for r in results.get("udim", []):
+        rows.append((f"7. UDIM {r['tiles']} × {r['side']} px ×2: last tile's result → set "
+                     "applied (main thread applying)", "small",
+                     f"{r['last_tile_to_applied_s']:.3f} s ({r['main_thread_apply_ms']:.1f} ms)",
+                     "info"))
     return rows
 
 
@@ -531,6 +538,14 @@ def main() -> int:
             addon.configure(long_url, work / "out", parallel=BATCH)
             log(f"6. Polling on a {LONG_JOB_SECONDS:g} s job")
             results["long_job"] = long_job(addon, long_url, textures)
+        if "7" in ONLY:
+            udim_proc, udim_url = emulators.start(["--job-seconds", "1"])
+            procs.append(udim_proc)
+            addon.configure(udim_url, work / "out", parallel=4)
+            # The operator waits as in background mode, pumping main-thread steps itself.
+            addon.runtime.get().steps_by_timer = False
+            log("7. UDIM sets")
+            results["udim"] = udim_sets.measure(addon, work / "out")
     finally:
         for proc in procs:
             emulators.stop(proc)

@@ -4,14 +4,11 @@ record, and the rule that a generate is never sent twice."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scenario_texture_upscale.api import errors
-from scenario_texture_upscale.api.client import ScenarioClient
-from scenario_texture_upscale.api.config import Credentials
 from scenario_texture_upscale.api.lora_check import LoraCheck
 from scenario_texture_upscale.api.params import UpscaleParams
 from scenario_texture_upscale.core import journal as J
@@ -29,26 +26,14 @@ from scenario_texture_upscale.core.worker import JobCancelled, JobContext
 from emulator.model_catalog import LORA_MODELS
 from emulator.options import EmulatorOptions
 from emulator.server import EmulatorServer
+from tests.unit.core.emulated import connect_to
 
 STONE = next(iter(LORA_MODELS))
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorOptions(job_seconds=0.4, log_requests=False)) as srv:
-        yield srv
-
-
 @pytest.fixture(autouse=True)
-def _reset(server: EmulatorServer) -> None:
-    server.reset()
-
-
-def connect_to(server: EmulatorServer):
-    def connect(ctx: JobContext) -> ScenarioClient:
-        return ScenarioClient(Credentials("demo-key", "demo-secret"), server.base_url,
-                              cancel_event=ctx.cancel_event)
-    return connect
+def _reset(emulated: EmulatorServer) -> None:
+    """Every test here starts with a fresh emulator."""
 
 
 def context() -> tuple[JobContext, list]:

@@ -6,41 +6,25 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from scenario_texture_upscale.api.client import ScenarioClient
-from scenario_texture_upscale.api.config import Credentials
 from scenario_texture_upscale.api.params import UpscaleParams
 from scenario_texture_upscale.core import journal as J
 from scenario_texture_upscale.core import pipeline, png, tile_set
 from scenario_texture_upscale.core.source import FileSource
 from scenario_texture_upscale.core.worker import PROGRESS, JobCancelled, JobContext
 
-from emulator.options import EmulatorOptions
 from emulator.server import EmulatorServer
+from tests.unit.core.emulated import connect_to
 
 TILES = (1001, 1002, 1011)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer(EmulatorOptions(job_seconds=0.4, log_requests=False)) as srv:
-        yield srv
-
-
 @pytest.fixture(autouse=True)
-def _reset(server: EmulatorServer) -> None:
-    server.reset()
-
-
-def connect_to(server: EmulatorServer):
-    def connect(ctx: JobContext) -> ScenarioClient:
-        return ScenarioClient(Credentials("demo-key", "demo-secret"), server.base_url,
-                              cancel_event=ctx.cancel_event)
-    return connect
+def _reset(emulated: EmulatorServer) -> None:
+    """Every test here starts with a fresh emulator."""
 
 
 def a_set(tmp_path: Path, parallel: int = 2) -> tile_set.SetJob:
