@@ -136,3 +136,16 @@ def test_a_record_from_before_sets_still_loads(tmp_path) -> None:
     record = J.JobRecord.from_json(old)
     assert not record.is_set and record.tile_set == "" and record.result_files == [
         "/x/brick_x2.png"]
+
+
+def test_forgetting_a_set_forgets_its_tiles(tmp_path) -> None:
+    journal = J.Journal(tmp_path / "journal")
+    job = a_set(tmp_path)
+    for record in [job.record, *(t.record for t in job.tiles)]:
+        journal.save(record)
+    other = J.JobRecord(local_id=J.new_job_id(), source_image="brick")
+    journal.save(other)
+
+    journal.forget(job.record.local_id)
+
+    assert [r.local_id for r in journal.load_all()[0]] == [other.local_id]
