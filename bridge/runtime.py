@@ -186,6 +186,8 @@ class Runtime:
             if view is None:
                 continue
             if event.kind == worker.PROGRESS:
+                if view.stage == "cancelling":
+                    continue  # the user's cancel outranks progress the worker sent before it
                 if event.stage != view.stage:
                     view.stage_since = time.monotonic()
                 view.stage, view.fraction, view.label = event.stage, event.fraction, event.message
