@@ -242,4 +242,4 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
         if record.state == J.CANCELLED:
             return Outcome("INFO", record.error)
         return Outcome("WARNING", record.error or "Cancelled; nothing was charged.")
-    return Outcome("ERROR", view.message or "The upscale failed.")
+    return Outcome("ERROR", view.failure_report)

@@ -77,7 +77,8 @@ class DerivedImageMixin(JobModalMixin):
         view = self._view
         runtime.get().jobs.pop(view.local_id, None)
         if view.status != runtime.READY:
-            self.report({"ERROR"}, view.message or "Cancelled.")  # type: ignore[attr-defined]
+            failed = view.status == runtime.FAILED
+            self.report({"ERROR"}, view.failure_report if failed else "Cancelled.")  # type: ignore[attr-defined]
             return {"CANCELLED"}
         image = load_result(view, view.title, bpy.data.images[self._like])
         if self._colorspace:

@@ -15,10 +15,12 @@ from typing import Any
 
 import bpy
 
+from ..api.errors import ScenarioError
+from ..core import addon_log, pipeline, tile_set, worker
 from ..core import journal as J
-from ..core import pipeline, tile_set, worker
 from ..core.batch import Batch
 from ..core.journal import JobRecord, Journal
+from ..core.refusal import Refusal
 from . import ADDON_PACKAGE
 
 # Tells records made since the current file was loaded from older ones: Blender's image ids
@@ -39,6 +41,9 @@ DONE = "done"
 FAILED = "failed"
 CANCELLED = "cancelled"
 NOT_STARTED = "Cancelled before it started; nothing was charged."
+# Failures whose message tells the artist what happened; any other exception is unexpected and
+# logged with its traceback.
+EXPECTED_FAILURES = (ScenarioError, Refusal)
 
 
 @dataclass
@@ -68,6 +73,11 @@ class JobView:
         return (self.ended or time.monotonic()) - self.started
 
     @property
+    def failure_report(self) -> str:
+        """What a report says of a failed job: why, and its id, which its log lines carry."""
+        return f"{self.message or 'The job failed.'} (job {self.local_id} in the log)"
+
+    @property
     def stage_text(self) -> str:
         text = self.label or pipeline.STAGE_TEXT.get(self.stage, self.stage.title())
         if self.fraction is not None and self.status == RUNNING:
@@ -80,7 +90,8 @@ class Runtime:
         self.user_dir = user_dir
         self.journal = Journal(user_dir / "journal")
         self.work_dir = user_dir / "work"
-        self.pool = worker.WorkerPool(max_workers, error_message=_user_message)
+        self.pool = worker.WorkerPool(max_workers, error_message=_user_message,
+                                      expected=EXPECTED_FAILURES)
         self.jobs: dict[str, JobView] = {}
         # Batches by id, oldest first: their jobs are views in ``jobs`` (see bridge/batch_run.py).
         self.batches: dict[str, Batch] = {}
@@ -245,7 +256,12 @@ def _run_steps_timer() -> float | None:
 
 
 def _user_message(exc: BaseException) -> str:
-    return str(exc) or f"Unexpected error ({type(exc).__name__}); see the system console."
+    if isinstance(exc, EXPECTED_FAILURES):
+        return str(exc) or type(exc).__name__
+    log_file = addon_log.file_path()
+    where = f"the log file {log_file}" if log_file else "Blender's console"
+    return addon_log.mask(f"Unexpected error ({type(exc).__name__}: {exc}). The details are "
+                          f"in {where}.")
 
 
 _runtime: Runtime | None = None
@@ -254,10 +270,14 @@ _runtime: Runtime | None = None
 def get() -> Runtime:
     global _runtime
     if _runtime is None:
-        user_dir = Path(bpy.utils.extension_path_user(ADDON_PACKAGE, create=True))
-        _runtime = Runtime(user_dir, max_workers=concurrency())
+        _runtime = Runtime(user_folder(), max_workers=concurrency())
         _runtime.refresh_journal()
     return _runtime
+
+
+def user_folder() -> Path:
+    """The add-on's folder in Blender's user files: the journal, work files and the log."""
+    return Path(bpy.utils.extension_path_user(ADDON_PACKAGE, create=True))
 
 
 def peek() -> Runtime | None:
