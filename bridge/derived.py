@@ -75,7 +75,7 @@ class DerivedImageMixin(JobModalMixin):
 
     def finish(self, context: bpy.types.Context) -> set[str]:
         view = self._view
-        runtime.get().jobs.pop(view.local_id, None)
+        runtime.get().forget(view.local_id)
         if view.status != runtime.READY:
             failed = view.status == runtime.FAILED
             self.report({"ERROR"}, view.failure_report if failed else "Cancelled.")  # type: ignore[attr-defined]

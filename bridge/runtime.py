@@ -243,6 +243,31 @@ class Runtime:
     def running(self) -> list[JobView]:
         return [v for v in self.jobs.values() if v.status in (RUNNING, READY)]
 
+    def view(self, local_id: str) -> JobView | None:
+        return self.jobs.get(local_id)
+
+    def ready_view(self, record: JobRecord) -> JobView:
+        """A view for a job whose result is already on disk: applied at the next tick."""
+        view = JobView(record.local_id, record.source_image, record=record, status=READY)
+        self.jobs[record.local_id] = view
+        return view
+
+    def is_busy(self, local_id: str) -> bool:
+        """True while the job waits to start or its thread runs, also while it winds down
+        after a stop: until then nothing else may take its record."""
+        return local_id in self._held or self.pool.is_active(local_id)
+
+    def winding_down(self) -> list[str]:
+        """Jobs told to stop whose threads have not returned yet (a second or two)."""
+        return self.pool.stopping_ids()
+
+    def forget(self, local_id: str) -> None:
+        """Drops the job from the add-on's memory and from Recent Jobs (its journal record);
+        files it saved stay. Only for a job that is not busy."""
+        self.jobs.pop(local_id, None)
+        self.journal.forget(local_id)
+        self.recent = [r for r in self.recent if r.local_id != local_id]
+
     def shutdown(self, timeout: float = 5.0) -> bool:
         self._steps.clear()
         if bpy.app.timers.is_registered(_run_steps_timer):

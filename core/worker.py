@@ -172,6 +172,11 @@ class WorkerPool:
         with self._lock:
             return list(self._cancel)
 
+    def stopping_ids(self) -> list[str]:
+        """Jobs whose cancel flag is set and whose thread has not returned yet."""
+        with self._lock:
+            return [local_id for local_id, event in self._cancel.items() if event.is_set()]
+
     def wait_until_idle(self, local_id: str, timeout: float = 2.0) -> bool:
         """Waits for a cancelled job's thread to return; True when it is no longer active."""
         deadline = time.monotonic() + timeout

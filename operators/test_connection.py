@@ -38,7 +38,7 @@ class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
         return self.follow(context, [view.local_id])
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
-        runtime.get().jobs.pop(view.local_id, None)
+        runtime.get().forget(view.local_id)  # a check, not a job for Recent Jobs
         self._ok = view.status == runtime.READY
         if self._ok:
             source = connection.keys_source() or "unknown"
