@@ -6,7 +6,8 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import bridge, operators, ui
-from .bridge import batch_settings, cli, defaults, editor_view, runtime, settings
+from .bridge import batch_settings, cli, connection, defaults, editor_view, runtime, settings
+from .core import addon_log
 
 classes = settings.classes + batch_settings.classes + ui.classes + operators.classes
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
@@ -42,7 +43,9 @@ HANDLERS = (
 
 
 def register() -> None:
+    addon_log.install(runtime.user_folder())
     _register_classes()
+    connection.hide_from_log()
     bpy.types.Scene.scenario_upscale = bpy.props.PointerProperty(
         type=settings.ScenarioUpscaleSettings
     )
@@ -70,6 +73,7 @@ def unregister() -> None:
     del bpy.types.Scene.scenario_batch
     del bpy.types.Scene.scenario_upscale
     _unregister_classes()
+    addon_log.uninstall()
 
 
 __all__ = ["bridge", "register", "unregister"]

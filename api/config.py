@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -27,6 +28,16 @@ class Credentials:
         return f"Credentials(api_key={mask_key(self.api_key)!r}, api_secret='***')"
 
     __str__ = __repr__
+
+    @property
+    def basic_token(self) -> str:
+        """What the Authorization header carries after "Basic ": the key and secret, readable."""
+        return base64.b64encode(f"{self.api_key}:{self.api_secret}".encode()).decode("ascii")
+
+    @property
+    def secrets(self) -> tuple[str, str]:
+        """What must never be shown: the secret, and the token that holds it."""
+        return self.api_secret, self.basic_token
 
 
 def _pair(key: str, secret: str) -> tuple[str, str]:

@@ -29,6 +29,15 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _AUTH_VALUE.sub(lambda m: f"{m.group(1)}{MASK}", text)
 
 
+def redact_keys(text: str, secrets: Iterable[str] = (), keys: Iterable[str] = ()) -> str:
+    """``redact``, and every API key in ``keys`` shortened to its first characters (``mask_key``):
+    enough to tell which key was used, too little to use it."""
+    text = redact(text, secrets)
+    for key in sorted({k for k in keys if k}, key=len, reverse=True):
+        text = text.replace(key, mask_key(key))
+    return text
+
+
 def mask_key(api_key: str) -> str:
     """Show just enough of an API key to recognise it: at most its first 4 characters."""
     shown = min(4, len(api_key) // 2)

@@ -12,7 +12,6 @@ Retry rules, by what a repeat could cost:
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import enum
 import hashlib
@@ -40,7 +39,7 @@ from .errors import (
     UnexpectedResponseError,
     error_from_response,
 )
-from .redact import mask_key, redact
+from .redact import redact_keys
 from .retry import RETRYABLE_STATUSES, backoff_delay, parse_retry_after, server_forbids_retry
 
 _LOG = logging.getLogger(__name__)
@@ -68,8 +67,7 @@ class _BasicAuth:
     """requests auth hook; a plain callable so the token never shows in a repr."""
 
     def __init__(self, credentials: Credentials) -> None:
-        raw = f"{credentials.api_key}:{credentials.api_secret}".encode()
-        self.header = "Basic " + base64.b64encode(raw).decode("ascii")
+        self.header = "Basic " + credentials.basic_token
 
     def __call__(self, request: Any) -> Any:
         request.headers["Authorization"] = self.header
@@ -156,7 +154,7 @@ class Transport:
         user_agent: str = USER_AGENT,
     ) -> None:
         self._auth = _BasicAuth(credentials)
-        self._secrets = _Hidden(credentials.api_secret, self._auth.header.split(" ", 1)[1])
+        self._secrets = _Hidden(*credentials.secrets)
         self._key = _Hidden(credentials.api_key)
         self.base_url = base_url.rstrip("/")
         self.timeout = (float(timeout[0]), float(timeout[1]))
@@ -189,9 +187,7 @@ class Transport:
 
     def scrub(self, text: str) -> str:
         """Mask the secret, the auth token, and all but the start of the key."""
-        text = redact(text, self._secrets.values)
-        (key,) = self._key.values
-        return text.replace(key, mask_key(key)) if key else text
+        return redact_keys(text, self._secrets.values, self._key.values)
 
     def log(self, level: int, message: str, *args: object) -> None:
         if self._logger.isEnabledFor(level):

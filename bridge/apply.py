@@ -141,7 +141,7 @@ _outcomes: dict[str, Outcome] = {}
 
 def is_waiting(rt: runtime.Runtime, local_id: str) -> bool:
     """True while a downloaded result waits for its first application."""
-    view = rt.jobs.get(local_id)
+    view = rt.view(local_id)
     return view is not None and view.status == runtime.READY
 
 
@@ -150,7 +150,7 @@ def apply_job(rt: runtime.Runtime, context: bpy.types.Context, local_id: str,
     """scenario.apply_result's work: the first application of a downloaded result
     (``waiting``, see is_waiting), or a redo or repeat of it, which loads the same file again
     and never asks Scenario for anything."""
-    view = rt.jobs.get(local_id)
+    view = rt.view(local_id)
     record = view.record if view is not None else None
     record = record or next((r for r in rt.recent if r.local_id == local_id), None)
     if record is None or not record.result_path:
@@ -242,4 +242,4 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
         if record.state == J.CANCELLED:
             return Outcome("INFO", record.error)
         return Outcome("WARNING", record.error or "Cancelled; nothing was charged.")
-    return Outcome("ERROR", view.message or "The upscale failed.")
+    return Outcome("ERROR", view.failure_report)

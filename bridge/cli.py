@@ -89,7 +89,7 @@ def _follow(rt: runtime.Runtime, batch: B.Batch, options: cli_args.CliOptions, e
 def _tick(rt: runtime.Runtime, batch: B.Batch) -> None:
     rt.pump(timeout=0.05)
     for item in batch.pending:
-        view = rt.jobs.get(item.local_id)
+        view = rt.view(item.local_id)
         if view is None:
             continue
         if getattr(view, "question", None) is not None:

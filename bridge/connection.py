@@ -3,6 +3,7 @@ online access, Blender's network timeout, credentials only from preferences or e
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import bpy
@@ -15,6 +16,8 @@ from ..api.config import (
     resolve_base_url,
     resolve_credentials,
 )
+from ..api.constants import ENV_API_KEY, ENV_API_SECRET
+from ..core import addon_log
 from ..core.refusal import Refusal
 from ..core.worker import JobContext
 from . import ADDON_PACKAGE
@@ -51,6 +54,16 @@ def keys_source() -> str | None:
     )
 
 
+def hide_from_log() -> None:
+    """Masks in the log every key pair this Blender could send: the preferences' and the
+    environment's (each also when only half of it is filled in)."""
+    prefs = preferences()
+    pairs = ((getattr(prefs, "api_key", "") or "", getattr(prefs, "api_secret", "") or ""),
+             (os.environ.get(ENV_API_KEY, ""), os.environ.get(ENV_API_SECRET, "")))
+    for key, secret in pairs:
+        addon_log.hide(Credentials(key.strip(), secret.strip()))
+
+
 def online_access_blocks(base_url: str) -> bool:
     return not bpy.app.online_access and not is_loopback_url(base_url)
 
@@ -64,6 +77,7 @@ def connection() -> Connection:
     credentials = resolve_credentials(
         getattr(prefs, "api_key", "") or "", getattr(prefs, "api_secret", "") or ""
     )
+    addon_log.hide(credentials)  # before any thread can log a line that holds them
     # Blender's own network timeout (seconds, 0 = unset) bounds how long one request may wait.
     blender_timeout = float(getattr(bpy.context.preferences.system, "network_timeout", 0) or 0)
     read = blender_timeout if blender_timeout > 0 else DEFAULT_READ_TIMEOUT

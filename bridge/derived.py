@@ -75,9 +75,10 @@ class DerivedImageMixin(JobModalMixin):
 
     def finish(self, context: bpy.types.Context) -> set[str]:
         view = self._view
-        runtime.get().jobs.pop(view.local_id, None)
+        runtime.get().forget(view.local_id)
         if view.status != runtime.READY:
-            self.report({"ERROR"}, view.message or "Cancelled.")  # type: ignore[attr-defined]
+            failed = view.status == runtime.FAILED
+            self.report({"ERROR"}, view.failure_report if failed else "Cancelled.")  # type: ignore[attr-defined]
             return {"CANCELLED"}
         image = load_result(view, view.title, bpy.data.images[self._like])
         if self._colorspace:

@@ -75,7 +75,7 @@ class JobModalMixin:
 
     def _collect(self, context: bpy.types.Context, rt: runtime.Runtime) -> None:
         for local_id in list(self._pending):
-            view = rt.jobs.get(local_id)
+            view = rt.view(local_id)
             if view is None or view.status != runtime.RUNNING:
                 self._pending.remove(local_id)
                 if view is not None:
@@ -97,7 +97,8 @@ class JobModalMixin:
             redraw_editors(context)
         self._collect(context, rt)
         if self._pending:
-            wanted = tick_seconds([rt.jobs[i] for i in self._pending if i in rt.jobs])
+            views = [rt.view(local_id) for local_id in self._pending]
+            wanted = tick_seconds([view for view in views if view is not None])
             if wanted != self._tick:
                 self._start_timer(context, wanted)
             return {"PASS_THROUGH"}

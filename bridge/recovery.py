@@ -13,23 +13,33 @@ import bpy
 from ..api.params import UpscaleParams
 from ..core import journal as J
 from ..core.pipeline import UpscaleJob
+from ..core.refusal import Refusal
 from . import connection, request, runtime, set_recovery
+
+WINDING_DOWN = "Stopping: Recover is possible again in a moment."
+STILL_RUNNING = "Still running in this session."
+
+
+def why_not_now(rt: runtime.Runtime, local_id: str) -> str:
+    """Why the job cannot be recovered at this moment ("" when it can). Never waits: a stopped
+    job's thread takes a second or two to return, and the UI must not freeze meanwhile."""
+    if local_id in rt.winding_down():
+        return WINDING_DOWN
+    return STILL_RUNNING if rt.is_busy(local_id) else ""
 
 
 def resume(rt: runtime.Runtime, record: J.JobRecord) -> runtime.JobView:
     """Starts collecting ``record``'s result; a downloaded one is ready at once."""
-    if not rt.pool.wait_until_idle(record.local_id):
-        raise RuntimeError(f"The job for '{record.source_image}' is still running.")
+    reason = why_not_now(rt, record.local_id)
+    if reason:
+        raise Refusal(f"'{record.source_image}': {reason}")
     if record.state in (J.DOWNLOADED, J.APPLIED):
         gone = [path for path in record.result_files if not os.path.isfile(path)]
         if gone:
             raise FileNotFoundError(
                 f"The result of '{record.source_image}' is no longer at {gone[0]}."
             )
-        view = runtime.JobView(record.local_id, record.source_image, record=record,
-                               status=runtime.READY)
-        rt.jobs[record.local_id] = view
-        return view
+        return rt.ready_view(record)
     if record.is_set:
         return set_recovery.resume(rt, record)
     conn = connection.connection()

@@ -15,10 +15,12 @@ from typing import Any
 
 import bpy
 
+from ..api.errors import ScenarioError
+from ..core import addon_log, pipeline, tile_set, worker
 from ..core import journal as J
-from ..core import pipeline, tile_set, worker
 from ..core.batch import Batch
 from ..core.journal import JobRecord, Journal
+from ..core.refusal import Refusal
 from . import ADDON_PACKAGE
 
 # Tells records made since the current file was loaded from older ones: Blender's image ids
@@ -39,6 +41,9 @@ DONE = "done"
 FAILED = "failed"
 CANCELLED = "cancelled"
 NOT_STARTED = "Cancelled before it started; nothing was charged."
+# Failures whose message tells the artist what happened; any other exception is unexpected and
+# logged with its traceback.
+EXPECTED_FAILURES = (ScenarioError, Refusal)
 
 
 @dataclass
@@ -68,6 +73,11 @@ class JobView:
         return (self.ended or time.monotonic()) - self.started
 
     @property
+    def failure_report(self) -> str:
+        """What a report says of a failed job: why, and its id, which its log lines carry."""
+        return f"{self.message or 'The job failed.'} (job {self.local_id} in the log)"
+
+    @property
     def stage_text(self) -> str:
         text = self.label or pipeline.STAGE_TEXT.get(self.stage, self.stage.title())
         if self.fraction is not None and self.status == RUNNING:
@@ -80,7 +90,8 @@ class Runtime:
         self.user_dir = user_dir
         self.journal = Journal(user_dir / "journal")
         self.work_dir = user_dir / "work"
-        self.pool = worker.WorkerPool(max_workers, error_message=_user_message)
+        self.pool = worker.WorkerPool(max_workers, error_message=_user_message,
+                                      expected=EXPECTED_FAILURES)
         self.jobs: dict[str, JobView] = {}
         # Batches by id, oldest first: their jobs are views in ``jobs`` (see bridge/batch_run.py).
         self.batches: dict[str, Batch] = {}
@@ -234,6 +245,31 @@ class Runtime:
     def running(self) -> list[JobView]:
         return [v for v in self.jobs.values() if v.status in (RUNNING, READY)]
 
+    def view(self, local_id: str) -> JobView | None:
+        return self.jobs.get(local_id)
+
+    def ready_view(self, record: JobRecord) -> JobView:
+        """A view for a job whose result is already on disk: applied at the next tick."""
+        view = JobView(record.local_id, record.source_image, record=record, status=READY)
+        self.jobs[record.local_id] = view
+        return view
+
+    def is_busy(self, local_id: str) -> bool:
+        """True while the job waits to start or its thread runs, also while it winds down
+        after a stop: until then nothing else may take its record."""
+        return local_id in self._held or self.pool.is_active(local_id)
+
+    def winding_down(self) -> list[str]:
+        """Jobs told to stop whose threads have not returned yet (a second or two)."""
+        return self.pool.stopping_ids()
+
+    def forget(self, local_id: str) -> None:
+        """Drops the job from the add-on's memory and from Recent Jobs (its journal record);
+        files it saved stay. Only for a job that is not busy."""
+        self.jobs.pop(local_id, None)
+        self.journal.forget(local_id)
+        self.recent = [r for r in self.recent if r.local_id != local_id]
+
     def shutdown(self, timeout: float = 5.0) -> bool:
         self._steps.clear()
         if bpy.app.timers.is_registered(_run_steps_timer):
@@ -247,7 +283,12 @@ def _run_steps_timer() -> float | None:
 
 
 def _user_message(exc: BaseException) -> str:
-    return str(exc) or f"Unexpected error ({type(exc).__name__}); see the system console."
+    if isinstance(exc, EXPECTED_FAILURES):
+        return str(exc) or type(exc).__name__
+    log_file = addon_log.file_path()
+    where = f"the log file {log_file}" if log_file else "Blender's console"
+    return addon_log.mask(f"Unexpected error ({type(exc).__name__}: {exc}). The details are "
+                          f"in {where}.")
 
 
 _runtime: Runtime | None = None
@@ -256,10 +297,14 @@ _runtime: Runtime | None = None
 def get() -> Runtime:
     global _runtime
     if _runtime is None:
-        user_dir = Path(bpy.utils.extension_path_user(ADDON_PACKAGE, create=True))
-        _runtime = Runtime(user_dir, max_workers=concurrency())
+        _runtime = Runtime(user_folder(), max_workers=concurrency())
         _runtime.refresh_journal()
     return _runtime
+
+
+def user_folder() -> Path:
+    """The add-on's folder in Blender's user files: the journal, work files and the log."""
+    return Path(bpy.utils.extension_path_user(ADDON_PACKAGE, create=True))
 
 
 def peek() -> Runtime | None:

@@ -70,7 +70,8 @@ def call(fn: Callable[..., T], *args: Any, pixels: int,
 
     ``fn`` must be a module-level function of this package whose arguments and result pickle
     (numpy arrays, memoryviews wrapped by ``wire.portable``, dataclasses). Raises what ``fn``
-    raises, JobCancelled when ``cancel`` is set meanwhile, OffloadError if the child dies.
+    raises (from a child, with the child's traceback in a note), JobCancelled when ``cancel`` is
+    set meanwhile, OffloadError if the child dies.
     """
     if pixels < OFFLOAD_MIN_PIXELS or not _State.enabled:
         return fn(*args)
@@ -128,7 +129,7 @@ def _run_in_child(fn: Callable[..., T], args: tuple[Any, ...],
             child.wait()
             watcher.join()
     if status == "error":
-        raise value
+        raise value.as_raised_here()
     return value  # type: ignore[no-any-return]
 
 

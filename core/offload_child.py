@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 import threading
+import traceback
 import types
 from typing import IO
 
@@ -27,14 +28,17 @@ def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     fn, args = wire.receive(stdin)
     # The add-on keeps our stdin open until it has the answer: its end means Blender is gone.
     threading.Thread(target=_exit_when_closed, args=(stdin,), daemon=True).start()
+    reply: tuple[str, object]
     try:
         reply = ("ok", fn(*args))
     except Exception as exc:  # sent back and raised in the add-on, where it is reported
-        reply = ("error", exc)
+        reply = ("error", wire.Failure(exc, traceback.format_exc()))
     try:
         wire.send(stdout, reply)
-    except Exception as exc:  # an exception that does not pickle still gets its message home
-        wire.send(stdout, ("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    except Exception as exc:  # what does not pickle still gets its message and traceback home
+        earlier = reply[1].traceback if isinstance(reply[1], wire.Failure) else ""
+        unsent = RuntimeError(f"{type(exc).__name__}: {exc}")
+        wire.send(stdout, ("error", wire.Failure(unsent, earlier + traceback.format_exc())))
     stdout.flush()
 
 

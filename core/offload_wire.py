@@ -20,6 +20,20 @@ READY = b"R"
 _COUNT = struct.Struct("<I")
 
 
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """What the helper sends back when its function raised: the exception and its traceback
+    there, which the add-on's process would otherwise never see."""
+
+    error: BaseException
+    traceback: str
+
+    def as_raised_here(self) -> BaseException:
+        """The exception, its helper-side traceback added as a note (printed with its own)."""
+        self.error.add_note(f"Raised in the pixel helper process:\n{self.traceback.rstrip()}")
+        return self.error
+
+
 def send(stream: IO[bytes], message: Any) -> None:
     buffers: list[pickle.PickleBuffer] = []
     data = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)

@@ -92,9 +92,13 @@ class WorkerPool:
         max_workers: int = 4,
         error_message: ErrorFormatter = _default_error_message,
         name: str = "scenario-worker",
+        expected: tuple[type[BaseException], ...] = (),
     ) -> None:
         self._max_workers = max(1, max_workers)
         self._error_message = error_message
+        # Failures whose message says it all (the service refused, the user's rules): logged as
+        # one line. Any other exception is a bug or a surprise: logged with its traceback.
+        self._expected = expected
         self._name = name
         self._tasks: queue.Queue[tuple[str, JobFunction] | None] = queue.Queue()
         self._events: queue.Queue[Event] = queue.Queue()
@@ -167,6 +171,11 @@ class WorkerPool:
     def active_ids(self) -> list[str]:
         with self._lock:
             return list(self._cancel)
+
+    def stopping_ids(self) -> list[str]:
+        """Jobs whose cancel flag is set and whose thread has not returned yet."""
+        with self._lock:
+            return [local_id for local_id, event in self._cancel.items() if event.is_set()]
 
     def wait_until_idle(self, local_id: str, timeout: float = 2.0) -> bool:
         """Waits for a cancelled job's thread to return; True when it is no longer active."""
@@ -257,8 +266,12 @@ class WorkerPool:
             except JobCancelled:
                 event = Event(local_id, CANCELLED)
             except Exception as exc:  # reported to the user, never raised into Blender
-                log.debug("job %s failed", local_id, exc_info=True)
-                event = Event(local_id, FAILED, message=self._error_message(exc), payload=exc)
+                message = self._error_message(exc)
+                if isinstance(exc, self._expected):
+                    log.info("job %s failed: %s", local_id, message)
+                else:
+                    log.error("job %s failed unexpectedly: %s", local_id, message, exc_info=True)
+                event = Event(local_id, FAILED, message=message, payload=exc)
             else:
                 event = Event(local_id, FINISHED, payload=result)
             # The last event goes out before the job counts as idle, so whoever waits for it

@@ -18,9 +18,10 @@ class SCENARIO_OT_forget_job(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         rt = runtime.get()
-        if any(v.local_id == self.local_id for v in rt.running()):
-            self.report({"WARNING"}, "This job is still running: cancel it first.")
+        # A downloaded result waiting to be applied counts too: its operator is about to.
+        if rt.is_busy(self.local_id) or any(v.local_id == self.local_id for v in rt.running()):
+            self.report({"WARNING"}, "This job is still running or stopping: cancel it first, "
+                                     "or wait a moment.")
             return {"CANCELLED"}
-        rt.journal.forget(self.local_id)
-        rt.recent = [r for r in rt.recent if r.local_id != self.local_id]
+        rt.forget(self.local_id)
         return {"FINISHED"}

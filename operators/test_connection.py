@@ -38,13 +38,15 @@ class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
         return self.follow(context, [view.local_id])
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
-        runtime.get().jobs.pop(view.local_id, None)
+        runtime.get().forget(view.local_id)  # a check, not a job for Recent Jobs
         self._ok = view.status == runtime.READY
         if self._ok:
             source = connection.keys_source() or "unknown"
             self.report({"INFO"}, f"Connected to Scenario (keys from the {source}).")
+        elif view.status == runtime.FAILED:
+            self.report({"ERROR"}, view.failure_report)
         else:
-            self.report({"ERROR"}, view.message or "The connection test was cancelled.")
+            self.report({"ERROR"}, "The connection test was cancelled.")
 
     def finish(self, context: bpy.types.Context) -> set[str]:
         return {"FINISHED"} if self._ok else {"CANCELLED"}

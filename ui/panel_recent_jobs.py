@@ -7,7 +7,7 @@ import os
 
 import bpy
 
-from ..bridge import runtime
+from ..bridge import recovery, runtime
 from ..core import journal as J
 from .lines import label_lines
 from .panel_upscale import ScenarioImagePanel
@@ -47,14 +47,19 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
             if record.cost is not None:
                 row.label(text=f"{record.cost:g} CU")
             row = box.row(align=True)
+            not_now = recovery.why_not_now(rt, record.local_id) if rt else ""
             if record.recoverable or record.state == J.APPLIED:
                 text = "Re-apply" if record.state == J.APPLIED else "Recover"
-                row.operator("scenario.recover_jobs", text=text, icon="FILE_REFRESH").local_id = \
-                    record.local_id
+                button = row.row(align=True)
+                button.enabled = not not_now
+                button.operator("scenario.recover_jobs", text=text,
+                                icon="FILE_REFRESH").local_id = record.local_id
             if record.result_path:
                 row.operator("wm.path_open", text="Show File", icon="FILE_FOLDER").filepath = \
                     os.path.dirname(record.result_path)
             row.operator("scenario.forget_job", text="", icon="X").local_id = record.local_id
+            if not_now:
+                label_lines(box, context, not_now, icon="TIME")
             if record.error:
                 label_lines(box, context, record.error, icon="INFO")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import bpy
 
-from ..bridge import apply, availability, connection, runtime, snapshot
+from ..bridge import apply, availability, connection, recovery, runtime, snapshot
 from ..core.refusal import Refusal
 from .lines import label_lines
 
@@ -52,11 +52,15 @@ class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
         _draw_jobs(layout, context)
         rt = runtime.peek()
         waiting = rt.recoverable(bpy.data.filepath) if rt else []
-        if waiting:
+        if rt and waiting:
+            reasons = {recovery.why_not_now(rt, record.local_id) for record in waiting} - {""}
             row = layout.row()
             row.alert = True
+            row.enabled = not reasons
             row.operator("scenario.recover_jobs", icon="FILE_REFRESH",
                          text=f"Recover {len(waiting)} Unfinished Upscale(s)")
+            for reason in sorted(reasons):
+                label_lines(layout, context, reason, icon="TIME")
 
 
 class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):

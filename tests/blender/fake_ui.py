@@ -3,7 +3,41 @@ and checks every property and operator name against the real RNA, as Blender wou
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import bpy
+
+
+def draw(panel_class, image: bpy.types.Image | None) -> list:
+    """What an Image Editor panel draws with ``image`` open."""
+    log: list = []
+    context = SimpleNamespace(
+        scene=bpy.context.scene, preferences=bpy.context.preferences, screen=None,
+        space_data=SimpleNamespace(type="IMAGE_EDITOR", image=image),
+    )
+    panel_class.draw(SimpleNamespace(layout=FakeLayout(log)), context)
+    return log
+
+
+def texts(log: list) -> str:
+    return " | ".join(str(e[1]) for e in log if isinstance(e, tuple) and e[0] != "enabled")
+
+
+def operators(log: list) -> list[str]:
+    return [e.idname for e in log if isinstance(e, FakeOperator)]
+
+
+def enabled_when_drawn(log: list, idname: str) -> list[bool]:
+    """For each button of operator ``idname``: whether its layout was left enabled."""
+    states, enabled = [], True
+    for entry in log:
+        if isinstance(entry, tuple) and entry[0] == "enabled":
+            enabled = entry[1]
+        elif isinstance(entry, FakeOperator):
+            if entry.idname == idname:
+                states.append(enabled)
+            enabled = True
+    return states
 
 
 class FakeLayout:
@@ -11,6 +45,11 @@ class FakeLayout:
 
     def __init__(self, log: list) -> None:
         self.log = log
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "enabled":  # recorded: the next button drawn is greyed out when False
+            self.log.append(("enabled", value))
+        object.__setattr__(self, name, value)
 
     def _child(self, *args, **kwargs) -> FakeLayout:
         return FakeLayout(self.log)

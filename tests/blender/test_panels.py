@@ -10,31 +10,13 @@ from types import SimpleNamespace
 import bpy
 import pytest
 import scenes
-from fake_ui import Drawing, FakeLayout, FakeOperator
+from fake_ui import Drawing, FakeLayout, FakeOperator, draw, operators, texts
 
 pytestmark = pytest.mark.usefixtures("clean_file", "prefs")
 
 
 def module(addon: str, name: str):
     return sys.modules[f"{addon}.{name}"]
-
-
-def draw(panel_class, image: bpy.types.Image | None) -> list:
-    log: list = []
-    context = SimpleNamespace(
-        scene=bpy.context.scene, preferences=bpy.context.preferences, screen=None,
-        space_data=SimpleNamespace(type="IMAGE_EDITOR", image=image),
-    )
-    panel_class.draw(SimpleNamespace(layout=FakeLayout(log)), context)
-    return log
-
-
-def texts(log: list) -> str:
-    return " | ".join(str(e[1]) for e in log if isinstance(e, tuple))
-
-
-def operators(log: list) -> list[str]:
-    return [e.idname for e in log if isinstance(e, FakeOperator)]
 
 
 def test_main_panel_shows_the_image_the_result_size_and_the_button(addon, tmp_path: Path) -> None:

@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import bpy
 import pytest
 import scenes
 from conftest import API_KEY, API_SECRET
+from fake_ui import draw, enabled_when_drawn, texts
 
 pytestmark = pytest.mark.usefixtures("clean_file", "prefs")
 HERE = Path(__file__).parent
@@ -145,3 +147,45 @@ def test_cancelled_wait_keeps_the_paid_job_and_says_it_may_be_charged(emulator, 
     assert record.job_id in outcome.message and "may still finish and be charged" in outcome.message
     assert record in rt.recoverable(bpy.data.filepath)
     assert [i.name for i in bpy.data.images] == [brick.name], "no result image was created"
+
+
+def test_recover_is_disabled_with_the_reason_while_a_stopped_job_winds_down(
+        emulator, tmp_path, monkeypatch) -> None:
+    emulator.faults([{"kind": "job_never_finishes", "path": "^/v1/generate"}])
+    scenes.object_with("Wall", [scenes.material_with("Brick", scenes.texture_file(tmp_path, "brick"))],
+                       selected=True)
+    # The stopped job's thread is held after it recorded the job as abandoned, before it returns.
+    release = threading.Event()
+    client = addon_module("api.client").ScenarioClient
+    close = client.close
+    monkeypatch.setattr(client, "close", lambda self: (release.wait(20), close(self)))
+    rt = addon_module("bridge.runtime").get()
+    recovery = addon_module("bridge.recovery")
+    panels = {"upscale": addon_module("ui.panel_upscale").IMAGE_PT_scenario_upscale,
+              "recent jobs": addon_module("ui.panel_recent_jobs").IMAGE_PT_scenario_recent_jobs}
+    local_id = start_without_waiting("brick")
+    wait_for_state(local_id, "submitted")
+    try:
+        rt.cancel(local_id)
+        wait_for_state(local_id, "abandoned")
+
+        assert rt.winding_down() == [local_id]
+        for name, panel in panels.items():
+            log = draw(panel, None)
+            # Recent Jobs lists this job first, then those of earlier tests
+            assert enabled_when_drawn(log, "scenario.recover_jobs")[0] is False, name
+            assert recovery.WINDING_DOWN in texts(log), name
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match="Recover is possible again in a moment"):
+            bpy.ops.scenario.recover_jobs(local_id=local_id)
+        assert time.monotonic() - started < 0.5, "refused at once, never waited for"
+    finally:
+        release.set()
+    while rt.is_busy(local_id):
+        rt.pump(timeout=0.05)
+
+    for name, panel in panels.items():
+        log = draw(panel, None)
+        assert enabled_when_drawn(log, "scenario.recover_jobs")[0] is True, name
+        assert recovery.WINDING_DOWN not in texts(log), name
+    rt.forget(local_id)  # it would never finish

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from scenario_texture_upscale.api import mask_key, redact
+from scenario_texture_upscale.api.redact import redact_keys
 
 
 @pytest.mark.parametrize(
@@ -29,3 +30,9 @@ def test_mask_key() -> None:
     assert mask_key("demo-key-123") == "demo…"
     assert mask_key("abc") == "a…"
     assert mask_key("") == ""
+
+
+def test_redact_keys_masks_secrets_and_shortens_keys() -> None:
+    text = "key demo-key-123 secret s3cret-value other-key-456"
+    assert redact_keys(text, ["s3cret-value"], ["demo-key-123", "other-key-456", ""]) == (
+        "key demo… secret *** othe…")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 
 import numpy as np
 import pytest
@@ -90,6 +91,17 @@ def test_errors_come_back_as_themselves(tmp_path):
     (tmp_path / "broken.png").write_bytes(png.PNG_SIGNATURE + b"\0" * 40)
     with pytest.raises(png.PNGError):
         offload.call(png.decode_png, str(tmp_path / "broken.png"), pixels=1)
+
+
+@pytest.mark.usefixtures("every_image_offloaded")
+def test_errors_carry_the_childs_traceback(tmp_path):
+    (tmp_path / "broken.png").write_bytes(png.PNG_SIGNATURE + b"\0" * 40)
+    with pytest.raises(png.PNGError) as info:
+        offload.call(png.decode_png, str(tmp_path / "broken.png"), pixels=1)
+    [note] = info.value.__notes__
+    assert note.startswith("Raised in the pixel helper process:\nTraceback")
+    assert "png.py" in note and "decode_png" in note
+    assert "Raised in the pixel helper process" in "".join(traceback.format_exception(info.value))
 
 
 def test_cancelling_kills_the_child():
