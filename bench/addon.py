@@ -226,7 +226,7 @@ class Addon:
         """Plays the modal timer until every run's job has ended and been concluded, and
         between its ticks the app timer that runs queued main-thread steps."""
         rt = self.runtime.get()
-        running = self.runtime.RUNNING
+        running = self.runtime.ViewStatus.RUNNING
         pending = list(runs)
         due = time.perf_counter() + self.modal.TICK_SECONDS
         while pending:

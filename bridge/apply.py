@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import bpy
 
-from ..core import journal as J
 from ..core.journal import JobRecord
+from ..core.states import JobState, Stage, ViewStatus
 from . import lookup, result_set, runtime, scope
 
 PROVENANCE_SOURCE = "scenario_source_image"
@@ -142,7 +142,7 @@ _outcomes: dict[str, Outcome] = {}
 def is_waiting(rt: runtime.Runtime, local_id: str) -> bool:
     """True while a downloaded result waits for its first application."""
     view = rt.view(local_id)
-    return view is not None and view.status == runtime.READY
+    return view is not None and view.status == ViewStatus.READY
 
 
 def apply_job(rt: runtime.Runtime, context: bpy.types.Context, local_id: str,
@@ -170,8 +170,8 @@ def apply_job(rt: runtime.Runtime, context: bpy.types.Context, local_id: str,
             assert view is not None
             # Main thread: no fsync. Losing this write only shows the job as downloaded, and
             # re-applying it is free; every state that guards money stays durable.
-            rt.journal.transition(record, J.APPLIED, durable=False)
-            view.status = runtime.DONE
+            rt.journal.transition(record, JobState.APPLIED, durable=False)
+            view.status = ViewStatus.DONE
             outcome = _first_outcome(record, view, done, scope_name)
         else:
             outcome = Outcome("INFO", f"{_where(record, done, scope_name)}.", done)
@@ -182,7 +182,7 @@ def apply_job(rt: runtime.Runtime, context: bpy.types.Context, local_id: str,
 
 def _failed(view: runtime.JobView | None, message: str) -> Outcome:
     if view is not None:
-        view.status, view.message = runtime.FAILED, message
+        view.status, view.message = ViewStatus.FAILED, message
     return Outcome("ERROR", message)
 
 
@@ -222,8 +222,8 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
     """Applies a downloaded job (main thread) or explains why there is nothing to apply."""
     record = view.record
     assert record is not None
-    if view.status == runtime.READY:
-        view.stage = "applying"
+    if view.status == ViewStatus.READY:
+        view.stage = Stage.APPLYING
         # Through the operator, so the swap is an undo step of its own (see apply_result.py):
         # called from Python an operator pushes one only when asked to (the True).
         try:
@@ -232,14 +232,14 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
         except RuntimeError as exc:
             _outcomes[view.local_id] = _failed(view, str(exc))
         return _outcomes.pop(view.local_id, None) or _failed(view, "the operator did not run")
-    if view.status == runtime.CANCELLED:
-        if record.state == J.ABANDONED:
+    if view.status == ViewStatus.CANCELLED:
+        if record.state == JobState.ABANDONED:
             return Outcome("WARNING", (
                 f"Stopped waiting for Scenario job {record.job_id}. Scenario did not cancel it, "
                 "so it may still finish and be charged: collect the result later with Recover "
                 "in Recent Jobs."
             ))
-        if record.state == J.CANCELLED:
+        if record.state == JobState.CANCELLED:
             return Outcome("INFO", record.error)
         return Outcome("WARNING", record.error or "Cancelled; nothing was charged.")
     return Outcome("ERROR", view.failure_report)

@@ -17,11 +17,12 @@ import bpy
 
 from ..api.errors import ScenarioError
 from ..api.params import UpscaleParams
-from ..core import batch as B
 from ..core import roles
+from ..core.batch import Batch, BatchItem, item_text, live_text
 from ..core.journal import new_job_id
 from ..core.refusal import Refusal
 from ..core.spend_ledger import SpendLedger
+from ..core.states import ItemStatus, Stage, ViewStatus
 from . import (
     apply,
     batch_settings,
@@ -89,7 +90,7 @@ class Overrides:
 
 
 def start(context: bpy.types.Context, scope_name: str, overrides: Overrides = Overrides()
-          ) -> B.Batch:
+          ) -> Batch:
     """Starts the batch; raises Refusal (or ScenarioError) when nothing at all can start.
 
     With a UI the jobs are started a few per main-thread step, so a batch of any size never
@@ -111,15 +112,15 @@ def start(context: bpy.types.Context, scope_name: str, overrides: Overrides = Ov
     policy = batch_settings.role_policy(context.scene.scenario_batch, overrides.data_maps)
     # Results switch nodes only in the materials listed with each job, whatever the scope.
     record_scope = "ACTIVE_MATERIAL" if scope_name == "ACTIVE_MATERIAL" else "SELECTED_OBJECTS"
-    batch = B.Batch(scope_name)
+    batch = Batch(scope_name)
     # The confirmation limit counts the whole batch: many cheap images can add up.
     limit = request.spend_policy(connection.preferences()).confirm_above
     ledger = SpendLedger(limit) if limit is not None else None
     starter = _Starter(rt, batch, colour, policy, record_scope, ledger)
     for entry in found:
-        item = B.BatchItem(entry.image.name, entry.role, local_id=new_job_id())
+        item = BatchItem(entry.image.name, entry.role, local_id=new_job_id())
         batch.items.append(item)
-        rt.hold(item.local_id, item.image, B.WAITING_STAGE)
+        rt.hold(item.local_id, item.image, Stage.WAITING)
         starter.queue.append(_Queued(entry.image.name, entry.image.session_uid,
                                      list(entry.materials), item))
     rt.batches[batch.batch_id] = batch
@@ -136,13 +137,13 @@ class _Queued:
     name: str
     session_uid: int
     materials: list[str]
-    item: B.BatchItem
+    item: BatchItem
 
 
 @dataclass
 class _Starter:
     rt: runtime.Runtime
-    batch: B.Batch
+    batch: Batch
     colour: UpscaleParams
     policy: roles.RolePolicy
     record_scope: str
@@ -163,8 +164,8 @@ class _Starter:
     def _start(self, queued: _Queued) -> None:
         item, rt = queued.item, self.rt
         view = rt.jobs.get(item.local_id)
-        if view is None or view.status != runtime.RUNNING:  # cancelled while it waited
-            item.status, item.reason = B.CANCELLED, runtime.NOT_STARTED
+        if view is None or view.status != ViewStatus.RUNNING:  # cancelled while it waited
+            item.status, item.reason = ItemStatus.CANCELLED, runtime.NOT_STARTED
             return
         image = lookup.find_image(queued.name, queued.session_uid)
         if image is None:
@@ -191,22 +192,22 @@ class _Starter:
         if self.ledger is not None:
             job.spend = replace(job.spend, ledger=self.ledger)
         rt.start_upscale(job, prepared.connection.connect, image.name, held=view)
-        item.preset, item.status = params.preset or "", B.RUNNING
+        item.preset, item.status = params.preset or "", ItemStatus.RUNNING
 
-    def _skip(self, item: B.BatchItem, reason: str) -> None:
-        item.status, item.reason = B.SKIPPED, reason
-        self.rt.release(item.local_id, runtime.FAILED, reason)
+    def _skip(self, item: BatchItem, reason: str) -> None:
+        item.status, item.reason = ItemStatus.SKIPPED, reason
+        self.rt.release(item.local_id, ViewStatus.FAILED, reason)
 
 
-def conclude(rt: runtime.Runtime, batch: B.Batch, view: runtime.JobView) -> apply.Outcome:
+def conclude(rt: runtime.Runtime, batch: Batch, view: runtime.JobView) -> apply.Outcome:
     """Applies one ended job of ``batch`` (main thread) and records how it went."""
     item = batch.item_for(view.local_id)
     if view.record is None:  # ended before its job started: skipped or cancelled
-        if item is not None and item.status != B.SKIPPED:
-            item.status, item.reason = B.CANCELLED, runtime.NOT_STARTED
+        if item is not None and item.status != ItemStatus.SKIPPED:
+            item.status, item.reason = ItemStatus.CANCELLED, runtime.NOT_STARTED
         batch.finish_if_done()
         reason = item.reason if item is not None else view.message
-        skipped = item is not None and item.status == B.SKIPPED
+        skipped = item is not None and item.status == ItemStatus.SKIPPED
         return apply.Outcome("WARNING", f"Skipped: {reason}" if skipped else runtime.NOT_STARTED)
     outcome = apply.conclude(rt, view)
     if item is not None:
@@ -215,55 +216,55 @@ def conclude(rt: runtime.Runtime, batch: B.Batch, view: runtime.JobView) -> appl
         if record is not None:
             item.job_id, item.cost = record.job_id, record.cost
         if outcome.applied is not None:
-            item.status = B.DONE
+            item.status = ItemStatus.DONE
             item.result_image, item.result_path = outcome.applied.image_name, outcome.applied.path
-        elif view.status == runtime.CANCELLED:
-            item.status, item.reason = B.CANCELLED, outcome.message
+        elif view.status == ViewStatus.CANCELLED:
+            item.status, item.reason = ItemStatus.CANCELLED, outcome.message
         else:
-            item.status, item.reason = B.FAILED, view.message or outcome.message
+            item.status, item.reason = ItemStatus.FAILED, view.message or outcome.message
     batch.finish_if_done()
     return outcome
 
 
-def latest(rt: runtime.Runtime | None) -> B.Batch | None:
+def latest(rt: runtime.Runtime | None) -> Batch | None:
     return next(reversed(rt.batches.values()), None) if rt and rt.batches else None
 
 
-def live_view(rt: runtime.Runtime, item: B.BatchItem) -> runtime.JobView | None:
-    if item.status != B.RUNNING:
+def live_view(rt: runtime.Runtime, item: BatchItem) -> runtime.JobView | None:
+    if item.status != ItemStatus.RUNNING:
         return None
     return rt.jobs.get(item.local_id)
 
 
-def status_text(rt: runtime.Runtime, item: B.BatchItem, step: int = 1) -> str:
+def status_text(rt: runtime.Runtime, item: BatchItem, step: int = 1) -> str:
     view = live_view(rt, item)
     if view is None:
-        return B.item_text(item)
+        return item_text(item)
     question = getattr(view, "question", None)
     if question is not None:
         total = question.batch_total
         return (f"Confirm batch: {total:g} credits" if total is not None
                 else f"Confirm price: {question.cost:g} credits")
-    if view.status == runtime.READY:
-        return B.item_text(item, "Applying")
-    return B.item_text(item, B.live_text(view.stage, view.label, view.fraction, step))
+    if view.status == ViewStatus.READY:
+        return item_text(item, "Applying")
+    return item_text(item, live_text(view.stage, view.label, view.fraction, step))
 
 
-def status_word(rt: runtime.Runtime, item: B.BatchItem) -> str:
+def status_word(rt: runtime.Runtime, item: BatchItem) -> str:
     """The list's short status column (the active row's details say the rest)."""
     view = live_view(rt, item)
     if view is None:
         return item.status.title()
     if getattr(view, "question", None) is not None:
         return "Confirm"
-    if view.status == runtime.READY:
+    if view.status == ViewStatus.READY:
         return "Applying"
     if view.fraction is not None:
         return f"{round(view.fraction * 100)} %"
-    return B.live_text(view.stage)
+    return live_text(view.stage)
 
 
-def show(wm: bpy.types.WindowManager, batch: B.Batch) -> None:
+def show(wm: bpy.types.WindowManager, batch: Batch) -> None:
     """Fills the list the panels draw (once per batch; live status is read when drawing)."""
     state = wm.scenario_batch
     state.rows.clear()
@@ -274,6 +275,6 @@ def show(wm: bpy.types.WindowManager, batch: B.Batch) -> None:
     state.active = 0
 
 
-def cancel(rt: runtime.Runtime, batch: B.Batch) -> int:
+def cancel(rt: runtime.Runtime, batch: Batch) -> int:
     """Stops waiting for every running job of the batch; returns how many were stopped."""
     return sum(1 for item in batch.pending if rt.cancel(item.local_id))

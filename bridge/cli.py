@@ -13,9 +13,10 @@ from typing import Any, TextIO
 import bpy
 
 from ..api.errors import ScenarioError
-from ..core import batch as B
 from ..core import cli_args
+from ..core.batch import Batch, exit_code, progress_line, refused_summary
 from ..core.refusal import Refusal
+from ..core.states import ItemStatus, ViewStatus
 from . import batch_run, connection, runtime
 
 COMMAND = "scenario_upscale"
@@ -50,7 +51,7 @@ def run(options: cli_args.CliOptions, out: TextIO | None = None, err: TextIO | N
     out, err = out or sys.stdout, err or sys.stderr
     blend = bpy.data.filepath
     if options.save and not blend:
-        return _emit(options, out, B.refused_summary(
+        return _emit(options, out, refused_summary(
             options.scope, "--save needs a saved .blend: open one (blender -b scene.blend ...)."))
     overrides = batch_run.Overrides(options.factor, options.preset, options.data_maps)
     try:
@@ -59,18 +60,18 @@ def run(options: cli_args.CliOptions, out: TextIO | None = None, err: TextIO | N
         message = str(exc)
         if message == connection.ONLINE_ACCESS_MESSAGE:
             message += " From the command line: add --online-mode before --command."
-        return _emit(options, out, B.refused_summary(options.scope, message, blend))
+        return _emit(options, out, refused_summary(options.scope, message, blend))
     _say(options, err, f"{COMMAND}: {len(batch.items)} image(s), {len(batch.job_ids)} to upscale, "
                        f"{len(batch.skipped)} skipped")
     _follow(runtime.get(), batch, options, err)
     summary = batch.summary(blend)
-    if options.save and batch.counts()[B.DONE]:
+    if options.save and batch.counts()[ItemStatus.DONE]:
         bpy.ops.wm.save_mainfile()
         summary["saved"] = blend
     return _emit(options, out, summary)
 
 
-def _follow(rt: runtime.Runtime, batch: B.Batch, options: cli_args.CliOptions, err: TextIO) -> None:
+def _follow(rt: runtime.Runtime, batch: Batch, options: cli_args.CliOptions, err: TextIO) -> None:
     """Blocks until every job has ended, printing a line whenever an image's status changes.
     Ctrl+C stops waiting for the running jobs (their results stay recoverable)."""
     shown: dict[int, str] = {}
@@ -86,7 +87,7 @@ def _follow(rt: runtime.Runtime, batch: B.Batch, options: cli_args.CliOptions, e
     batch.finish_if_done()
 
 
-def _tick(rt: runtime.Runtime, batch: B.Batch) -> None:
+def _tick(rt: runtime.Runtime, batch: Batch) -> None:
     rt.pump(timeout=0.05)
     for item in batch.pending:
         view = rt.view(item.local_id)
@@ -94,18 +95,18 @@ def _tick(rt: runtime.Runtime, batch: B.Batch) -> None:
             continue
         if getattr(view, "question", None) is not None:
             rt.answer(item.local_id, False)  # nobody is there to confirm a price
-        if view.status != runtime.RUNNING:
+        if view.status != ViewStatus.RUNNING:
             batch_run.conclude(rt, batch, view)
 
 
-def _print_changes(rt: runtime.Runtime, batch: B.Batch, options: cli_args.CliOptions,
+def _print_changes(rt: runtime.Runtime, batch: Batch, options: cli_args.CliOptions,
                    err: TextIO, shown: dict[int, str]) -> None:
     total = len(batch.items)
     for index, item in enumerate(batch.items):
         text = batch_run.status_text(rt, item, step=10)
         if shown.get(index) != text:
             shown[index] = text
-            _say(options, err, B.progress_line(index + 1, total, item, text))
+            _say(options, err, progress_line(index + 1, total, item, text))
 
 
 def _say(options: cli_args.CliOptions, err: TextIO, line: str) -> None:
@@ -116,7 +117,7 @@ def _say(options: cli_args.CliOptions, err: TextIO, line: str) -> None:
 def _emit(options: cli_args.CliOptions, out: TextIO, summary: dict[str, Any]) -> int:
     text = json.dumps(summary, indent=2, sort_keys=False)
     print(text, file=out, flush=True)
-    code = B.exit_code(summary)
+    code = exit_code(summary)
     if options.json_path:
         try:
             with open(options.json_path, "w", encoding="utf-8") as handle:

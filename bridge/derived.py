@@ -15,6 +15,7 @@ import bpy
 from ..core import fidelity, png
 from ..core.journal import new_job_id
 from ..core.source import Snapshot, settle
+from ..core.states import Stage, ViewStatus
 from ..core.worker import JobContext
 from . import runtime, snapshot
 from .modal import JobModalMixin
@@ -36,7 +37,7 @@ def start(images: list[bpy.types.Image], operation: PixelOp, title: str) -> runt
     target = rt.work_dir / f"{local_id}.png"
 
     def work(ctx: JobContext) -> str:
-        ctx.progress("processing")
+        ctx.progress(Stage.PROCESSING)
         decoded = [fidelity.decode_source(settle(source, ctx.check_cancelled)) for source in sources]
         ctx.check_cancelled()
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -76,8 +77,8 @@ class DerivedImageMixin(JobModalMixin):
     def finish(self, context: bpy.types.Context) -> set[str]:
         view = self._view
         runtime.get().forget(view.local_id)
-        if view.status != runtime.READY:
-            failed = view.status == runtime.FAILED
+        if view.status != ViewStatus.READY:
+            failed = view.status == ViewStatus.FAILED
             self.report({"ERROR"}, view.failure_report if failed else "Cancelled.")  # type: ignore[attr-defined]
             return {"CANCELLED"}
         image = load_result(view, view.title, bpy.data.images[self._like])

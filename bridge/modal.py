@@ -7,6 +7,7 @@ import time
 
 import bpy
 
+from ..core.states import Stage, ViewStatus
 from . import runtime
 
 TICK_SECONDS = 0.05
@@ -17,14 +18,14 @@ TICK_SECONDS = 0.05
 FAST_TICK_SECONDS = 0.01
 FAST_WINDOW_SECONDS = 0.5
 FAST_MAX_PIXELS = 2048 * 2048
-_FAST_STAGES = frozenset({"downloading", "processing"})
+_FAST_STAGES = frozenset({Stage.DOWNLOADING, Stage.PROCESSING})
 
 
 def tick_seconds(views: list[runtime.JobView], now: float | None = None) -> float:
     """The timer interval for jobs in these states."""
     now = time.monotonic() if now is None else now
-    soon = any(v.status == runtime.READY
-               or (v.status == runtime.RUNNING and v.stage in _FAST_STAGES
+    soon = any(v.status == ViewStatus.READY
+               or (v.status == ViewStatus.RUNNING and v.stage in _FAST_STAGES
                    and v.output_pixels <= FAST_MAX_PIXELS
                    and now - v.stage_since < FAST_WINDOW_SECONDS)
                for v in views)
@@ -76,7 +77,7 @@ class JobModalMixin:
     def _collect(self, context: bpy.types.Context, rt: runtime.Runtime) -> None:
         for local_id in list(self._pending):
             view = rt.view(local_id)
-            if view is None or view.status != runtime.RUNNING:
+            if view is None or view.status != ViewStatus.RUNNING:
                 self._pending.remove(local_id)
                 if view is not None:
                     self.job_ended(context, view)

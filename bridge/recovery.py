@@ -11,9 +11,10 @@ import os
 import bpy
 
 from ..api.params import UpscaleParams
-from ..core import journal as J
+from ..core.journal import JobRecord
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
+from ..core.states import JobState
 from . import connection, request, runtime, set_recovery
 
 WINDING_DOWN = "Stopping: Recover is possible again in a moment."
@@ -28,12 +29,12 @@ def why_not_now(rt: runtime.Runtime, local_id: str) -> str:
     return STILL_RUNNING if rt.is_busy(local_id) else ""
 
 
-def resume(rt: runtime.Runtime, record: J.JobRecord) -> runtime.JobView:
+def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
     """Starts collecting ``record``'s result; a downloaded one is ready at once."""
     reason = why_not_now(rt, record.local_id)
     if reason:
         raise Refusal(f"'{record.source_image}': {reason}")
-    if record.state in (J.DOWNLOADED, J.APPLIED):
+    if record.state in (JobState.DOWNLOADED, JobState.APPLIED):
         gone = [path for path in record.result_files if not os.path.isfile(path)]
         if gone:
             raise FileNotFoundError(

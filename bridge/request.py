@@ -12,9 +12,9 @@ from pathlib import Path
 import bpy
 
 from ..api.params import FIELD_SPECS, UpscaleParams
-from ..core import journal as J
 from ..core import roles
 from ..core.fidelity import FidelityPlan, seam_pad_for
+from ..core.journal import JobRecord, new_job_id
 from ..core.naming import sanitize_stem
 from ..core.pipeline import SpendPolicy, UpscaleJob
 from ..core.refusal import Refusal
@@ -116,8 +116,8 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     source = (None if facts.tiles else snapshot.decodable_source(image, facts) if plan.seam_pad
               else snapshot.take_source(image, facts))
     style_sources = [snapshot.take_source(i, snapshot.describe(i)) for i in style_images]
-    record = J.JobRecord(
-        local_id=local_id or J.new_job_id(),
+    record = JobRecord(
+        local_id=local_id or new_job_id(),
         source_image=image.name,
         source_session_uid=image.session_uid,
         session=runtime.SESSION,

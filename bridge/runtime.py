@@ -17,10 +17,10 @@ import bpy
 
 from ..api.errors import ScenarioError
 from ..core import addon_log, pipeline, tile_set, worker
-from ..core import journal as J
 from ..core.batch import Batch
 from ..core.journal import JobRecord, Journal
 from ..core.refusal import Refusal
+from ..core.states import EventKind, JobState, Stage, ViewStatus
 from . import ADDON_PACKAGE
 
 # Tells records made since the current file was loaded from older ones: Blender's image ids
@@ -35,11 +35,6 @@ def new_session() -> None:
 
 STEP_SECONDS = 0.006  # for queued main-thread steps per call: far inside a 16 ms frame
 
-RUNNING = "running"
-READY = "ready"  # downloaded, waiting to be applied on the main thread
-DONE = "done"
-FAILED = "failed"
-CANCELLED = "cancelled"
 NOT_STARTED = "Cancelled before it started; nothing was charged."
 # Failures whose message tells the artist what happened; any other exception is unexpected and
 # logged with its traceback.
@@ -53,8 +48,8 @@ class JobView:
     local_id: str
     title: str
     record: JobRecord | None = None
-    status: str = RUNNING
-    stage: str = "preparing"
+    status: ViewStatus = ViewStatus.RUNNING
+    stage: str = Stage.PREPARING
     stage_since: float = field(default_factory=time.monotonic)  # when a tick first saw it
     label: str = ""
     fraction: float | None = None
@@ -80,7 +75,7 @@ class JobView:
     @property
     def stage_text(self) -> str:
         text = self.label or pipeline.STAGE_TEXT.get(self.stage, self.stage.title())
-        if self.fraction is not None and self.status == RUNNING:
+        if self.fraction is not None and self.status == ViewStatus.RUNNING:
             text = f"{text} {round(self.fraction * 100)} %"
         return text
 
@@ -146,7 +141,7 @@ class Runtime:
         # A UDIM tile is recovered with its set.
         return [r for r in self.recent
                 if r.recoverable and r.blend_file == blend_file and not r.tile_set
-                and (r.local_id not in busy or r.state in (J.ABANDONED, J.TIMED_OUT))]
+                and (r.local_id not in busy or r.state in (JobState.ABANDONED, JobState.TIMED_OUT))]
 
     def start(self, view: JobView, job: Callable[[worker.JobContext], Any]) -> JobView:
         self.pool.set_max_workers(concurrency())  # follows the Parallel Jobs preference
@@ -181,7 +176,7 @@ class Runtime:
         self._held.add(local_id)
         return view
 
-    def release(self, local_id: str, status: str, message: str = "") -> None:
+    def release(self, local_id: str, status: ViewStatus, message: str = "") -> None:
         """Ends a held view whose job will not start: skipped (FAILED) or CANCELLED."""
         self._held.discard(local_id)
         view = self.jobs[local_id]
@@ -196,24 +191,24 @@ class Runtime:
             view = self.jobs.get(event.local_id)
             if view is None:
                 continue
-            if event.kind == worker.PROGRESS:
-                if view.stage == "cancelling":
+            if event.kind == EventKind.PROGRESS:
+                if view.stage == Stage.CANCELLING:
                     continue  # the user's cancel outranks progress the worker sent before it
                 if event.stage != view.stage:
                     view.stage_since = time.monotonic()
                 view.stage, view.fraction, view.label = event.stage, event.fraction, event.message
                 if event.payload is not None:
                     view.tiles = event.payload
-            elif event.kind == worker.QUESTION:
+            elif event.kind == EventKind.QUESTION:
                 view.question = event.payload
-            elif event.kind == worker.FINISHED:
-                view.status, view.result, view.fraction = READY, event.payload, None
-            elif event.kind == worker.FAILED:
-                view.status, view.message, view.error = FAILED, event.message, event.payload
+            elif event.kind == EventKind.FINISHED:
+                view.status, view.result, view.fraction = ViewStatus.READY, event.payload, None
+            elif event.kind == EventKind.FAILED:
+                view.status, view.message, view.error = ViewStatus.FAILED, event.message, event.payload
                 view.ended = time.monotonic()
-            elif event.kind == worker.CANCELLED:
-                view.status, view.ended = CANCELLED, time.monotonic()
-            if event.kind != worker.PROGRESS and view.record is not None:
+            elif event.kind == EventKind.CANCELLED:
+                view.status, view.ended = ViewStatus.CANCELLED, time.monotonic()
+            if event.kind != EventKind.PROGRESS and view.record is not None:
                 self.remember(view.record)
         return bool(events)
 
@@ -221,19 +216,19 @@ class Runtime:
         """Stops waiting for the job. ``by_user`` (Cancel, Esc) also has its worker ask
         Scenario to cancel a paid job; the view says so at once."""
         if local_id in self._held:
-            self.release(local_id, CANCELLED, NOT_STARTED)
+            self.release(local_id, ViewStatus.CANCELLED, NOT_STARTED)
             return True
         if not self.pool.cancel(local_id, by_user):
             return False
         view = self.jobs.get(local_id)
         if by_user and view is not None and view.record is not None and view.record.job_id:
-            view.stage, view.fraction, view.label = "cancelling", None, ""
+            view.stage, view.fraction, view.label = Stage.CANCELLING, None, ""
             view.stage_since = time.monotonic()
         return True
 
     def cancel_all(self) -> None:
         for local_id in list(self._held):
-            self.release(local_id, CANCELLED, NOT_STARTED)
+            self.release(local_id, ViewStatus.CANCELLED, NOT_STARTED)
         self.pool.cancel_all()
 
     def answer(self, local_id: str, yes: bool) -> bool:
@@ -243,14 +238,14 @@ class Runtime:
         return self.pool.answer(local_id, yes)
 
     def running(self) -> list[JobView]:
-        return [v for v in self.jobs.values() if v.status in (RUNNING, READY)]
+        return [v for v in self.jobs.values() if v.status in (ViewStatus.RUNNING, ViewStatus.READY)]
 
     def view(self, local_id: str) -> JobView | None:
         return self.jobs.get(local_id)
 
     def ready_view(self, record: JobRecord) -> JobView:
         """A view for a job whose result is already on disk: applied at the next tick."""
-        view = JobView(record.local_id, record.source_image, record=record, status=READY)
+        view = JobView(record.local_id, record.source_image, record=record, status=ViewStatus.READY)
         self.jobs[record.local_id] = view
         return view
 

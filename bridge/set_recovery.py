@@ -8,14 +8,15 @@ import os
 import bpy
 
 from ..api.params import UpscaleParams
-from ..core import journal as J
+from ..core.journal import JobRecord
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
+from ..core.states import JobState
 from ..core.tile_set import SetJob
 from . import apply, connection, request, runtime
 
 
-def resume(rt: runtime.Runtime, record: J.JobRecord) -> runtime.JobView:
+def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
     timeout = request.timeout_seconds(connection.preferences())
     kept: list[UpscaleJob] = []
     redo: list[int] = []
@@ -24,7 +25,7 @@ def resume(rt: runtime.Runtime, record: J.JobRecord) -> runtime.JobView:
         if tile is not None and _collectable(tile):
             kept.append(UpscaleJob(record=tile, params=UpscaleParams(),
                                    work_dir=rt.work_dir / tile.local_id, timeout_s=timeout))
-        elif tile is not None and tile.state == J.UNCERTAIN:
+        elif tile is not None and tile.state == JobState.UNCERTAIN:
             raise Refusal(
                 f"Tile {tile.tile} of '{record.source_image}' was sent, but Scenario's answer was "
                 "lost: it may have run and been charged, so it is never sent again by itself. "
@@ -42,14 +43,14 @@ def resume(rt: runtime.Runtime, record: J.JobRecord) -> runtime.JobView:
     return rt.start_upscale(set_job, connection.connection().connect, record.source_image)
 
 
-def _collectable(tile: J.JobRecord) -> bool:
+def _collectable(tile: JobRecord) -> bool:
     """Paid for, and its result still to come or on disk."""
-    if tile.state == J.APPLIED:
+    if tile.state == JobState.APPLIED:
         return os.path.isfile(tile.result_path)
     return tile.recoverable
 
 
-def _redone(rt: runtime.Runtime, record: J.JobRecord, numbers: list[int],
+def _redone(rt: runtime.Runtime, record: JobRecord, numbers: list[int],
             kept: list[UpscaleJob]) -> list[UpscaleJob]:
     """New jobs for the tiles ``numbers``, from the source image as it is now."""
     listed = ", ".join(str(n) for n in numbers)

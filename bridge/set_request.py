@@ -8,8 +8,8 @@ from pathlib import Path
 
 import bpy
 
-from ..core import journal as J
 from ..core.estimate import MEMORY_BYTES_PER_PIXEL, megabytes
+from ..core.journal import JobRecord, new_job_id
 from ..core.memory import physical_bytes
 from ..core.naming import tile_set_stem, upscaled_stem
 from ..core.pipeline import UpscaleJob
@@ -52,8 +52,8 @@ def build(image: bpy.types.Image, facts: ImageFacts, template: UpscaleJob, work_
     sources = tiles.take_sources(image, facts.tiles, work_dir / record.local_id)
     jobs = []
     for tile in facts.tiles:
-        tile_record = J.JobRecord.from_json(record.to_json())
-        tile_record.local_id = J.new_job_id()
+        tile_record = JobRecord.from_json(record.to_json())
+        tile_record.local_id = new_job_id()
         tile_record.tile_set, tile_record.tile = record.local_id, tile.number
         tile_record.source_size = [tile.width, tile.height]
         jobs.append(replace(template, record=tile_record, source=sources[tile.number],

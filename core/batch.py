@@ -13,25 +13,19 @@ from typing import Any
 
 from .pipeline import STAGE_TEXT
 from .roles import ROLE_LABELS
+from .states import ItemStatus, Stage
 
-QUEUED = "queued"      # its job waits to start, or for a worker to pick it up
-RUNNING = "running"
-DONE = "done"
-FAILED = "failed"
-CANCELLED = "cancelled"
-SKIPPED = "skipped"
-ENDED = frozenset({DONE, FAILED, CANCELLED, SKIPPED})
+ENDED = frozenset({ItemStatus.DONE, ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.SKIPPED})
 
-# The view stage a batch job has until a worker picks it up (see ``live_text``).
-WAITING_STAGE = "waiting"
-_STAGE_TEXT = {WAITING_STAGE: "Queued", **STAGE_TEXT}
+# A batch job has the stage WAITING until a worker picks it up (see ``live_text``).
+_STAGE_TEXT: dict[str, str] = {Stage.WAITING: "Queued", **STAGE_TEXT}
 
 
 @dataclass
 class BatchItem:
     image: str
     role: str
-    status: str = QUEUED
+    status: ItemStatus = ItemStatus.QUEUED
     local_id: str = ""
     reason: str = ""
     preset: str = ""
@@ -74,7 +68,7 @@ class Batch:
 
     @property
     def job_ids(self) -> list[str]:
-        return [i.local_id for i in self.items if i.local_id and i.status != SKIPPED]
+        return [i.local_id for i in self.items if i.local_id and i.status != ItemStatus.SKIPPED]
 
     @property
     def pending(self) -> list[BatchItem]:
@@ -82,7 +76,7 @@ class Batch:
 
     @property
     def skipped(self) -> list[BatchItem]:
-        return [i for i in self.items if i.status == SKIPPED]
+        return [i for i in self.items if i.status == ItemStatus.SKIPPED]
 
     @property
     def elapsed(self) -> float:
@@ -93,17 +87,18 @@ class Batch:
             self.ended = time.monotonic()
         return self.ended is not None
 
-    def counts(self) -> dict[str, int]:
-        counts = {status: 0 for status in (DONE, FAILED, CANCELLED, SKIPPED, QUEUED, RUNNING)}
+    def counts(self) -> dict[ItemStatus, int]:
+        counts = dict.fromkeys(ItemStatus, 0)
         for item in self.items:
-            counts[item.status] = counts.get(item.status, 0) + 1
+            counts[item.status] += 1
         return counts
 
     def summary_text(self) -> str:
         c = self.counts()
-        parts = [f"{c[DONE]} upscaled"]
-        parts += [f"{c[key]} {key}" for key in (FAILED, CANCELLED, SKIPPED) if c[key]]
-        running = c[QUEUED] + c[RUNNING]
+        parts = [f"{c[ItemStatus.DONE]} upscaled"]
+        unhappy = (ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.SKIPPED)
+        parts += [f"{c[key]} {key}" for key in unhappy if c[key]]
+        running = c[ItemStatus.QUEUED] + c[ItemStatus.RUNNING]
         if running:
             parts.append(f"{running} running")
         return f"{', '.join(parts)} in {self.elapsed:.0f} s"
@@ -118,9 +113,9 @@ class Batch:
             "blend_file": blend_file or None,
             "images": [item.to_json() for item in self.items],
             "totals": {
-                "images": len(self.items), "done": c[DONE], "failed": c[FAILED],
-                "cancelled": c[CANCELLED], "skipped": c[SKIPPED],
-                "unfinished": c[QUEUED] + c[RUNNING],
+                "images": len(self.items), "done": c[ItemStatus.DONE], "failed": c[ItemStatus.FAILED],
+                "cancelled": c[ItemStatus.CANCELLED], "skipped": c[ItemStatus.SKIPPED],
+                "unfinished": c[ItemStatus.QUEUED] + c[ItemStatus.RUNNING],
                 "seconds": round(self.elapsed, 1),
                 "cost": round(sum(costs), 4) if costs else None,
             },
@@ -146,7 +141,7 @@ def refused_summary(scope: str, message: str, blend_file: str = "") -> dict[str,
 def live_text(stage: str, label: str = "", fraction: float | None = None, step: int = 1) -> str:
     """What a running job is doing, e.g. "Generating 40 %". ``step`` rounds the percentage
     (the command line prints a line per change and wants fewer of them)."""
-    text = label if stage == "generating" and label else _STAGE_TEXT.get(stage, stage.title())
+    text = label if stage == Stage.GENERATING and label else _STAGE_TEXT.get(stage, stage.title())
     if fraction is not None:
         percent = int(round(fraction * 100) // step * step)
         text = f"{text} {percent} %"
@@ -155,13 +150,13 @@ def live_text(stage: str, label: str = "", fraction: float | None = None, step: 
 
 def item_text(item: BatchItem, live: str = "") -> str:
     """The status column of the batch list."""
-    if item.status == SKIPPED:
+    if item.status == ItemStatus.SKIPPED:
         return f"Skipped: {item.reason}"
-    if item.status == FAILED:
+    if item.status == ItemStatus.FAILED:
         return f"Failed: {item.reason}" if item.reason else "Failed"
-    if item.status == CANCELLED:
+    if item.status == ItemStatus.CANCELLED:
         return "Cancelled"
-    if item.status == DONE:
+    if item.status == ItemStatus.DONE:
         return "Done"
     return live or "Queued"
 

@@ -20,22 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from .naming import UDIM_TOKEN
-
-PREPARED = "prepared"
-SUBMITTING = "submitting"
-SUBMITTED = "submitted"
-UNCERTAIN = "uncertain"
-SUCCEEDED = "succeeded"
-DOWNLOADED = "downloaded"
-APPLIED = "applied"
-FAILED = "failed"
-ABANDONED = "abandoned"
-TIMED_OUT = "timed_out"
-CANCELLED = "cancelled"  # Scenario accepted the cancel: no result will come
+from .states import JobState
 
 # A job in one of these states holds, or may still produce, a result the user paid for.
-RECOVERABLE_STATES = frozenset({SUBMITTED, SUCCEEDED, DOWNLOADED, ABANDONED, TIMED_OUT})
-FINAL_STATES = frozenset({APPLIED, FAILED, UNCERTAIN, CANCELLED})
+RECOVERABLE_STATES = frozenset({JobState.SUBMITTED, JobState.SUCCEEDED, JobState.DOWNLOADED,
+                                JobState.ABANDONED, JobState.TIMED_OUT})
+FINAL_STATES = frozenset({JobState.APPLIED, JobState.FAILED, JobState.UNCERTAIN,
+                          JobState.CANCELLED})
 
 JOURNAL_VERSION = 1
 
@@ -64,7 +55,7 @@ class JobRecord:
     params: dict[str, Any] = field(default_factory=dict)
     output_dir: str = ""
     output_stem: str = ""
-    state: str = PREPARED
+    state: JobState = JobState.PREPARED
     input_asset_id: str = ""
     style_asset_ids: list[str] = field(default_factory=list)
     job_id: str = ""
@@ -95,7 +86,9 @@ class JobRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobRecord:
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        record = cls(**{k: v for k, v in data.items() if k in known})
+        record.state = JobState(record.state)  # the file holds its value
+        return record
 
     @property
     def recoverable(self) -> bool:
@@ -138,7 +131,7 @@ class Journal:
             self.folder.mkdir(parents=True, exist_ok=True)
             _atomic_write(self._path(record.local_id), payload, durable)
 
-    def transition(self, record: JobRecord, state: str, durable: bool = True,
+    def transition(self, record: JobRecord, state: JobState, durable: bool = True,
                    **changes: Any) -> None:
         """Moves ``record`` to ``state`` with ``changes`` applied, and writes it before returning."""
         for name, value in changes.items():

@@ -21,7 +21,6 @@ from ..api import errors, lora_check
 from ..api.client import ScenarioClient
 from ..api.models import Job
 from ..api.params import UpscaleParams
-from . import journal as J
 from . import offload
 from .fidelity import (
     FidelityPlan,
@@ -34,6 +33,7 @@ from .fidelity import (
     result_needs_pixels,
 )
 from .imagefile import sniff_format
+from .journal import JobRecord, Journal
 from .naming import reserve_unique_path, upscaled_file_name
 from .polling import PollSchedule
 from .source import (
@@ -47,6 +47,7 @@ from .source import (
     settle,
 )
 from .spend_ledger import SpendLedger
+from .states import JobState, Stage
 from .worker import JobCancelled, JobContext
 
 log = logging.getLogger(__name__)
@@ -61,18 +62,18 @@ STAGE_LABELS = {
     "success": "Done",
 }
 # The stages a job reports (JobContext.progress), as the panel names them.
-STAGE_TEXT = {
-    "preparing": "Preparing",
-    "reading": "Reading the packed image",
-    "uploading": "Uploading",
-    "pricing": "Pricing",
-    "confirm": "Waiting for your confirmation",
-    "submitting": "Submitting",
-    "generating": "Generating",
-    "downloading": "Downloading",
-    "processing": "Processing",
-    "applying": "Applying",
-    "cancelling": "Asking Scenario to cancel",
+STAGE_TEXT: dict[str, str] = {
+    Stage.PREPARING: "Preparing",
+    Stage.READING: "Reading the packed image",
+    Stage.UPLOADING: "Uploading",
+    Stage.PRICING: "Pricing",
+    Stage.CONFIRM: "Waiting for your confirmation",
+    Stage.SUBMITTING: "Submitting",
+    Stage.GENERATING: "Generating",
+    Stage.DOWNLOADING: "Downloading",
+    Stage.PROCESSING: "Processing",
+    Stage.APPLYING: "Applying",
+    Stage.CANCELLING: "Asking Scenario to cancel",
 }
 DEFAULT_TIMEOUT_S = 30 * 60.0
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
@@ -116,7 +117,7 @@ class NotSpentError(errors.ScenarioError):
 class UpscaleJob:
     """What the main thread hands to a worker: plain data, no bpy."""
 
-    record: J.JobRecord
+    record: JobRecord
     params: UpscaleParams
     work_dir: Path
     source: Snapshot | None = None
@@ -144,15 +145,15 @@ class UpscaleResult:
     seconds: float
 
 
-def run(job: UpscaleJob, ctx: JobContext, journal: J.Journal, connect: ClientFactory) -> UpscaleResult:
+def run(job: UpscaleJob, ctx: JobContext, journal: Journal, connect: ClientFactory) -> UpscaleResult:
     """Drives ``job.record`` to ``downloaded`` and returns the result file. Raises on failure."""
     started = time.monotonic()
     record = job.record
-    if record.state == J.PREPARED and not record.history:
+    if record.state == JobState.PREPARED and not record.history:
         journal.save(record)  # a new job: on disk before anything is uploaded
     client = connect(ctx)
     try:
-        while record.state != J.DOWNLOADED:
+        while record.state != JobState.DOWNLOADED:
             step = _STEPS.get(record.state)
             if step is None:
                 raise errors.ScenarioError(f"This job cannot continue from state '{record.state}'.")
@@ -175,17 +176,17 @@ def run(job: UpscaleJob, ctx: JobContext, journal: J.Journal, connect: ClientFac
     )
 
 
-def price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, connect: ClientFactory
+def price(job: UpscaleJob, ctx: JobContext, journal: Journal, connect: ClientFactory
           ) -> float | None:
     """Uploads ``job``'s source and asks Scenario its price, paying nothing: the first pass of a
     UDIM set, whose tiles are priced together before any is paid. None when no price is wanted
     or none could be had (when the rules do not need one)."""
     record = job.record
-    if record.state == J.PREPARED and not record.history:
+    if record.state == JobState.PREPARED and not record.history:
         journal.save(record)
     client = connect(ctx)
     try:
-        if record.state == J.PREPARED:
+        if record.state == JobState.PREPARED:
             _upload(job, ctx, journal, client)
         ctx.check_cancelled()
         quote = _quote(job, ctx, journal, client, _submitted_params(job))
@@ -204,17 +205,17 @@ def cancelled_at_service(job_id: str) -> str:
     return f"Cancelled at Scenario: job {job_id} was stopped there and will give no result."
 
 
-def _record_cancel(record: J.JobRecord, journal: J.Journal,
+def _record_cancel(record: JobRecord, journal: Journal,
                    client: ScenarioClient | None) -> None:
     """Marks an unsent job as ended. A paid one the user stopped is cancelled at Scenario when
     ``client`` is given and Scenario agrees; otherwise it stays collectable."""
-    if record.state in (J.PREPARED, J.SUBMITTING):
-        journal.transition(record, J.FAILED, error=CANCELLED_UNPAID)
-    elif record.state in (J.SUBMITTED, J.TIMED_OUT):
+    if record.state in (JobState.PREPARED, JobState.SUBMITTING):
+        journal.transition(record, JobState.FAILED, error=CANCELLED_UNPAID)
+    elif record.state in (JobState.SUBMITTED, JobState.TIMED_OUT):
         if client is not None and record.job_id and _cancel_at_service(client, record.job_id):
-            journal.transition(record, J.CANCELLED, error=cancelled_at_service(record.job_id))
+            journal.transition(record, JobState.CANCELLED, error=cancelled_at_service(record.job_id))
         else:
-            journal.transition(record, J.ABANDONED)
+            journal.transition(record, JobState.ABANDONED)
 
 
 def _cancel_at_service(client: ScenarioClient, job_id: str) -> bool:
@@ -226,17 +227,17 @@ def _cancel_at_service(client: ScenarioClient, job_id: str) -> bool:
         return False
 
 
-def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:
+def _upload(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioClient) -> None:
     record = job.record
     if record.input_asset_id:
-        journal.transition(record, J.SUBMITTING)
+        journal.transition(record, JobState.SUBMITTING)
         return
     if job.source is None:
         raise errors.ScenarioError("The source texture is no longer available; start again.")
     source = job.source = _settle(job.source, ctx)
     styles = [_settle(style, ctx) for style in job.style_sources]
     job.style_sources = list[Snapshot](styles)
-    ctx.progress("preparing")
+    ctx.progress(Stage.PREPARING)
     _refuse_before_upload(job, journal, client, [source, *styles])
     if isinstance(source, PixelSource):
         # Converted here, where numpy lets go of the GIL: a quarter of the bytes cross to a
@@ -249,9 +250,9 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
                         pixels=pixel_count(source))
     upload, name = prepare_upload(source, job.work_dir)
     ctx.check_cancelled()
-    ctx.progress("uploading", 0.0)
+    ctx.progress(Stage.UPLOADING, 0.0)
     asset = client.upload_image(
-        upload, name=name, progress=lambda sent, total: ctx.progress("uploading", sent / max(total, 1))
+        upload, name=name, progress=lambda sent, total: ctx.progress(Stage.UPLOADING, sent / max(total, 1))
     )
     style_ids = []
     for style in job.style_sources:
@@ -262,11 +263,11 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenar
         style_ids.append(client.upload_image(style_upload, name=style_name).id)
     ctx.check_cancelled()
     # A UDIM tile redone by Recover reuses its set's style images, already at Scenario.
-    journal.transition(record, J.SUBMITTING, input_asset_id=asset.id,
+    journal.transition(record, JobState.SUBMITTING, input_asset_id=asset.id,
                        style_asset_ids=style_ids or record.style_asset_ids)
 
 
-def _refuse_before_upload(job: UpscaleJob, journal: J.Journal, client: ScenarioClient,
+def _refuse_before_upload(job: UpscaleJob, journal: Journal, client: ScenarioClient,
                           sources: list[Source]) -> None:
     """What can be found wrong for free is, before the first byte goes up: damaged files, then
     LoRA ids Scenario does not know (a lookup, unlike the generate, costs nothing)."""
@@ -277,7 +278,7 @@ def _refuse_before_upload(job: UpscaleJob, journal: J.Journal, client: ScenarioC
     except errors.CancelledError:
         raise  # recorded as a cancel by run()
     except (SourceUnavailable, errors.ScenarioError) as exc:
-        journal.transition(job.record, J.FAILED, error=str(exc))
+        journal.transition(job.record, JobState.FAILED, error=str(exc))
         if isinstance(exc, errors.ScenarioError):
             raise
         raise errors.ScenarioError(str(exc), not_sent=True) from exc
@@ -286,7 +287,7 @@ def _refuse_before_upload(job: UpscaleJob, journal: J.Journal, client: ScenarioC
 def _settle(source: Snapshot, ctx: JobContext) -> Source:
     """``source`` with all its bytes: waits for those the main thread is still handing over."""
     if isinstance(source, ArrivingSource):
-        ctx.progress("reading")
+        ctx.progress(Stage.READING)
     try:
         return settle(source, ctx.check_cancelled)
     except SourceUnavailable as exc:
@@ -307,7 +308,7 @@ def _heavy(job: UpscaleJob, ctx: JobContext, fn: Callable[..., T], *args: Any, p
     try:
         return offload.call(fn, *args, pixels=pixels, cancel=ctx.cancel_event)
     except offload.OffloadError as exc:
-        if job.record.state in (J.PREPARED, J.SUBMITTING):
+        if job.record.state in (JobState.PREPARED, JobState.SUBMITTING):
             raise errors.ScenarioError(f"{exc} Nothing was spent.") from exc
         raise errors.ScenarioError(
             f"{exc} The result is paid for and kept: close other programs, then use Recover in "
@@ -319,27 +320,27 @@ def _encoded_pixels(source: Source) -> int:
     return pixel_count(source) if isinstance(source, PixelSource) else 0
 
 
-def _submit(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:
+def _submit(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioClient) -> None:
     record = job.record
     if was_sent(record):
         # A previous run sent the request but never learned the job id: never send it again.
-        journal.transition(record, J.UNCERTAIN, error=UNCERTAIN_MESSAGE)
+        journal.transition(record, JobState.UNCERTAIN, error=UNCERTAIN_MESSAGE)
         raise errors.SubmissionUncertainError()
     ctx.check_cancelled()
     params = _submitted_params(job)
     _check_price(job, ctx, journal, client, params)
-    ctx.progress("submitting")
+    ctx.progress(Stage.SUBMITTING)
     record.history.append(["sending", round(time.time(), 3)])
     journal.save(record)
     try:
         submitted = client.run(params)
     except errors.ScenarioError as exc:
         if _may_have_started(exc):
-            journal.transition(record, J.UNCERTAIN, error=UNCERTAIN_MESSAGE)
+            journal.transition(record, JobState.UNCERTAIN, error=UNCERTAIN_MESSAGE)
             raise errors.SubmissionUncertainError() from exc
-        journal.transition(record, J.FAILED, error=str(exc))
+        journal.transition(record, JobState.FAILED, error=str(exc))
         raise
-    journal.transition(record, J.SUBMITTED, job_id=submitted.job_id,
+    journal.transition(record, JobState.SUBMITTED, job_id=submitted.job_id,
                        cost=submitted.cost if submitted.cost is not None else record.quote)
     # The source is read while Scenario works, so checking the result costs no extra wait;
     # then its pixels are let go (a float 8K buffer is a gigabyte held for the whole wait).
@@ -353,7 +354,7 @@ def _submitted_params(job: UpscaleJob) -> UpscaleParams:
                    image_prompt=record.style_asset_ids or None)
 
 
-def _check_price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient,
+def _check_price(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioClient,
                  params: UpscaleParams) -> None:
     policy, record = job.spend, job.record
     cost = _quote(job, ctx, journal, client, params)
@@ -361,28 +362,28 @@ def _check_price(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: S
         return
     refusal = spend_refusal(policy, ctx, cost, record.source_image)
     if refusal is not None:
-        journal.transition(record, J.FAILED, error=refusal)
+        journal.transition(record, JobState.FAILED, error=refusal)
         raise NotSpentError(refusal)
 
 
-def _quote(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient,
+def _quote(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioClient,
            params: UpscaleParams) -> float | None:
     """The dry-run price, when the rules want one; a failure when they need one and none came."""
     policy, record = job.spend, job.record
     if not (policy.quote or policy.must_know):
         return None
-    ctx.progress("pricing")
+    ctx.progress(Stage.PRICING)
     try:
         quote = client.quote(params)
     except errors.ScenarioError as exc:
         if not policy.must_know:
             return None  # the price is information only: go on without it
-        journal.transition(record, J.FAILED, error=f"No price could be had, so nothing was "
+        journal.transition(record, JobState.FAILED, error=f"No price could be had, so nothing was "
                                                   f"spent: {exc}")
         raise NotSpentError(record.error) from exc
     record.quote = quote.cost
     journal.save(record)
-    ctx.progress("pricing", message=f"Price: {quote.cost:g} credits")
+    ctx.progress(Stage.PRICING, message=f"Price: {quote.cost:g} credits")
     return quote.cost
 
 
@@ -405,7 +406,7 @@ def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
         if not policy.can_ask:
             return False
         asked.append(total)
-        ctx.progress("confirm", message=f"Waiting for your confirmation ({total:g} credits)")
+        ctx.progress(Stage.CONFIRM, message=f"Waiting for your confirmation ({total:g} credits)")
         yes = ctx.ask(PriceQuestion(cost, limit, total if batch else None, tiles))
         ctx.check_cancelled()  # a cancelled job has not answered for the batch
         return yes
@@ -431,7 +432,7 @@ def _not_paid_message(name: str, policy: SpendPolicy, limit: float, cost: float,
 UNCERTAIN_MESSAGE = errors.SubmissionUncertainError.default_message
 
 
-def was_sent(record: J.JobRecord) -> bool:
+def was_sent(record: JobRecord) -> bool:
     # 'sending' is written just before the POST leaves: seeing it means a run got that far.
     return any(entry[0] == "sending" for entry in record.history)
 
@@ -454,7 +455,7 @@ def _may_have_started(exc: errors.ScenarioError) -> bool:
     return not getattr(exc, "not_sent", False)
 
 
-def _poll(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:
+def _poll(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioClient) -> None:
     record = job.record
     schedule = PollSchedule()
     submitted_at = time.monotonic()
@@ -463,7 +464,7 @@ def _poll(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenario
         elapsed = time.monotonic() - submitted_at
         if elapsed > job.timeout_s:
             minutes = round(job.timeout_s / 60)
-            journal.transition(record, J.TIMED_OUT)
+            journal.transition(record, JobState.TIMED_OUT)
             raise errors.ScenarioError(
                 f"Scenario job {record.job_id} is still running after {minutes} min. It is kept in "
                 "Recent jobs: use Recover to collect the result when it finishes."
@@ -480,15 +481,15 @@ def _poll(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenario
         _report_job(ctx, state)
         if state.status == "success":
             if not state.asset_ids:
-                journal.transition(record, J.FAILED, error="Scenario finished without a result.")
+                journal.transition(record, JobState.FAILED, error="Scenario finished without a result.")
                 raise errors.ScenarioError("Scenario reported success but returned no image.")
-            journal.transition(record, J.SUCCEEDED, result_asset_ids=list(state.asset_ids))
+            journal.transition(record, JobState.SUCCEEDED, result_asset_ids=list(state.asset_ids))
             return
         if state.status in ("failure", "canceled"):
             try:
                 client.raise_for_job(state)
             except errors.ScenarioError as exc:
-                journal.transition(record, J.FAILED, error=str(exc))
+                journal.transition(record, JobState.FAILED, error=str(exc))
                 raise
             raise errors.ScenarioError(f"Scenario job ended as '{state.status}'.")
 
@@ -496,23 +497,23 @@ def _poll(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scenario
 def _report_job(ctx: JobContext, state: Job) -> None:
     label = STAGE_LABELS.get(state.status, state.status)
     fraction = state.progress if state.status == "in-progress" else None
-    ctx.progress("generating", fraction, label)
+    ctx.progress(Stage.GENERATING, fraction, label)
 
 
-def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: ScenarioClient) -> None:
+def _download(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioClient) -> None:
     record = job.record
     job.work_dir.mkdir(parents=True, exist_ok=True)
     temp = job.work_dir / f"{record.local_id}-result"
     if temp.exists():
         temp.unlink()
-    ctx.progress("downloading", 0.0)
+    ctx.progress(Stage.DOWNLOADING, 0.0)
     download = client.download_asset(
         record.result_asset_ids[0],
         temp,
         max_bytes=job.max_download_bytes,
-        progress=lambda got, total: ctx.progress("downloading", got / total if total else None),
+        progress=lambda got, total: ctx.progress(Stage.DOWNLOADING, got / total if total else None),
     )
-    ctx.progress("processing")
+    ctx.progress(Stage.PROCESSING)
     factor = int(record.params.get("upscaleFactor") or job.params.upscale_factor or 2)
     analysis = _analysis(job, ctx)
     report = _heavy(job, ctx, finish_result, temp, job.fidelity, analysis, factor,
@@ -537,7 +538,7 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: J.Journal, client: Scen
         ) from exc
     size = os.path.getsize(final)
     journal.transition(
-        record, J.DOWNLOADED, result_path=str(final), result_size=size,
+        record, JobState.DOWNLOADED, result_path=str(final), result_size=size,
         result_sha256=_sha256(final) if changed else download.sha256,
     )
 
@@ -572,11 +573,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-_STEPS: dict[str, Callable[[UpscaleJob, JobContext, J.Journal, ScenarioClient], None]] = {
-    J.PREPARED: _upload,
-    J.SUBMITTING: _submit,
-    J.SUBMITTED: _poll,
-    J.ABANDONED: _poll,
-    J.TIMED_OUT: _poll,
-    J.SUCCEEDED: _download,
+_STEPS: dict[str, Callable[[UpscaleJob, JobContext, Journal, ScenarioClient], None]] = {
+    JobState.PREPARED: _upload,
+    JobState.SUBMITTING: _submit,
+    JobState.SUBMITTED: _poll,
+    JobState.ABANDONED: _poll,
+    JobState.TIMED_OUT: _poll,
+    JobState.SUCCEEDED: _download,
 }

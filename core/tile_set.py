@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from ..api import errors
-from . import journal as J
 from . import pipeline
+from .journal import JobRecord, Journal
 from .naming import UDIM_TOKEN, reserve_tile_names
-from .worker import PROGRESS, Event, JobCancelled, JobContext
+from .states import EventKind, JobState, Stage
+from .worker import Event, JobCancelled, JobContext
 
 # The view stage of a set while its tiles run; the tiles' own stages travel as TileProgress.
-TILES_STAGE = "tiles"
 POLL_SECONDS = 0.05
 
 
@@ -33,7 +33,7 @@ POLL_SECONDS = 0.05
 class SetJob:
     """What the main thread hands to a worker for a UDIM set: plain data, no bpy."""
 
-    record: J.JobRecord  # the set's; ``record.tiles`` names the tiles' records
+    record: JobRecord  # the set's; ``record.tiles`` names the tiles' records
     tiles: list[pipeline.UpscaleJob]  # one per tile, each with ``record.tile_set`` set
     spend: pipeline.SpendPolicy = field(default_factory=lambda: pipeline.SpendPolicy())
     parallel: int = 4  # tiles run at once: the Parallel Jobs preference
@@ -61,11 +61,11 @@ class TileFailed(errors.ScenarioError):
     """Some tiles ended without a result; the message names them and says what is kept."""
 
 
-def run(job: SetJob, ctx: JobContext, journal: J.Journal, connect: pipeline.ClientFactory
+def run(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.ClientFactory
         ) -> SetResult:
     started = time.monotonic()
     record = job.record
-    if record.state == J.PREPARED and not record.history:
+    if record.state == JobState.PREPARED and not record.history:
         journal.save(record)  # the set is on disk before any of its tiles
     board = _Board(ctx, job)
     unpaid = [tile for tile in job.tiles if _unsent(tile.record)]
@@ -81,7 +81,7 @@ def run(job: SetJob, ctx: JobContext, journal: J.Journal, connect: pipeline.Clie
                          final=True)
     except JobCancelled:
         _end_unsent(job.tiles, journal, pipeline.CANCELLED_UNPAID)
-        _end_set(job, journal, J.FAILED, pipeline.CANCELLED_UNPAID)
+        _end_set(job, journal, JobState.FAILED, pipeline.CANCELLED_UNPAID)
         raise
     if ctx.cancelled:
         _end_cancelled(job, journal)
@@ -89,11 +89,11 @@ def run(job: SetJob, ctx: JobContext, journal: J.Journal, connect: pipeline.Clie
     failed = {tile: exc for tile, exc in outcomes.items() if isinstance(exc, BaseException)}
     if failed:
         message = _failure_message(job, failed)
-        _end_set(job, journal, J.FAILED, message)
+        _end_set(job, journal, JobState.FAILED, message)
         raise TileFailed(message)
     costs = [t.record.cost for t in job.tiles]
     cost = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
-    journal.transition(record, J.DOWNLOADED, cost=cost, error="",
+    journal.transition(record, JobState.DOWNLOADED, cost=cost, error="",
                        fidelity={"tiles": {str(t.record.tile): t.record.fidelity
                                            for t in job.tiles}},
                        tiles=_tile_entries(job))
@@ -101,7 +101,7 @@ def run(job: SetJob, ctx: JobContext, journal: J.Journal, connect: pipeline.Clie
                      time.monotonic() - started)
 
 
-def _price_and_approve(job: SetJob, ctx: JobContext, journal: J.Journal,
+def _price_and_approve(job: SetJob, ctx: JobContext, journal: Journal,
                        connect: pipeline.ClientFactory, board: _Board,
                        unpaid: list[pipeline.UpscaleJob]) -> None:
     """First pass: uploads and prices every unpaid tile, then asks once for their total."""
@@ -117,7 +117,7 @@ def _price_and_approve(job: SetJob, ctx: JobContext, journal: J.Journal,
         _end_unsent(unpaid, journal, "Not sent: another tile of the set failed first; nothing "
                     "was charged.", failed)
         message = _failure_message(job, failed)
-        _end_set(job, journal, J.FAILED, message)
+        _end_set(job, journal, JobState.FAILED, message)
         raise errors.ScenarioError(message)
     if not job.spend.must_know:
         return
@@ -126,7 +126,7 @@ def _price_and_approve(job: SetJob, ctx: JobContext, journal: J.Journal,
                                      tiles=len(unpaid))
     if refusal is not None:
         _end_unsent(unpaid, journal, refusal)
-        _end_set(job, journal, J.FAILED, refusal)
+        _end_set(job, journal, JobState.FAILED, refusal)
         raise pipeline.NotSpentError(refusal)
 
 
@@ -164,16 +164,16 @@ def _each(job: SetJob, ctx: JobContext, board: _Board, tiles: list[pipeline.Upsc
     return outcomes
 
 
-def _reserve_names(job: SetJob, journal: J.Journal) -> None:
+def _reserve_names(job: SetJob, journal: Journal) -> None:
     """Chooses the set's file names once, before any tile is paid, so a set never overwrites
     another set nor is mixed with one; a tile redone later keeps its number's name."""
     record = job.record
     if not record.result_path:
         folder = Path(record.output_dir)
         name = reserve_tile_names(folder, record.output_stem, [t.record.tile for t in job.tiles])
-        journal.transition(record, J.SUBMITTED, result_path=str(folder / name))
-    elif record.state != J.SUBMITTED:
-        journal.transition(record, J.SUBMITTED)
+        journal.transition(record, JobState.SUBMITTED, result_path=str(folder / name))
+    elif record.state != JobState.SUBMITTED:
+        journal.transition(record, JobState.SUBMITTED)
     pattern = Path(record.result_path).name
     for tile in job.tiles:
         if not tile.record.output_name:
@@ -181,45 +181,45 @@ def _reserve_names(job: SetJob, journal: J.Journal) -> None:
             journal.save(tile.record)
 
 
-def _end_unsent(tiles: list[pipeline.UpscaleJob], journal: J.Journal, reason: str,
+def _end_unsent(tiles: list[pipeline.UpscaleJob], journal: Journal, reason: str,
                 own: dict[int, BaseException] | None = None) -> None:
     """Ends the tiles that were never sent (uploaded or priced at most): nothing was paid.
     A tile that failed itself keeps its own reason (``own``)."""
     for tile in tiles:
         if _unsent(tile.record):
             error = (own or {}).get(tile.record.tile)
-            journal.transition(tile.record, J.FAILED, error=str(error) if error else reason)
+            journal.transition(tile.record, JobState.FAILED, error=str(error) if error else reason)
 
 
-def _unsent(record: J.JobRecord) -> bool:
+def _unsent(record: JobRecord) -> bool:
     """Never sent to be paid for (a sent one whose answer was lost is not: it may be paid)."""
-    return record.state in (J.PREPARED, J.SUBMITTING) and not pipeline.was_sent(record)
+    return record.state in (JobState.PREPARED, JobState.SUBMITTING) and not pipeline.was_sent(record)
 
 
-def _has_result(record: J.JobRecord) -> bool:
-    return record.state in (J.DOWNLOADED, J.APPLIED) and Path(record.result_path).is_file()
+def _has_result(record: JobRecord) -> bool:
+    return record.state in (JobState.DOWNLOADED, JobState.APPLIED) and Path(record.result_path).is_file()
 
 
 def _paid(job: SetJob) -> list[pipeline.UpscaleJob]:
-    return [t for t in job.tiles if t.record.recoverable or t.record.state == J.APPLIED]
+    return [t for t in job.tiles if t.record.recoverable or t.record.state == JobState.APPLIED]
 
 
-def _end_set(job: SetJob, journal: J.Journal, unpaid_state: str, message: str) -> None:
+def _end_set(job: SetJob, journal: Journal, unpaid_state: JobState, message: str) -> None:
     """The set did not complete. Recoverable (submitted) when a tile was paid, so Recover can
     finish it; else ended with ``unpaid_state``."""
     paid = _paid(job)
-    state = J.SUBMITTED if paid else unpaid_state
+    state = JobState.SUBMITTED if paid else unpaid_state
     journal.transition(job.record, state, error=message, tiles=_tile_entries(job))
 
 
-def _end_cancelled(job: SetJob, journal: J.Journal) -> None:
+def _end_cancelled(job: SetJob, journal: Journal) -> None:
     if _paid(job):
-        journal.transition(job.record, J.ABANDONED, tiles=_tile_entries(job))
-    elif any(t.record.state == J.CANCELLED for t in job.tiles):
+        journal.transition(job.record, JobState.ABANDONED, tiles=_tile_entries(job))
+    elif any(t.record.state == JobState.CANCELLED for t in job.tiles):
         job_ids = ", ".join(t.record.job_id for t in job.tiles if t.record.job_id)
-        journal.transition(job.record, J.CANCELLED, error=pipeline.cancelled_at_service(job_ids))
+        journal.transition(job.record, JobState.CANCELLED, error=pipeline.cancelled_at_service(job_ids))
     else:
-        journal.transition(job.record, J.FAILED, error=pipeline.CANCELLED_UNPAID)
+        journal.transition(job.record, JobState.FAILED, error=pipeline.CANCELLED_UNPAID)
 
 
 def _failure_message(job: SetJob, failed: dict[int, BaseException]) -> str:
@@ -259,7 +259,7 @@ class _Board:
                 event = events.get_nowait()
             except queue.Empty:
                 break
-            if event.kind == PROGRESS and event.local_id in self._tile_of:
+            if event.kind == EventKind.PROGRESS and event.local_id in self._tile_of:
                 self.text[self._tile_of[event.local_id]] = _stage_text(event)
                 changed = True
         if changed:
@@ -280,7 +280,7 @@ class _Board:
         total = len(self.text)
         tiles = tuple(TileProgress(tile, text, tile in self.done)
                       for tile, text in sorted(self.text.items()))
-        self.ctx.progress(TILES_STAGE, len(self.done) / total if total else None,
+        self.ctx.progress(Stage.TILES, len(self.done) / total if total else None,
                           f"{len(self.done)} of {total} tiles done", detail=tiles)
 
 

@@ -14,13 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .states import EventKind
+
 log = logging.getLogger(__name__)
 
-PROGRESS = "progress"
-FINISHED = "finished"
-FAILED = "failed"
-CANCELLED = "cancelled"
-QUESTION = "question"
 
 
 class JobCancelled(Exception):
@@ -30,7 +27,7 @@ class JobCancelled(Exception):
 @dataclass(frozen=True)
 class Event:
     local_id: str
-    kind: str
+    kind: EventKind
     stage: str = ""
     fraction: float | None = None
     message: str = ""
@@ -52,7 +49,7 @@ class JobContext:
 
     def progress(self, stage: str, fraction: float | None = None, message: str = "",
                  detail: Any = None) -> None:
-        self._events.put(Event(self.local_id, PROGRESS, stage, fraction, message, detail))
+        self._events.put(Event(self.local_id, EventKind.PROGRESS, stage, fraction, message, detail))
 
     def check_cancelled(self) -> None:
         if self.cancel_event.is_set():
@@ -62,7 +59,7 @@ class JobContext:
         """Blocks until the main thread answers ``question`` (``WorkerPool.answer``).
         Cancelling the job answers no."""
         self._answered.clear()
-        self._events.put(Event(self.local_id, QUESTION, payload=question))
+        self._events.put(Event(self.local_id, EventKind.QUESTION, payload=question))
         while not self._answered.wait(0.05):
             if self.cancel_event.is_set():
                 return False
@@ -264,16 +261,16 @@ class WorkerPool:
                 context.check_cancelled()
                 result = job(context)
             except JobCancelled:
-                event = Event(local_id, CANCELLED)
+                event = Event(local_id, EventKind.CANCELLED)
             except Exception as exc:  # reported to the user, never raised into Blender
                 message = self._error_message(exc)
                 if isinstance(exc, self._expected):
                     log.info("job %s failed: %s", local_id, message)
                 else:
                     log.error("job %s failed unexpectedly: %s", local_id, message, exc_info=True)
-                event = Event(local_id, FAILED, message=message, payload=exc)
+                event = Event(local_id, EventKind.FAILED, message=message, payload=exc)
             else:
-                event = Event(local_id, FINISHED, payload=result)
+                event = Event(local_id, EventKind.FINISHED, payload=result)
             # The last event goes out before the job counts as idle, so whoever waits for it
             # (wait_until_idle) finds it already queued.
             self._events.put(event)

@@ -11,6 +11,7 @@ from ..bridge import connection, runtime
 from ..bridge.modal import JobModalMixin
 from ..core.journal import new_job_id
 from ..core.refusal import Refusal
+from ..core.states import ViewStatus
 from ..core.worker import JobContext
 
 
@@ -39,11 +40,11 @@ class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
         runtime.get().forget(view.local_id)  # a check, not a job for Recent Jobs
-        self._ok = view.status == runtime.READY
+        self._ok = view.status == ViewStatus.READY
         if self._ok:
             source = connection.keys_source() or "unknown"
             self.report({"INFO"}, f"Connected to Scenario (keys from the {source}).")
-        elif view.status == runtime.FAILED:
+        elif view.status == ViewStatus.FAILED:
             self.report({"ERROR"}, view.failure_report)
         else:
             self.report({"ERROR"}, "The connection test was cancelled.")

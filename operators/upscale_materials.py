@@ -11,6 +11,7 @@ from ..bridge.batch_settings import BATCH_SCOPE_ITEMS
 from ..bridge.modal import JobModalMixin, redraw_editors
 from ..bridge.settings import PRESET_ITEMS
 from ..core.refusal import Refusal
+from ..core.states import ItemStatus
 
 SCENE_PRESET = "SCENE"
 
@@ -83,7 +84,7 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
         batch = self._batch
         batch.finish_if_done()
         counts = batch.counts()
-        level = "INFO" if not (counts["failed"] or counts["cancelled"]) else "WARNING"
+        level = "INFO" if not (counts[ItemStatus.FAILED] or counts[ItemStatus.CANCELLED]) else "WARNING"
         self.report({level}, f"Batch: {batch.summary_text()}.")
         redraw_editors(context)
-        return {"FINISHED"} if counts["done"] else {"CANCELLED"}
+        return {"FINISHED"} if counts[ItemStatus.DONE] else {"CANCELLED"}

@@ -7,13 +7,13 @@ from __future__ import annotations
 import bpy
 
 from ..bridge import availability, batch_run, runtime
-from ..core import batch as B
 from ..core.roles import ROLE_LABELS
+from ..core.states import ItemStatus
 from .lines import label_lines
 
 STATUS_ICONS = {
-    B.QUEUED: "TIME", B.RUNNING: "SORTTIME", B.DONE: "CHECKMARK", B.FAILED: "ERROR",
-    B.CANCELLED: "CANCEL", B.SKIPPED: "FORWARD",
+    ItemStatus.QUEUED: "TIME", ItemStatus.RUNNING: "SORTTIME", ItemStatus.DONE: "CHECKMARK",
+    ItemStatus.FAILED: "ERROR", ItemStatus.CANCELLED: "CANCEL", ItemStatus.SKIPPED: "FORWARD",
 }
 DATA_ROLE_PROPS = ("normal", "roughness", "metallic", "height", "alpha", "other_data")
 

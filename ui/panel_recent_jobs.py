@@ -8,16 +8,16 @@ import os
 import bpy
 
 from ..bridge import recovery, runtime
-from ..core import journal as J
+from ..core.states import JobState
 from .lines import label_lines
 from .panel_upscale import ScenarioImagePanel
 
 SHOWN = 10
 STATE_ICONS = {
-    J.APPLIED: "CHECKMARK", J.DOWNLOADED: "IMPORT", J.SUCCEEDED: "IMPORT",
-    J.SUBMITTED: "TIME", J.ABANDONED: "TIME", J.TIMED_OUT: "TIME",
-    J.FAILED: "ERROR", J.CANCELLED: "CANCEL", J.UNCERTAIN: "QUESTION",
-    J.PREPARED: "TIME", J.SUBMITTING: "TIME",
+    JobState.APPLIED: "CHECKMARK", JobState.DOWNLOADED: "IMPORT", JobState.SUCCEEDED: "IMPORT",
+    JobState.SUBMITTED: "TIME", JobState.ABANDONED: "TIME", JobState.TIMED_OUT: "TIME",
+    JobState.FAILED: "ERROR", JobState.CANCELLED: "CANCEL", JobState.UNCERTAIN: "QUESTION",
+    JobState.PREPARED: "TIME", JobState.SUBMITTING: "TIME",
 }
 
 
@@ -48,8 +48,8 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
                 row.label(text=f"{record.cost:g} CU")
             row = box.row(align=True)
             not_now = recovery.why_not_now(rt, record.local_id) if rt else ""
-            if record.recoverable or record.state == J.APPLIED:
-                text = "Re-apply" if record.state == J.APPLIED else "Recover"
+            if record.recoverable or record.state == JobState.APPLIED:
+                text = "Re-apply" if record.state == JobState.APPLIED else "Recover"
                 button = row.row(align=True)
                 button.enabled = not not_now
                 button.operator("scenario.recover_jobs", text=text,

@@ -257,8 +257,8 @@ def test_ticks_come_faster_while_a_result_is_on_its_way(addon) -> None:
     runtime = sys.modules[f"{addon}.bridge.runtime"]
     generating = runtime.JobView("a", "a", stage="generating")
     downloading = runtime.JobView("b", "b", stage="downloading")
-    ready = runtime.JobView("c", "c", status=runtime.READY)
-    failed = runtime.JobView("d", "d", status=runtime.FAILED, stage="downloading")
+    ready = runtime.JobView("c", "c", status=runtime.ViewStatus.READY)
+    failed = runtime.JobView("d", "d", status=runtime.ViewStatus.FAILED, stage="downloading")
     assert modal.tick_seconds([generating]) == modal.TICK_SECONDS
     assert modal.tick_seconds([generating, downloading]) == modal.FAST_TICK_SECONDS
     assert modal.tick_seconds([ready]) == modal.FAST_TICK_SECONDS

@@ -8,7 +8,8 @@ import logging
 import pytest
 from scenario_texture_upscale.api.config import Credentials
 from scenario_texture_upscale.core import addon_log
-from scenario_texture_upscale.core import worker as W
+from scenario_texture_upscale.core.states import EventKind
+from scenario_texture_upscale.core.worker import Event, JobContext, WorkerPool
 
 KEY, SECRET = "key-4e1f-canary", "secret-9a7c-canary"
 
@@ -100,15 +101,15 @@ def test_the_file_rotates_and_keeps_a_bounded_number_of_backups(log_folder, monk
     assert "line 199" in (log_folder / name).read_text(encoding="utf-8")
 
 
-def run_failing_job(error: Exception, expected: tuple[type[BaseException], ...]) -> W.Event:
-    pool = W.WorkerPool(1, expected=expected)
+def run_failing_job(error: Exception, expected: tuple[type[BaseException], ...]) -> Event:
+    pool = WorkerPool(1, expected=expected)
 
-    def job(ctx: W.JobContext) -> None:
+    def job(ctx: JobContext) -> None:
         raise error
 
     pool.submit("job4f00d", job)
-    events: list[W.Event] = []
-    while not any(e.kind == W.FAILED for e in events):
+    events: list[Event] = []
+    while not any(e.kind == EventKind.FAILED for e in events):
         events += pool.drain(timeout=5)
     assert pool.shutdown()
     return events[-1]

@@ -11,8 +11,8 @@ import pytest
 from scenario_texture_upscale.api import errors
 from scenario_texture_upscale.api.lora_check import LoraCheck
 from scenario_texture_upscale.api.params import UpscaleParams
-from scenario_texture_upscale.core import journal as J
 from scenario_texture_upscale.core import pipeline, png
+from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
 from scenario_texture_upscale.core.source import (
     ArrivingBytes,
     ArrivingSource,
@@ -21,6 +21,7 @@ from scenario_texture_upscale.core.source import (
     PixelSource,
 )
 from scenario_texture_upscale.core.spend_ledger import SpendLedger
+from scenario_texture_upscale.core.states import JobState
 from scenario_texture_upscale.core.worker import JobCancelled, JobContext
 
 from emulator.model_catalog import LORA_MODELS
@@ -51,7 +52,7 @@ def texture(tmp_path: Path, size: int = 32) -> Path:
 
 
 def new_job(tmp_path: Path, source=None, **record_fields) -> pipeline.UpscaleJob:
-    record = J.JobRecord(local_id=J.new_job_id(), source_image="brick",
+    record = JobRecord(local_id=new_job_id(), source_image="brick",
                          output_dir=str(tmp_path / "out"), output_stem="brick",
                          params={"upscaleFactor": 2}, **record_fields)
     # Pricing has its own tests below; here it would add a dry run to every request log.
@@ -65,7 +66,7 @@ def generates(server: EmulatorServer) -> list[dict]:
 
 
 def test_file_source_runs_to_a_downloaded_result(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     src = texture(tmp_path)
     job = new_job(tmp_path, FileSource(str(src), "brick.png"))
     ctx, events = context()
@@ -75,9 +76,9 @@ def test_file_source_runs_to_a_downloaded_result(server, tmp_path) -> None:
     assert Path(result.path) == tmp_path / "out" / "brick_x2.png"
     assert png.decode_png(result.path).shape[:2] == (64, 64)
     record = journal.load(job.record.local_id)
-    assert record.state == J.DOWNLOADED and record.job_id == result.job_id
+    assert record.state == JobState.DOWNLOADED and record.job_id == result.job_id
     assert [h[0] for h in record.history if h[0] != "sending"] == [
-        J.SUBMITTING, J.SUBMITTED, J.SUCCEEDED, J.DOWNLOADED]
+        JobState.SUBMITTING, JobState.SUBMITTED, JobState.SUCCEEDED, JobState.DOWNLOADED]
     stages = {events.get().stage for _ in range(events.qsize())}
     assert {"uploading", "submitting", "generating", "downloading"} <= stages
     upload = [r for r in server.requests() if r["path"] == "/v1/assets"][0]
@@ -85,7 +86,7 @@ def test_file_source_runs_to_a_downloaded_result(server, tmp_path) -> None:
 
 
 def test_pixel_source_is_encoded_off_blender(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     pixels = np.linspace(0, 1, 24 * 20 * 4, dtype=np.float32)
     job = new_job(tmp_path, PixelSource(pixels, 24, 20, "generated.png"))
     result = pipeline.run(job, context()[0], journal, connect_to(server))
@@ -109,7 +110,7 @@ def test_big_image_work_runs_in_a_child_with_the_threads_result(server, tmp_path
         job = new_job(folder, source)
         job.fidelity = fidelity.FidelityPlan(seam_pad=8)
         offload.set_enabled(offloaded)
-        result = pipeline.run(job, context()[0], J.Journal(folder / "journal"), connect_to(server))
+        result = pipeline.run(job, context()[0], Journal(folder / "journal"), connect_to(server))
         return png.decode_png(result.path), job.record.fidelity
 
     children = []
@@ -141,7 +142,7 @@ def test_a_helper_that_dies_after_payment_keeps_the_result_recoverable(server, t
     rgba = np.zeros((16, 16, 4), np.uint8)
     rgba[..., 3] = np.arange(16)[None, :] * 16  # an alpha to rebuild: the result is decoded
     png.write_png(tmp_path / "leaf.png", rgba)
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(tmp_path / "leaf.png"), "leaf.png"))
     job.analysis = fidelity.analyse_source(job.source, job.fidelity)
     monkeypatch.setattr(offload, "OFFLOAD_MIN_PIXELS", 1)
@@ -149,7 +150,7 @@ def test_a_helper_that_dies_after_payment_keeps_the_result_recoverable(server, t
     with pytest.raises(errors.ScenarioError, match="paid for and kept.*Recover"):
         pipeline.run(job, context()[0], journal, connect_to(server))
     record = journal.load(job.record.local_id)
-    assert record.state == J.SUCCEEDED
+    assert record.state == JobState.SUCCEEDED
 
     monkeypatch.undo()
     again = pipeline.UpscaleJob(record=record, params=job.params, work_dir=job.work_dir,
@@ -170,7 +171,7 @@ def test_arriving_bytes_are_waited_for_and_uploaded_as_they_are(server, tmp_path
         arriving.complete()
 
     threading.Timer(0.2, main_thread_steps).start()
-    result = pipeline.run(job, ctx, J.Journal(tmp_path / "journal"), connect_to(server))
+    result = pipeline.run(job, ctx, Journal(tmp_path / "journal"), connect_to(server))
 
     assert png.decode_png(result.path).shape[:2] == (64, 64)
     stages = [events.get().stage for _ in range(events.qsize())]
@@ -181,7 +182,7 @@ def test_arriving_bytes_are_waited_for_and_uploaded_as_they_are(server, tmp_path
 def test_a_failed_hand_over_sends_nothing(server, tmp_path) -> None:
     arriving = ArrivingBytes(100, b"\x89PNG\r\n\x1a\n")
     arriving.fail("'brick' changed while its packed bytes were being read; nothing was sent.")
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, ArrivingSource(arriving, "brick.png"))
 
     with pytest.raises(errors.ScenarioError, match="changed while"):
@@ -200,7 +201,7 @@ def test_a_damaged_png_is_refused_before_any_upload(server, tmp_path, damaged) -
     whole = texture(tmp_path).read_bytes()
     cut = tmp_path / "cut.png"
     cut.write_bytes(whole[: len(whole) // 2])
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     good = FileSource(str(texture(tmp_path)), "brick.png")
     job = new_job(tmp_path, FileSource(str(cut), "cut.png") if damaged == "source" else good)
     if damaged == "style":
@@ -212,12 +213,12 @@ def test_a_damaged_png_is_refused_before_any_upload(server, tmp_path, damaged) -
     named = str(cut) if damaged == "source" else "The packed image style.png"
     assert named in str(info.value)
     assert server.requests() == []
-    assert journal.load(job.record.local_id).state == J.FAILED
+    assert journal.load(job.record.local_id).state == JobState.FAILED
 
 
 def test_an_unknown_lora_is_refused_before_any_upload_and_a_known_one_looked_up_once(
         server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     loras = LoraCheck()
     typo = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     typo.params, typo.loras = UpscaleParams(upscale_factor=2, loras=[STONE, "model_typo"],
@@ -226,7 +227,7 @@ def test_an_unknown_lora_is_refused_before_any_upload_and_a_known_one_looked_up_
     with pytest.raises(errors.InvalidRequestError, match="LoRA 'model_typo' is not a model"):
         pipeline.run(typo, context()[0], journal, connect_to(server))
     assert uploads(server) == [] and generates(server) == []
-    assert journal.load(typo.record.local_id).state == J.FAILED
+    assert journal.load(typo.record.local_id).state == JobState.FAILED
 
     for _ in range(2):
         job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
@@ -240,13 +241,13 @@ def test_an_unknown_lora_is_refused_before_any_upload_and_a_known_one_looked_up_
 
 def test_lost_generate_answer_is_uncertain_and_never_resent(server, tmp_path) -> None:
     server.set_faults([{"kind": "drop", "path": "^/v1/generate", "drop_after_processing": True}])
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
 
     with pytest.raises(errors.SubmissionUncertainError, match="not sent again"):
         pipeline.run(job, context()[0], journal, connect_to(server))
 
-    assert journal.load(job.record.local_id).state == J.UNCERTAIN
+    assert journal.load(job.record.local_id).state == JobState.UNCERTAIN
     assert len(generates(server)) == 1
     # Running the same record again (a recovery) must not send it either.
     with pytest.raises(errors.ScenarioError):
@@ -255,10 +256,10 @@ def test_lost_generate_answer_is_uncertain_and_never_resent(server, tmp_path) ->
 
 
 def test_crash_between_sending_and_answer_is_uncertain_on_resume(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, None, input_asset_id="asset_x")
-    job.record.state = J.SUBMITTING
-    job.record.history = [[J.SUBMITTING, 0], ["sending", 0]]
+    job.record.state = JobState.SUBMITTING
+    job.record.history = [[JobState.SUBMITTING, 0], ["sending", 0]]
 
     with pytest.raises(errors.SubmissionUncertainError):
         pipeline.run(job, context()[0], journal, connect_to(server))
@@ -268,30 +269,30 @@ def test_crash_between_sending_and_answer_is_uncertain_on_resume(server, tmp_pat
 def test_failed_job_records_scenario_reason(server, tmp_path) -> None:
     server.set_faults([{"kind": "job_failure", "path": "^/v1/generate", "error": "NSFW content",
                         "hint": "Use another image"}])
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
 
     with pytest.raises(errors.JobFailedError, match="NSFW content"):
         pipeline.run(job, context()[0], journal, connect_to(server))
     record = journal.load(job.record.local_id)
-    assert record.state == J.FAILED and "NSFW content" in record.error
+    assert record.state == JobState.FAILED and "NSFW content" in record.error
 
 
 def test_job_that_never_finishes_times_out_and_stays_recoverable(server, tmp_path) -> None:
     server.set_faults([{"kind": "job_never_finishes", "path": "^/v1/generate"}])
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     job.timeout_s = 1.5
 
     with pytest.raises(errors.ScenarioError, match="still running"):
         pipeline.run(job, context()[0], journal, connect_to(server))
     record = journal.load(job.record.local_id)
-    assert record.state == J.TIMED_OUT and record.recoverable and record.job_id
+    assert record.state == JobState.TIMED_OUT and record.recoverable and record.job_id
 
 
 def test_cancel_while_waiting_abandons_but_keeps_the_job_id(server, tmp_path) -> None:
     server.set_faults([{"kind": "job_never_finishes", "path": "^/v1/generate"}])
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     ctx, _ = context()
     threading.Timer(1.0, ctx.cancel_event.set).start()
@@ -299,7 +300,7 @@ def test_cancel_while_waiting_abandons_but_keeps_the_job_id(server, tmp_path) ->
     with pytest.raises(JobCancelled):
         pipeline.run(job, ctx, journal, connect_to(server))
     record = journal.load(job.record.local_id)
-    assert record.state == J.ABANDONED and record.job_id
+    assert record.state == JobState.ABANDONED and record.job_id
 
 
 def cancel_requests(server: EmulatorServer) -> list[dict]:
@@ -307,9 +308,9 @@ def cancel_requests(server: EmulatorServer) -> list[dict]:
             and r["path"].startswith("/v1/jobs/")]
 
 
-def _stopped_while_waiting(server, tmp_path, by_user: bool) -> J.JobRecord:
+def _stopped_while_waiting(server, tmp_path, by_user: bool) -> JobRecord:
     server.set_faults([{"kind": "job_never_finishes", "path": "^/v1/generate"}])
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     ctx, _ = context()
 
@@ -325,7 +326,7 @@ def _stopped_while_waiting(server, tmp_path, by_user: bool) -> J.JobRecord:
 
 def test_stopped_by_the_user_asks_scenario_and_keeps_the_job_when_refused(server, tmp_path):
     record = _stopped_while_waiting(server, tmp_path, by_user=True)
-    assert record.state == J.ABANDONED and record.recoverable and record.job_id
+    assert record.state == JobState.ABANDONED and record.recoverable and record.job_id
     [asked] = cancel_requests(server)
     assert asked["path"] == f"/v1/jobs/{record.job_id}/action" and asked["status"] == 400
 
@@ -337,7 +338,7 @@ def test_stopped_by_the_user_and_accepted_is_journaled_cancelled(tmp_path) -> No
         [asked] = cancel_requests(accepting)
         [job] = accepting.app.scheduler.jobs()
     assert asked["status"] == 200 and job.status == "canceled"
-    assert record.state == J.CANCELLED and not record.recoverable
+    assert record.state == JobState.CANCELLED and not record.recoverable
     assert record.error == pipeline.cancelled_at_service(record.job_id)
 
 
@@ -346,23 +347,23 @@ def test_stopped_by_a_file_load_never_asks_scenario(tmp_path) -> None:
     with EmulatorServer(options) as accepting:
         record = _stopped_while_waiting(accepting, tmp_path, by_user=False)
         assert cancel_requests(accepting) == []
-    assert record.state == J.ABANDONED and record.recoverable
+    assert record.state == JobState.ABANDONED and record.recoverable
 
 
 def test_cancel_before_submission_charges_nothing(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     ctx, _ = context()
     ctx.cancel_event.set()
 
     with pytest.raises(JobCancelled):
         pipeline.run(job, ctx, journal, connect_to(server))
-    assert journal.load(job.record.local_id).state == J.FAILED
+    assert journal.load(job.record.local_id).state == JobState.FAILED
     assert generates(server) == []
 
 
 def test_cancel_during_the_lora_check_is_a_cancel_and_sends_nothing(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     job.params, job.loras = UpscaleParams(upscale_factor=2, loras=[STONE]), LoraCheck()
     ctx, _ = context()
@@ -375,23 +376,23 @@ def test_cancel_during_the_lora_check_is_a_cancel_and_sends_nothing(server, tmp_
 
 
 def test_recovery_from_submitted_downloads_without_a_new_generate(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     pipeline.run(job, context()[0], journal, connect_to(server))
     # The same job as a crashed session left it: submitted, result never fetched, no source.
     record = journal.load(job.record.local_id)
-    record.state, record.result_asset_ids, record.result_path = J.SUBMITTED, [], ""
+    record.state, record.result_asset_ids, record.result_path = JobState.SUBMITTED, [], ""
     resumed = pipeline.UpscaleJob(record=record, params=UpscaleParams(), work_dir=tmp_path / "w")
 
     result = pipeline.run(resumed, context()[0], journal, connect_to(server))
 
     assert len(generates(server)) == 1
     assert Path(result.path).name == "brick_x2_2.png"
-    assert journal.load(record.local_id).state == J.DOWNLOADED
+    assert journal.load(record.local_id).state == JobState.DOWNLOADED
 
 
 def test_names_never_overwrite(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "brick_x2.png").write_bytes(b"keep me")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
@@ -401,7 +402,7 @@ def test_names_never_overwrite(server, tmp_path) -> None:
 
 
 def test_unwritable_output_keeps_the_paid_result_collectable(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
@@ -410,7 +411,7 @@ def test_unwritable_output_keeps_the_paid_result_collectable(server, tmp_path) -
     with pytest.raises(errors.ScenarioError, match="will not be paid again"):
         pipeline.run(job, context()[0], journal, connect_to(server))
     record = journal.load(job.record.local_id)
-    assert record.state == J.SUCCEEDED and record.recoverable
+    assert record.state == JobState.SUCCEEDED and record.recoverable
 
     record.output_dir = str(tmp_path / "elsewhere")
     resumed = pipeline.UpscaleJob(record=record, params=UpscaleParams(), work_dir=tmp_path / "w")
@@ -429,7 +430,7 @@ def paid(server: EmulatorServer) -> list[dict]:
 
 
 def test_price_is_recorded_before_paying(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     job.spend = pipeline.SpendPolicy()
     ctx, events = context()
@@ -442,18 +443,18 @@ def test_price_is_recorded_before_paying(server, tmp_path) -> None:
 
 
 def test_never_spend_stops_before_the_paid_call(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     job.spend = pipeline.SpendPolicy(never_spend=True)
     with pytest.raises(pipeline.NotSpentError, match="Rehearsal: this upscale would cost"):
         pipeline.run(job, context()[0], journal, connect_to(server))
     assert len(dry_runs(server)) == 1 and paid(server) == []
-    assert journal.load(job.record.local_id).state == J.FAILED
+    assert journal.load(job.record.local_id).state == JobState.FAILED
 
 
 @pytest.mark.parametrize("answer", [True, False])
 def test_price_above_the_limit_waits_for_the_user(server, tmp_path, answer) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     job.spend = pipeline.SpendPolicy(confirm_above=0.5)
     ctx, events = context()
@@ -481,7 +482,7 @@ def test_price_above_the_limit_waits_for_the_user(server, tmp_path, answer) -> N
 
 
 def test_price_above_the_limit_without_anyone_to_ask_spends_nothing(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     job.spend = pipeline.SpendPolicy(confirm_above=0.5, can_ask=False)
     with pytest.raises(pipeline.NotSpentError, match="above your confirmation limit"):
@@ -491,7 +492,7 @@ def test_price_above_the_limit_without_anyone_to_ask_spends_nothing(server, tmp_
 
 def test_a_batch_is_confirmed_by_its_total_not_per_image(server, tmp_path) -> None:
     # Each 32 px image costs 1 credit at ×2 here: under a limit of 1.5 alone, not together.
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     ledger = SpendLedger(1.5)
     jobs = [new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png")) for _ in range(3)]
     for job in jobs:
@@ -521,7 +522,7 @@ def test_a_batch_is_confirmed_by_its_total_not_per_image(server, tmp_path) -> No
 
 
 def test_without_anyone_to_ask_a_batch_stops_at_its_limit(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     ledger = SpendLedger(1.5)
     jobs = [new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png")) for _ in range(2)]
     for job in jobs:

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 from scenario_texture_upscale.api.params import UpscaleParams
-from scenario_texture_upscale.core import roles as R
+from scenario_texture_upscale.core import roles
 from scenario_texture_upscale.core.roles import Destination, Hop
 
 BSDF = "ShaderNodeBsdfPrincipled"
@@ -12,67 +12,67 @@ OUTPUT = "ShaderNodeOutputMaterial"
 
 
 @pytest.mark.parametrize(("dest", "role"), [
-    (Destination(BSDF, "Base Color"), R.BASE_COLOR),
-    (Destination(BSDF, "Base Color", (Hop("ShaderNodeMix", "B"),)), R.BASE_COLOR),
-    (Destination("ShaderNodeBsdfDiffuse", "Color"), R.BASE_COLOR),
-    (Destination(BSDF, "Roughness"), R.ROUGHNESS),
-    (Destination(BSDF, "Roughness", (Hop("ShaderNodeSeparateColor", "Color"),)), R.ROUGHNESS),
-    (Destination(BSDF, "Metallic"), R.METALLIC),
-    (Destination(BSDF, "Alpha", output="Alpha"), R.ALPHA),
-    (Destination("ShaderNodeMixShader", "Fac"), R.ALPHA),
-    (Destination(BSDF, "Emission Color"), R.EMISSION),
-    (Destination("ShaderNodeEmission", "Color"), R.EMISSION),
-    (Destination(BSDF, "Normal", (Hop("ShaderNodeNormalMap", "Color"),)), R.NORMAL),
+    (Destination(BSDF, "Base Color"), roles.BASE_COLOR),
+    (Destination(BSDF, "Base Color", (Hop("ShaderNodeMix", "B"),)), roles.BASE_COLOR),
+    (Destination("ShaderNodeBsdfDiffuse", "Color"), roles.BASE_COLOR),
+    (Destination(BSDF, "Roughness"), roles.ROUGHNESS),
+    (Destination(BSDF, "Roughness", (Hop("ShaderNodeSeparateColor", "Color"),)), roles.ROUGHNESS),
+    (Destination(BSDF, "Metallic"), roles.METALLIC),
+    (Destination(BSDF, "Alpha", output="Alpha"), roles.ALPHA),
+    (Destination("ShaderNodeMixShader", "Fac"), roles.ALPHA),
+    (Destination(BSDF, "Emission Color"), roles.EMISSION),
+    (Destination("ShaderNodeEmission", "Color"), roles.EMISSION),
+    (Destination(BSDF, "Normal", (Hop("ShaderNodeNormalMap", "Color"),)), roles.NORMAL),
     (Destination(BSDF, "Coat Normal", (Hop("NodeReroute", "Input"),
-                                       Hop("ShaderNodeNormalMap", "Color"))), R.NORMAL),
-    (Destination(BSDF, "Normal"), R.NORMAL),
-    (Destination(BSDF, "Normal", (Hop("ShaderNodeBump", "Height"),)), R.HEIGHT),
+                                       Hop("ShaderNodeNormalMap", "Color"))), roles.NORMAL),
+    (Destination(BSDF, "Normal"), roles.NORMAL),
+    (Destination(BSDF, "Normal", (Hop("ShaderNodeBump", "Height"),)), roles.HEIGHT),
     # A normal map entering a Bump node's Normal input is still a normal map.
     (Destination(BSDF, "Normal", (Hop("ShaderNodeNormalMap", "Color"),
-                                  Hop("ShaderNodeBump", "Normal"))), R.NORMAL),
-    (Destination(OUTPUT, "Displacement", (Hop("ShaderNodeDisplacement", "Height"),)), R.HEIGHT),
+                                  Hop("ShaderNodeBump", "Normal"))), roles.NORMAL),
+    (Destination(OUTPUT, "Displacement", (Hop("ShaderNodeDisplacement", "Height"),)), roles.HEIGHT),
     (Destination(OUTPUT, "Displacement", (Hop("ShaderNodeVectorDisplacement", "Vector"),)),
-     R.HEIGHT),
-    (Destination(OUTPUT, "Displacement"), R.HEIGHT),
-    (Destination(OUTPUT, "Surface"), R.OTHER),
-    (Destination(BSDF, "Specular Tint"), R.OTHER),
+     roles.HEIGHT),
+    (Destination(OUTPUT, "Displacement"), roles.HEIGHT),
+    (Destination(OUTPUT, "Surface"), roles.OTHER),
+    (Destination(BSDF, "Specular Tint"), roles.OTHER),
 ])
 def test_role_of_one_destination(dest, role):
-    assert R.role_of_destination(dest) == role
+    assert roles.role_of_destination(dest) == role
 
 
 def test_an_image_used_as_colour_and_alpha_is_a_colour_map():
     uses = [Destination(BSDF, "Alpha", output="Alpha"), Destination(BSDF, "Base Color")]
-    assert R.classify(uses, "leaves") == R.BASE_COLOR
+    assert roles.classify(uses, "leaves") == roles.BASE_COLOR
 
 
 def test_normal_map_evidence_beats_everything():
     uses = [Destination(BSDF, "Base Color"),
             Destination(BSDF, "Normal", (Hop("ShaderNodeNormalMap", "Color"),))]
-    assert R.classify(uses) == R.NORMAL
+    assert roles.classify(uses) == roles.NORMAL
 
 
 def test_packed_orm_is_a_data_map():
     sep = (Hop("ShaderNodeSeparateColor", "Color"),)
     uses = [Destination(BSDF, "Roughness", sep), Destination(BSDF, "Metallic", sep)]
-    assert R.classify(uses) in R.DATA_ROLES
+    assert roles.classify(uses) in roles.DATA_ROLES
 
 
 @pytest.mark.parametrize(("name", "role"), [
-    ("rock_Normal.png", R.NORMAL), ("RockNormalGL", R.NORMAL), ("T_Rock_BaseColor", R.BASE_COLOR),
-    ("wall_rough", R.ROUGHNESS), ("floor-metalness.jpg", R.METALLIC), ("cliff_disp", R.HEIGHT),
-    ("leaf_opacity", R.ALPHA), ("lamp_emissive", R.EMISSION), ("noise", R.OTHER),
+    ("rock_Normal.png", roles.NORMAL), ("RockNormalGL", roles.NORMAL), ("T_Rock_BaseColor", roles.BASE_COLOR),
+    ("wall_rough", roles.ROUGHNESS), ("floor-metalness.jpg", roles.METALLIC), ("cliff_disp", roles.HEIGHT),
+    ("leaf_opacity", roles.ALPHA), ("lamp_emissive", roles.EMISSION), ("noise", roles.OTHER),
 ])
 def test_the_name_decides_only_when_no_link_does(name, role):
-    assert R.classify([], name) == role
-    assert R.classify([Destination(BSDF, "Metallic")], name) == R.METALLIC
+    assert roles.classify([], name) == role
+    assert roles.classify([Destination(BSDF, "Metallic")], name) == roles.METALLIC
 
 
 def test_policy_follows_colour_space_for_unrecognised_maps():
-    assert R.policy_key(R.OTHER, is_data=True) == R.OTHER_DATA
-    assert R.policy_key(R.OTHER, is_data=False) is None
-    assert R.policy_key(R.BASE_COLOR, is_data=True) is None
-    assert R.policy_key(R.NORMAL, is_data=False) == R.NORMAL
+    assert roles.policy_key(roles.OTHER, is_data=True) == roles.OTHER_DATA
+    assert roles.policy_key(roles.OTHER, is_data=False) is None
+    assert roles.policy_key(roles.BASE_COLOR, is_data=True) is None
+    assert roles.policy_key(roles.NORMAL, is_data=False) == roles.NORMAL
 
 
 COLOUR = UpscaleParams(upscale_factor=4, preset="creative", strength=0.6, prompt="mossy rock",
@@ -81,13 +81,13 @@ COLOUR = UpscaleParams(upscale_factor=4, preset="creative", strength=0.6, prompt
 
 
 def test_colour_maps_keep_the_scene_params():
-    policy = R.RolePolicy({})
-    assert R.params_for(R.BASE_COLOR, False, COLOUR, policy) is COLOUR
-    assert R.params_for(R.OTHER, False, COLOUR, policy) is COLOUR
+    policy = roles.RolePolicy({})
+    assert roles.params_for(roles.BASE_COLOR, False, COLOUR, policy) is COLOUR
+    assert roles.params_for(roles.OTHER, False, COLOUR, policy) is COLOUR
 
 
 def test_data_maps_default_to_precise_with_low_strength_and_no_prompt():
-    params = R.params_for(R.NORMAL, True, COLOUR, R.RolePolicy({}))
+    params = roles.params_for(roles.NORMAL, True, COLOUR, roles.RolePolicy({}))
     assert params is not None
     assert (params.preset, params.strength, params.prompt, params.loras) == ("precise", 0.2, None, None)
     assert params.details_enable is False
@@ -97,12 +97,12 @@ def test_data_maps_default_to_precise_with_low_strength_and_no_prompt():
 
 
 def test_per_role_choices_and_strength():
-    policy = R.RolePolicy({R.ROUGHNESS: R.SKIP, R.METALLIC: R.AS_COLOR, R.OTHER_DATA: R.SKIP},
-                          data_strength=0.05)
-    assert R.params_for(R.ROUGHNESS, True, COLOUR, policy) is None
-    assert R.params_for(R.METALLIC, True, COLOUR, policy) is COLOUR
-    assert R.params_for(R.OTHER, True, COLOUR, policy) is None
-    assert R.params_for(R.HEIGHT, True, COLOUR, policy).strength == 0.05
-    assert not R.uses_style_images(R.HEIGHT, True, policy)
-    assert R.uses_style_images(R.METALLIC, True, policy)
-    assert "Roughness" in R.skip_reason(R.ROUGHNESS)
+    policy = roles.RolePolicy({roles.ROUGHNESS: roles.SKIP, roles.METALLIC: roles.AS_COLOR,
+                               roles.OTHER_DATA: roles.SKIP}, data_strength=0.05)
+    assert roles.params_for(roles.ROUGHNESS, True, COLOUR, policy) is None
+    assert roles.params_for(roles.METALLIC, True, COLOUR, policy) is COLOUR
+    assert roles.params_for(roles.OTHER, True, COLOUR, policy) is None
+    assert roles.params_for(roles.HEIGHT, True, COLOUR, policy).strength == 0.05
+    assert not roles.uses_style_images(roles.HEIGHT, True, policy)
+    assert roles.uses_style_images(roles.METALLIC, True, policy)
+    assert "Roughness" in roles.skip_reason(roles.ROUGHNESS)

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scenario_texture_upscale.api.params import UpscaleParams
-from scenario_texture_upscale.core import journal as J
 from scenario_texture_upscale.core import pipeline, png, tile_set
+from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
 from scenario_texture_upscale.core.source import FileSource
-from scenario_texture_upscale.core.worker import PROGRESS, JobCancelled, JobContext
+from scenario_texture_upscale.core.states import EventKind, JobState
+from scenario_texture_upscale.core.worker import JobCancelled, JobContext
 
 from emulator.server import EmulatorServer
 from tests.unit.core.emulated import connect_to
@@ -29,7 +30,7 @@ def _reset(emulated: EmulatorServer) -> None:
 
 def a_set(tmp_path: Path, parallel: int = 2) -> tile_set.SetJob:
     rng = np.random.default_rng(3)
-    record = J.JobRecord(local_id=J.new_job_id(), source_image="skin",
+    record = JobRecord(local_id=new_job_id(), source_image="skin",
                          output_dir=str(tmp_path / "out"), output_stem="skin_x2",
                          params={"upscaleFactor": 2},
                          tiles=[{"tile": n, "label": "", "local_id": ""} for n in TILES])
@@ -37,8 +38,8 @@ def a_set(tmp_path: Path, parallel: int = 2) -> tile_set.SetJob:
     for entry in record.tiles:
         path = tmp_path / f"skin.{entry['tile']}.png"
         png.write_png(path, rng.integers(0, 255, (32, 32, 3), dtype=np.uint8))
-        tile = J.JobRecord.from_json(record.to_json())
-        tile.local_id, tile.tiles = J.new_job_id(), []
+        tile = JobRecord.from_json(record.to_json())
+        tile.local_id, tile.tiles = new_job_id(), []
         tile.tile_set, tile.tile, tile.source_size = record.local_id, entry["tile"], [32, 32]
         entry["local_id"] = tile.local_id
         jobs.append(pipeline.UpscaleJob(record=tile, params=UpscaleParams(upscale_factor=2),
@@ -65,7 +66,7 @@ def paid(server: EmulatorServer) -> list[dict]:
 
 
 def test_every_tile_runs_and_the_board_shows_each(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = a_set(tmp_path)
     ctx, events = context()
 
@@ -75,11 +76,11 @@ def test_every_tile_runs_and_the_board_shows_each(server, tmp_path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         f"skin_x2.{n}.png" for n in TILES]
     saved = journal.load(job.record.local_id)
-    assert saved is not None and saved.state == J.DOWNLOADED
+    assert saved is not None and saved.state == JobState.DOWNLOADED
     assert [e["tile"] for e in saved.tiles] == list(TILES)
     assert all(e["job_id"].startswith("job") for e in saved.tiles)
     assert saved.result_files == [str(tmp_path / "out" / f"skin_x2.{n}.png") for n in TILES]
-    boards = [e for e in drained(events) if e.kind == PROGRESS and e.payload]
+    boards = [e for e in drained(events) if e.kind == EventKind.PROGRESS and e.payload]
     assert boards[-1].message == "3 of 3 tiles done" and boards[-1].fraction == 1.0
     assert [t.tile for t in boards[-1].payload] == list(TILES)
     seen = {t.text for board in boards for t in board.payload}
@@ -90,7 +91,7 @@ def test_every_tile_runs_and_the_board_shows_each(server, tmp_path) -> None:
 def test_a_tile_failing_before_the_price_stops_the_set_unpaid(server, tmp_path) -> None:
     server.set_faults([{"kind": "status", "method": "POST", "path": "^/v1/assets",
                      "status": 400, "after": 1, "times": 1}])
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = a_set(tmp_path, parallel=1)
     ctx, _ = context()
 
@@ -99,13 +100,13 @@ def test_a_tile_failing_before_the_price_stops_the_set_unpaid(server, tmp_path) 
 
     assert paid(server) == []
     states = {t.record.tile: journal.load(t.record.local_id).state for t in job.tiles}
-    assert set(states.values()) == {J.FAILED}
-    assert journal.load(job.record.local_id).state == J.FAILED
+    assert set(states.values()) == {JobState.FAILED}
+    assert journal.load(job.record.local_id).state == JobState.FAILED
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
 def test_a_set_stopped_while_generating_is_kept_for_recover(server, tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = a_set(tmp_path)
     ctx, _ = context()
     outcome: list[BaseException] = []
@@ -126,24 +127,24 @@ def test_a_set_stopped_while_generating_is_kept_for_recover(server, tmp_path) ->
 
     assert isinstance(outcome[0], JobCancelled)
     saved = journal.load(job.record.local_id)
-    assert saved.state == J.ABANDONED and saved.recoverable
+    assert saved.state == JobState.ABANDONED and saved.recoverable
     assert all(journal.load(t.record.local_id).recoverable for t in job.tiles)
 
 
 def test_a_record_from_before_sets_still_loads(tmp_path) -> None:
     old = {"local_id": "a1", "source_image": "brick", "state": "applied", "version": 1,
            "result_path": "/x/brick_x2.png"}
-    record = J.JobRecord.from_json(old)
+    record = JobRecord.from_json(old)
     assert not record.is_set and record.tile_set == "" and record.result_files == [
         "/x/brick_x2.png"]
 
 
 def test_forgetting_a_set_forgets_its_tiles(tmp_path) -> None:
-    journal = J.Journal(tmp_path / "journal")
+    journal = Journal(tmp_path / "journal")
     job = a_set(tmp_path)
     for record in [job.record, *(t.record for t in job.tiles)]:
         journal.save(record)
-    other = J.JobRecord(local_id=J.new_job_id(), source_image="brick")
+    other = JobRecord(local_id=new_job_id(), source_image="brick")
     journal.save(other)
 
     journal.forget(job.record.local_id)

@@ -1,6 +1,7 @@
 import threading
 
-from scenario_texture_upscale.core import worker as W
+from scenario_texture_upscale.core.states import EventKind
+from scenario_texture_upscale.core.worker import WorkerPool
 
 
 def drain_until(pool, kinds, timeout=5.0):
@@ -13,36 +14,36 @@ def drain_until(pool, kinds, timeout=5.0):
 
 
 def test_result_and_progress_arrive_as_events():
-    pool = W.WorkerPool(2)
+    pool = WorkerPool(2)
 
     def job(ctx):
         ctx.progress("uploading", 0.5, "half")
         return 42
 
     pool.submit("a", job)
-    events = drain_until(pool, {W.FINISHED})
+    events = drain_until(pool, {EventKind.FINISHED})
     assert [(e.kind, e.stage, e.fraction) for e in events] == [
-        (W.PROGRESS, "uploading", 0.5), (W.FINISHED, "", None)]
+        (EventKind.PROGRESS, "uploading", 0.5), (EventKind.FINISHED, "", None)]
     assert events[-1].payload == 42
     assert not pool.is_active("a")
     assert pool.shutdown()
 
 
 def test_failure_carries_a_user_message_and_the_exception():
-    pool = W.WorkerPool(1, error_message=lambda exc: f"Oops: {exc}")
+    pool = WorkerPool(1, error_message=lambda exc: f"Oops: {exc}")
 
     def job(ctx):
         raise ValueError("bad input")
 
     pool.submit("a", job)
-    [event] = drain_until(pool, {W.FAILED})
+    [event] = drain_until(pool, {EventKind.FAILED})
     assert event.message == "Oops: bad input"
     assert isinstance(event.payload, ValueError)
     pool.shutdown()
 
 
 def test_cancel_stops_a_waiting_job():
-    pool = W.WorkerPool(1)
+    pool = WorkerPool(1)
     started = threading.Event()
 
     def job(ctx):
@@ -54,14 +55,14 @@ def test_cancel_stops_a_waiting_job():
     pool.submit("a", job)
     assert started.wait(5)
     assert pool.cancel("a")
-    [event] = drain_until(pool, {W.CANCELLED})
+    [event] = drain_until(pool, {EventKind.CANCELLED})
     assert event.local_id == "a"
     assert not pool.cancel("a")
     pool.shutdown()
 
 
 def test_concurrency_is_bounded():
-    pool = W.WorkerPool(2)
+    pool = WorkerPool(2)
     lock = threading.Lock()
     running = [0]
     peak = [0]
@@ -80,13 +81,13 @@ def test_concurrency_is_bounded():
     threading.Timer(0.3, release.set).start()
     finished = []
     while len(finished) < 5:
-        finished += [e for e in pool.drain(timeout=5) if e.kind == W.FINISHED]
+        finished += [e for e in pool.drain(timeout=5) if e.kind == EventKind.FINISHED]
     assert peak[0] == 2
     pool.shutdown()
 
 
 def test_shutdown_cancels_running_jobs_and_joins_threads():
-    pool = W.WorkerPool(2)
+    pool = WorkerPool(2)
     started = threading.Event()
 
     def job(ctx):
@@ -106,7 +107,7 @@ def test_shutdown_cancels_running_jobs_and_joins_threads():
 
 
 def test_lowering_the_limit_takes_effect_without_interrupting_jobs():
-    pool = W.WorkerPool(3)
+    pool = WorkerPool(3)
     lock = threading.Lock()
     running = [0]
     peaks = []
@@ -133,7 +134,7 @@ def test_lowering_the_limit_takes_effect_without_interrupting_jobs():
     threading.Timer(0.2, gate.set).start()
     finished = []
     while len(finished) < 6:
-        finished += [e for e in pool.drain(timeout=5) if e.kind == W.FINISHED]
+        finished += [e for e in pool.drain(timeout=5) if e.kind == EventKind.FINISHED]
     assert max(peaks[:3]) == 3, "the first three were already running"
     assert peaks[3:] == [1, 1, 1], "then one at a time"
     assert pool.max_workers == 1
@@ -150,7 +151,7 @@ def test_threads_are_started_off_the_submitting_thread(monkeypatch):
         plain(thread)
 
     monkeypatch.setattr(threading.Thread, "start", start)
-    pool = W.WorkerPool(3, name="pool")
+    pool = WorkerPool(3, name="pool")
     release = threading.Event()
     running = threading.Semaphore(0)
 
@@ -164,12 +165,12 @@ def test_threads_are_started_off_the_submitting_thread(monkeypatch):
     release.set()
     finished = []
     while len(finished) < 5:
-        finished += [e for e in pool.drain(timeout=5) if e.kind == W.FINISHED]
+        finished += [e for e in pool.drain(timeout=5) if e.kind == EventKind.FINISHED]
     workers = [(name, by) for name, by in starters if name != "pool-spawner"]
     assert len(workers) == 3, "one thread per job up to the limit"
     assert {by for _, by in workers} == {"pool-spawner"}
     # Idle threads are reused: a later job starts no new thread.
     pool.submit("later", lambda ctx: None)
-    assert [e.kind for e in pool.drain(timeout=5)] == [W.FINISHED]
+    assert [e.kind for e in pool.drain(timeout=5)] == [EventKind.FINISHED]
     assert len([s for s in starters if s[0] != "pool-spawner"]) == 3
     assert pool.shutdown(timeout=5) is True

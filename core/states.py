@@ -1,0 +1,74 @@
+"""The named states of the add-on's jobs, one enum per concept.
+
+Each is a StrEnum: a member equals the string it stands for, and JSON writes it as that string,
+so journals written before these names existed load unchanged and new ones read the same.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    """A job's state in its journal record (core/journal.py)."""
+
+    PREPARED = "prepared"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    UNCERTAIN = "uncertain"  # a generate whose answer was lost: never sent again
+    SUCCEEDED = "succeeded"
+    DOWNLOADED = "downloaded"
+    APPLIED = "applied"
+    FAILED = "failed"
+    ABANDONED = "abandoned"  # the user stopped waiting; the job can still be collected
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"  # Scenario accepted the cancel: no result will come
+
+
+class EventKind(StrEnum):
+    """What a worker thread tells the main thread (core/worker.py)."""
+
+    PROGRESS = "progress"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    QUESTION = "question"
+
+
+class Stage(StrEnum):
+    """What a running job is doing, as it reports it (JobContext.progress)."""
+
+    PREPARING = "preparing"
+    READING = "reading"
+    UPLOADING = "uploading"
+    PRICING = "pricing"
+    CONFIRM = "confirm"
+    SUBMITTING = "submitting"
+    GENERATING = "generating"
+    DOWNLOADING = "downloading"
+    PROCESSING = "processing"
+    APPLYING = "applying"
+    CANCELLING = "cancelling"
+    TILES = "tiles"  # a UDIM set: its tiles' own stages are in the event's detail
+    WAITING = "waiting"  # a batch job no worker has picked up yet
+
+
+class ViewStatus(StrEnum):
+    """Where a job stands for the UI of this session (bridge/runtime.py)."""
+
+    RUNNING = "running"
+    READY = "ready"  # downloaded, waiting to be applied on the main thread
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ItemStatus(StrEnum):
+    """An image's line in a batch (core/batch.py)."""
+
+    QUEUED = "queued"  # its job waits to start, or for a worker to pick it up
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
