@@ -33,7 +33,7 @@ from .errors import (
     error_from_response,
 )
 from .image_types import ACCEPTED_UPLOAD_TYPES, sniff_image_type
-from .model_info import ModelDescription, ModelInput, describe_model, load_bundled_model
+from .model_info import ModelDescription, ModelInput, fetch_model
 from .models import STATUSES, TERMINAL_STATUSES, Asset, Download, Job, Quote, StatusChange
 from .params import FIELD_SPECS, FieldSpec, UpscaleParams
 from .redact import mask_key, redact
@@ -87,11 +87,10 @@ __all__ = [
     "UploadError",
     "UpscaleParams",
     "credentials_source",
-    "describe_model",
+    "fetch_model",
     "error_from_response",
     "is_loopback_url",
     "is_secure_url",
-    "load_bundled_model",
     "mask_key",
     "raise_for_job",
     "redact",

@@ -23,7 +23,7 @@ from .errors import (
     SubmissionUncertainError,
     UnexpectedResponseError,
 )
-from .model_info import ModelDescription, describe_model, fetch_model
+from .model_info import ModelDescription, fetch_model
 from .models import Asset, Download, Job, Quote, as_str, unwrap
 from .params import FieldSpec, UpscaleParams
 from .transport import RetryPolicy, Transport
@@ -90,10 +90,6 @@ class ScenarioClient:
     def check_connection(self) -> ModelDescription:
         """Fetch the model description from the service; raises AuthenticationError on bad keys."""
         return fetch_model(self.transport)
-
-    def describe_model(self) -> ModelDescription:
-        """The model's inputs, from the service or (offline) the bundled copy."""
-        return describe_model(self.transport)
 
     def find_model(self, model_id: str) -> dict[str, Any] | None:
         """Any model's description (a free lookup), or None when Scenario knows no such id."""

@@ -1,35 +1,16 @@
-"""The model's own description of its inputs, from the service or from the bundled copy."""
+"""The model's own description of its inputs, as the service gives it, and how it differs from
+the add-on's table (``api.params.FIELD_SPECS``): Test Connection tells the user."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from .constants import MODEL_ID
-from .errors import (
-    ConnectionFailedError,
-    RateLimitedError,
-    RequestTimeoutError,
-    ScenarioError,
-    ServiceUnavailableError,
-    UnexpectedResponseError,
-)
-from .models import as_dict, as_float, as_int, as_str, unwrap
+from .models import as_float, as_int, as_str, unwrap
 from .params import FIELD_SPECS, FieldSpec
-
-BUNDLED_MODEL_PATH = Path(__file__).with_name(f"{MODEL_ID}.json")
-# Failures that say nothing about the keys or the model: the offline copy is good enough then.
-_OFFLINE_ERRORS = (
-    ConnectionFailedError,
-    RequestTimeoutError,
-    ServiceUnavailableError,
-    RateLimitedError,
-    UnexpectedResponseError,
-)
 
 
 class JsonRequester(Protocol):
@@ -84,14 +65,9 @@ class ModelDescription:
     model_id: str
     name: str
     inputs: tuple[ModelInput, ...]
-    source: Literal["service", "bundled"] = "service"
-    # Why the bundled copy is used (a user-facing sentence), when source == "bundled".
-    fallback_reason: str | None = None
 
     @classmethod
-    def from_api(
-        cls, data: Any, source: Literal["service", "bundled"] = "service"
-    ) -> ModelDescription:
+    def from_api(cls, data: Any) -> ModelDescription:
         model = unwrap(data, "model")
         raw_inputs = model.get("inputs")
         inputs = tuple(
@@ -103,7 +79,6 @@ class ModelDescription:
             model_id=as_str(model.get("id")) or MODEL_ID,
             name=as_str(model.get("name")) or "",
             inputs=inputs,
-            source=source,
         )
 
     def input(self, api_name: str) -> ModelInput | None:
@@ -113,16 +88,45 @@ class ModelDescription:
         """``FIELD_SPECS`` with ranges, defaults and choices replaced by what the model states."""
         return {name: _merge(spec, self.input(spec.api_name)) for name, spec in FIELD_SPECS.items()}
 
-    def choices(self, snake_name: str) -> tuple[str, ...]:
-        return self.field_specs()[snake_name].choices
+    def differences(self) -> list[str]:
+        """What the service's model accepts that the add-on's table does not match, one
+        sentence each (empty when they agree): ranges, choices, inputs gone or newly required."""
+        notes: list[str] = []
+        for spec in FIELD_SPECS.values():
+            given = self.input(spec.api_name)
+            if given is None:
+                notes.append(f"Scenario's model no longer lists {spec.api_name}.")
+                continue
+            notes.extend(_range_notes(spec, _merge(spec, given)))
+        known = {spec.api_name for spec in FIELD_SPECS.values()}
+        notes.extend(f"Scenario's model now requires {i.name}, which this add-on does not send."
+                     for i in self.inputs if i.required and i.name not in known)
+        return notes
 
-    @property
-    def presets(self) -> tuple[str, ...]:
-        return self.choices("preset")
 
-    @property
-    def base_models(self) -> tuple[str, ...]:
-        return self.choices("base_model")
+def _shown(limit: float | None) -> str:
+    return "unbounded" if limit is None else f"{limit:g}"
+
+
+def _range_notes(ours: FieldSpec, theirs: FieldSpec) -> list[str]:
+    notes = []
+    for what, mine, live in (("lowest", ours.minimum, theirs.minimum),
+                             ("highest", ours.maximum, theirs.maximum)):
+        if mine != live:
+            notes.append(f"{ours.api_name}: Scenario's {what} value is {_shown(live)}; "
+                         f"this add-on offers {_shown(mine)}.")
+    if ours.choices and set(ours.choices) != set(theirs.choices):
+        gone = [c for c in ours.choices if c not in theirs.choices]
+        new = [c for c in theirs.choices if c not in ours.choices]
+        if gone:
+            notes.append(f"{ours.api_name}: Scenario no longer accepts {', '.join(gone)}.")
+        if new:
+            notes.append(f"{ours.api_name}: Scenario also offers {', '.join(new)}, "
+                         "which this add-on does not list yet.")
+    if ours.max_items != theirs.max_items:
+        notes.append(f"{ours.api_name}: Scenario takes up to {theirs.max_items} items; "
+                     f"this add-on sends up to {ours.max_items}.")
+    return notes
 
 
 def _merge(spec: FieldSpec, given: ModelInput | None) -> FieldSpec:
@@ -163,34 +167,6 @@ def _default_fits(spec: FieldSpec, value: Any) -> bool:
     return isinstance(value, list)
 
 
-def load_bundled_model(reason: str | None = None) -> ModelDescription:
-    data = json.loads(BUNDLED_MODEL_PATH.read_text(encoding="utf-8"))
-    described = ModelDescription.from_api(as_dict(data), source="bundled")
-    return dataclasses.replace(described, fallback_reason=reason)
-
-
 def fetch_model(requester: JsonRequester) -> ModelDescription:
     """``GET /models/{MODEL_ID}``, errors raised as they come (used to check the keys)."""
     return ModelDescription.from_api(requester.request_json("GET", f"/models/{quote(MODEL_ID)}"))
-
-
-def describe_model(requester: JsonRequester) -> ModelDescription:
-    """The live description, or the bundled copy (``source="bundled"``) when offline.
-
-    Errors about the keys, plan or model (401, 403, 404, 400) are raised: the copy would hide them.
-    """
-    try:
-        described = fetch_model(requester)
-    except _OFFLINE_ERRORS as exc:
-        return load_bundled_model(
-            f"Using the built-in model settings: {_first_sentence(exc)}"
-        )
-    if not described.inputs:
-        return load_bundled_model(
-            "Using the built-in model settings: Scenario's description listed no inputs."
-        )
-    return described
-
-
-def _first_sentence(exc: ScenarioError) -> str:
-    return exc.message.split(". ", 1)[0].rstrip(".") + "."

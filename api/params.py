@@ -1,4 +1,5 @@
-"""The model's inputs: their ranges (reusable by the UI), validation, and the request body."""
+"""The model's inputs: one table of their ranges and choices (validation and the UI's
+properties both read it), validation, and the request body."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class FieldSpec:
     maximum: float | None = None
     step: float | None = None
     choices: tuple[str, ...] = ()
-    # (value, short explanation) pairs for UI enum items.
+    # (value, tooltip) per choice: the items of the UI's menus (bridge/model_props.py).
     choice_help: tuple[tuple[str, str], ...] = ()
     max_items: int | None = None
     max_length: int | None = None
@@ -50,9 +51,9 @@ FIELD_SPECS: Mapping[str, FieldSpec] = _spec_table(
         "preset", "preset", "choice", "Preset", "Select a preset to apply a set of parameters",
         default="balanced", choices=("precise", "balanced", "creative"),
         choice_help=(
-            ("precise", "Stays closest to the source"),
-            ("balanced", "Default trade-off"),
-            ("creative", "Invents more detail"),
+            ("precise", "Closest to the source: least re-rendering"),
+            ("balanced", "Scenario's default balance of fidelity and detail"),
+            ("creative", "Most new detail, furthest from the source"),
         ),
     ),
     FieldSpec(
@@ -96,7 +97,10 @@ FIELD_SPECS: Mapping[str, FieldSpec] = _spec_table(
         "base_model", "baseModel", "choice", "Base model",
         "Use FLUX.1-dev for stylized images, and FLUX.1-Krea-dev for realistic images.",
         default="FLUX.1-dev", choices=("FLUX.1-dev", "FLUX.1-Krea-dev"),
-        choice_help=(("FLUX.1-dev", "Stylized images"), ("FLUX.1-Krea-dev", "Realistic images")),
+        choice_help=(
+            ("FLUX.1-dev", "Best for stylized textures"),
+            ("FLUX.1-Krea-dev", "Best for realistic textures"),
+        ),
     ),
     FieldSpec(
         "seed", "seed", "int", "Seed", "Seed used for reproduction", minimum=0,

@@ -8,25 +8,17 @@ from bpy.props import (
     CollectionProperty,
     EnumProperty,
     FloatProperty,
-    IntProperty,
     PointerProperty,
     StringProperty,
 )
+
+from .model_props import model_property
 
 SCOPE_ITEMS = [
     ("SELECTED_OBJECTS", "Selected Objects", "Materials of the selected objects"),
     ("ACTIVE_MATERIAL", "Active Material", "Only the active object's active material"),
     ("ALL_USERS", "All Users", "Every Image Texture node in the file that uses the image"),
     ("NONE", "Image Only", "Only create the upscaled image; change no material"),
-]
-PRESET_ITEMS = [
-    ("precise", "Precise", "Closest to the source: least re-rendering"),
-    ("balanced", "Balanced", "Scenario's default balance of fidelity and detail"),
-    ("creative", "Creative", "Most new detail, furthest from the source"),
-]
-BASE_MODEL_ITEMS = [
-    ("FLUX.1-dev", "FLUX.1-dev", "Best for stylized textures"),
-    ("FLUX.1-Krea-dev", "FLUX.1-Krea-dev", "Best for realistic textures"),
 ]
 
 
@@ -48,35 +40,32 @@ class ScenarioLora(bpy.types.PropertyGroup):
 
 
 class ScenarioUpscaleSettings(bpy.types.PropertyGroup):
-    upscale_factor: IntProperty(  # type: ignore[valid-type]
-        name="Factor", description="How many times larger each side becomes", default=2, min=2, max=8
+    # Limits, defaults and menu items of the model's inputs come from api/params.py FIELD_SPECS.
+    upscale_factor: model_property(  # type: ignore[valid-type]
+        "upscale_factor", "Factor", "How many times larger each side becomes"
     )
-    preset: EnumProperty(name="Preset", items=PRESET_ITEMS, default="balanced")  # type: ignore[valid-type]
-    base_model: EnumProperty(  # type: ignore[valid-type]
-        name="Base Model", items=BASE_MODEL_ITEMS, default="FLUX.1-dev"
-    )
+    preset: model_property("preset", "Preset")  # type: ignore[valid-type]
+    base_model: model_property("base_model", "Base Model")  # type: ignore[valid-type]
     prompt: StringProperty(name="Prompt", description="Optional guidance for the detail added")  # type: ignore[valid-type]
-    strength: FloatProperty(  # type: ignore[valid-type]
-        name="Strength", description="Higher values introduce more imaginative detail",
-        default=0.4, min=0.0, max=1.0,
+    strength: model_property(  # type: ignore[valid-type]
+        "strength", "Strength", "Higher values introduce more imaginative detail"
     )
-    controlnet_conditioning_scale: FloatProperty(  # type: ignore[valid-type]
-        name="Structure", description="Higher values better preserve the structure of the source",
-        default=0.4, min=0.0, max=1.0,
+    controlnet_conditioning_scale: model_property(  # type: ignore[valid-type]
+        "controlnet_conditioning_scale", "Structure",
+        "Higher values better preserve the structure of the source",
     )
-    num_inference_steps: IntProperty(  # type: ignore[valid-type]
-        name="Steps", description="Number of generation steps", default=28, min=1, max=50
+    num_inference_steps: model_property(  # type: ignore[valid-type]
+        "num_inference_steps", "Steps", "Number of generation steps"
     )
-    details_enable: BoolProperty(  # type: ignore[valid-type]
-        name="Enhance Details", description="Enhance fine details in the output", default=True
+    details_enable: model_property(  # type: ignore[valid-type]
+        "details_enable", "Enhance Details", "Enhance fine details in the output"
     )
     random_seed: BoolProperty(  # type: ignore[valid-type]
         name="Random Seed", description="Let Scenario pick a seed for every upscale", default=True
     )
-    seed: IntProperty(name="Seed", default=0, min=0, max=2147483647)  # type: ignore[valid-type]
-    image_prompt_strength: FloatProperty(  # type: ignore[valid-type]
-        name="Style Strength", description="How closely the style images are followed",
-        default=0.6, min=0.0, max=1.0,
+    seed: model_property("seed", "Seed")  # type: ignore[valid-type]
+    image_prompt_strength: model_property(  # type: ignore[valid-type]
+        "image_prompt_strength", "Style Strength", "How closely the style images are followed"
     )
     image_prompts: CollectionProperty(type=ScenarioImagePrompt)  # type: ignore[valid-type]
     loras: CollectionProperty(type=ScenarioLora)  # type: ignore[valid-type]

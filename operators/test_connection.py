@@ -18,7 +18,8 @@ from ..core.worker import JobContext
 class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
     bl_idname = "scenario.test_connection"
     bl_label = "Test Connection"
-    bl_description = "Check that Scenario accepts the API key and secret"
+    bl_description = ("Check that Scenario accepts the API key and secret, and that its model "
+                      "still takes the settings this add-on offers")
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         try:
@@ -44,6 +45,10 @@ class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
         if self._ok:
             source = connection.keys_source() or "unknown"
             self.report({"INFO"}, f"Connected to Scenario (keys from the {source}).")
+            drift = view.result.differences()
+            if drift:
+                self.report({"WARNING"}, "Scenario's model has changed; settings may be refused "
+                            "until the add-on is updated: " + " ".join(drift))
         elif view.status == ViewStatus.FAILED:
             self.report({"ERROR"}, view.failure_report)
         else:

@@ -6,10 +6,11 @@ import bpy
 from bpy.props import EnumProperty, IntProperty
 
 from ..api.errors import ScenarioError
+from ..api.params import FIELD_SPECS
 from ..bridge import availability, batch_run, runtime
 from ..bridge.batch_settings import BATCH_SCOPE_ITEMS
 from ..bridge.modal import JobModalMixin, redraw_editors
-from ..bridge.settings import PRESET_ITEMS
+from ..bridge.model_props import enum_items
 from ..core.refusal import Refusal
 from ..core.states import ItemStatus
 
@@ -32,12 +33,13 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
         options={"SKIP_SAVE"}, description="Which materials' textures; unset: the scene's setting",
     )
     upscale_factor: IntProperty(  # type: ignore[valid-type]
-        name="Factor", default=0, min=0, max=8, options={"SKIP_SAVE"},
+        name="Factor", default=0, min=0, max=int(FIELD_SPECS["upscale_factor"].maximum or 8),
+        options={"SKIP_SAVE"},
         description="How many times larger each side becomes (0: the scene's setting)",
     )
     preset: EnumProperty(  # type: ignore[valid-type]
         name="Preset", options={"SKIP_SAVE"},
-        items=[(SCENE_PRESET, "Scene Setting", "The scene's preset")] + PRESET_ITEMS,
+        items=[(SCENE_PRESET, "Scene Setting", "The scene's preset")] + enum_items("preset"),
         description="Preset for colour maps; data maps follow the batch settings",
     )
 

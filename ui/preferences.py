@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
+from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 
 from ..bridge import ADDON_PACKAGE, connection
+from ..bridge.model_props import model_property
 from ..bridge.request import DEFAULT_MAX_SIDE, DEFAULT_OUTPUT_DIR
-from ..bridge.settings import BASE_MODEL_ITEMS, PRESET_ITEMS
 
 # Blender 4.5+ warns about '//' in a path property unless it declares blend-relative support.
 _BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
@@ -55,17 +55,14 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
                     "result (unless another image was opened there meanwhile)",
     )
 
-    default_upscale_factor: IntProperty(  # type: ignore[valid-type]
-        name="Default Factor", default=2, min=2, max=8,
-        description="Factor of files that have not set their own",
+    default_upscale_factor: model_property(  # type: ignore[valid-type]
+        "upscale_factor", "Default Factor", "Factor of files that have not set their own"
     )
-    default_preset: EnumProperty(  # type: ignore[valid-type]
-        name="Default Preset", items=PRESET_ITEMS, default="balanced",
-        description="Preset of files that have not set their own",
+    default_preset: model_property(  # type: ignore[valid-type]
+        "preset", "Default Preset", "Preset of files that have not set their own"
     )
-    default_base_model: EnumProperty(  # type: ignore[valid-type]
-        name="Default Base Model", items=BASE_MODEL_ITEMS, default="FLUX.1-dev",
-        description="Base model of files that have not set their own",
+    default_base_model: model_property(  # type: ignore[valid-type]
+        "base_model", "Default Base Model", "Base model of files that have not set their own"
     )
     quote_before_paying: BoolProperty(  # type: ignore[valid-type]
         name="Show Price First", default=True,

@@ -204,9 +204,6 @@ def test_connection_refused(tmp_path: Path, sleeper: RecordingSleep) -> None:
         client.run(UpscaleParams(image="asset_1"))
     assert info.value.not_sent
     assert len(sleeper.waits) == 3
-    with client:
-        described = client.describe_model()
-    assert described.source == "bundled" and described.fallback_reason
 
 
 # --- jobs, URLs, bodies -------------------------------------------------------------------------

@@ -87,17 +87,16 @@ def test_multipart_in_several_parts(
     assert stored[asset.id]["size"] == source.stat().st_size
 
 
-def test_describe_model_from_service(client: ScenarioClient) -> None:
+def test_the_served_model_agrees_with_the_add_ons_table(client: ScenarioClient) -> None:
     described = client.check_connection()
-    assert described.source == "service"
-    assert described.presets == ("precise", "balanced", "creative")
-    assert described.base_models == ("FLUX.1-dev", "FLUX.1-Krea-dev")
+    specs = described.field_specs()
+    assert specs["preset"].choices == ("precise", "balanced", "creative")
+    assert specs["base_model"].choices == ("FLUX.1-dev", "FLUX.1-Krea-dev")
     image = described.input("image")
     assert image is not None and image.required
-    specs = described.field_specs()
     assert specs["image_prompt"].max_items == 4
     assert (specs["upscale_factor"].minimum, specs["upscale_factor"].maximum) == (2, 8)
-    assert client.describe_model().source == "service"
+    assert described.differences() == []
 
 
 def test_every_input_accepted_by_the_service(

@@ -54,7 +54,7 @@ def test_check_connection_ok(mocked: responses.RequestsMock, client: ScenarioCli
         json={"model": {"id": MODEL_ID, "inputs": [{"name": "image", "type": "file"}]}},
     )
     described = client.check_connection()
-    assert described.source == "service" and described.model_id == MODEL_ID
+    assert described.model_id == MODEL_ID
 
 
 def test_check_connection_bad_keys(mocked: responses.RequestsMock, client: ScenarioClient) -> None:

@@ -11,11 +11,9 @@ from scenario_texture_upscale.api import (
     NotFoundError,
     ScenarioClient,
     UpscaleParams,
-    load_bundled_model,
 )
-from scenario_texture_upscale.api.model_info import BUNDLED_MODEL_PATH
 
-from .conftest import BASE, refused
+from .conftest import BASE
 
 MODEL_URL = f"{BASE}/models/{MODEL_ID}"
 
@@ -42,44 +40,17 @@ def live_model(**changes: Any) -> dict[str, Any]:
     return {"model": model}
 
 
-def test_bundled_copy_is_complete() -> None:
-    described = load_bundled_model()
-    assert BUNDLED_MODEL_PATH.is_file()
-    assert described.source == "bundled"
-    assert described.model_id == MODEL_ID
-    names = [i.name for i in described.inputs]
-    assert names[:2] == ["image", "upscaleFactor"] and "seed" in names and len(names) == 14
-    upscale = described.input("upscaleFactor")
-    assert upscale is not None and (upscale.min, upscale.max, upscale.default) == (2, 8, 2)
-    assert described.presets == ("precise", "balanced", "creative")
-    assert described.base_models == ("FLUX.1-dev", "FLUX.1-Krea-dev")
-
-
-def test_bundled_copy_agrees_with_field_specs() -> None:
-    from scenario_texture_upscale.api import FIELD_SPECS
-
-    merged = load_bundled_model().field_specs()
-    for name, spec in FIELD_SPECS.items():
-        got = merged[name]
-        assert (got.minimum, got.maximum, got.step, got.choices, got.max_items) == (
-            spec.minimum, spec.maximum, spec.step, spec.choices, spec.max_items
-        ), name
-        assert got.default == spec.default or list(spec.default) == got.default, name
-        assert got.required == spec.required or spec.required, name
-
-
 def test_parse_live_description(mocked: responses.RequestsMock, client: ScenarioClient) -> None:
     mocked.add(responses.GET, MODEL_URL, json=live_model())
-    described = client.describe_model()
-    assert described.source == "service" and described.fallback_reason is None
+    described = client.check_connection()
     assert described.name == "Texture Upscale"
     assert len(described.inputs) == 7
     image = described.input("image")
     assert image is not None and image.required and image.type == "file"
     assert described.input("missing") is None
-    assert described.presets == ("precise", "balanced", "creative", "extreme")
-    assert described.base_models == ("FLUX.1-dev", "FLUX.2")
     specs = described.field_specs()
+    assert specs["preset"].choices == ("precise", "balanced", "creative", "extreme")
+    assert specs["base_model"].choices == ("FLUX.1-dev", "FLUX.2")
     assert specs["upscale_factor"].maximum == 16 and specs["upscale_factor"].step == 2
     assert specs["prompt"].max_length == 10
     assert specs["image_prompt"].max_items == 2 and specs["image_prompt"].max_length is None
@@ -90,42 +61,13 @@ def test_parse_live_description(mocked: responses.RequestsMock, client: Scenario
         UpscaleParams(image="asset_1", prompt="x" * 11).validate(specs)
 
 
-@pytest.mark.parametrize(
-    "failure",
-    [
-        {"body": refused()},
-        {"status": 503},
-        {"status": 429},
-        {"body": "<html>not json</html>"},
-    ],
-)
-def test_falls_back_to_bundled_when_offline(
-    mocked: responses.RequestsMock, client: ScenarioClient, failure: dict[str, Any]
-) -> None:
-    for _ in range(4):
-        mocked.add(responses.GET, MODEL_URL, **failure)
-    described = client.describe_model()
-    assert described.source == "bundled"
-    assert described.fallback_reason and described.fallback_reason.startswith(
-        "Using the built-in model settings"
-    )
-    assert described.presets == ("precise", "balanced", "creative")
-
-
-def test_falls_back_when_description_is_empty(
-    mocked: responses.RequestsMock, client: ScenarioClient
-) -> None:
-    mocked.add(responses.GET, MODEL_URL, json={"model": {"id": MODEL_ID, "inputs": []}})
-    assert client.describe_model().source == "bundled"
-
-
 @pytest.mark.parametrize(("status", "cls"), [(401, AuthenticationError), (404, NotFoundError)])
 def test_key_and_model_errors_are_not_hidden(
     mocked: responses.RequestsMock, client: ScenarioClient, status: int, cls: type[Exception]
 ) -> None:
     mocked.add(responses.GET, MODEL_URL, json={"reason": "no"}, status=status)
     with pytest.raises(cls):
-        client.describe_model()
+        client.check_connection()
 
 
 def test_required_forms() -> None:
@@ -141,3 +83,22 @@ def test_bare_model_object_accepted() -> None:
     described = ModelDescription.from_api({"id": "m", "inputs": [{"name": "x", "type": "number"}]})
     assert described.model_id == "m" and described.inputs[0].name == "x"
     assert ModelDescription.from_api(None).inputs == ()
+
+
+def test_differences_name_what_the_add_on_would_get_wrong(
+    mocked: responses.RequestsMock, client: ScenarioClient
+) -> None:
+    live = live_model()
+    live["model"]["inputs"] += [{"name": "tileMode", "type": "string", "required": True},
+                                {"name": "seed", "type": "number", "min": 1}]
+    mocked.add(responses.GET, MODEL_URL, json=live)
+    notes = client.check_connection().differences()
+    assert "upscaleFactor: Scenario's highest value is 16; this add-on offers 8." in notes
+    assert "preset: Scenario also offers extreme, which this add-on does not list yet." in notes
+    assert "baseModel: Scenario no longer accepts FLUX.1-Krea-dev." in notes
+    assert "imagePrompt: Scenario takes up to 2 items; this add-on sends up to 4." in notes
+    assert "seed: Scenario's lowest value is 1; this add-on offers 0." in notes
+    assert "Scenario's model no longer lists numInferenceSteps." in notes
+    assert "Scenario's model now requires tileMode, which this add-on does not send." in notes
+    # What the live model leaves unsaid (strength's range here) is no difference.
+    assert not any(n.startswith("strength") for n in notes)
