@@ -1,40 +1,50 @@
 """Recognise image formats from their first bytes, and say which ones Scenario accepts.
 
-The one signature table of the project: the client checks uploads and downloads with it, and
-``core.imagefile`` reads headers of the formats it names.
+The one table of image formats and signatures of the project: the client checks uploads and
+downloads with it, ``core.imagefile`` reads headers of the formats it names, the pipeline names
+result files after it and the emulator serves files with its types.
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from typing import Final
 
 # Enough bytes for every signature below (ISO-BMFF brands included).
 SNIFF_BYTES = 64
 
-MIME_TYPES: Final[dict[str, str]] = {
-    "png": "image/png",
-    "jpeg": "image/jpeg",
-    "webp": "image/webp",
-    "gif": "image/gif",
-    "tiff": "image/tiff",
-    "bmp": "image/bmp",
-    "avif": "image/avif",
-    "heif": "image/heif",
-    "exr": "image/x-exr",
-    "hdr": "image/vnd.radiance",
+
+
+@dataclass(frozen=True)
+class ImageFormat:
+    mime_type: str
+    extension: str  # of the files the project writes, without the dot
+    name: str  # as an error message names it
+    scenario_takes: bool  # Scenario's asset upload accepts it as it is
+
+
+# The one table of image formats: everything below, in core/ and in the emulator derives from it.
+FORMATS: Final[dict[str, ImageFormat]] = {
+    "png": ImageFormat("image/png", "png", "PNG", True),
+    "jpeg": ImageFormat("image/jpeg", "jpg", "JPEG", True),
+    "webp": ImageFormat("image/webp", "webp", "WebP", True),
+    "gif": ImageFormat("image/gif", "gif", "GIF", True),
+    "tiff": ImageFormat("image/tiff", "tif", "TIFF", True),
+    "avif": ImageFormat("image/avif", "avif", "AVIF", True),
+    "heif": ImageFormat("image/heif", "heic", "HEIF", True),
+    "bmp": ImageFormat("image/bmp", "bmp", "BMP", False),
+    "exr": ImageFormat("image/x-exr", "exr", "OpenEXR", False),
+    "hdr": ImageFormat("image/vnd.radiance", "hdr", "Radiance HDR", False),
 }
+MIME_TYPES: Final = {fmt: row.mime_type for fmt, row in FORMATS.items()}
+FILE_EXTENSIONS: Final = {fmt: row.extension for fmt, row in FORMATS.items()}
 # Formats Scenario's asset upload accepts as they are; anything else is re-encoded to PNG.
-SCENARIO_UPLOAD_FORMATS: Final = frozenset({"png", "jpeg", "webp", "gif", "avif", "tiff", "heif"})
+SCENARIO_UPLOAD_FORMATS: Final = frozenset(fmt for fmt, row in FORMATS.items() if row.scenario_takes)
 ACCEPTED_UPLOAD_TYPES: Final = frozenset(MIME_TYPES[f] for f in SCENARIO_UPLOAD_FORMATS)
-EXTENSIONS: Final[dict[str, str]] = {
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/webp": ".webp",
-    "image/gif": ".gif",
-    "image/tiff": ".tif",
-    "image/avif": ".avif",
-    "image/heif": ".heic",
+# File name extension (with its dot) of each type Scenario takes, by MIME type.
+EXTENSIONS: Final = {
+    row.mime_type: f".{row.extension}" for row in FORMATS.values() if row.scenario_takes
 }
 
 _AVIF_BRANDS: Final = frozenset({b"avif", b"avis"})
@@ -42,7 +52,6 @@ _HEIF_BRANDS: Final = frozenset(
     {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
 )
 _BMP_HEADER_SIZES: Final = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
-_NAMES: Final = {"bmp": "BMP", "exr": "OpenEXR", "hdr": "Radiance HDR"}
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -94,8 +103,8 @@ def sniff_image_type(head: bytes) -> str | None:
 def describe_unsupported(head: bytes) -> str:
     """Name a format Scenario does not take, for the error message."""
     fmt = sniff_format(head)
-    if fmt in _NAMES:
-        return _NAMES[fmt]
+    if fmt is not None:
+        return FORMATS[fmt].name
     if head[:4] == b"8BPS":
         return "Photoshop (PSD)"
     if head[:4] == b"DDS ":

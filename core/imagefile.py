@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final, TypeAlias, TypeVar
 
-# One signature table for the project: the client's (api may not import core).
-from ..api.image_types import MIME_TYPES, SCENARIO_UPLOAD_FORMATS, sniff_format
+# One table of formats for the project: the client's (api may not import core).
+from ..api.image_types import FILE_EXTENSIONS, MIME_TYPES, SCENARIO_UPLOAD_FORMATS, sniff_format
 
 __all__ = [
     "FILE_EXTENSIONS",
@@ -33,19 +33,6 @@ __all__ = [
 
 Source: TypeAlias = str | os.PathLike[str] | bytes | bytearray | memoryview
 T = TypeVar("T")
-
-FILE_EXTENSIONS: Final[dict[str, str]] = {
-    "png": "png",
-    "jpeg": "jpg",
-    "webp": "webp",
-    "gif": "gif",
-    "tiff": "tif",
-    "bmp": "bmp",
-    "avif": "avif",
-    "heif": "heic",
-    "exr": "exr",
-    "hdr": "hdr",
-}
 
 # JPEG start-of-frame markers (C4 = DHT, C8 = JPG extension and CC = DAC are not frames).
 _JPEG_SOF: Final = frozenset(

@@ -32,7 +32,7 @@ from .fidelity import (
     prepare_pixels,
     result_needs_pixels,
 )
-from .imagefile import sniff_format
+from .imagefile import FILE_EXTENSIONS, sniff_format
 from .journal import JobRecord, Journal
 from .naming import reserve_unique_path, upscaled_file_name
 from .polling import PollSchedule
@@ -522,7 +522,7 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenar
     changed = report.alpha_rebuilt or report.normals_renormalized or report.cropped
     with open(temp, "rb") as handle:
         fmt = sniff_format(handle.read(64)) or "png"
-    ext = {"jpeg": "jpg"}.get(fmt, fmt)
+    ext = FILE_EXTENSIONS[fmt]
     try:
         if record.output_name:  # a UDIM tile: the name its set reserved for it
             final = _move_into_place(temp, Path(record.output_dir) / record.output_name)
