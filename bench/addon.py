@@ -192,9 +192,10 @@ class Addon:
         return view
 
     def start_batch(self, started_at: float) -> tuple[Any, list[Run]]:
-        """What the batch operator's execute does (``batch_run.start`` on the selected objects),
+        """What the batch operator's execute does (``batch_start.start`` on the selected objects),
         timed; every job's client records its calls into that job's Run."""
-        batch_run = self._mod("bridge.batch_run")
+        batch_start = self._mod("bridge.batch_start")
+        batch_conclude = self._mod("bridge.batch_conclude")
         connection = self._mod("bridge.connection").Connection
         plain = connection.connect
         calls: dict[str, list[Call]] = {}
@@ -205,7 +206,7 @@ class Addon:
         connection.connect = connect  # the worker calls it when a job starts
         self._restore_connect = lambda: setattr(connection, "connect", plain)
         a = time.perf_counter()
-        batch = batch_run.start(bpy.context, "SELECTED_OBJECTS")
+        batch = batch_start.start(bpy.context, "SELECTED_OBJECTS")
         invoke_ms = (time.perf_counter() - a) * 1e3
         rt = self.runtime.get()
         runs = []
@@ -214,7 +215,7 @@ class Addon:
             run.prepare_ms = invoke_ms
             run.calls = calls.setdefault(item.local_id, [])
             runs.append(run)
-        self._batch_conclude = lambda rt_, view: batch_run.conclude(rt_, batch, view)
+        self._batch_conclude = lambda rt_, view: batch_conclude.conclude(rt_, batch, view)
         return batch, runs
 
     def end_batch(self, runs: list[Run]) -> None:

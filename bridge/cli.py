@@ -17,7 +17,7 @@ from ..core import cli_args
 from ..core.batch import Batch, exit_code, progress_line, refused_summary
 from ..core.refusal import Refusal
 from ..core.states import ItemStatus, ViewStatus
-from . import batch_run, connection, runtime
+from . import batch_conclude, batch_list, batch_start, connection, runtime
 
 COMMAND = "scenario_upscale"
 _handle: Any = None
@@ -53,9 +53,9 @@ def run(options: cli_args.CliOptions, out: TextIO | None = None, err: TextIO | N
     if options.save and not blend:
         return _emit(options, out, refused_summary(
             options.scope, "--save needs a saved .blend: open one (blender -b scene.blend ...)."))
-    overrides = batch_run.Overrides(options.factor, options.preset, options.data_maps)
+    overrides = batch_start.Overrides(options.factor, options.preset, options.data_maps)
     try:
-        batch = batch_run.start(bpy.context, options.scope, overrides)
+        batch = batch_start.start(bpy.context, options.scope, overrides)
     except (Refusal, ScenarioError) as exc:
         message = str(exc)
         if message == connection.ONLINE_ACCESS_MESSAGE:
@@ -83,7 +83,7 @@ def _follow(rt: runtime.Runtime, batch: Batch, options: cli_args.CliOptions, err
             _tick(rt, batch)
         except KeyboardInterrupt:
             _say(options, err, f"{COMMAND}: interrupted; stopping the running jobs")
-            batch_run.cancel(rt, batch)
+            batch_conclude.cancel(rt, batch)
     batch.finish_if_done()
 
 
@@ -96,14 +96,14 @@ def _tick(rt: runtime.Runtime, batch: Batch) -> None:
         if getattr(view, "question", None) is not None:
             rt.answer(item.local_id, False)  # nobody is there to confirm a price
         if view.status != ViewStatus.RUNNING:
-            batch_run.conclude(rt, batch, view)
+            batch_conclude.conclude(rt, batch, view)
 
 
 def _print_changes(rt: runtime.Runtime, batch: Batch, options: cli_args.CliOptions,
                    err: TextIO, shown: dict[int, str]) -> None:
     total = len(batch.items)
     for index, item in enumerate(batch.items):
-        text = batch_run.status_text(rt, item, step=10)
+        text = batch_list.status_text(rt, item, step=10)
         if shown.get(index) != text:
             shown[index] = text
             _say(options, err, progress_line(index + 1, total, item, text))

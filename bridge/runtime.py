@@ -88,7 +88,7 @@ class Runtime:
         self.pool = worker.WorkerPool(max_workers, error_message=_user_message,
                                       expected=EXPECTED_FAILURES)
         self.jobs: dict[str, JobView] = {}
-        # Batches by id, oldest first: their jobs are views in ``jobs`` (see bridge/batch_run.py).
+        # Batches by id, oldest first: their jobs are views in ``jobs`` (see bridge/batch_start.py).
         self.batches: dict[str, Batch] = {}
         # Journal records as last read from disk, newest first; drawing reads only this copy.
         self.recent: list[JobRecord] = []

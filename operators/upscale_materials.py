@@ -7,7 +7,7 @@ from bpy.props import EnumProperty, IntProperty
 
 from ..api.errors import ScenarioError
 from ..api.params import FIELD_SPECS
-from ..bridge import availability, batch_run, runtime
+from ..bridge import availability, batch_conclude, batch_list, batch_start, runtime
 from ..bridge.batch_settings import BATCH_SCOPE_ITEMS
 from ..bridge.modal import JobModalMixin, redraw_editors
 from ..bridge.model_props import enum_items
@@ -55,7 +55,7 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
             scope_name = self.scope
         else:
             scope_name = context.scene.scenario_batch.scope
-        overrides = batch_run.Overrides(
+        overrides = batch_start.Overrides(
             factor=int(self.upscale_factor),
             preset="" if self.preset == SCENE_PRESET else self.preset,
         )
@@ -63,11 +63,11 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
             self.report({"ERROR"}, "The factor must be 2 or more (0 uses the scene's setting).")
             return {"CANCELLED"}
         try:
-            self._batch = batch_run.start(context, scope_name, overrides)
+            self._batch = batch_start.start(context, scope_name, overrides)
         except (Refusal, ScenarioError) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
-        batch_run.show(context.window_manager, self._batch)
+        batch_list.show(context.window_manager, self._batch)
         for item in self._batch.skipped:
             self.report({"WARNING"}, f"Skipped '{item.image}': {item.reason}")
         if not self._batch.job_ids:
@@ -75,7 +75,7 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
         return self.follow(context, self._batch.job_ids)
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
-        outcome = batch_run.conclude(runtime.get(), self._batch, view)
+        outcome = batch_conclude.conclude(runtime.get(), self._batch, view)
         # One image failing is part of a batch's result, not the operator's failure (an ERROR
         # report would make a script's bpy.ops call raise after the others were applied).
         level = "WARNING" if outcome.level == "ERROR" else outcome.level

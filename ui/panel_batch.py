@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..bridge import availability, batch_run, runtime
+from ..bridge import availability, batch_list, runtime
 from ..core.roles import ROLE_LABELS
 from ..core.states import ItemStatus
 from .lines import label_lines
@@ -34,8 +34,8 @@ class SCENARIO_UL_batch(bpy.types.UIList):
         row = layout.row(align=True)
         split = row.split(factor=0.6)
         split.label(text=entry.image, icon=STATUS_ICONS.get(entry.status, "DOT"))
-        split.label(text=batch_run.status_word(rt, entry))
-        view = batch_run.live_view(rt, entry)
+        split.label(text=batch_list.status_word(rt, entry))
+        view = batch_list.live_view(rt, entry)
         if view is None:
             return
         if getattr(view, "question", None) is not None:
@@ -88,7 +88,7 @@ def draw_list(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     if 0 <= state.active < len(batch.items):  # the active row in full, as Blender's lists do
         entry = batch.items[state.active]
         role = ROLE_LABELS.get(entry.role, entry.role)
-        label_lines(layout, context, f"{entry.image} ({role}): {batch_run.status_text(rt, entry)}",
+        label_lines(layout, context, f"{entry.image} ({role}): {batch_list.status_text(rt, entry)}",
                     icon=STATUS_ICONS.get(entry.status, "DOT"))
     label_lines(layout, context, batch.summary_text(),
                 icon="INFO" if batch.ended else "SORTTIME")

@@ -43,7 +43,7 @@ def batch_defaults(addon: str):
 
 
 def latest(addon: str):
-    return module(addon, "bridge.batch_run").latest(module(addon, "bridge.runtime").get())
+    return module(addon, "bridge.batch_list").latest(module(addon, "bridge.runtime").get())
 
 
 def by_image(batch) -> dict[str, object]:
@@ -70,7 +70,7 @@ def result_images() -> list[bpy.types.Image]:
 def drive(addon: str, batch, until=lambda b: not b.pending, timeout: float = 60.0) -> None:
     """What the operator's modal timer does, for batches a test started itself."""
     rt = module(addon, "bridge.runtime").get()
-    batch_run = module(addon, "bridge.batch_run")
+    batch_conclude = module(addon, "bridge.batch_conclude")
     deadline = time.monotonic() + timeout
     while not until(batch):
         assert time.monotonic() < deadline, [(i.image, i.status) for i in batch.items]
@@ -78,7 +78,7 @@ def drive(addon: str, batch, until=lambda b: not b.pending, timeout: float = 60.
         for item in batch.pending:
             view = rt.jobs[item.local_id]
             if view.status != "running":
-                batch_run.conclude(rt, batch, view)
+                batch_conclude.conclude(rt, batch, view)
 
 
 def max_overlap(intervals: list[tuple[float, float]]) -> int:
@@ -214,14 +214,14 @@ def test_cancel_one_then_all(addon, emulator, tmp_path) -> None:
     material = pbr_scenes.simple_material("M", *textures)
     scenes.object_with("A", [material], selected=True)
     rt = module(addon, "bridge.runtime").get()
-    batch_run = module(addon, "bridge.batch_run")
-    batch = batch_run.start(bpy.context, "SELECTED_OBJECTS")
-    batch_run.show(bpy.context.window_manager, batch)
+    batch_list = module(addon, "bridge.batch_list")
+    batch = module(addon, "bridge.batch_start").start(bpy.context, "SELECTED_OBJECTS")
+    batch_list.show(bpy.context.window_manager, batch)
     try:
-        assert [batch_run.status_text(rt, i) for i in batch.items] == ["Queued"] * 3
+        assert [batch_list.status_text(rt, i) for i in batch.items] == ["Queued"] * 3
         drive(addon, batch, until=lambda b: all(
             rt.jobs[i.local_id].stage == "generating" for i in b.items))
-        assert all(batch_run.status_text(rt, i).startswith(("Generating", "Queued", "Warming"))
+        assert all(batch_list.status_text(rt, i).startswith(("Generating", "Queued", "Warming"))
                    for i in batch.items)
         first, *others = batch.items
         drawn = draw_panels(addon)
@@ -242,7 +242,7 @@ def test_cancel_one_then_all(addon, emulator, tmp_path) -> None:
         assert [i.status for i in batch.items] == ["cancelled"] * 3
         assert result_images() == []
         assert [rt.jobs[i.local_id].record.state for i in batch.items] == ["abandoned"] * 3
-        assert [batch_run.status_text(rt, i) for i in batch.items] == ["Cancelled"] * 3
+        assert [batch_list.status_text(rt, i) for i in batch.items] == ["Cancelled"] * 3
         assert "3 cancelled" in batch.summary_text()
         drawn = draw_panels(addon)
         assert drawn.count(("label", "Cancelled")) == 3 * 3  # one list per panel
@@ -271,7 +271,7 @@ def test_with_a_ui_a_batch_starts_one_job_per_step(addon, emulator, tmp_path, ui
     textures = [scenes.texture_file(tmp_path, name) for name in ("a", "b", "c", "d")]
     scenes.object_with("A", [pbr_scenes.simple_material("M", *textures)], selected=True)
     rt = module(addon, "bridge.runtime").get()
-    batch = module(addon, "bridge.batch_run").start(bpy.context, "SELECTED_OBJECTS")
+    batch = module(addon, "bridge.batch_start").start(bpy.context, "SELECTED_OBJECTS")
 
     assert [i.status for i in batch.items] == ["running", "queued", "queued", "queued"]
     assert [rt.jobs[i.local_id].stage for i in batch.items[1:]] == ["waiting"] * 3
@@ -307,8 +307,7 @@ def test_a_queued_image_cancelled_or_removed_is_never_sent(addon, emulator, tmp_
     textures = [scenes.texture_file(tmp_path, name) for name in ("a", "b", "c")]
     scenes.object_with("A", [pbr_scenes.simple_material("M", *textures)], selected=True)
     rt = module(addon, "bridge.runtime").get()
-    batch_run = module(addon, "bridge.batch_run")
-    batch = batch_run.start(bpy.context, "SELECTED_OBJECTS")
+    batch = module(addon, "bridge.batch_start").start(bpy.context, "SELECTED_OBJECTS")
     first, second, third = batch.items
 
     assert rt.cancel(second.local_id)

@@ -22,7 +22,7 @@ def batch(h: Harness) -> Steps:
     yield 0.5
     h.screenshot("batch_done")
     h.note("nodes", scene.images_in_nodes())
-    batch = h.addon("bridge.batch_run").latest(h.runtime())
+    batch = h.addon("bridge.batch_list").latest(h.runtime())
     h.note("items", sorted((i.image, str(i.status)) for i in batch.items))
     h.note("paid", h.paid_generates())
     h.key(area, "ctrl+z")

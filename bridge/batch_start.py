@@ -1,10 +1,6 @@
-"""Main thread: a batch — every texture of the materials in scope, one job per distinct image.
-
-``start`` collects the images (node groups included), recognises each one's role, refuses what
-cannot be sent (listed as skipped, with the reason) and starts one job per image with the params
-of its role; the runtime's worker pool bounds how many run at once. ``conclude`` applies one
-finished job and records it in the batch. Operators and the command line drive both.
-"""
+"""Main thread: start a batch. Refuses what all its images share before anything is sent, then
+starts one job per image with the params of its role, a few per main-thread step; what cannot be
+sent is listed as skipped with the reason. The runtime's worker pool bounds how many run at once."""
 
 from __future__ import annotations
 
@@ -18,66 +14,13 @@ import bpy
 from ..api.errors import ScenarioError
 from ..api.params import UpscaleParams
 from ..core import roles
-from ..core.batch import Batch, BatchItem, item_text, live_text
+from ..core.batch import Batch, BatchItem
 from ..core.journal import new_job_id
 from ..core.refusal import Refusal
 from ..core.spend_ledger import SpendLedger
 from ..core.states import ItemStatus, Stage, ViewStatus
-from . import (
-    apply,
-    batch_settings,
-    connection,
-    lookup,
-    request,
-    runtime,
-    scope,
-    snapshot,
-    texture_graph,
-)
-
-SCOPE_TEXT = {
-    "SELECTED_OBJECTS": "the materials of the selected objects",
-    "ACTIVE_MATERIAL": "the active material",
-    "ALL_MATERIALS": "the materials of this file",
-}
-
-
-@dataclass
-class Found:
-    """One distinct image in scope: the materials using it and where its nodes lead."""
-
-    image: bpy.types.Image
-    materials: list[str] = field(default_factory=list)
-    destinations: list[roles.Destination] = field(default_factory=list)
-
-    @property
-    def role(self) -> str:
-        return roles.classify(self.destinations, self.image.name)
-
-
-def materials_in_scope(context: bpy.types.Context, scope_name: str) -> list[bpy.types.Material]:
-    if scope_name == "ALL_MATERIALS":
-        candidates = list(bpy.data.materials)
-    else:
-        names = scope.scope_materials(context, scope_name)
-        candidates = [m for m in (bpy.data.materials.get(n) for n in names) if m is not None]
-    # A linked material is read-only here: its nodes could not be switched to the results.
-    return [m for m in candidates if m.node_tree is not None and m.library is None]
-
-
-def collect(context: bpy.types.Context, scope_name: str) -> list[Found]:
-    """Distinct images of the Image Texture nodes in scope, in the order first met."""
-    found: dict[int, Found] = {}
-    for material in materials_in_scope(context, scope_name):
-        for use in texture_graph.texture_nodes(material):
-            image = use.node.image
-            if image is None:
-                continue
-            entry = found.setdefault(image.session_uid, Found(image))
-            if material.name not in entry.materials:
-                entry.materials.append(material.name)
-            entry.destinations += texture_graph.destinations(use)
-    return list(found.values())
+from . import apply, batch_settings, connection, lookup, request, runtime, snapshot
+from .batch_collect import SCOPE_TEXT, collect
 
 
 @dataclass(frozen=True)
@@ -197,84 +140,3 @@ class _Starter:
     def _skip(self, item: BatchItem, reason: str) -> None:
         item.status, item.reason = ItemStatus.SKIPPED, reason
         self.rt.release(item.local_id, ViewStatus.FAILED, reason)
-
-
-def conclude(rt: runtime.Runtime, batch: Batch, view: runtime.JobView) -> apply.Outcome:
-    """Applies one ended job of ``batch`` (main thread) and records how it went."""
-    item = batch.item_for(view.local_id)
-    if view.record is None:  # ended before its job started: skipped or cancelled
-        if item is not None and item.status != ItemStatus.SKIPPED:
-            item.status, item.reason = ItemStatus.CANCELLED, runtime.NOT_STARTED
-        batch.finish_if_done()
-        reason = item.reason if item is not None else view.message
-        skipped = item is not None and item.status == ItemStatus.SKIPPED
-        return apply.Outcome("WARNING", f"Skipped: {reason}" if skipped else runtime.NOT_STARTED)
-    outcome = apply.conclude(rt, view)
-    if item is not None:
-        record = view.record
-        item.seconds = view.elapsed
-        if record is not None:
-            item.job_id, item.cost = record.job_id, record.cost
-        if outcome.applied is not None:
-            item.status = ItemStatus.DONE
-            item.result_image, item.result_path = outcome.applied.image_name, outcome.applied.path
-        elif view.status == ViewStatus.CANCELLED:
-            item.status, item.reason = ItemStatus.CANCELLED, outcome.message
-        else:
-            item.status, item.reason = ItemStatus.FAILED, view.message or outcome.message
-    batch.finish_if_done()
-    return outcome
-
-
-def latest(rt: runtime.Runtime | None) -> Batch | None:
-    return next(reversed(rt.batches.values()), None) if rt and rt.batches else None
-
-
-def live_view(rt: runtime.Runtime, item: BatchItem) -> runtime.JobView | None:
-    if item.status != ItemStatus.RUNNING:
-        return None
-    return rt.jobs.get(item.local_id)
-
-
-def status_text(rt: runtime.Runtime, item: BatchItem, step: int = 1) -> str:
-    view = live_view(rt, item)
-    if view is None:
-        return item_text(item)
-    question = getattr(view, "question", None)
-    if question is not None:
-        total = question.batch_total
-        return (f"Confirm batch: {total:g} credits" if total is not None
-                else f"Confirm price: {question.cost:g} credits")
-    if view.status == ViewStatus.READY:
-        return item_text(item, "Applying")
-    return item_text(item, live_text(view.stage, view.label, view.fraction, step))
-
-
-def status_word(rt: runtime.Runtime, item: BatchItem) -> str:
-    """The list's short status column (the active row's details say the rest)."""
-    view = live_view(rt, item)
-    if view is None:
-        return item.status.title()
-    if getattr(view, "question", None) is not None:
-        return "Confirm"
-    if view.status == ViewStatus.READY:
-        return "Applying"
-    if view.fraction is not None:
-        return f"{round(view.fraction * 100)} %"
-    return live_text(view.stage)
-
-
-def show(wm: bpy.types.WindowManager, batch: Batch) -> None:
-    """Fills the list the panels draw (once per batch; live status is read when drawing)."""
-    state = wm.scenario_batch
-    state.rows.clear()
-    state.batch_id = batch.batch_id
-    for item in batch.items:
-        row = state.rows.add()
-        row.image, row.role, row.local_id = item.image, item.role, item.local_id
-    state.active = 0
-
-
-def cancel(rt: runtime.Runtime, batch: Batch) -> int:
-    """Stops waiting for every running job of the batch; returns how many were stopped."""
-    return sum(1 for item in batch.pending if rt.cancel(item.local_id))
