@@ -33,7 +33,7 @@ USER_DIR = dev_addon.isolate_user_folder("scenario-bench-")
 for _name in ("SCENARIO_SDK_API_KEY", "SCENARIO_SDK_API_SECRET", "SCENARIO_BASE_URL"):
     os.environ.pop(_name, None)
 
-import addon as A  # noqa: E402
+import addon as harness  # noqa: E402
 import bpy  # noqa: E402
 import emulators  # noqa: E402
 import fixtures  # noqa: E402
@@ -58,7 +58,7 @@ LONG_JOB_SECONDS = 60.0
 FIXTURES = Path(tempfile.gettempdir()) / "scenario-bench-fixtures"
 # Development shortcuts: BENCH_SIZES=1K, BENCH_KINDS=packed, BENCH_ONLY=1,2 (the table then
 # shows what ran).
-RUN_SIZES = [s for s in os.environ.get("BENCH_SIZES", "1K,4K,8K").split(",") if s in A.SIZES]
+RUN_SIZES = [s for s in os.environ.get("BENCH_SIZES", "1K,4K,8K").split(",") if s in harness.SIZES]
 ONLY = set(os.environ.get("BENCH_ONLY", "1,2,3,4,6,7").split(","))
 RUN_KINDS = [k for k in os.environ.get("BENCH_KINDS", ",".join(KINDS)).split(",") if k in KINDS]
 # Diagnosis only: BENCH_NO_CHECKS=1 turns off the result checks (tiling, alpha) to see their cost.
@@ -79,14 +79,15 @@ def log(message: str) -> None:
 
 
 # --- 1, 5 and part of 6: whole upscales, every main-thread step timed -----------------------
-def main_thread(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]]) -> list[dict[str, Any]]:
+def main_thread(addon: harness.Addon, base_url: str,
+                textures: dict[str, dict[str, Path]]) -> list[dict[str, Any]]:
     control = ControlClient(base_url)
     rows = []
     with Canary() as canary:
         for label in RUN_SIZES:
             for kind in RUN_KINDS:
-                A.clear_scene()
-                image, readout_ref = A.make_image(kind, label, textures)
+                harness.clear_scene()
+                image, readout_ref = harness.make_image(kind, label, textures)
                 control.reset()
                 run = addon.upscale(image, f"{label} {kind}")
                 requests_log = control.requests()
@@ -107,11 +108,11 @@ def main_thread(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Pat
     return rows
 
 
-def describe_run(run: A.Run, kind: str, label: str, base_url: str,
+def describe_run(run: harness.Run, kind: str, label: str, base_url: str,
                  textures: dict[str, dict[str, Path]], requests_log: list[dict[str, Any]],
                  readout_ref: float) -> dict[str, Any]:
     record = run.record
-    sent, how = A.upload_bytes(requests_log)
+    sent, how = harness.upload_bytes(requests_log)
     row: dict[str, Any] = {
         "kind": kind, "size": label, "applied": run.applied, "outcome": run.outcome,
         "prepare_ms": run.prepare_ms, "start_ms": run.start_ms, "invoke_ms": run.invoke_ms,
@@ -123,11 +124,11 @@ def describe_run(run: A.Run, kind: str, label: str, base_url: str,
         "late_max_ms": max(run.late_ms, default=0.0), "late_p99_ms": pct(run.late_ms, 99),
         "conclude_ms": run.conclude_ms, "total_s": run.total_s,
         "upload_bytes": sent, "upload_way": how,
-        "job_polls": len(A.calls_named(run, "get_job")),
+        "job_polls": len(harness.calls_named(run, "get_job")),
         "started_at": run.started_at,
         "slow_ticks": run.slow[:40],
         "gc_pauses": [(round(t - run.started_at, 2), gen, round(ms, 1), thread)
-                      for t, gen, ms, thread in A.GC_PAUSES.between(run.started_at, run.applied_at)],
+                      for t, gen, ms, thread in harness.GC_PAUSES.between(run.started_at, run.applied_at)],
     }
     # Generated images: the pixel read-out is unavoidable (timed apart). Packed ones are handed
     # over in app-timer steps; readout_ref is what one packed_file.data copy would have cost.
@@ -143,33 +144,33 @@ def describe_run(run: A.Run, kind: str, label: str, base_url: str,
             import hashlib
 
             digest = hashlib.sha256(source.read_bytes()).hexdigest()
-            row["uploaded_identical"] = A.uploaded_sha256(base_url, record.input_asset_id) == digest
+            row["uploaded_identical"] = harness.uploaded_sha256(base_url, record.input_asset_id) == digest
     row.update(latency(run, base_url))
     row["breakdown"] = breakdown(run)
     return row
 
 
-def latency(run: A.Run, base_url: str) -> dict[str, Any]:
-    seen = A.seen_success(run)
+def latency(run: harness.Run, base_url: str) -> dict[str, Any]:
+    seen = harness.seen_success(run)
     record = run.record
     if seen is None or record is None or not record.job_id:
         return {}
-    done = A.success_time(base_url, record.job_id)
+    done = harness.success_time(base_url, record.job_id)
     if done is None:
         return {}
     return {"server_success_at": done, "poll_saw_success_at": seen.end,
             "notice_latency_s": seen.end - done}
 
 
-def breakdown(run: A.Run) -> dict[str, float]:
+def breakdown(run: harness.Run) -> dict[str, float]:
     """Where one upscale's wall time went, in seconds, from the client's timed calls."""
     def span(name: str) -> tuple[float, float] | None:
-        calls = A.calls_named(run, name)
+        calls = harness.calls_named(run, name)
         return (calls[0].start, calls[-1].end) if calls else None
 
     out: dict[str, float] = {"invoke": run.invoke_ms / 1e3}
     upload, price, submit = span("upload_image"), span("quote"), span("run")
-    download, seen = span("download_asset"), A.seen_success(run)
+    download, seen = span("download_asset"), harness.seen_success(run)
     invoked = run.started_at + run.invoke_ms / 1e3
     if upload:
         out["to_worker"] = upload[0] - invoked  # thread start, client, source preparation
@@ -182,7 +183,7 @@ def breakdown(run: A.Run) -> dict[str, float]:
             out["wait"] = seen.end - submit[1]
     if download:
         out["download"] = download[1] - download[0]
-        done = A.history_time(run.record, "downloaded")
+        done = harness.history_time(run.record, "downloaded")
         if done:
             out["after_download"] = done - download[1]  # fidelity checks, move, journal
             out["to_main_thread"] = (run.applied_at - run.conclude_ms / 1e3) - done
@@ -192,17 +193,17 @@ def breakdown(run: A.Run) -> dict[str, float]:
 
 
 # --- 2: end to end against the official SDK ---------------------------------------------------
-def overhead(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]],
+def overhead(addon: harness.Addon, base_url: str, textures: dict[str, dict[str, Path]],
              work: Path) -> dict[str, Any]:
     source = textures["1K"]["png"]
-    sdk = SdkFlow(base_url, A.API_KEY, A.API_SECRET)
-    ours: list[A.Run] = []
+    sdk = SdkFlow(base_url, harness.API_KEY, harness.API_SECRET)
+    ours: list[harness.Run] = []
     theirs, theirs_docs = [], []
     try:
-        def one_ours(tag: str) -> A.Run:
-            A.clear_scene()
+        def one_ours(tag: str) -> harness.Run:
+            harness.clear_scene()
             image = bpy.data.images.load(str(source), check_existing=False)
-            A.use_in_material(image)
+            harness.use_in_material(image)
             return addon.upscale(image, tag)
 
         def one_sdk(poll: float) -> Any:
@@ -225,7 +226,7 @@ def overhead(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]]
     keys = sorted({k for p in parts for k in p})
     sdk_latency = []
     for t in theirs:
-        done = A.success_time(base_url, t.job_id)
+        done = harness.success_time(base_url, t.job_id)
         if done is not None:
             sdk_latency.append(t.seen_at - done)
     return {
@@ -247,7 +248,7 @@ def overhead(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]]
     }
 
 
-def overhead_spread(addon: A.Addon, textures: dict[str, dict[str, Path]], work: Path) -> dict[str, Any]:
+def overhead_spread(addon: harness.Addon, textures: dict[str, dict[str, Path]], work: Path) -> dict[str, Any]:
     """The same pair at several job lengths, one emulator each: a fixed 1 s poll lands just
     after a 2 s job's end or up to 1 s late depending on the phase, and the emulator's timeline
     is exact, so a single length makes the baseline lucky or unlucky every time."""
@@ -255,12 +256,12 @@ def overhead_spread(addon: A.Addon, textures: dict[str, dict[str, Path]], work: 
     pairs = []
     for seconds in SPREAD_SECONDS:
         proc, url = emulators.start(["--job-seconds", str(seconds)])
-        sdk = SdkFlow(url, A.API_KEY, A.API_SECRET)
+        sdk = SdkFlow(url, harness.API_KEY, harness.API_SECRET)
         try:
             addon.configure(url, work / "out", parallel=BATCH)
-            A.clear_scene()
+            harness.clear_scene()
             image = bpy.data.images.load(str(source), check_existing=False)
-            A.use_in_material(image)
+            harness.use_in_material(image)
             ours = addon.upscale(image, f"spread {seconds}")
             theirs = sdk.run(source, work / f"sdk-spread-{seconds}.png", FACTOR, SDK_POLL_S)
         finally:
@@ -273,14 +274,15 @@ def overhead_spread(addon: A.Addon, textures: dict[str, dict[str, Path]], work: 
 
 
 # --- 3: a batch of 16 -------------------------------------------------------------------------
-def batch(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]], work: Path) -> dict[str, Any]:
-    A.clear_scene()
+def batch(addon: harness.Addon, base_url: str, textures: dict[str, dict[str, Path]],
+          work: Path) -> dict[str, Any]:
+    harness.clear_scene()
     folder = work / "batch"
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(BATCH):
         path = folder / f"batch_{i:02d}.png"
         shutil.copyfile(textures["1K"]["png"], path)
-        A.use_in_material(bpy.data.images.load(str(path), check_existing=False))
+        harness.use_in_material(bpy.data.images.load(str(path), check_existing=False))
     started = time.time()
     # The batch operator's way: one job per image, started a few per app-timer step.
     _, runs = addon.start_batch(started)
@@ -290,10 +292,11 @@ def batch(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]], w
     steps = runs[0].steps_ms
     ticks = [t for r in runs for t in r.ticks_ms]
     lates = [t for r in runs for t in r.late_ms]
-    done = [A.success_time(base_url, r.record.job_id) for r in runs if r.record.job_id]
-    created = [min(c.end for c in A.calls_named(r, "run")) for r in runs if A.calls_named(r, "run")]
+    done = [harness.success_time(base_url, r.record.job_id) for r in runs if r.record.job_id]
+    created = [min(c.end for c in harness.calls_named(r, "run"))
+               for r in runs if harness.calls_named(r, "run")]
     lat = [latency(r, base_url).get("notice_latency_s") for r in runs]
-    timelines = [A.status_times(base_url, r.record.job_id) for r in runs if r.record.job_id]
+    timelines = [harness.status_times(base_url, r.record.job_id) for r in runs if r.record.job_id]
     total = ended - started
     ideal = BATCH / BATCH_CONCURRENCY * JOB_SECONDS
     queued = sorted(t["queued"] for t in timelines if "queued" in t)
@@ -311,16 +314,16 @@ def batch(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]], w
         "first_submit_after_s": (min(created) - started) if created else None,
         "last_submit_after_s": (max(created) - started) if created else None,
         "first_upload_done_after_s": min(
-            (A.calls_named(r, "upload_image")[0].end - started for r in runs
-             if A.calls_named(r, "upload_image")), default=None),
+            (harness.calls_named(r, "upload_image")[0].end - started for r in runs
+             if harness.calls_named(r, "upload_image")), default=None),
         "last_upload_done_after_s": max(
-            (A.calls_named(r, "upload_image")[0].end - started for r in runs
-             if A.calls_named(r, "upload_image")), default=None),
+            (harness.calls_named(r, "upload_image")[0].end - started for r in runs
+             if harness.calls_named(r, "upload_image")), default=None),
         "tick_max_ms": max(ticks, default=0.0), "tick_p99_ms": pct(ticks, 99),
         "late_max_ms": max(lates, default=0.0),
         "conclude_max_ms": max(r.conclude_ms for r in runs),
         "notice_latency_s": [x for x in lat if x is not None],
-        "polls": sum(len(A.calls_named(r, "get_job")) for r in runs),
+        "polls": sum(len(harness.calls_named(r, "get_job")) for r in runs),
     }
 
 
@@ -337,13 +340,13 @@ def nominal_makespan(created: list[float], seconds: float, slots: int) -> float:
 
 
 # --- 6: cadence on a long job -----------------------------------------------------------------
-def long_job(addon: A.Addon, base_url: str, textures: dict[str, dict[str, Path]]) -> dict[str, Any]:
-    A.clear_scene()
+def long_job(addon: harness.Addon, base_url: str, textures: dict[str, dict[str, Path]]) -> dict[str, Any]:
+    harness.clear_scene()
     image = bpy.data.images.load(str(textures["1K"]["png"]), check_existing=False)
-    A.use_in_material(image)
+    harness.use_in_material(image)
     run = addon.upscale(image, "long job")
-    submitted = A.calls_named(run, "run")[0].end
-    polls = [c.end - submitted for c in A.calls_named(run, "get_job")]
+    submitted = harness.calls_named(run, "run")[0].end
+    polls = [c.end - submitted for c in harness.calls_named(run, "get_job")]
     per_minute: dict[int, int] = {}
     for t in polls:
         per_minute[int(t // 60)] = per_minute.get(int(t // 60), 0) + 1
@@ -495,7 +498,7 @@ def main() -> int:
         f"Blender {bpy.app.version_string}")
     textures = fixtures.write_textures(FIXTURES, {k: fixtures.SIZES[k] for k in {*RUN_SIZES, '1K', '4K'}})
     module = dev_addon.enable_addon(USER_DIR)
-    addon = A.Addon(module)
+    addon = harness.Addon(module)
     if NO_CHECKS:
         settings = bpy.context.scene.scenario_upscale
         settings.check_tiling = settings.keep_alpha = False

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import addon as A
+import addon as harness
 import bpy
 import numpy as np
 
@@ -38,15 +38,15 @@ def write_tiles(png: Any, count: int, side: int) -> Path:
     return folder
 
 
-def one_set(addon: A.Addon, folder: Path, count: int, side: int) -> dict[str, Any]:
-    A.clear_scene()
+def one_set(addon: harness.Addon, folder: Path, count: int, side: int) -> dict[str, Any]:
+    harness.clear_scene()
     image = bpy.data.images.load(str(folder / "set.<UDIM>.png"))
     image.source = "TILED"
     image.name = f"set{count}"
-    A.use_in_material(image)
+    harness.use_in_material(image)
     apply = addon._mod("bridge.apply")
     real_apply, spent = apply.apply_result, []
-    apply.apply_result = A.timed(real_apply, spent)
+    apply.apply_result = harness.timed(real_apply, spent)
     try:
         assert bpy.ops.scenario.upscale_image(image_name=image.name) == {"FINISHED"}
     finally:
@@ -63,7 +63,7 @@ def one_set(addon: A.Addon, folder: Path, count: int, side: int) -> dict[str, An
             "main_thread_apply_ms": round(sum(spent) * 1000, 1)}
 
 
-def measure(addon: A.Addon, out: Path) -> list[dict[str, Any]]:
+def measure(addon: harness.Addon, out: Path) -> list[dict[str, Any]]:
     rows = []
     for count, side in SETS:
         folder = write_tiles(addon._mod("core.png"), count, side)
