@@ -27,14 +27,18 @@ MIME_TYPES: Final[dict[str, str]] = {
 # Formats Scenario's asset upload accepts as they are; anything else is re-encoded to PNG.
 SCENARIO_UPLOAD_FORMATS: Final = frozenset({"png", "jpeg", "webp", "gif", "avif", "tiff", "heif"})
 ACCEPTED_UPLOAD_TYPES: Final = frozenset(MIME_TYPES[f] for f in SCENARIO_UPLOAD_FORMATS)
+# File name extension of each type in MIME_TYPES (the emulator names its download URLs so too).
 EXTENSIONS: Final[dict[str, str]] = {
     "image/png": ".png",
     "image/jpeg": ".jpg",
     "image/webp": ".webp",
     "image/gif": ".gif",
     "image/tiff": ".tif",
+    "image/bmp": ".bmp",
     "image/avif": ".avif",
     "image/heif": ".heic",
+    "image/x-exr": ".exr",
+    "image/vnd.radiance": ".hdr",
 }
 
 _AVIF_BRANDS: Final = frozenset({b"avif", b"avis"})

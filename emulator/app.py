@@ -15,7 +15,7 @@ from typing import Any
 from . import assets_api, cdn_api, control_api, generate_api, jobs_api, models_api, uploads_api
 from .errors import ApiError, gateway_body, reason_body
 from .faults import URL_KINDS, FaultPlan
-from .imaging import extension_for
+from .formats import extension_for
 from .messages import Request, Response
 from .options import EmulatorOptions
 from .request_log import RequestLog

@@ -7,7 +7,7 @@ import binascii
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import imaging
+from . import formats, imaging
 from .errors import ApiError, not_found
 from .ids import new_id
 from .messages import Request, Response
@@ -77,24 +77,28 @@ def get_asset(app: Emulator, request: Request, params: dict[str, str]) -> Respon
 def request_download(app: Emulator, request: Request, params: dict[str, str]) -> Response:
     asset = find_asset(app, params["asset_id"])
     target = request.json_object().get("targetFormat")
-    own_extension = imaging.extension_for(asset.mime_type)
-    if target is None or target == asset.mime_type.rpartition("/")[2] or target == own_extension:
+    if target is not None and not isinstance(target, str):
+        raise _bad("targetFormat", "must be a string")
+    fmt = None if target is None else formats.format_named(target)
+    own = formats.format_of(asset.mime_type)
+    if target is None or (own is not None and fmt == own):
         return Response.json(200, {"url": app.asset_url(asset, request),
                                    "mimeType": asset.mime_type})
-    if not isinstance(target, str):
-        raise _bad("targetFormat", "must be a string")
-    extension = "jpg" if target == "jpeg" else "tiff" if target == "tif" else target
+    if fmt not in formats.CONVERTIBLE:
+        raise _bad("targetFormat", f"cannot convert an image to {target}")
+    mime_type = formats.MIME_TYPES[fmt]
+    extension = formats.extension_for(mime_type)
     with app.store.lock:
         variant = asset.variants.get(extension)
     if variant is None:
         try:
-            variant = imaging.convert(asset.data, target)
+            variant = imaging.convert(asset.data, fmt), mime_type
         except imaging.InvalidImage as exc:
             raise _bad("targetFormat", str(exc)) from None
         with app.store.lock:
             asset.variants[extension] = variant
     return Response.json(200, {"url": app.asset_url(asset, request, extension),
-                               "mimeType": variant[1]})
+                               "mimeType": mime_type})
 
 
 def register(router: Router) -> None:

@@ -10,7 +10,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING
 
-from . import imaging
+from . import formats
 from .faults import URL_KINDS
 from .messages import Request, Response
 
@@ -26,7 +26,7 @@ def _payload(app: Emulator, asset_id: str, extension: str) -> tuple[bytes, str] 
         asset = app.store.assets.get(asset_id)
         if asset is None:
             return None
-        if extension == imaging.extension_for(asset.mime_type):
+        if extension == formats.extension_for(asset.mime_type):
             return asset.data, asset.mime_type
         return asset.variants.get(extension)
 

@@ -20,17 +20,6 @@ _SEAM_LEVELS = 48
 # Output rows rendered per step.
 _ROW_CHUNK = 256
 
-_EXTENSIONS = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/webp": "webp",
-    "image/gif": "gif",
-    "image/tiff": "tiff",
-    "image/bmp": "bmp",
-    "image/avif": "avif",
-    "image/heif": "heif",
-}
-
 
 class InvalidImage(ValueError):
     pass
@@ -41,10 +30,6 @@ class ImageInfo:
     mime_type: str
     width: int
     height: int
-
-
-def extension_for(mime_type: str) -> str:
-    return _EXTENSIONS.get(mime_type, "bin")
 
 
 def _open(data: bytes) -> Image.Image:
@@ -153,15 +138,11 @@ def encode_png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def convert(data: bytes, target_format: str) -> tuple[bytes, str]:
-    """Re-encode an image for ``POST /assets/{id}/download``; returns (bytes, mime type)."""
-    pillow_format = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF",
-                     "tif": "TIFF", "tiff": "TIFF"}.get(target_format)
-    if pillow_format is None:
-        raise InvalidImage(f"cannot convert an image to {target_format}")
+def convert(data: bytes, fmt: str) -> bytes:
+    """Re-encode an image as ``fmt``, one of ``formats.CONVERTIBLE``."""
     image = normalise(_open(data))
-    if pillow_format == "JPEG" and image.mode == "RGBA":
+    if fmt == "jpeg" and image.mode == "RGBA":
         image = image.convert("RGB")
     out = io.BytesIO()
-    image.save(out, format=pillow_format)
-    return out.getvalue(), Image.MIME[pillow_format]
+    image.save(out, format=fmt.upper())
+    return out.getvalue()
