@@ -11,6 +11,7 @@ ticker thread and again whenever a job is read, so reads are exact.
 
 from __future__ import annotations
 
+import copy
 import queue
 import threading
 import time
@@ -64,16 +65,22 @@ class Job:
     def terminal(self) -> bool:
         return self.status in ("success", "failure", "canceled")
 
+    def snapshot(self) -> Job:
+        """A copy that later status changes do not touch (readable without the lock)."""
+        twin = copy.copy(self)
+        twin.history = list(self.history)
+        return twin
+
 
 # Renders a job's output outside the lock; returns what stores it as an asset (called under the
 # lock when the job succeeds) and gives the new asset id.
 Publish = Callable[[], str]
-Renderer = Callable[[Job], Publish]
+Render = Callable[[Job], Publish]
 
 
 class JobScheduler:
     def __init__(self, store: Store, job_seconds: float, max_concurrent: int,
-                 render: Renderer) -> None:
+                 render: Render) -> None:
         self._lock = store.lock
         self._duration = job_seconds
         self._render = render
@@ -99,7 +106,8 @@ class JobScheduler:
             self._ticker.join(timeout=2)
         self._renders.stop()
 
-    def submit(self, job: Job) -> None:
+    # Readers get snapshots: the ticker changes the jobs themselves at any time.
+    def submit(self, job: Job) -> Job:
         with self._lock:
             self._jobs[job.id] = job
             if job.never_finishes:
@@ -108,14 +116,18 @@ class JobScheduler:
             else:
                 self._queue.append(job)
             self.advance()
+            return job.snapshot()
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             self.advance()
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+            return None if job is None else job.snapshot()
 
     def cancel(self, job_id: str) -> Job | None:
-        """Ends a job that has not ended as ``canceled``; None when it already had."""
+        """Ends a job that has not ended as ``canceled``; None when it already had.
+
+        KeyError for an unknown job."""
         with self._lock:
             self.advance()
             job = self._jobs[job_id]
@@ -124,16 +136,12 @@ class JobScheduler:
             self._finish(job, "canceled", time.time())
             if job in self._queue:
                 self._queue.remove(job)
-            return job
-
-    def has_job(self, job_id: str) -> bool:
-        with self._lock:
-            return job_id in self._jobs
+            return job.snapshot()
 
     def jobs(self) -> list[Job]:
         with self._lock:
             self.advance()
-            return list(self._jobs.values())
+            return [job.snapshot() for job in self._jobs.values()]
 
     def clear(self) -> None:
         with self._lock:
