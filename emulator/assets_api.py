@@ -7,7 +7,7 @@ import binascii
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import imaging
+from . import formats, imaging
 from .errors import ApiError, not_found
 from .ids import new_id
 from .messages import Request, Response
@@ -15,8 +15,8 @@ from .store import DEFAULT_OWNER, Asset
 from .wire import asset_json
 
 if TYPE_CHECKING:
-    from .app import Emulator
     from .router import Router
+    from .services import Services
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -40,14 +40,14 @@ def decode_image_field(value: Any) -> bytes:
         raise _bad("image", "is not valid base64") from None
 
 
-def find_asset(app: Emulator, asset_id: str) -> Asset:
-    asset = app.store.asset(asset_id)
+def find_asset(services: Services, asset_id: str) -> Asset:
+    asset = services.assets.asset(asset_id)
     if asset is None:
         raise not_found("Asset", asset_id)
     return asset
 
 
-def create_asset(app: Emulator, request: Request, _params: dict[str, str]) -> Response:
+def create_asset(services: Services, request: Request, _params: dict[str, str]) -> Response:
     body = request.json_object()
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -61,40 +61,42 @@ def create_asset(app: Emulator, request: Request, _params: dict[str, str]) -> Re
         info = imaging.inspect(data)
     except imaging.InvalidImage as exc:
         raise _bad("image", str(exc)) from None
-    asset = app.store.add_asset(Asset(
+    asset = services.assets.add_asset(Asset(
         id=new_id("asset"), name=name, mime_type=info.mime_type, data=data,
         width=info.width, height=info.height, owner_id=request.project_id or DEFAULT_OWNER,
     ))
-    url = app.asset_url(asset, request, faults=False)
+    url = services.urls.signed(asset, request, faults=False)
     return Response.json(200, {"asset": asset_json(asset, url)})
 
 
-def get_asset(app: Emulator, request: Request, params: dict[str, str]) -> Response:
-    asset = find_asset(app, params["asset_id"])
-    return Response.json(200, {"asset": asset_json(asset, app.asset_url(asset, request))})
+def get_asset(services: Services, request: Request, params: dict[str, str]) -> Response:
+    asset = find_asset(services, params["asset_id"])
+    return Response.json(200, {"asset": asset_json(asset, services.urls.signed(asset, request))})
 
 
-def request_download(app: Emulator, request: Request, params: dict[str, str]) -> Response:
-    asset = find_asset(app, params["asset_id"])
+def request_download(services: Services, request: Request, params: dict[str, str]
+                     ) -> Response:
+    asset = find_asset(services, params["asset_id"])
     target = request.json_object().get("targetFormat")
-    own_extension = imaging.extension_for(asset.mime_type)
-    if target is None or target == asset.mime_type.rpartition("/")[2] or target == own_extension:
-        return Response.json(200, {"url": app.asset_url(asset, request),
-                                   "mimeType": asset.mime_type})
-    if not isinstance(target, str):
+    if target is not None and not isinstance(target, str):
         raise _bad("targetFormat", "must be a string")
-    extension = "jpg" if target == "jpeg" else "tiff" if target == "tif" else target
-    with app.store.lock:
-        variant = asset.variants.get(extension)
-    if variant is None:
+    fmt = None if target is None else formats.format_named(target)
+    own = formats.format_of(asset.mime_type)
+    if target is None or (own is not None and fmt == own):
+        return Response.json(200, {"url": services.urls.signed(asset, request),
+                                   "mimeType": asset.mime_type})
+    if fmt not in formats.CONVERTIBLE:
+        raise _bad("targetFormat", f"cannot convert an image to {target}")
+    mime_type = formats.MIME_TYPES[fmt]
+    extension = formats.extension_for(mime_type)
+    if services.assets.variant(asset, extension) is None:
         try:
-            variant = imaging.convert(asset.data, target)
+            converted = imaging.convert(asset.data, fmt)
         except imaging.InvalidImage as exc:
             raise _bad("targetFormat", str(exc)) from None
-        with app.store.lock:
-            asset.variants[extension] = variant
-    return Response.json(200, {"url": app.asset_url(asset, request, extension),
-                               "mimeType": variant[1]})
+        services.assets.add_variant(asset, extension, (converted, mime_type))
+    return Response.json(200, {"url": services.urls.signed(asset, request, extension),
+                               "mimeType": mime_type})
 
 
 def register(router: Router) -> None:

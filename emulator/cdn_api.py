@@ -10,25 +10,24 @@ import hashlib
 import re
 from typing import TYPE_CHECKING
 
-from . import imaging
-from .faults import URL_KINDS
+from . import formats
 from .messages import Request, Response
 
 if TYPE_CHECKING:
-    from .app import Emulator
     from .router import Router
+    from .services import Services
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def _payload(app: Emulator, asset_id: str, extension: str) -> tuple[bytes, str] | None:
-    with app.store.lock:
-        asset = app.store.assets.get(asset_id)
-        if asset is None:
-            return None
-        if extension == imaging.extension_for(asset.mime_type):
-            return asset.data, asset.mime_type
-        return asset.variants.get(extension)
+def _payload(services: Services, asset_id: str, extension: str) -> tuple[bytes, str] | None:
+    """The asset's own bytes, or its copy re-encoded for that extension."""
+    asset = services.assets.asset(asset_id)
+    if asset is None:
+        return None
+    if extension == formats.extension_for(asset.mime_type):
+        return asset.data, asset.mime_type
+    return services.assets.variant(asset, extension)
 
 
 def _ranged(request: Request, data: bytes, headers: list[tuple[str, str]]) -> Response:
@@ -47,16 +46,13 @@ def _ranged(request: Request, data: bytes, headers: list[tuple[str, str]]) -> Re
     return Response(206, data[start : end + 1], headers)
 
 
-def download(app: Emulator, request: Request, params: dict[str, str]) -> Response:
-    verdict = app.signer.check_cdn(request.path, request.query)
-    if verdict == "ok" and app.faults.claim_one(URL_KINDS, request.method, request.path):
-        request.extras.setdefault("faults", []).append("expire_urls")
-        verdict = "expired"
+def download(services: Services, request: Request, params: dict[str, str]) -> Response:
+    verdict = services.urls.check(request)
     if verdict == "invalid":
         return Response.xml_error(403, "AccessDenied", "Access denied")
     if verdict == "expired":
         return Response.xml_error(403, "AccessDenied", "Request has expired")
-    payload = _payload(app, params["asset_id"], params["ext"])
+    payload = _payload(services, params["asset_id"], params["ext"])
     if payload is None:
         return Response.xml_error(404, "NoSuchKey", "The specified key does not exist.")
     data, mime_type = payload

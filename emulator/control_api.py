@@ -18,8 +18,8 @@ from .faults import FaultPlanError
 from .messages import Request, Response
 
 if TYPE_CHECKING:
-    from .app import Emulator
     from .router import Router
+    from .services import Services
 
 
 def _loopback_only(request: Request) -> None:
@@ -31,37 +31,37 @@ def _loopback_only(request: Request) -> None:
         raise ApiError(403, "The emulator control API only answers loopback clients")
 
 
-def get_faults(app: Emulator, request: Request, _params: dict[str, str]) -> Response:
+def get_faults(services: Services, request: Request, _params: dict[str, str]) -> Response:
     _loopback_only(request)
-    return Response.json(200, {"faults": app.faults.describe()})
+    return Response.json(200, {"faults": services.faults.describe()})
 
 
-def set_faults(app: Emulator, request: Request, _params: dict[str, str]) -> Response:
+def set_faults(services: Services, request: Request, _params: dict[str, str]) -> Response:
     _loopback_only(request)
     body = request.json()
     append = isinstance(body, dict) and bool(body.get("append"))
     try:
-        app.faults.set([] if body is None else body, append=append)
+        services.faults.set([] if body is None else body, append=append)
     except FaultPlanError as exc:
         raise ApiError(400, str(exc)) from None
-    return Response.json(200, {"faults": app.faults.describe()})
+    return Response.json(200, {"faults": services.faults.describe()})
 
 
-def reset(app: Emulator, request: Request, _params: dict[str, str]) -> Response:
+def reset(services: Services, request: Request, _params: dict[str, str]) -> Response:
     _loopback_only(request)
     clear_state = bool(request.json_object().get("clearState"))
-    app.reset(clear_state=clear_state)
+    services.reset(clear_state=clear_state)
     return Response.json(200, {"ok": True, "clearedState": clear_state})
 
 
-def requests(app: Emulator, request: Request, _params: dict[str, str]) -> Response:
+def requests(services: Services, request: Request, _params: dict[str, str]) -> Response:
     _loopback_only(request)
-    return Response.json(200, app.log.entries())
+    return Response.json(200, services.log.entries())
 
 
-def state(app: Emulator, request: Request, _params: dict[str, str]) -> Response:
+def state(services: Services, request: Request, _params: dict[str, str]) -> Response:
     _loopback_only(request)
-    return Response.json(200, app.state())
+    return Response.json(200, services.state())
 
 
 def register(router: Router) -> None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .messages import Request
 
 REQUEST_KINDS = frozenset({"status", "delay", "drop", "truncate"})
 JOB_KINDS = frozenset({"job_failure", "job_never_finishes"})
@@ -179,3 +182,10 @@ class FaultPlan:
                 if rule.kind in kinds and self._claim(rule, method, path):
                     return rule
         return None
+
+    def claim_for(self, kinds: frozenset[str], request: Request) -> FaultRule | None:
+        """Like claim_one, and notes the rule that acted on the request (for the request log)."""
+        rule = self.claim_one(kinds, request.method, request.path)
+        if rule is not None:
+            request.note_fault(rule.kind)
+        return rule

@@ -35,6 +35,10 @@ class BodyTooLarge(Exception):
         self.length = length
 
 
+class ClientGone(ConnectionError):
+    """The connection ended (client gone, or the server shutting down) in the middle of a body."""
+
+
 class EmulatorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ScenarioEmulator/1.0"
@@ -79,12 +83,15 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _read_chunked(self, cap: int) -> bytes:
         body = bytearray()
         while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            line = self.rfile.readline()
+            if not line:
+                raise ClientGone
+            size = int(line.split(b";")[0].strip() or b"0", 16)
             if size == 0:
                 while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                     pass
                 break
-            body += self.rfile.read(size)
+            body += self._read_exactly(size)
             self.rfile.readline()
             if len(body) > cap:
                 self.close_connection = True
@@ -106,7 +113,13 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             else:
                 self.close_connection = True
             raise BodyTooLarge(length)
-        return self.rfile.read(length) if length > 0 else b""
+        return self._read_exactly(length)
+
+    def _read_exactly(self, length: int) -> bytes:
+        data = self.rfile.read(length) if length > 0 else b""
+        if len(data) < length:
+            raise ClientGone  # a body cut short is never processed, as S3 or a gateway would not
+        return data
 
     # -- writing ----------------------------------------------------------------------------
     def _write(self, response: Response, truncate: FaultRule | None = None) -> None:
@@ -152,7 +165,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(Response.json(400, gateway_body("Bad Request")))
             return
-        except OSError:
+        except OSError:  # ClientGone, or the socket failed: nobody to answer
             self.close_connection = True
             return
         request = Request(self.command, path, query, self.headers, body or b"",

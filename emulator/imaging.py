@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
@@ -20,19 +17,8 @@ _GAIN = 0.98
 _LIFT = 2.0
 # Strength of the artificial seam in --break-tiling mode (levels out of 255).
 _SEAM_LEVELS = 48
-# Output rows rendered and compressed per step.
+# Output rows rendered per step.
 _ROW_CHUNK = 256
-
-_EXTENSIONS = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/webp": "webp",
-    "image/gif": "gif",
-    "image/tiff": "tiff",
-    "image/bmp": "bmp",
-    "image/avif": "avif",
-    "image/heif": "heif",
-}
 
 
 class InvalidImage(ValueError):
@@ -44,10 +30,6 @@ class ImageInfo:
     mime_type: str
     width: int
     height: int
-
-
-def extension_for(mime_type: str) -> str:
-    return _EXTENSIONS.get(mime_type, "bin")
 
 
 def _open(data: bytes) -> Image.Image:
@@ -119,9 +101,9 @@ def _tone_curve(mode: str) -> list[int]:
 def upscale(data: bytes, factor: int, *, keep_alpha: bool, break_tiling: bool) -> bytes:
     """Return a PNG exactly ``factor`` times the source size, tileable unless told otherwise.
 
-    Rendered and compressed a strip of rows at a time: a 16K result costs tens of MB here, not
-    gigabytes. (On a test machine the emulator shares the memory system with Blender; the real
-    service's does not.) Each strip is the same as that part of one whole-image resize.
+    Rendered a strip of rows at a time into the result, so the result is the only full-size
+    buffer (a whole-image resize, tone curve and seam would each make another). Each strip is
+    the same as that part of one whole-image resize.
     """
     image = normalise(_open(data))
     if image.mode == "RGBA" and not keep_alpha:
@@ -130,7 +112,7 @@ def upscale(data: bytes, factor: int, *, keep_alpha: bool, break_tiling: bool) -
     width, height = image.width * factor, image.height * factor
     seam = (np.linspace(0, _SEAM_LEVELS, width, dtype=np.float32).astype(np.int16)[None, :, None]
             if break_tiling else None)
-    writer = _PngWriter(width, height, len(image.mode))
+    result = Image.new(image.mode, (width, height))
     # Whole source rows per strip, and every strip as tall (the last one overlaps the one
     # before): Pillow filters a box of a few rows differently from the same rows of a tall one.
     step = min(height, factor * max(1, _ROW_CHUNK // factor))
@@ -140,59 +122,27 @@ def upscale(data: bytes, factor: int, *, keep_alpha: bool, break_tiling: bool) -
         # wrapped border, so opposite edges still continue into each other.
         box = (_WRAP_PAD, _WRAP_PAD + top // factor, _WRAP_PAD + image.width,
                _WRAP_PAD + (top + step) // factor)
-        strip = padded.resize((width, step), Image.Resampling.BICUBIC, box=box)
-        rows = np.asarray(strip.point(curve))[done - top:]
+        strip = padded.resize((width, step), Image.Resampling.BICUBIC, box=box).point(curve)
         if seam is not None:
-            rows = rows.copy()
+            rows = np.array(strip)
             rows[:, :, :3] = np.clip(rows[:, :, :3].astype(np.int16) + seam, 0, 255)
-        writer.add(rows)
-    return writer.finish()
-
-
-class _PngWriter:
-    """PNG rows in, compressed as they come (the Up filter, zlib level 1 like a fast encoder)."""
-
-    def __init__(self, width: int, height: int, channels: int) -> None:
-        colour = {3: 2, 4: 6}[channels]
-        header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
-        self._parts = [b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header)]
-        self._zlib = zlib.compressobj(1)
-        self._previous = np.zeros((1, width * channels), np.uint8)
-
-    def add(self, rows: np.ndarray[Any, Any]) -> None:
-        flat = rows.reshape(rows.shape[0], -1)
-        above = np.concatenate([self._previous, flat[:-1]])
-        filtered = np.empty((flat.shape[0], flat.shape[1] + 1), np.uint8)
-        filtered[:, 0] = 2  # Up: each byte minus the one above, modulo 256
-        np.subtract(flat, above, out=filtered[:, 1:])
-        self._previous = flat[-1:].copy()
-        self._parts.append(_chunk(b"IDAT", self._zlib.compress(filtered.tobytes())))
-
-    def finish(self) -> bytes:
-        self._parts += [_chunk(b"IDAT", self._zlib.flush()), _chunk(b"IEND", b"")]
-        return b"".join(self._parts)
-
-
-def _chunk(tag: bytes, payload: bytes) -> bytes:
-    body = tag + payload
-    return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
+            strip = Image.fromarray(rows, image.mode)
+        result.paste(strip.crop((0, done - top, width, step)), (0, done))
+    return encode_png(result)
 
 
 def encode_png(image: Image.Image) -> bytes:
     out = io.BytesIO()
+    # Level 1, like a fast encoder: results are big and only ever read once.
     image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 
-def convert(data: bytes, target_format: str) -> tuple[bytes, str]:
-    """Re-encode an image for ``POST /assets/{id}/download``; returns (bytes, mime type)."""
-    pillow_format = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF",
-                     "tif": "TIFF", "tiff": "TIFF"}.get(target_format)
-    if pillow_format is None:
-        raise InvalidImage(f"cannot convert an image to {target_format}")
+def convert(data: bytes, fmt: str) -> bytes:
+    """Re-encode an image as ``fmt``, one of ``formats.CONVERTIBLE``."""
     image = normalise(_open(data))
-    if pillow_format == "JPEG" and image.mode == "RGBA":
+    if fmt == "jpeg" and image.mode == "RGBA":
         image = image.convert("RGB")
     out = io.BytesIO()
-    image.save(out, format=pillow_format)
-    return out.getvalue(), Image.MIME[pillow_format]
+    image.save(out, format=fmt.upper())
+    return out.getvalue()

@@ -10,35 +10,36 @@ from .messages import Request, Response
 from .wire import job_json
 
 if TYPE_CHECKING:
-    from .app import Emulator
     from .router import Router
+    from .services import Services
 
 # Answer observed live for a custom-model job.
 CANCEL_REFUSED = "Cannot cancel this type of job. Action not permitted."
 CANCEL_TOO_LATE = "Cannot cancel a job that has already ended."
 
 
-def get_job(app: Emulator, _request: Request, params: dict[str, str]) -> Response:
-    with app.store.lock:
-        job = app.scheduler.get(params["job_id"])
-        if job is None:
-            raise not_found("Job", params["job_id"])
-        return Response.json(200, {"job": job_json(job)})
+def get_job(services: Services, _request: Request, params: dict[str, str]) -> Response:
+    job = services.jobs.get(params["job_id"])
+    if job is None:
+        raise not_found("Job", params["job_id"])
+    return Response.json(200, {"job": job_json(job)})
 
 
-def job_action(app: Emulator, request: Request, params: dict[str, str]) -> Response:
-    if app.scheduler.get(params["job_id"]) is None:
+def job_action(services: Services, request: Request, params: dict[str, str]) -> Response:
+    if services.jobs.get(params["job_id"]) is None:
         raise not_found("Job", params["job_id"])
     action = request.json_object().get("action")
     if action != "cancel":
         raise ApiError(400, 'Invalid input "action": must be one of cancel')
-    if not app.options.accept_cancel:
+    if not services.options.accept_cancel:
         raise ApiError(400, CANCEL_REFUSED)
-    with app.store.lock:
-        job = app.scheduler.cancel(params["job_id"])
-        if job is None:
-            raise ApiError(400, CANCEL_TOO_LATE)
-        return Response.json(200, {"job": job_json(job)})
+    try:
+        job = services.jobs.cancel(params["job_id"])
+    except KeyError:  # removed by a concurrent reset
+        raise not_found("Job", params["job_id"]) from None
+    if job is None:
+        raise ApiError(400, CANCEL_TOO_LATE)
+    return Response.json(200, {"job": job_json(job)})
 
 
 def register(router: Router) -> None:

@@ -43,6 +43,10 @@ class Request:
     def project_id(self) -> str | None:
         return self.query.get("projectId") or None
 
+    def note_fault(self, kind: str) -> None:
+        """Records a fault that acted while answering, for the request log."""
+        self.extras.setdefault("faults", []).append(kind)
+
 
 @dataclass
 class Response:

@@ -9,11 +9,11 @@ from .errors import not_found
 from .messages import Request, Response
 
 if TYPE_CHECKING:
-    from .app import Emulator
     from .router import Router
+    from .services import Services
 
 
-def get_model(_app: Emulator, _request: Request, params: dict[str, str]) -> Response:
+def get_model(_services: Services, _request: Request, params: dict[str, str]) -> Response:
     model = model_catalog.get_model(params["model_id"])
     if model is None:
         raise not_found("Model", params["model_id"])

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from .messages import Request, Response
 
 if TYPE_CHECKING:
-    from .app import Emulator
+    from .services import Services
 
-Endpoint = Callable[["Emulator", Request, dict[str, str]], Response]
+Endpoint = Callable[["Services", Request, dict[str, str]], Response]
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ ticker thread and again whenever a job is read, so reads are exact.
 
 from __future__ import annotations
 
+import copy
+import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,16 +65,22 @@ class Job:
     def terminal(self) -> bool:
         return self.status in ("success", "failure", "canceled")
 
+    def snapshot(self) -> Job:
+        """A copy that later status changes do not touch (readable without the lock)."""
+        twin = copy.copy(self)
+        twin.history = list(self.history)
+        return twin
+
 
 # Renders a job's output outside the lock; returns what stores it as an asset (called under the
 # lock when the job succeeds) and gives the new asset id.
 Publish = Callable[[], str]
-Renderer = Callable[[Job], Publish]
+Render = Callable[[Job], Publish]
 
 
 class JobScheduler:
     def __init__(self, store: Store, job_seconds: float, max_concurrent: int,
-                 render: Renderer) -> None:
+                 render: Render) -> None:
         self._lock = store.lock
         self._duration = job_seconds
         self._render = render
@@ -83,8 +90,7 @@ class JobScheduler:
         self._slot_free_at = [0.0] * max_concurrent
         # Stuck jobs run outside the slots so they cannot block later tests.
         self._unslotted: list[Job] = []
-        self._executor = ThreadPoolExecutor(max_workers=max(2, max_concurrent),
-                                            thread_name_prefix="emulator-render")
+        self._renders = RenderWorkers(max(2, max_concurrent))
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
 
@@ -92,14 +98,16 @@ class JobScheduler:
     def start(self) -> None:
         self._ticker = threading.Thread(target=self._tick_loop, name="emulator-jobs", daemon=True)
         self._ticker.start()
+        self._renders.start()
 
     def stop(self) -> None:
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(timeout=2)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._renders.stop()
 
-    def submit(self, job: Job) -> None:
+    # Readers get snapshots: the ticker changes the jobs themselves at any time.
+    def submit(self, job: Job) -> Job:
         with self._lock:
             self._jobs[job.id] = job
             if job.never_finishes:
@@ -108,14 +116,18 @@ class JobScheduler:
             else:
                 self._queue.append(job)
             self.advance()
+            return job.snapshot()
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             self.advance()
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+            return None if job is None else job.snapshot()
 
     def cancel(self, job_id: str) -> Job | None:
-        """Ends a job that has not ended as ``canceled``; None when it already had."""
+        """Ends a job that has not ended as ``canceled``; None when it already had.
+
+        KeyError for an unknown job."""
         with self._lock:
             self.advance()
             job = self._jobs[job_id]
@@ -124,16 +136,12 @@ class JobScheduler:
             self._finish(job, "canceled", time.time())
             if job in self._queue:
                 self._queue.remove(job)
-            return job
-
-    def has_job(self, job_id: str) -> bool:
-        with self._lock:
-            return job_id in self._jobs
+            return job.snapshot()
 
     def jobs(self) -> list[Job]:
         with self._lock:
             self.advance()
-            return list(self._jobs.values())
+            return [job.snapshot() for job in self._jobs.values()]
 
     def clear(self) -> None:
         with self._lock:
@@ -203,7 +211,7 @@ class JobScheduler:
         self._enter(job, "warming-up", job.started_at)
         if not job.render_submitted and not job.never_finishes and job.fail_with is None:
             job.render_submitted = True
-            self._executor.submit(self._run_render, job)
+            self._renders.submit(lambda: self._run_render(job))
         if now < warm_end:
             return
         self._enter(job, "in-progress", warm_end)
@@ -251,3 +259,37 @@ class JobScheduler:
     def _tick_loop(self) -> None:
         while not self._stop.wait(_TICK_SECONDS):
             self.advance()
+
+
+class RenderWorkers:
+    """A few daemon threads that run renders in submission order.
+
+    Not a ThreadPoolExecutor: its threads are joined when the interpreter exits, so an upscale
+    under way (seconds for a large one) would hold up the process after SIGTERM. A render left
+    unfinished at exit only loses a result nobody will fetch.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._stopped = threading.Event()
+
+    def start(self) -> None:
+        for index in range(self._count):
+            threading.Thread(target=self._work, name=f"emulator-render-{index}",
+                             daemon=True).start()
+
+    def submit(self, task: Callable[[], None]) -> None:
+        self._tasks.put(task)
+
+    def stop(self) -> None:
+        """Renders not started yet are dropped; those under way run on, unwaited for."""
+        self._stopped.set()
+        for _ in range(self._count):
+            self._tasks.put(lambda: None)  # wakes every idle worker so it sees the flag
+
+    def _work(self) -> None:
+        while not self._stopped.is_set():
+            task = self._tasks.get()
+            if not self._stopped.is_set():
+                task()

@@ -112,16 +112,16 @@ class EmulatorServer:
 
     # -- test helpers (same data as the /_emulator control API) ---------------------------------
     def set_faults(self, rules: list[dict[str, Any]], *, append: bool = False) -> None:
-        self.app.faults.set(rules, append=append)
+        self.app.services.faults.set(rules, append=append)
 
     def faults(self) -> list[dict[str, Any]]:
-        return self.app.faults.describe()
+        return self.app.services.faults.describe()
 
     def requests(self) -> list[dict[str, Any]]:
-        return self.app.log.entries()
+        return self.app.services.log.entries()
 
     def reset(self, *, clear_state: bool = False) -> None:
-        self.app.reset(clear_state=clear_state)
+        self.app.services.reset(clear_state=clear_state)
 
     def state(self) -> dict[str, Any]:
-        return self.app.state()
+        return self.app.services.state()

@@ -28,13 +28,16 @@ def _cloudfront_b64(data: bytes) -> str:
 class UrlSigner:
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key or secrets.token_bytes(32)
+        # Known once the server is bound (port 0 picks one); URLs are absolute, as the CDN's are.
+        self.root_url = ""
 
     def _mac(self, *parts: str) -> str:
         digest = hmac.new(self._key, "\n".join(parts).encode(), hashlib.sha256).digest()
         return _cloudfront_b64(digest)
 
-    def cdn_url(self, root: str, path: str, ttl: float, *, now: float | None = None) -> str:
+    def cdn_url(self, path: str, ttl: float, *, now: float | None = None) -> str:
         """Signed download URL for ``path``; ``ttl`` may be negative (already expired)."""
+        root = self.root_url
         expires = math.ceil((time.time() if now is None else now) + ttl)
         statement = {"Resource": root + path,
                      "Condition": {"DateLessThan": {"AWS:EpochTime": expires}}}
@@ -64,7 +67,7 @@ class UrlSigner:
             return "invalid"
         return "ok" if (time.time() if now is None else now) < deadline else "expired"
 
-    def part_url(self, root: str, path: str, ttl: int) -> tuple[str, float]:
+    def part_url(self, path: str, ttl: int) -> tuple[str, float]:
         """S3-style pre-signed PUT URL and its expiry (epoch seconds)."""
         signed_at = int(time.time())
         query = {
@@ -74,7 +77,7 @@ class UrlSigner:
             "X-Amz-SignedHeaders": "host",
         }
         query["X-Amz-Signature"] = self._part_signature(path, query)
-        return f"{root}{path}?{urlencode(query)}", float(signed_at + int(ttl))
+        return f"{self.root_url}{path}?{urlencode(query)}", float(signed_at + int(ttl))
 
     def _part_signature(self, path: str, query: dict[str, str]) -> str:
         mac = self._mac(path, query.get("X-Amz-Date", ""), query.get("X-Amz-Expires", ""))

@@ -1,7 +1,7 @@
-"""In-memory records of assets and uploads, guarded by one re-entrant lock.
+"""In-memory asset records, and the one re-entrant lock of the emulator's state.
 
-The job scheduler shares the same lock so that a job and the asset it produces change
-together.
+The job scheduler and the upload flow share the lock, so that a job or an upload and the asset
+it produces change together.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Upload:
     status: str = "pending"
     completed_at: float | None = None
     updated_at: float = field(default_factory=time.time)
-    # Decided when "complete" is received, revealed as the status advances.
+    # Decided just after "complete" (outside the lock), revealed as the status advances.
     outcome_error: str | None = None
     pending_asset: Asset | None = None
     entity_id: str | None = None
@@ -57,22 +57,32 @@ class Upload:
 class Store:
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.assets: dict[str, Asset] = {}
-        self.uploads: dict[str, Upload] = {}
+        self._assets: dict[str, Asset] = {}
 
     def add_asset(self, asset: Asset) -> Asset:
         with self.lock:
-            self.assets[asset.id] = asset
+            self._assets[asset.id] = asset
         return asset
 
     def asset(self, asset_id: str) -> Asset | None:
         with self.lock:
-            return self.assets.get(asset_id)
+            return self._assets.get(asset_id)
 
     def has_asset(self, asset_id: str) -> bool:
         return self.asset(asset_id) is not None
 
+    def assets(self) -> list[Asset]:
+        with self.lock:
+            return list(self._assets.values())
+
+    def variant(self, asset: Asset, extension: str) -> tuple[bytes, str] | None:
+        with self.lock:
+            return asset.variants.get(extension)
+
+    def add_variant(self, asset: Asset, extension: str, variant: tuple[bytes, str]) -> None:
+        with self.lock:
+            asset.variants[extension] = variant
+
     def clear(self) -> None:
         with self.lock:
-            self.assets.clear()
-            self.uploads.clear()
+            self._assets.clear()

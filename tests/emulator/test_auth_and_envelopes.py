@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import http.client
+import socket
 
+import pytest
 import requests
 from emulator_support import MODEL_ID, Api, data_url, png_bytes
 from PIL import Image
@@ -78,3 +80,15 @@ def test_keep_alive_serves_many_requests_on_one_connection(server):
 
 def _tiny_png_data_url() -> str:
     return data_url(png_bytes(Image.new("RGB", (8, 8), (10, 20, 30))))
+
+
+@pytest.mark.parametrize("framing", [b"Content-Length: 500\r\n\r\n{\"name\": \"t",
+                                     b"Transfer-Encoding: chunked\r\n\r\n1f4\r\n{\"name\": \"t"])
+def test_a_body_cut_short_is_not_processed(server, framing):
+    token = base64.b64encode(b"demo-key:demo-secret")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"POST /v1/assets HTTP/1.1\r\nHost: e\r\nAuthorization: Basic " + token
+                     + b"\r\nContent-Type: application/json\r\n" + framing)
+        sock.shutdown(socket.SHUT_WR)  # the client is gone before the rest of the body
+        assert sock.recv(1000) == b""  # no answer (a 400 would mean the fragment was parsed)
+    assert server.requests() == []

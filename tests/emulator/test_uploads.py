@@ -186,3 +186,39 @@ def test_uploaded_asset_is_a_valid_generate_input(make_api):
     job = api.wait_job(api.start_job(final["entityId"])["jobId"])
     assert job["status"] == "success"
     assert api.result_image(job).size == (32, 32)
+
+
+def test_an_upload_is_decoded_outside_the_lock_and_stays_validating_until_then(monkeypatch):
+    import threading
+
+    from emulator import imaging
+    from emulator.signing import UrlSigner
+    from emulator.store import Store
+    from emulator.upload_flow import UploadFlow
+
+    store, decoding, release = Store(), threading.Event(), threading.Event()
+    inspect = imaging.inspect
+
+    def slow_inspect(data: bytes) -> imaging.ImageInfo:
+        decoding.set()
+        assert release.wait(5)
+        return inspect(data)
+
+    monkeypatch.setattr(imaging, "inspect", slow_inspect)
+    flow = UploadFlow(store, UrlSigner(), upload_seconds=0.1, min_part_bytes=1)
+    data = png_bytes(Image.new("RGB", (8, 8)))
+    upload = flow.create("a.png", "image/png", len(data), 1, "proj")
+    assert flow.put_part(upload.id, 1, data) == "ok"
+    completing = threading.Thread(target=flow.complete, args=(upload.id,))
+    completing.start()
+    try:
+        assert decoding.wait(5)
+        time.sleep(0.15)  # past the whole upload time
+        assert store.lock.acquire(timeout=1), "the decode holds the state lock"
+        store.lock.release()
+        assert flow.get(upload.id).status == "validating"  # no verdict yet
+    finally:
+        release.set()
+        completing.join(5)
+    done = flow.get(upload.id)
+    assert done.status == "imported" and store.asset(done.entity_id).data == data

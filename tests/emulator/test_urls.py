@@ -90,3 +90,16 @@ def test_large_download_streams_with_content_length(api):
         length = int(answer.headers["Content-Length"])
         chunks = list(answer.iter_content(32 * 1024))
     assert length > 200_000 and sum(map(len, chunks)) == length
+
+
+def test_download_urls_take_extensions_from_the_shared_table(api):
+    from scenario_texture_upscale.api.image_types import EXTENSIONS
+
+    asset = _result_asset(api)
+    for target, mime in (("tif", "image/tiff"), ("tiff", "image/tiff"), ("jpg", "image/jpeg"),
+                         ("webp", "image/webp")):
+        answer = api.post(f"/assets/{asset['id']}/download", {"targetFormat": target}).json()
+        assert answer["mimeType"] == mime
+        assert urlsplit(answer["url"]).path == f"/_cdn/assets/{asset['id']}{EXTENSIONS[mime]}"
+        fetched = requests.get(answer["url"], timeout=5)
+        assert fetched.status_code == 200 and fetched.headers["Content-Type"] == mime
