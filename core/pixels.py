@@ -19,7 +19,6 @@ __all__ = [
     "Borders",
     "SeamReport",
     "blender_float_to_rgba8",
-    "blender_float_to_rgba16",
     "crop",
     "difference_image",
     "has_meaningful_alpha",
@@ -34,7 +33,6 @@ __all__ = [
 ]
 
 U8: TypeAlias = npt.NDArray[np.uint8]
-U16: TypeAlias = npt.NDArray[np.uint16]
 F32: TypeAlias = npt.NDArray[np.float32]
 Floats: TypeAlias = npt.NDArray[np.floating[Any]]
 AnyArray: TypeAlias = npt.NDArray[np.generic]
@@ -71,35 +69,6 @@ def blender_float_to_rgba8(
     are clamped to 0..1 (NaN becomes 0) and rounded. ``unpremultiply`` divides RGB by alpha first,
     for buffers holding premultiplied colour.
     """
-    out = np.empty((height, width, 4), dtype=np.uint8)
-    _convert_blender(buffer, width, height, is_float_image, is_data, unpremultiply, out)
-    return out
-
-
-def blender_float_to_rgba16(
-    buffer: npt.ArrayLike,
-    width: int,
-    height: int,
-    *,
-    is_float_image: bool,
-    is_data: bool,
-    unpremultiply: bool = False,
-) -> U16:
-    """Like :func:`blender_float_to_rgba8` but to uint16 (0..65535), for 16-bit PNGs."""
-    out = np.empty((height, width, 4), dtype=np.uint16)
-    _convert_blender(buffer, width, height, is_float_image, is_data, unpremultiply, out)
-    return out
-
-
-def _convert_blender(
-    buffer: npt.ArrayLike,
-    width: int,
-    height: int,
-    is_float_image: bool,
-    is_data: bool,
-    unpremultiply: bool,
-    out: U8 | U16,
-) -> None:
     if width < 1 or height < 1:
         raise ValueError(f"invalid image size {width}x{height}")
     flat = np.asarray(buffer)
@@ -109,7 +78,7 @@ def _convert_blender(
             f"{width * height * 4}"
         )
     source = flat.reshape(height, width, 4)
-    scale = float(np.iinfo(out.dtype).max)
+    out = np.empty((height, width, 4), dtype=np.uint8)
     encode_srgb = is_float_image and not is_data
     rows = max(1, _BLOCK_ELEMENTS // (width * 4))
     scratch = np.empty((min(rows, height), width, 4), dtype=np.float32)
@@ -125,9 +94,10 @@ def _convert_blender(
         np.fmin(block, 1.0, out=block)
         if encode_srgb:
             _srgb_encode(block[:, :, :3])
-        block *= scale
+        block *= 255.0
         np.rint(block, out=block)
         np.copyto(out[y0:y1], block, casting="unsafe")
+    return out
 
 
 def _unpremultiply(block: F32) -> None:
@@ -297,15 +267,14 @@ def _apply_plan(
 # ------------------------------------------------------------------------------------ normal maps
 
 
-def renormalize_normal_map(pixels: IntImage, *, directx: bool = False) -> IntImage:
+def renormalize_normal_map(pixels: IntImage) -> IntImage:
     """Rescales every normal of an 8/16-bit normal map (H x W x 3 or 4) back to unit length.
 
     Upscalers treat normal maps as pictures, so the decoded vectors (2 * v / max - 1) drift off
     unit length. (Near-)zero vectors become (0, 0, 1). Alpha is kept. The vector length does not
-    depend on the sign of green, so OpenGL (``directx=False``) and DirectX maps are treated the
-    same way and keep their convention; the flag documents which one the caller has.
+    depend on the sign of green, so OpenGL and DirectX maps are treated the same way and keep
+    their convention.
     """
-    del directx  # normalising is symmetric in the green axis, see the docstring
     _check_normal_map(pixels)
     maximum = float(np.iinfo(pixels.dtype).max)
     out = pixels.copy()

@@ -34,7 +34,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal, TypeAlias
+from typing import Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +43,6 @@ from numpy.lib.stride_tricks import as_strided
 __all__ = [
     "PNG_SIGNATURE",
     "DecodedPNG",
-    "FilterStrategy",
     "PNGError",
     "RowStream",
     "decode_png",
@@ -55,11 +54,9 @@ __all__ = [
 
 PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 
-FilterStrategy: TypeAlias = Literal["adaptive", "none", "sub", "up", "average", "paeth"]
 PixelArray: TypeAlias = npt.NDArray[np.uint8] | npt.NDArray[np.uint16]
 U8: TypeAlias = npt.NDArray[np.uint8]
 
-_FILTER_CODES: Final[dict[str, int]] = {"none": 0, "sub": 1, "up": 2, "average": 3, "paeth": 4}
 _COLOR_TYPE_FOR_CHANNELS: Final = {1: 0, 2: 4, 3: 2, 4: 6}
 _CHANNELS_FOR_COLOR_TYPE: Final = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _ALLOWED_DEPTHS: Final = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
@@ -102,14 +99,13 @@ def encode_png(
     *,
     bit_depth: int | None = None,
     compress_level: int = 6,
-    filter_type: FilterStrategy = "adaptive",
 ) -> bytes:
     """Encodes top-down pixels (H x W, or H x W x 1..4; uint8 or uint16) as a PNG file's bytes.
 
     ``bit_depth`` defaults to the array's (8 for uint8, 16 for uint16); asking for the other one
     converts with rounding (uint16 -> 8 bits, or uint8 * 257 -> 16 bits).
     """
-    return b"".join(_png_parts(pixels, bit_depth, compress_level, filter_type))
+    return b"".join(_png_parts(pixels, bit_depth, compress_level))
 
 
 def write_png(
@@ -118,7 +114,6 @@ def write_png(
     *,
     bit_depth: int | None = None,
     compress_level: int = 6,
-    filter_type: FilterStrategy = "adaptive",
 ) -> None:
     """Encodes like :func:`encode_png`, streaming into a temporary file in the target folder that
     then atomically replaces ``path`` (readers never see a half-written PNG; on failure ``path``
@@ -126,7 +121,7 @@ def write_png(
     ``naming.reserve_unique_path``), else gets 0644."""
     target = Path(path)
     # Validate before creating anything on disk.
-    parts = _png_parts(pixels, bit_depth, compress_level, filter_type)
+    parts = _png_parts(pixels, bit_depth, compress_level)
     try:
         mode = os.stat(target).st_mode & 0o777
     except FileNotFoundError:
@@ -153,7 +148,6 @@ def _png_parts(
     pixels: npt.NDArray[np.generic],
     bit_depth: int | None,
     compress_level: int,
-    filter_type: FilterStrategy,
 ) -> Iterator[bytes]:
     """Validates eagerly, then returns an iterator over the file's byte pieces."""
     array = np.asarray(pixels)
@@ -171,14 +165,10 @@ def _png_parts(
         raise ValueError(f"bit_depth must be 8 or 16, got {bit_depth}")
     if not 0 <= compress_level <= 9:
         raise ValueError(f"compress_level must be 0..9, got {compress_level}")
-    if filter_type != "adaptive" and filter_type not in _FILTER_CODES:
-        raise ValueError(f"unknown filter type {filter_type!r}")
-    return _generate_parts(array, depth, compress_level, filter_type)
+    return _generate_parts(array, depth, compress_level)
 
 
-def _generate_parts(
-    array: npt.NDArray[np.generic], depth: int, compress_level: int, filter_type: FilterStrategy
-) -> Iterator[bytes]:
+def _generate_parts(array: npt.NDArray[np.generic], depth: int, compress_level: int) -> Iterator[bytes]:
     height, width, channels = array.shape
     ihdr = struct.pack(
         ">IIBBBBB", width, height, depth, _COLOR_TYPE_FOR_CHANNELS[channels], 0, 0, 0
@@ -195,7 +185,7 @@ def _generate_parts(
     pending = bytearray()
     for y0 in range(0, height, rows_per_block):
         raw = _raw_rows(array[y0 : y0 + rows_per_block], depth)
-        filtered = _filter_rows(raw, previous, bpp, filter_type)
+        filtered = _filter_rows(raw, previous, bpp)
         previous = raw[-1].copy()
         pending += compressor.compress(filtered.data)
         if len(pending) >= _IDAT_BYTES:
@@ -233,29 +223,24 @@ def _raw_rows(block: npt.NDArray[np.generic], depth: int) -> U8:
     return big.view(np.uint8).reshape(rows, -1)
 
 
-def _filter_rows(raw: U8, previous: U8, bpp: int, strategy: FilterStrategy) -> U8:
-    """Returns (rows, 1 + row_bytes): each row prefixed by its filter type byte."""
+def _filter_rows(raw: U8, previous: U8, bpp: int) -> U8:
+    """Returns (rows, 1 + row_bytes): each row filtered with the cheapest of the five filters
+    and prefixed by its filter type byte."""
     rows, row_bytes = raw.shape
     up = np.empty_like(raw)
     up[0] = previous
     up[1:] = raw[:-1]
-    if strategy == "adaptive":
-        candidates = np.empty((5, rows, row_bytes + 1), dtype=np.uint8)
-        for code in range(5):
-            candidates[code, :, 0] = code
-            _apply_filter(code, raw, up, bpp, candidates[code, :, 1:])
-        # libpng's heuristic: bytes read as signed, smallest sum of magnitudes wins.
-        # abs() of int8 -128 stays -128, which reads back as 128 in uint8: still right.
-        magnitude = np.abs(candidates[:, :, 1:].view(np.int8)).view(np.uint8)
-        costs = magnitude.sum(axis=2, dtype=np.uint32 if row_bytes < 1 << 24 else np.uint64)
-        best = np.argmin(costs, axis=0)
-        chosen: U8 = candidates[best, np.arange(rows)]
-        return chosen
-    code = _FILTER_CODES[strategy]
-    out = np.empty((rows, row_bytes + 1), dtype=np.uint8)
-    out[:, 0] = code
-    _apply_filter(code, raw, up, bpp, out[:, 1:])
-    return out
+    candidates = np.empty((5, rows, row_bytes + 1), dtype=np.uint8)
+    for code in range(5):
+        candidates[code, :, 0] = code
+        _apply_filter(code, raw, up, bpp, candidates[code, :, 1:])
+    # libpng's heuristic: bytes read as signed, smallest sum of magnitudes wins.
+    # abs() of int8 -128 stays -128, which reads back as 128 in uint8: still right.
+    magnitude = np.abs(candidates[:, :, 1:].view(np.int8)).view(np.uint8)
+    costs = magnitude.sum(axis=2, dtype=np.uint32 if row_bytes < 1 << 24 else np.uint64)
+    best = np.argmin(costs, axis=0)
+    chosen: U8 = candidates[best, np.arange(rows)]
+    return chosen
 
 
 def _apply_filter(code: int, raw: U8, up: U8, bpp: int, out: U8) -> None:
@@ -301,22 +286,20 @@ def _paeth_predict(a: U8, b: U8, c: U8) -> U8:
 def decode_png(
     source: bytes | bytearray | memoryview | str | os.PathLike[str],
     *,
-    key_to_alpha: bool = False,
     max_pixels: int = _DEFAULT_MAX_PIXELS,
 ) -> PixelArray:
     """Decodes a PNG (its bytes, or a file path) to an H x W x C uint8/uint16 array, top-down.
 
     C is the stored channel count (grey 1, grey+alpha 2, RGB 3, RGBA 4); palette images become RGB,
     or RGBA when they carry tRNS alpha. Grey images of bit depth 1/2/4 are scaled to 0..255.
-    ``key_to_alpha`` turns a grey/RGB tRNS colour key into an alpha channel.
+    A grey/RGB tRNS colour key is not applied (see :attr:`DecodedPNG.transparent_color`).
     """
-    return read_png(source, key_to_alpha=key_to_alpha, max_pixels=max_pixels).pixels
+    return read_png(source, max_pixels=max_pixels).pixels
 
 
 def read_png(
     source: bytes | bytearray | memoryview | str | os.PathLike[str],
     *,
-    key_to_alpha: bool = False,
     max_pixels: int = _DEFAULT_MAX_PIXELS,
 ) -> DecodedPNG:
     """Like :func:`decode_png` but also returns the header facts. Raises :class:`PNGError`."""
@@ -365,8 +348,6 @@ def read_png(
             # Scale 1/2/4-bit grey to 0..255 (x255, x85, x17), as image tools show them.
             np.multiply(samples, np.uint8(255 // ((1 << depth) - 1)), out=samples)
         pixels = samples
-        if key_to_alpha and key is not None:
-            pixels = _key_alpha(pixels, key, depth)
     return DecodedPNG(pixels, depth, color_type, bool(interlace), key)
 
 
@@ -799,10 +780,3 @@ def _transparent_color(
     # Keys are stored as 16-bit values; only the low bits count for smaller depths.
     return tuple(v & ((1 << depth) - 1) for v in values)
 
-
-def _key_alpha(pixels: PixelArray, key: tuple[int, ...], depth: int) -> PixelArray:
-    if depth < 8:
-        key = tuple(v * (255 // ((1 << depth) - 1)) for v in key)
-    opaque = np.iinfo(pixels.dtype).max
-    alpha = np.where(np.all(pixels == np.asarray(key, dtype=pixels.dtype), axis=2), 0, opaque)
-    return np.concatenate([pixels, alpha[:, :, np.newaxis].astype(pixels.dtype)], axis=2)

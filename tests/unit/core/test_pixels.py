@@ -96,22 +96,6 @@ def test_rows_are_flipped_to_top_down(monkeypatch: pytest.MonkeyPatch) -> None:
         np.testing.assert_array_equal(out[:, :, 1], expected_g)
 
 
-def test_16bit_variant() -> None:
-    values = [0.0, 0.5, 1.0, 3.0, 0.2]
-    out = pixels.blender_float_to_rgba16(
-        one_row(values), len(values), 1, is_float_image=True, is_data=False
-    )
-    assert out.dtype == np.uint16
-    expected = np.floor(srgb_reference(np.array(values)) * 65535 + 0.5)
-    assert np.abs(out[0, :, 0].astype(int) - expected).max() <= 1
-    assert out[0, 1, 0] in (48191, 48192)  # 0.7353569 * 65535
-    assert out[0, :, 3].tolist() == [65535] * 5
-    data = pixels.blender_float_to_rgba16(
-        one_row([0.5]), 1, 1, is_float_image=True, is_data=True
-    )
-    assert data[0, 0, 0] == 32768
-
-
 def test_unpremultiply() -> None:
     buffer = one_row([0.25], alpha=0.5)
     straight = pixels.blender_float_to_rgba8(
@@ -316,14 +300,6 @@ def test_renormalize_brings_lengths_to_one(dtype: type, tolerance: float) -> Non
     assert np.einsum("...c,...c->...", before, after).min() > 0.999
     significant = np.abs(before[:, :, 1]) > 0.05
     assert (np.sign(before[:, :, 1]) == np.sign(after[:, :, 1]))[significant].all()
-
-
-def test_renormalize_directx_flag_changes_nothing_but_is_accepted() -> None:
-    encoded = encode_normals(random_normals(400) * 0.8, np.uint8).reshape(20, 20, 3)
-    np.testing.assert_array_equal(
-        pixels.renormalize_normal_map(encoded, directx=True),
-        pixels.renormalize_normal_map(encoded),
-    )
 
 
 def test_renormalize_keeps_alpha_unit_normals_and_handles_zero() -> None:
