@@ -8,7 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from . import formats, imaging
-from .errors import ApiError, not_found
+from .errors import ApiError, existing
 from .ids import new_id
 from .messages import Request, Response
 from .store import DEFAULT_OWNER, Asset
@@ -41,10 +41,7 @@ def decode_image_field(value: Any) -> bytes:
 
 
 def find_asset(services: Services, asset_id: str) -> Asset:
-    asset = services.assets.asset(asset_id)
-    if asset is None:
-        raise not_found("Asset", asset_id)
-    return asset
+    return existing(services.assets.asset(asset_id), "Asset", asset_id)
 
 
 def create_asset(services: Services, request: Request, _params: dict[str, str]) -> Response:

@@ -4,9 +4,11 @@ from the gateway in front of it."""
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from .ids import new_trace_id
+
+T = TypeVar("T")
 
 GATEWAY_STATUSES = frozenset({413, 502, 503, 504})
 
@@ -53,3 +55,10 @@ class ApiError(Exception):
 
 def not_found(kind: str, ident: str) -> ApiError:
     return ApiError(404, f"{kind} {ident} not found")
+
+
+def existing(item: T | None, kind: str, ident: str) -> T:
+    """``item``, or the 404 the service answers for an unknown ``kind`` id."""
+    if item is None:
+        raise not_found(kind, ident)
+    return item

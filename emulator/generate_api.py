@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import model_catalog
-from .errors import ApiError, not_found
+from .errors import ApiError, existing
 from .faults import JOB_KINDS
 from .ids import new_id
 from .messages import Request, Response
@@ -36,9 +36,7 @@ def _check_output_size(services: Services, width: int, height: int, factor: int)
 
 def run_model(services: Services, request: Request, params: dict[str, str]) -> Response:
     model_id = params["model_id"]
-    model = model_catalog.runnable_model(model_id)
-    if model is None:
-        raise not_found("Model", model_id)
+    model = existing(model_catalog.runnable_model(model_id), "Model", model_id)
     body = request.json()
     resolved = validate_inputs({} if body is None else body, model["inputs"],
                                services.assets.has_asset, model_catalog.is_lora)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import ApiError, not_found
+from .errors import ApiError, existing, not_found
 from .messages import Request, Response
 from .wire import job_json
 
@@ -19,15 +19,12 @@ CANCEL_TOO_LATE = "Cannot cancel a job that has already ended."
 
 
 def get_job(services: Services, _request: Request, params: dict[str, str]) -> Response:
-    job = services.jobs.get(params["job_id"])
-    if job is None:
-        raise not_found("Job", params["job_id"])
+    job = existing(services.jobs.get(params["job_id"]), "Job", params["job_id"])
     return Response.json(200, {"job": job_json(job)})
 
 
 def job_action(services: Services, request: Request, params: dict[str, str]) -> Response:
-    if services.jobs.get(params["job_id"]) is None:
-        raise not_found("Job", params["job_id"])
+    existing(services.jobs.get(params["job_id"]), "Job", params["job_id"])
     action = request.json_object().get("action")
     if action != "cancel":
         raise ApiError(400, 'Invalid input "action": must be one of cancel')

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import model_catalog
-from .errors import not_found
+from .errors import existing
 from .messages import Request, Response
 
 if TYPE_CHECKING:
@@ -14,9 +14,7 @@ if TYPE_CHECKING:
 
 
 def get_model(_services: Services, _request: Request, params: dict[str, str]) -> Response:
-    model = model_catalog.get_model(params["model_id"])
-    if model is None:
-        raise not_found("Model", params["model_id"])
+    model = existing(model_catalog.get_model(params["model_id"]), "Model", params["model_id"])
     return Response.json(200, {"model": model})
 
 

@@ -54,11 +54,8 @@ class UploadFlow:
 
     def get(self, upload_id: str) -> Upload | None:
         with self._lock:
-            upload = self._uploads.get(upload_id)
-            if upload is None:
-                return None
-            self._advance(upload)
-            return copy.copy(upload)
+            upload = self._advanced(upload_id)
+            return copy.copy(upload) if upload is not None else None
 
     def uploads(self) -> list[Upload]:
         with self._lock:
@@ -85,10 +82,9 @@ class UploadFlow:
     def complete(self, upload_id: str) -> Upload | None:
         """Starts the verdict; None when the upload is unknown, NotPending when already done."""
         with self._lock:
-            upload = self._uploads.get(upload_id)
+            upload = self._advanced(upload_id)
             if upload is None:
                 return None
-            self._advance(upload)
             if upload.status != "pending":
                 raise NotPending(upload.status)
             upload.status = "complete"
@@ -128,6 +124,13 @@ class UploadFlow:
         return None, Asset(id=new_id("asset"), name=upload.file_name, mime_type=info.mime_type,
                            data=data, width=info.width, height=info.height,
                            owner_id=upload.owner_id)
+
+    def _advanced(self, upload_id: str) -> Upload | None:
+        """The upload, brought up to date (under the lock), or None when unknown."""
+        upload = self._uploads.get(upload_id)
+        if upload is not None:
+            self._advance(upload)
+        return upload
 
     def _advance(self, upload: Upload, now: float | None = None) -> None:
         """Brings ``upload.status`` up to date; registers the asset once imported."""

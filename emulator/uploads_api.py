@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, not_found
+from .errors import ApiError, existing, not_found
 from .messages import Request, Response
 from .store import DEFAULT_OWNER, Upload
 from .upload_flow import NotPending
@@ -33,10 +33,7 @@ def _positive_int(body: dict[str, Any], name: str, high: int) -> int:
 
 
 def _find(services: Services, upload_id: str) -> Upload:
-    upload = services.uploads.get(upload_id)
-    if upload is None:
-        raise not_found("Upload", upload_id)
-    return upload
+    return existing(services.uploads.get(upload_id), "Upload", upload_id)
 
 
 def create_upload(services: Services, request: Request, _params: dict[str, str]) -> Response:
