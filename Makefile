@@ -14,7 +14,7 @@ TEST_VENVS := .venv-4.2
 BPY_52 := tools/bpy_in_root.sh python
 PYTEST := -m pytest -q -p no:randomly
 
-.PHONY: help setup lint typecheck unit blender-tests build validate install-test test test-matrix \
+.PHONY: help setup lint typecheck unit blender-tests build validate install-test test test-suite test-matrix \
         test-gui blender-roots demo emulator bench bench-window clean
 
 help:
@@ -94,7 +94,11 @@ blender-roots:
 test-gui: build blender-roots
 	EMULATOR_PYTHON=$(abspath $(PY)) $(PY) $(PYTEST) tests/gui
 
-test: lint typecheck unit blender-tests install-test test-gui
+# The whole suite, then a check that nothing it started (emulator, Xvfb, Blender) outlived it.
+test:
+	$(PYTHON) tools/no_leftovers.py $(MAKE) --no-print-directory test-suite
+
+test-suite: lint typecheck unit blender-tests install-test test-gui
 
 test-matrix: $(VENV)/.stamp $(addsuffix /.stamp,$(MATRIX_VENVS))
 	@set -e; for v in $(MATRIX_VENVS); do \

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,24 +79,43 @@ def options_from(args: argparse.Namespace) -> EmulatorOptions:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # The handlers only note the request. Anything that takes a lock (Event.set, print, logging)
+    # can deadlock when a signal lands while the main thread holds that same lock, and GNU make
+    # forwards a fatal signal to its child, so two arrive together. The main loop polls the note.
+    stop_requested: list[int] = []
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        stop_requested.append(signum)
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
     try:
         server = EmulatorServer(options_from(args))
         server.start()
     except (ValueError, FaultPlanError, OSError) as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         return 2
-    stopping = threading.Event()
-
-    def _on_signal(signum: int, _frame: object) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
-    print(f"{READY_PREFIX}{server.base_url}", flush=True)
-    try:
-        while not stopping.wait(0.5):
-            pass
-    finally:
-        server.stop()
+    if not stop_requested:
+        print(f"{READY_PREFIX}{server.base_url}", flush=True)
+    while not stop_requested:
+        time.sleep(_POLL_SECONDS)
+    _stop_within(server, STOP_SECONDS - _POLL_SECONDS)
     print("[emulator] stopped", file=sys.stderr, flush=True)
     return 0
+
+
+# How often the main loop looks for a stop request, and the promise: gone within a second.
+_POLL_SECONDS = 0.05
+STOP_SECONDS = 1.0
+
+
+def _stop_within(server: EmulatorServer, seconds: float) -> None:
+    """Stops the server cleanly, or leaves at once if that takes longer than ``seconds``: every
+    thread the emulator runs is a daemon and holds nothing that must outlive the process."""
+    stopper = threading.Thread(target=server.stop, name="emulator-stop", daemon=True)
+    stopper.start()
+    stopper.join(seconds)
+    if stopper.is_alive():
+        sys.stderr.write("[emulator] stop took too long; leaving without waiting\n")
+        sys.stderr.flush()
+        os._exit(0)

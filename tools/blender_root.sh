@@ -5,22 +5,52 @@
 # Roots are cached outside the clone ($BLENDER_ROOTS, default /var/cache/scenario-blender-roots),
 # so a machine pays for each one once. Mounts happen only inside `unshare -m`, so they vanish with
 # the process and a root is never deleted while /dev is bound into it.
+# Every tool in a root (apt, pip, Python's ssl, Blender) trusts exactly the certificate
+# authorities this host trusts: the host's bundle replaces the root's own list, and is synced
+# again whenever the host's bundle changes.
 set -euo pipefail
 suite=${1:?usage: blender_root.sh trixie|sid}
 cache=${BLENDER_ROOTS:-/var/cache/scenario-blender-roots}
 root=$cache/$suite
-# Bump when the package list changes: an older root is then rebuilt.
-recipe=3
+host_ca=/etc/ssl/certs/ca-certificates.crt
+# Bump when the package list or the build steps change: an older root is then rebuilt.
+recipe=4
 packages="blender xvfb xdotool imagemagick libgl1-mesa-dri mesa-utils python3-numpy python3-requests
 python3-venv python3-pip ca-certificates"
 [ "$suite" = sid ] && packages="$packages python3-cattr"
 
-if [ "$(cat "$root/.ready" 2>/dev/null)" = "$recipe" ]; then echo "$root"; exit 0; fi
+# The copy of the host's bundle the root's store was last made from.
+trust_mark=etc/ssl/host-ca-bundle.crt
+
+trust_is_current() { cmp -s "$host_ca" "$1/$trust_mark"; }
+
+# Makes the root's system store (the one apt, pip's truststore, Python and Blender read) hold
+# the host's authorities and nothing else. Verification stays on everywhere.
+sync_trust() {
+  local dir=$1 local_cas=$1/usr/local/share/ca-certificates/host
+  [ -s "$host_ca" ] || { echo "no CA bundle at $host_ca on this host" >&2; exit 1; }
+  rm -rf "$local_cas" && mkdir -p "$local_cas"
+  awk -v out="$local_cas" '
+    /-----BEGIN CERTIFICATE-----/ { n++; file = sprintf("%s/host-%03d.crt", out, n) }
+    file { print > file }
+    /-----END CERTIFICATE-----/ { close(file); file = "" }' "$host_ca"
+  # Deselect the root's own Mozilla list: the host's bundle already says what is trusted here.
+  sed -i -e 's/^\([^#!]\)/!\1/' "$dir/etc/ca-certificates.conf"
+  chroot "$dir" update-ca-certificates --fresh >/dev/null 2>&1
+  cp "$host_ca" "$dir/$trust_mark"
+}
+
+ready() { [ "$(cat "$root/.ready" 2>/dev/null)" = "$recipe" ]; }
+
+if ready && trust_is_current "$root"; then echo "$root"; exit 0; fi
 
 mkdir -p "$cache"
 exec 9>"$cache/.$suite.lock"
 flock 9
-if [ "$(cat "$root/.ready" 2>/dev/null)" = "$recipe" ]; then echo "$root"; exit 0; fi
+if ready; then
+  trust_is_current "$root" || sync_trust "$root"
+  echo "$root"; exit 0
+fi
 
 if ! command -v debootstrap >/dev/null; then
   echo "installing debootstrap" >&2
@@ -45,6 +75,7 @@ unshare -m bash -euo pipefail -c '
     apt-get install -y -qq --no-install-recommends $packages >&2
   chroot "$build" apt-get clean
 ' _ "$suite" "$build" "$packages"
+sync_trust "$build"
 rm -rf --one-file-system "$root"
 mv "$build" "$root"
 echo "$recipe" > "$root/.ready"

@@ -7,12 +7,15 @@ sends SIGTERM and measures the time until the process has exited.
 from __future__ import annotations
 
 import io
+import os
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,6 +25,7 @@ from PIL import Image
 
 from emulator.process import start_emulator_process, stop_emulator_process
 
+REPO = Path(__file__).resolve().parents[2]
 # What the emulator promises: gone within a second of SIGTERM.
 SHUTDOWN_SECONDS = 1.0
 AUTH = (KEY, SECRET)
@@ -173,3 +177,92 @@ def test_client_gone_mid_job_with_everything_else_open(make_emulator):
                      b"Content-Length: 5000000\r\n\r\n" + b"\0" * 1000)
     time.sleep(0.2)
     _assert_prompt(emulator.terminate())
+
+
+# --- signal storms: two or three signals within a millisecond ----------------------------------
+# GNU make forwards a fatal signal to its child, so an emulator under `make emulator` stopped by a
+# signal to its process group gets it twice. A handler that took a lock (Event.set) deadlocked
+# when the second signal landed while the first handler held that lock.
+STORM_ROUNDS = 12
+STORMS = [(signal.SIGTERM, signal.SIGTERM), (signal.SIGTERM, signal.SIGINT, signal.SIGTERM),
+          (signal.SIGINT, signal.SIGINT), (signal.SIGTERM, signal.SIGTERM, signal.SIGTERM)]
+
+
+def _jobs_in_flight(base_url: str, count: int = 3) -> None:
+    """Jobs that are queued or running, and their render threads busy, when the signals land."""
+    asset_id = _upload(base_url, Image.effect_noise((256, 256), 64).convert("RGB"))
+    for _ in range(count):
+        answer = requests.post(f"{base_url}/generate/custom/{MODEL_ID}",
+                               json={"image": asset_id, "upscaleFactor": 4}, auth=AUTH, timeout=30)
+        assert answer.status_code in (200, 429), answer.text
+
+
+def _storm(group: int, signals: tuple[int, ...]) -> float:
+    """Sends ``signals`` to the process group back to back; returns the time of the first."""
+    started = time.monotonic()
+    for signum in signals:
+        os.killpg(group, signum)
+    return started
+
+
+def _wait_gone(proc: subprocess.Popen[str], started: float, what: str) -> float:
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise AssertionError(f"{what}: still running 30 s after the signals") from None
+    # Under make the emulator is make's child: the whole group must be gone, not just make.
+    while _group_alive(proc.pid):
+        if time.monotonic() - started > 30:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError(f"{what}: a process of the group outlived the signals")
+        time.sleep(0.005)
+    return time.monotonic() - started
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _started_in_own_group(command: list[str]) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("EMULATOR_READY "):
+            return proc, line.split(" ", 1)[1].strip()
+    proc.wait(timeout=10)
+    raise AssertionError(f"{command} never became ready (exit code {proc.returncode})")
+
+
+@pytest.mark.parametrize("under_make", [False, True], ids=["direct", "under-make"])
+def test_signal_storms_with_jobs_in_flight(under_make):
+    if under_make:
+        command = ["make", "-s", "emulator", "PORT=0", "ARGS=--quiet --job-seconds 2"]
+    else:
+        command = [sys.executable, "-m", "emulator", "--port", "0", "--quiet",
+                   "--job-seconds", "2"]
+    times = []
+    for round_ in range(STORM_ROUNDS):
+        proc, base_url = _started_in_own_group(command)
+        try:
+            _jobs_in_flight(base_url)
+            # Vary the moment within the emulator's poll, so some storms land mid-poll.
+            time.sleep((round_ % 4) * 0.013)
+            started = _storm(proc.pid, STORMS[round_ % len(STORMS)])
+            times.append(_wait_gone(proc, started, f"round {round_}"))
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            assert proc.stdout is not None
+            proc.stdout.close()
+    print(f"stopped after {len(times)} storms in {min(times) * 1000:.0f}–"
+          f"{max(times) * 1000:.0f} ms")
+    assert max(times) <= SHUTDOWN_SECONDS, [round(t, 3) for t in times]
