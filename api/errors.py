@@ -87,13 +87,19 @@ class InvalidRequestError(ScenarioError):
 
 
 class RateLimitedError(ScenarioError):
+    """429. On a generate it means Scenario created nothing. ``action_limit`` is the team's limit
+    when the refusal names it (``details.actionName`` "parallel-custom-jobs")."""
+
     default_message = "Scenario is receiving too many requests from you. Wait a moment, then retry."
 
     def __init__(
-        self, message: str | None = None, *, retry_after: float | None = None, **kw: Any
+        self, message: str | None = None, *, retry_after: float | None = None,
+        action_name: str | None = None, action_limit: int | None = None, **kw: Any
     ) -> None:
         super().__init__(message, **kw)
         self.retry_after: float | None = retry_after
+        self.action_name: str | None = action_name
+        self.action_limit: int | None = action_limit
 
 
 class ServiceUnavailableError(ScenarioError):
@@ -198,6 +204,22 @@ def parse_error_body(resp: requests.Response) -> tuple[str | None, str | None]:
     return reason, trace_id
 
 
+def _limit_details(resp: requests.Response) -> tuple[str | None, int | None]:
+    """``details.actionName`` and ``details.actionLimit`` of a 429, when they are sane."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return None, None
+    details = body.get("details") if isinstance(body, dict) else None
+    if not isinstance(details, dict):
+        return None, None
+    name, limit = details.get("actionName"), details.get("actionLimit")
+    name = name[:100] if isinstance(name, str) else None
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
+        limit = None
+    return name, limit
+
+
 def _with_reason(prefix: str, reason: str | None, advice: str) -> str:
     said = f": {reason.rstrip('. ')}" if reason else ""
     return f"{prefix}{said}. {advice}"
@@ -239,6 +261,7 @@ def error_from_response(resp: requests.Response, secrets: tuple[str, ...] = ()) 
     if status == 408:
         return RequestTimeoutError(**kw)
     if status == 429:
+        action_name, action_limit = _limit_details(resp)
         return RateLimitedError(
             _with_reason(
                 "Scenario is receiving too many requests from you",
@@ -246,6 +269,8 @@ def error_from_response(resp: requests.Response, secrets: tuple[str, ...] = ()) 
                 "Wait a moment, or let running upscales finish, then retry.",
             ),
             retry_after=parse_retry_after(resp.headers, time.time()),
+            action_name=action_name,
+            action_limit=action_limit,
             **kw,
         )
     if 500 <= status < 600:

@@ -6,8 +6,9 @@ Retry rules, by what a repeat could cost:
   failures, timeouts, 408, 429 and 5xx.
 - ``RetryPolicy.UNSENT_ONLY`` / ``SUBMIT``: ``POST /generate/...`` creates a paid job and Scenario
   takes no idempotency key, so it is repeated only when it provably never reached the service:
-  the connection could not be opened, or the answer was 429 (refused before any work). With
-  ``SUBMIT`` a lost answer (read timeout, dropped connection) raises ``SubmissionUncertainError``.
+  the connection could not be opened, or (for the dry run) the answer was 429. With ``SUBMIT`` a
+  429 is returned at once (the caller waits for one of the team's slots, core/team_slots.py), and
+  a lost answer (read timeout, dropped connection) raises ``SubmissionUncertainError``.
 """
 
 from __future__ import annotations
@@ -358,8 +359,9 @@ class Transport:
                 raise self._failure_error(failure, exc, policy, host) from exc
             status = int(resp.status_code)
             self.log(logging.DEBUG, "%s -> %d in %.2f s", label, status, self.clock() - started)
+            # A 429 on the paid generate goes back to the caller, who waits for a team slot.
             repeatable = status in RETRYABLE_STATUSES and (
-                policy is RetryPolicy.SAFE or status == 429
+                policy is RetryPolicy.SAFE or (status == 429 and policy is RetryPolicy.UNSENT_ONLY)
             )
             if repeatable and retry < self.max_retries and not server_forbids_retry(resp.headers):
                 hint = parse_retry_after(resp.headers, time.time())

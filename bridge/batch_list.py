@@ -6,7 +6,7 @@ from __future__ import annotations
 import bpy
 
 from ..core.batch import Batch, BatchItem, item_text, live_text
-from ..core.states import ItemStatus, ViewStatus
+from ..core.states import ItemStatus, Stage, ViewStatus
 from . import runtime
 
 
@@ -45,6 +45,8 @@ def status_word(rt: runtime.Runtime, item: BatchItem) -> str:
         return "Applying"
     if view.fraction is not None:
         return f"{round(view.fraction * 100)} %"
+    if view.stage == Stage.WAITING_SLOT:
+        return "Waiting"  # for a slot at Scenario: the details say so in full
     return live_text(view.stage)
 
 

@@ -19,7 +19,7 @@ from ..api.config import (
 from ..api.constants import ENV_API_KEY, ENV_API_SECRET
 from ..core import addon_log
 from ..core.refusal import Refusal
-from ..core.worker import JobContext
+from ..core.scheduler import JobContext
 from . import ADDON_PACKAGE
 
 DEFAULT_READ_TIMEOUT = 60.0

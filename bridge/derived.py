@@ -14,9 +14,9 @@ import bpy
 
 from ..core import fidelity, png
 from ..core.journal import new_job_id
+from ..core.scheduler import JobContext
 from ..core.source import Snapshot, settle
 from ..core.states import Stage, ViewStatus
-from ..core.worker import JobContext
 from . import runtime, snapshot
 from .modal import JobModalMixin
 

@@ -139,7 +139,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
                      source=source, style_sources=style_sources, timeout_s=timeout_seconds(prefs),
                      fidelity=plan, spend=spend_policy(prefs))
     if facts.tiles:
-        return Prepared(set_request.build(image, facts, job, work_dir, runtime.concurrency()),
+        return Prepared(set_request.build(image, facts, job, work_dir),
                         conn, facts, output_size)
     return Prepared(job, conn, facts, output_size)
 

@@ -1,4 +1,4 @@
-"""The add-on's running state: one worker pool, the journal, and a view of every job for the UI.
+"""The add-on's running state: the scheduler, the journal, and a view of every job for the UI.
 
 Created on first use and shut down by unregister(). Workers report through events; ``pump``
 (main thread only) folds them into the job views the panels draw.
@@ -16,11 +16,12 @@ from typing import Any
 import bpy
 
 from ..api.errors import ScenarioError
-from ..core import addon_log, pipeline, tile_set, worker
+from ..core import addon_log, pipeline, scheduler, tile_set
 from ..core.batch import Batch
 from ..core.journal import JobRecord, Journal
 from ..core.refusal import Refusal
 from ..core.states import EventKind, JobState, Stage, ViewStatus
+from ..core.team_slots import TeamSlots
 from . import ADDON_PACKAGE
 
 # Tells records made since the current file was loaded from older ones: Blender's image ids
@@ -81,12 +82,13 @@ class JobView:
 
 
 class Runtime:
-    def __init__(self, user_dir: Path, max_workers: int = 4) -> None:
+    def __init__(self, user_dir: Path, parallel: int = 4) -> None:
         self.user_dir = user_dir
         self.journal = Journal(user_dir / "journal")
         self.work_dir = user_dir / "work"
-        self.pool = worker.WorkerPool(max_workers, error_message=_user_message,
-                                      expected=EXPECTED_FAILURES)
+        # Team slots are shared through this folder with every Blender using it.
+        self.scheduler = scheduler.Scheduler(parallel, TeamSlots(user_dir / "slots"),
+                                        error_message=_user_message, expected=EXPECTED_FAILURES)
         self.jobs: dict[str, JobView] = {}
         # Batches by id, oldest first: their jobs are views in ``jobs`` (see bridge/batch_start.py).
         self.batches: dict[str, Batch] = {}
@@ -137,20 +139,22 @@ class Runtime:
     def recoverable(self, blend_file: str) -> list[JobRecord]:
         # A job whose wait was just stopped is already recorded as abandoned while its thread
         # winds down: it counts as recoverable, a job still being worked on does not.
-        busy = set(self.pool.active_ids())
+        busy = set(self.scheduler.active_ids())
         # A UDIM tile is recovered with its set.
         return [r for r in self.recent
                 if r.recoverable and r.blend_file == blend_file and not r.tile_set
                 and (r.local_id not in busy or r.state in (JobState.ABANDONED, JobState.TIMED_OUT))]
 
-    def start(self, view: JobView, job: Callable[[worker.JobContext], Any]) -> JobView:
-        self.pool.set_max_workers(concurrency())  # follows the Parallel Jobs preference
+    def start(self, view: JobView, job: Callable[[scheduler.JobContext], Any],
+              counted: bool = True) -> JobView:
+        """Queues ``job``; ``counted=False`` for a UDIM set, whose tiles take the places."""
+        self.scheduler.set_parallel(concurrency())  # follows the Parallel Jobs preference
         if view.local_id in self._held:
             self._held.discard(view.local_id)
         elif view.local_id in self.jobs:
             self.pump()  # a resumed job: let the events of its previous run reach the old view
         self.jobs[view.local_id] = view
-        self.pool.submit(view.local_id, job)
+        self.scheduler.submit(view.local_id, job, counted)
         return view
 
     def start_upscale(self, upscale: pipeline.UpscaleJob | tile_set.SetJob,
@@ -166,7 +170,8 @@ class Runtime:
         view.output_pixels = width * height * int(record.params.get("upscaleFactor", 2)) ** 2
         if isinstance(upscale, tile_set.SetJob):
             view.output_pixels *= len(upscale.tiles)
-            return self.start(view, lambda ctx: tile_set.run(upscale, ctx, self.journal, connect))
+            return self.start(view, lambda ctx: tile_set.run(upscale, ctx, self.journal, connect),
+                              counted=False)
         return self.start(view, lambda ctx: pipeline.run(upscale, ctx, self.journal, connect))
 
     def hold(self, local_id: str, title: str, stage: str) -> JobView:
@@ -186,7 +191,7 @@ class Runtime:
         """Folds pending worker events into the views (without a UI, after running queued
         main-thread steps); True when anything changed."""
         stepping = self.has_steps if self.steps_by_timer else self.run_steps()
-        events = self.pool.drain(0 if stepping else timeout)
+        events = self.scheduler.drain(0 if stepping else timeout)
         for event in events:
             view = self.jobs.get(event.local_id)
             if view is None:
@@ -218,7 +223,7 @@ class Runtime:
         if local_id in self._held:
             self.release(local_id, ViewStatus.CANCELLED, NOT_STARTED)
             return True
-        if not self.pool.cancel(local_id, by_user):
+        if not self.scheduler.cancel(local_id, by_user):
             return False
         view = self.jobs.get(local_id)
         if by_user and view is not None and view.record is not None and view.record.job_id:
@@ -229,13 +234,13 @@ class Runtime:
     def cancel_all(self) -> None:
         for local_id in list(self._held):
             self.release(local_id, ViewStatus.CANCELLED, NOT_STARTED)
-        self.pool.cancel_all()
+        self.scheduler.cancel_all()
 
     def answer(self, local_id: str, yes: bool) -> bool:
         view = self.jobs.get(local_id)
         if view is not None:
             view.question = None
-        return self.pool.answer(local_id, yes)
+        return self.scheduler.answer(local_id, yes)
 
     def running(self) -> list[JobView]:
         return [v for v in self.jobs.values() if v.status in (ViewStatus.RUNNING, ViewStatus.READY)]
@@ -252,11 +257,11 @@ class Runtime:
     def is_busy(self, local_id: str) -> bool:
         """True while the job waits to start or its thread runs, also while it winds down
         after a stop: until then nothing else may take its record."""
-        return local_id in self._held or self.pool.is_active(local_id)
+        return local_id in self._held or self.scheduler.is_active(local_id)
 
     def winding_down(self) -> list[str]:
         """Jobs told to stop whose threads have not returned yet (a second or two)."""
-        return self.pool.stopping_ids()
+        return self.scheduler.stopping_ids()
 
     def forget(self, local_id: str) -> None:
         """Drops the job from the add-on's memory and from Recent Jobs (its journal record);
@@ -269,7 +274,7 @@ class Runtime:
         self._steps.clear()
         if bpy.app.timers.is_registered(_run_steps_timer):
             bpy.app.timers.unregister(_run_steps_timer)
-        return self.pool.shutdown(timeout)
+        return self.scheduler.shutdown(timeout)
 
 
 def _run_steps_timer() -> float | None:
@@ -292,7 +297,7 @@ _runtime: Runtime | None = None
 def get() -> Runtime:
     global _runtime
     if _runtime is None:
-        _runtime = Runtime(user_folder(), max_workers=concurrency())
+        _runtime = Runtime(user_folder(), parallel=concurrency())
         _runtime.refresh_journal()
     return _runtime
 

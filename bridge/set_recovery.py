@@ -39,7 +39,7 @@ def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
                     for entry, job in zip(sorted(record.tiles, key=lambda e: int(e["tile"])),
                                           jobs, strict=True)]
     spend = request.spend_policy(connection.preferences())
-    set_job = SetJob(record=record, tiles=jobs, spend=spend, parallel=runtime.concurrency())
+    set_job = SetJob(record=record, tiles=jobs, spend=spend)
     return rt.start_upscale(set_job, connection.connection().connect, record.source_image)
 
 

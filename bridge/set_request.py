@@ -42,8 +42,8 @@ def largest(facts: ImageFacts) -> ImageFacts:
     return replace(facts, width=tile.width, height=tile.height)
 
 
-def build(image: bpy.types.Image, facts: ImageFacts, template: UpscaleJob, work_dir: Path,
-          parallel: int) -> SetJob:
+def build(image: bpy.types.Image, facts: ImageFacts, template: UpscaleJob, work_dir: Path
+          ) -> SetJob:
     """The set job: ``template`` is the job an ordinary image would have had, without a source;
     its record becomes the set's, and each tile gets a copy with its own id, source and size."""
     record = template.record
@@ -61,4 +61,4 @@ def build(image: bpy.types.Image, facts: ImageFacts, template: UpscaleJob, work_
     record.tiles = [{"tile": t.number, "label": t.label, "local_id": j.record.local_id}
                     for t, j in zip(facts.tiles, jobs, strict=True)]
     record.source_size = [facts.tiles[0].width, facts.tiles[0].height]
-    return SetJob(record=record, tiles=jobs, spend=template.spend, parallel=parallel)
+    return SetJob(record=record, tiles=jobs, spend=template.spend)

@@ -141,7 +141,8 @@ def refused_summary(scope: str, message: str, blend_file: str = "") -> dict[str,
 def live_text(stage: str, label: str = "", fraction: float | None = None, step: int = 1) -> str:
     """What a running job is doing, e.g. "Generating 40 %". ``step`` rounds the percentage
     (the command line prints a line per change and wants fewer of them)."""
-    text = label if stage == Stage.GENERATING and label else _STAGE_TEXT.get(stage, stage.title())
+    labelled = stage in (Stage.GENERATING, Stage.WAITING_SLOT) and label
+    text = label if labelled else _STAGE_TEXT.get(stage, stage.title())
     if fraction is not None:
         percent = int(round(fraction * 100) // step * step)
         text = f"{text} {percent} %"

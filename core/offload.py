@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import offload_wire as wire
-from .worker import JobCancelled
+from .scheduler import JobCancelled
 
 log = logging.getLogger(__name__)
 

@@ -36,6 +36,7 @@ from .imagefile import FILE_EXTENSIONS, sniff_format
 from .journal import JobRecord, Journal
 from .naming import reserve_unique_path, upscaled_file_name
 from .polling import PollSchedule
+from .scheduler import JobCancelled, JobContext
 from .source import (
     ArrivingSource,
     PixelSource,
@@ -48,7 +49,7 @@ from .source import (
 )
 from .spend_ledger import SpendLedger
 from .states import JobState, Stage
-from .worker import JobCancelled, JobContext
+from .team_slots import Slot, SlotWaitExpired
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ STAGE_TEXT: dict[str, str] = {
     Stage.UPLOADING: "Uploading",
     Stage.PRICING: "Pricing",
     Stage.CONFIRM: "Waiting for your confirmation",
+    Stage.WAITING_SLOT: "Waiting for a free slot at Scenario",
     Stage.SUBMITTING: "Submitting",
     Stage.GENERATING: "Generating",
     Stage.DOWNLOADING: "Downloading",
@@ -131,6 +133,8 @@ class UpscaleJob:
     # The session's LoRA answers: shared by every job, so an id is looked up once.
     loras: lora_check.LoraCheck = field(default_factory=lambda: lora_check.SESSION,
                                         compare=False, repr=False)
+    # The team slot this job holds from its paid generate until Scenario ends it.
+    slot: Slot | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,7 @@ def run(job: UpscaleJob, ctx: JobContext, journal: Journal, connect: ClientFacto
         _record_cancel(record, journal, client if ctx.stopped_by_user else None)
         raise JobCancelled() from exc
     finally:
+        _give_back_slot(job, ctx)
         client.close()
     return UpscaleResult(
         local_id=record.local_id,
@@ -329,11 +334,11 @@ def _submit(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenario
     ctx.check_cancelled()
     params = _submitted_params(job)
     _check_price(job, ctx, journal, client, params)
-    ctx.progress(Stage.SUBMITTING)
-    record.history.append(["sending", round(time.time(), 3)])
-    journal.save(record)
     try:
-        submitted = client.run(params)
+        submitted = _send_in_a_slot(job, ctx, journal, client, params)
+    except SlotWaitExpired as exc:
+        journal.transition(record, JobState.FAILED, error=str(exc))
+        raise
     except errors.ScenarioError as exc:
         if _may_have_started(exc):
             journal.transition(record, JobState.UNCERTAIN, error=UNCERTAIN_MESSAGE)
@@ -346,6 +351,41 @@ def _submit(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenario
     # then its pixels are let go (a float 8K buffer is a gigabyte held for the whole wait).
     _analysis(job, ctx)
     job.source, job.style_sources = None, []
+
+
+def _send_in_a_slot(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioClient,
+                    params: UpscaleParams) -> Job:
+    """The paid generate, sent once one of the team's slots is free. A 429 means Scenario
+    created nothing, so the request waits (for a slot, or with backoff while the team's other
+    clients hold them) and goes again, for as long as the job may wait."""
+    record, slots = job.record, ctx.slots
+    account = client.transport.account
+    deadline = time.monotonic() + job.timeout_s
+    refusals = 0
+    while True:
+        if job.slot is None:
+            job.slot = slots.acquire(account, ctx, deadline)
+        ctx.check_cancelled()
+        ctx.progress(Stage.SUBMITTING)
+        _mark(record, journal, SENDING)
+        try:
+            return client.run(params)
+        except errors.RateLimitedError as exc:
+            _mark(record, journal, REFUSED)  # nothing was created: it may be sent again
+            refusals += 1
+            job.slot = slots.refused(job.slot, exc.action_limit, exc.retry_after, refusals, ctx,
+                                     deadline)
+
+
+def _mark(record: JobRecord, journal: Journal, mark: str) -> None:
+    record.history.append([mark, round(time.time(), 3)])
+    journal.save(record)
+
+
+def _give_back_slot(job: UpscaleJob, ctx: JobContext) -> None:
+    """Scenario ended the job, or this process stopped following it: the next job may go."""
+    ctx.slots.release(job.slot)
+    job.slot = None
 
 
 def _submitted_params(job: UpscaleJob) -> UpscaleParams:
@@ -432,9 +472,15 @@ def _not_paid_message(name: str, policy: SpendPolicy, limit: float, cost: float,
 UNCERTAIN_MESSAGE = errors.SubmissionUncertainError.default_message
 
 
+# Marks in a record's history around the paid POST: 'sending' is written just before it leaves,
+# 'refused' after Scenario refused it with 429 (which creates nothing).
+SENDING, REFUSED = "sending", "refused"
+
+
 def was_sent(record: JobRecord) -> bool:
-    # 'sending' is written just before the POST leaves: seeing it means a run got that far.
-    return any(entry[0] == "sending" for entry in record.history)
+    """Whether a paid generate may have reached Scenario: the last mark is 'sending'."""
+    marks = [entry[0] for entry in record.history if entry[0] in (SENDING, REFUSED)]
+    return bool(marks) and marks[-1] == SENDING
 
 
 def _may_have_started(exc: errors.ScenarioError) -> bool:
@@ -479,6 +525,8 @@ def _poll(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioCl
             continue
         progress = state.progress
         _report_job(ctx, state)
+        if state.status in ("success", "failure", "canceled"):
+            _give_back_slot(job, ctx)  # the next job may go while this one is downloaded
         if state.status == "success":
             if not state.asset_ids:
                 journal.transition(record, JobState.FAILED, error="Scenario finished without a result.")

@@ -26,7 +26,7 @@ class JobState(StrEnum):
 
 
 class EventKind(StrEnum):
-    """What a worker thread tells the main thread (core/worker.py)."""
+    """What a worker thread tells the main thread (core/scheduler.py)."""
 
     PROGRESS = "progress"
     FINISHED = "finished"
@@ -43,6 +43,7 @@ class Stage(StrEnum):
     UPLOADING = "uploading"
     PRICING = "pricing"
     CONFIRM = "confirm"
+    WAITING_SLOT = "waiting-slot"  # every one of the team's slots at Scenario is in use
     SUBMITTING = "submitting"
     GENERATING = "generating"
     DOWNLOADING = "downloading"
@@ -50,7 +51,7 @@ class Stage(StrEnum):
     APPLYING = "applying"
     CANCELLING = "cancelling"
     TILES = "tiles"  # a UDIM set: its tiles' own stages are in the event's detail
-    WAITING = "waiting"  # a batch job no worker has picked up yet
+    WAITING = "waiting"  # a job that waits for a place (Parallel Jobs)
 
 
 class ViewStatus(StrEnum):
@@ -66,7 +67,7 @@ class ViewStatus(StrEnum):
 class ItemStatus(StrEnum):
     """An image's line in a batch (core/batch.py)."""
 
-    QUEUED = "queued"  # its job waits to start, or for a worker to pick it up
+    QUEUED = "queued"  # its job waits to start, or for a place
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"

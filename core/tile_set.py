@@ -13,8 +13,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,8 @@ from ..api import errors
 from . import pipeline
 from .journal import JobRecord, Journal
 from .naming import UDIM_TOKEN, reserve_tile_names
+from .scheduler import Event, JobCancelled, JobContext
 from .states import EventKind, JobState, Stage
-from .worker import Event, JobCancelled, JobContext
-
-# The view stage of a set while its tiles run; the tiles' own stages travel as TileProgress.
-POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -36,7 +33,6 @@ class SetJob:
     record: JobRecord  # the set's; ``record.tiles`` names the tiles' records
     tiles: list[pipeline.UpscaleJob]  # one per tile, each with ``record.tile_set`` set
     spend: pipeline.SpendPolicy = field(default_factory=lambda: pipeline.SpendPolicy())
-    parallel: int = 4  # tiles run at once: the Parallel Jobs preference
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ def run(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.Client
         approved = pipeline.SpendPolicy(quote=False)  # the set's price was approved above
         for tile in job.tiles:
             tile.spend = approved
-        outcomes = _each(job, ctx, board, [t for t in job.tiles if not _has_result(t.record)],
+        outcomes = _each(ctx, board, [t for t in job.tiles if not _has_result(t.record)],
                          lambda tile, tctx: pipeline.run(tile, tctx, journal, connect),
                          final=True)
     except JobCancelled:
@@ -107,7 +103,7 @@ def _price_and_approve(job: SetJob, ctx: JobContext, journal: Journal,
     """First pass: uploads and prices every unpaid tile, then asks once for their total."""
     for tile in unpaid:
         tile.spend = job.spend
-    outcomes = _each(job, ctx, board, unpaid,
+    outcomes = _each(ctx, board, unpaid,
                      lambda tile, tctx: pipeline.price(tile, tctx, journal, connect),
                      final=False)
     ctx.check_cancelled()
@@ -130,37 +126,41 @@ def _price_and_approve(job: SetJob, ctx: JobContext, journal: Journal,
         raise pipeline.NotSpentError(refusal)
 
 
-def _each(job: SetJob, ctx: JobContext, board: _Board, tiles: list[pipeline.UpscaleJob],
+def _each(ctx: JobContext, board: _Board, tiles: list[pipeline.UpscaleJob],
           step: Callable[[pipeline.UpscaleJob, JobContext], Any], final: bool
           ) -> dict[int, Any]:
-    """Runs ``step`` for each tile, ``job.parallel`` at a time, each with a context of its own
-    whose events feed the board. Returns each tile's result, or the exception it raised. In the
-    first pass (not ``final``) one failure stops the others: nothing is paid yet. In the final
-    pass every tile goes on, as each is paid for."""
-    stop = threading.Event()
+    """Runs ``step`` for each tile as a job of the scheduler's (each queues for a place like any
+    job), feeding their progress to the board. Returns each tile's result, or the exception it
+    raised. In the first pass (not ``final``) one failure stops the others: nothing is paid yet.
+    In the final pass every tile goes on, as each is paid for."""
+    stop = threading.Event()  # the tiles' shared cancel flag
     events: queue.Queue[Event] = queue.Queue()
-    contexts = {tile.record.tile: JobContext(tile.record.local_id, stop, events)
-                for tile in tiles}
+    by_id = {tile.record.local_id: tile for tile in tiles}
+    children = [ctx.spawn(tile.record.local_id, partial(step, tile), stop, events)
+                for tile in tiles]
+
+    def stop_all() -> None:
+        for child in children:  # only the user's stop cancels at Scenario
+            child.cancel(by_user=ctx.stopped_by_user)
+
+    ctx.on_cancel(stop_all)
+    if ctx.cancelled:
+        stop_all()
     outcomes: dict[int, Any] = {}
-    with ThreadPoolExecutor(max_workers=max(1, job.parallel),
-                            thread_name_prefix="scenario-tile") as pool:
-        futures: dict[Future[Any], pipeline.UpscaleJob] = {
-            pool.submit(step, tile, contexts[tile.record.tile]): tile for tile in tiles}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-            for future in done:
-                tile = futures[future]
-                exc = future.exception()
-                outcomes[tile.record.tile] = exc if exc is not None else future.result()
-                board.ended(tile.record.tile, exc, finished=final)
-                if exc is not None and not final:
-                    stop.set()
-            if ctx.cancelled and not stop.is_set():
-                for tctx in contexts.values():  # only the user's stop cancels at Scenario
-                    tctx.stopped_by_user = ctx.stopped_by_user
-                stop.set()
-            board.take(events)
+    while len(outcomes) < len(tiles):
+        event = events.get()  # every tile ends with an event, cancelled ones too
+        tile = by_id.get(event.local_id)
+        if tile is None:
+            continue
+        if event.kind == EventKind.PROGRESS:
+            board.progress(tile.record.tile, event)
+            continue
+        exc = (event.payload if event.kind == EventKind.FAILED else
+               JobCancelled() if event.kind == EventKind.CANCELLED else None)
+        outcomes[tile.record.tile] = exc if exc is not None else event.payload
+        board.ended(tile.record.tile, exc, finished=final)
+        if exc is not None and not final and not stop.is_set():
+            stop_all()
     return outcomes
 
 
@@ -250,20 +250,10 @@ class _Board:
         self.text = {t.record.tile: ("Done" if _has_result(t.record) else "Queued")
                      for t in job.tiles}
         self.done = {t.record.tile for t in job.tiles if _has_result(t.record)}
-        self._tile_of = {t.record.local_id: t.record.tile for t in job.tiles}
 
-    def take(self, events: queue.Queue[Event]) -> None:
-        changed = False
-        while True:
-            try:
-                event = events.get_nowait()
-            except queue.Empty:
-                break
-            if event.kind == EventKind.PROGRESS and event.local_id in self._tile_of:
-                self.text[self._tile_of[event.local_id]] = _stage_text(event)
-                changed = True
-        if changed:
-            self.report()
+    def progress(self, tile: int, event: Event) -> None:
+        self.text[tile] = _stage_text(event)
+        self.report()
 
     def ended(self, tile: int, exc: BaseException | None, finished: bool) -> None:
         """A tile's pass ended: ``finished`` when that pass gives it its result."""

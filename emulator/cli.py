@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .faults import FaultPlanError, parse_plan
-from .options import EmulatorOptions
+from .options import DEFAULT_TEAM_PARALLEL_JOBS, EmulatorOptions
 from .server import EmulatorServer
 
 READY_PREFIX = "EMULATOR_READY "
@@ -32,7 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", default="demo-key")
     parser.add_argument("--api-secret", default="demo-secret")
     parser.add_argument("--job-seconds", type=float, default=3.0)
-    parser.add_argument("--max-concurrent-jobs", type=int, default=4)
+    parser.add_argument("--max-concurrent-jobs", type=int, default=4,
+                        help="jobs rendering at once; later ones stay queued")
+    parser.add_argument("--team-parallel-jobs", type=int, default=DEFAULT_TEAM_PARALLEL_JOBS,
+                        help="Scenario's team limit: a generate is refused with 429 while this "
+                             "many jobs have not ended (0: no limit)")
     parser.add_argument("--keep-alpha", action="store_true",
                         help="keep RGBA in results (default: alpha dropped)")
     parser.add_argument("--break-tiling", action="store_true",
@@ -68,6 +72,7 @@ def options_from(args: argparse.Namespace) -> EmulatorOptions:
     return EmulatorOptions(
         port=args.port, host=args.host, api_key=args.api_key, api_secret=args.api_secret,
         job_seconds=args.job_seconds, max_concurrent_jobs=args.max_concurrent_jobs,
+        team_parallel_jobs=args.team_parallel_jobs,
         keep_alpha=args.keep_alpha, break_tiling=args.break_tiling,
         accept_cancel=args.accept_cancel,
         url_ttl_seconds=args.url_ttl_seconds, upload_seconds=args.upload_seconds,

@@ -42,15 +42,18 @@ class ApiError(Exception):
         *,
         gateway: bool = False,
         headers: list[tuple[str, str]] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.gateway = gateway
         self.headers = headers or []
+        self.extra = extra or {}  # more fields of the body, e.g. a 429's ``details``
 
     def body(self) -> dict[str, Any]:
-        return gateway_body(self.reason) if self.gateway else reason_body(self.reason)
+        body = gateway_body(self.reason) if self.gateway else reason_body(self.reason)
+        return {**body, **self.extra}
 
 
 def not_found(kind: str, ident: str) -> ApiError:

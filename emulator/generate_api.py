@@ -50,15 +50,34 @@ def run_model(services: Services, request: Request, params: dict[str, str]) -> R
              "costDetails": cost_details(cost)}
     if request.query.get("dryRun") in ("true", "api"):
         return Response.json(DRY_RUN_STATUS, price)
-    rule = services.faults.claim_for(JOB_KINDS, request)
-    job = Job(
-        id=new_id("job"), model_id=model_id, input=resolved, source_asset_id=source.id,
-        factor=factor, cost=cost, owner_id=request.project_id or DEFAULT_OWNER,
-        never_finishes=rule is not None and rule.kind == "job_never_finishes",
-        fail_with=((rule.param("error") or DEFAULT_FAILURE, rule.param("hint"))
-                   if rule is not None and rule.kind == "job_failure" else None),
-    )
-    return Response.json(200, {"job": job_json(services.jobs.submit(job)), **price})
+
+    def make_job() -> Job:  # only once the team has room: a refused request claims no fault
+        rule = services.faults.claim_for(JOB_KINDS, request)
+        return Job(
+            id=new_id("job"), model_id=model_id, input=resolved, source_asset_id=source.id,
+            factor=factor, cost=cost, owner_id=request.project_id or DEFAULT_OWNER,
+            never_finishes=rule is not None and rule.kind == "job_never_finishes",
+            fail_with=((rule.param("error") or DEFAULT_FAILURE, rule.param("hint"))
+                       if rule is not None and rule.kind == "job_failure" else None),
+        )
+
+    limit = services.options.team_parallel_jobs
+    submitted = services.jobs.submit(make_job, limit)
+    if submitted is None:
+        raise team_limit_error(limit)
+    return Response.json(200, {"job": job_json(submitted), **price})
+
+
+# What Scenario names the limit on a team's jobs at once in a 429's details.
+TEAM_LIMIT_ACTION = "parallel-custom-jobs"
+
+
+def team_limit_error(limit: int) -> ApiError:
+    """The refusal of a generate while the team's ``limit`` jobs run: nothing is created."""
+    return ApiError(
+        429, f"Your team already runs {limit} jobs at a time, the most its plan allows. "
+             "Wait for one to finish.",
+        extra={"details": {"actionName": TEAM_LIMIT_ACTION, "actionLimit": limit}})
 
 
 def register(router: Router) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 MIB = 1024 * 1024
+DEFAULT_TEAM_PARALLEL_JOBS = 2
 
 
 def loopback_host(host: str) -> str:
@@ -32,6 +33,9 @@ class EmulatorOptions:
     # Wall time of one job when it gets a slot at once (queued share included).
     job_seconds: float = 3.0
     max_concurrent_jobs: int = 4
+    # Scenario's team limit: a generate is refused with 429 while this many jobs of the team
+    # (every client of the key) have not ended. 0: no limit. Small by default, as on small plans.
+    team_parallel_jobs: int = DEFAULT_TEAM_PARALLEL_JOBS
     keep_alpha: bool = False
     break_tiling: bool = False
     # Whether POST /jobs/{id}/action {"action": "cancel"} is accepted. Off, it is refused as
@@ -60,6 +64,8 @@ class EmulatorOptions:
             raise ValueError("job_seconds and upload_seconds must be >= 0")
         if self.max_concurrent_jobs < 1:
             raise ValueError("max_concurrent_jobs must be >= 1")
+        if self.team_parallel_jobs < 0:
+            raise ValueError("team_parallel_jobs must be >= 0 (0: no limit)")
         if self.url_ttl_seconds <= 0:
             raise ValueError("url_ttl_seconds must be > 0")
         if not self.api_key or not self.api_secret:

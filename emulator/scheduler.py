@@ -107,8 +107,15 @@ class JobScheduler:
         self._renders.stop()
 
     # Readers get snapshots: the ticker changes the jobs themselves at any time.
-    def submit(self, job: Job) -> Job:
+    def submit(self, make: Callable[[], Job], team_limit: int = 0) -> Job | None:
+        """Takes the job ``make`` gives (a snapshot back), or None without calling ``make`` when
+        ``team_limit`` jobs have not ended yet: Scenario's team limit, which counts every
+        unfinished job of the team, stuck ones too."""
         with self._lock:
+            self.advance()
+            if team_limit and sum(not j.terminal for j in self._jobs.values()) >= team_limit:
+                return None
+            job = make()
             self._jobs[job.id] = job
             if job.never_finishes:
                 job.started_at = job.created_at + QUEUED_SHARE * self._duration
@@ -142,6 +149,14 @@ class JobScheduler:
         with self._lock:
             self.advance()
             return [job.snapshot() for job in self._jobs.values()]
+
+    def end_stuck(self) -> None:
+        """Ends the jobs a fault kept from finishing, so they stop holding the team's slots."""
+        with self._lock:
+            for job in self._unslotted:
+                if not job.terminal:
+                    job.error, job.hint = "Stopped by the emulator's reset.", None
+                    self._finish(job, "failure", time.time())
 
     def clear(self) -> None:
         with self._lock:

@@ -33,6 +33,7 @@ class Services:
     def reset(self, *, clear_state: bool = False) -> None:
         self.faults.clear()
         self.log.clear()
+        self.jobs.end_stuck()
         if clear_state:
             self.jobs.clear()
             self.uploads.clear()

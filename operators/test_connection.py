@@ -11,8 +11,8 @@ from ..bridge import connection, runtime
 from ..bridge.modal import JobModalMixin
 from ..core.journal import new_job_id
 from ..core.refusal import Refusal
+from ..core.scheduler import JobContext
 from ..core.states import ViewStatus
-from ..core.worker import JobContext
 
 
 class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):

@@ -81,6 +81,13 @@ def drive(addon: str, batch, until=lambda b: not b.pending, timeout: float = 60.
                 batch_conclude.conclude(rt, batch, view)
 
 
+def wait_until_idle(rt, local_id: str, timeout: float = 5.0) -> None:
+    """Waits for a cancelled job's thread to return."""
+    deadline = time.monotonic() + timeout
+    while rt.scheduler.is_active(local_id) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def max_overlap(intervals: list[tuple[float, float]]) -> int:
     edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
     level = peak = 0
@@ -251,9 +258,9 @@ def test_cancel_one_then_all(addon, emulator, tmp_path) -> None:
         assert [(r.image, r.role) for r in rows] == [("a", "base_color"), ("b", "base_color"),
                                                       ("c", "base_color")]
     finally:
-        rt.pool.cancel_all()
+        rt.scheduler.cancel_all()
         for item in batch.items:  # never-finishing jobs must not be offered for recovery later
-            rt.pool.wait_until_idle(item.local_id)
+            wait_until_idle(rt, item.local_id)
             rt.journal.forget(item.local_id)
         rt.refresh_journal()
 
@@ -352,7 +359,7 @@ def test_pool_follows_the_parallel_jobs_preference(addon, prefs, emulator, tmp_p
 
     assert bpy.ops.scenario.upscale_materials() == {"FINISHED"}
 
-    assert rt.pool.max_workers == 2
+    assert rt.scheduler.parallel == 2
     batch = latest(addon)
     records = [rt.jobs[item.local_id].record for item in batch.items]
     spans = []
@@ -373,7 +380,7 @@ def test_pool_follows_the_parallel_jobs_preference(addon, prefs, emulator, tmp_p
     scenes.object_with("B", [pbr_scenes.simple_material("N", extra)], selected=True)
     try:
         assert bpy.ops.scenario.upscale_materials(scope="ALL_MATERIALS") == {"FINISHED"}
-        assert rt.pool.max_workers == 3
+        assert rt.scheduler.parallel == 3
         assert [i.status for i in latest(addon).items].count("skipped") == 5
     finally:
         bpy.context.preferences.system.property_unset("network_connection_limit")

@@ -77,7 +77,7 @@ def test_concurrency_limit_keeps_later_jobs_queued(make_api):
 
 
 def test_jobs_run_in_parallel_up_to_the_limit(make_api):
-    api = make_api(job_seconds=1.0, max_concurrent_jobs=2)
+    api = make_api(job_seconds=1.0, max_concurrent_jobs=2, team_parallel_jobs=0)
     asset = api.upload(Image.new("RGB", (16, 16)))
     ids = [api.start_job(asset["id"])["jobId"] for _ in range(3)]
     deadline = time.monotonic() + 5
@@ -120,7 +120,7 @@ def test_cancel_when_accepted_ends_the_job_canceled_with_no_result(make_api):
 
 
 def test_status_is_exact_even_without_polling(make_api):
-    api = make_api(job_seconds=0.3, max_concurrent_jobs=1)
+    api = make_api(job_seconds=0.3, max_concurrent_jobs=1, team_parallel_jobs=0)
     asset = api.upload(Image.new("RGB", (16, 16)))
     ids = [api.start_job(asset["id"])["jobId"] for _ in range(3)]
     time.sleep(1.5)
@@ -152,7 +152,7 @@ def test_the_upscale_runs_within_the_job_time_and_its_asset_appears_at_success()
     try:
         job = Job(id="job_1", model_id="m", input={}, source_asset_id="a", factor=2, cost=1,
                   owner_id="o")
-        scheduler.submit(job)
+        scheduler.submit(lambda: job)
         assert rendered.wait(5)
         assert seen["status_when_rendering"] == "warming-up"
         assert scheduler.get("job_1").result_asset_id is None  # not before success

@@ -52,44 +52,40 @@ def result_id(client: ScenarioClient, asset_id: str) -> str:
 # --- rate limits and server errors --------------------------------------------------------------
 
 
-def test_429_with_retry_after_on_generate_is_resent(
+def test_429_on_generate_comes_back_at_once_with_the_teams_limit(
     client: ScenarioClient, server: EmulatorServer, sleeper: RecordingSleep, asset_id: str
 ) -> None:
-    server.set_faults([fault("status", "POST", "^/v1/generate", status=429,
-                             headers={"Retry-After": "1"}, times=1)])
-    job = client.run(UpscaleParams(image=asset_id))
-    assert [c["status"] for c in calls(server, "POST", GENERATE)] == [429, 200]
-    assert sleeper.waits == [1.0]
-    assert [j["jobId"] for j in server.state()["jobs"]] == [job.job_id]
+    """The emulator's own team limit (2 by default): a third generate while two jobs run is
+    refused in Scenario's shape, creates nothing, and the client does not send it again (the
+    pipeline waits for a slot: tests/unit/core/test_pipeline_against_emulator.py)."""
+    first = client.run(UpscaleParams(image=asset_id))
+    second = client.run(UpscaleParams(image=asset_id))
+    with pytest.raises(RateLimitedError) as info:
+        client.run(UpscaleParams(image=asset_id))
+    assert (info.value.action_name, info.value.action_limit) == ("parallel-custom-jobs", 2)
+    assert [c["status"] for c in calls(server, "POST", GENERATE)] == [200, 200, 429]
+    assert sleeper.waits == []
+    assert {j["jobId"] for j in server.state()["jobs"]} == {first.job_id, second.job_id}
 
 
-def test_429_with_retry_after_ms(
-    client: ScenarioClient, server: EmulatorServer, sleeper: RecordingSleep, asset_id: str
-) -> None:
-    server.set_faults([fault("status", "POST", "^/v1/generate", status=429,
-                             retry_after_ms=1500, times=1)])
-    client.run(UpscaleParams(image=asset_id))
-    assert sleeper.waits == [1.5]
-
-
-def test_429_without_retry_after_backs_off(
-    client: ScenarioClient, server: EmulatorServer, sleeper: RecordingSleep, asset_id: str
-) -> None:
-    server.set_faults([fault("status", "POST", "^/v1/generate", status=429, times=2)])
-    client.run(UpscaleParams(image=asset_id))
-    assert len(calls(server, "POST", GENERATE)) == 3
-    assert 0.375 <= sleeper.waits[0] <= 0.5 and 0.75 <= sleeper.waits[1] <= 1.0
-
-
-def test_429_that_persists(
+def test_429_that_persists_is_sent_once_and_creates_nothing(
     client: ScenarioClient, server: EmulatorServer, asset_id: str
 ) -> None:
     server.set_faults([fault("status", "POST", "^/v1/generate", status=429, times=0,
                              body={"reason": "Too many concurrent jobs"})])
     with pytest.raises(RateLimitedError, match="Too many concurrent jobs"):
         client.run(UpscaleParams(image=asset_id))
-    assert len(calls(server, "POST", GENERATE)) == 4
+    assert len(calls(server, "POST", GENERATE)) == 1
     assert server.state()["jobs"] == []
+
+
+def test_429_on_the_dry_run_is_retried_as_told(
+    client: ScenarioClient, server: EmulatorServer, sleeper: RecordingSleep, asset_id: str
+) -> None:
+    server.set_faults([fault("status", "POST", "^/v1/generate", status=429,
+                             retry_after_ms=1500, times=1)])
+    assert client.quote(UpscaleParams(image=asset_id)).cost > 0
+    assert sleeper.waits == [1.5]
 
 
 def test_5xx_burst_on_poll_is_retried(

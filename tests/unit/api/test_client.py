@@ -213,29 +213,34 @@ def test_run_offline_is_not_sent(mocked: responses.RequestsMock, client: Scenari
     assert generate_calls(mocked) == 4
 
 
-def test_run_resent_after_429(
+def test_run_refused_with_429_comes_back_at_once_with_the_team_limit(
     mocked: responses.RequestsMock, client: ScenarioClient, clock: FakeClock
 ) -> None:
+    # The pipeline, not the client, decides when to send again: it waits for a team slot.
     mocked.add(
-        responses.POST, GENERATE, status=429, headers={"Retry-After": "1"},
-        json={"reason": "Too many concurrent jobs", "details": {"actionLimit": 4}},
+        responses.POST, GENERATE, status=429, headers={"Retry-After": "3"},
+        json={"reason": "Too many concurrent jobs",
+              "details": {"actionName": "parallel-custom-jobs", "actionLimit": 4}},
     )
-    mocked.add(responses.POST, GENERATE, status=429, json={"reason": "Too many"})
-    mocked.add(responses.POST, GENERATE, json=job_json())
-    assert client.run(PARAMS).job_id == "job_1"
-    assert clock.sleeps == [1.0, 1.0]
-    assert generate_calls(mocked) == 3
-
-
-def test_run_rate_limited_to_the_end(
-    mocked: responses.RequestsMock, client: ScenarioClient
-) -> None:
-    for _ in range(4):
-        mocked.add(responses.POST, GENERATE, status=429, headers={"retry-after-ms": "10"})
     with pytest.raises(RateLimitedError) as info:
         client.run(PARAMS)
-    assert info.value.retry_after == 0.01
-    assert generate_calls(mocked) == 4
+    assert (info.value.action_name, info.value.action_limit) == ("parallel-custom-jobs", 4)
+    assert info.value.retry_after == 3.0
+    assert clock.sleeps == []
+    assert generate_calls(mocked) == 1
+
+
+@pytest.mark.parametrize("details", [None, "x", {"actionLimit": "4"}, {"actionLimit": -1},
+                                     {"actionLimit": True}, {"actionLimit": 10**9},
+                                     {"actionLimit": 2.5}])
+def test_a_429_without_a_sane_limit_names_none(
+    mocked: responses.RequestsMock, client: ScenarioClient, details: object
+) -> None:
+    mocked.add(responses.POST, GENERATE, status=429,
+               json={"reason": "Too many", "details": details})
+    with pytest.raises(RateLimitedError) as info:
+        client.run(PARAMS)
+    assert info.value.action_limit is None
 
 
 def test_run_408_not_resent(mocked: responses.RequestsMock, client: ScenarioClient) -> None:

@@ -13,6 +13,7 @@ from scenario_texture_upscale.api import (
     ConnectionFailedError,
     Credentials,
     InvalidRequestError,
+    RateLimitedError,
     RequestTimeoutError,
     RetryPolicy,
     ServiceUnavailableError,
@@ -284,8 +285,16 @@ def test_unsent_only_repeats_when_not_sent(
 def test_unsent_only_repeats_after_429(mocked: responses.RequestsMock, clock: FakeClock) -> None:
     mocked.add(responses.POST, f"{BASE}/g", status=429, headers={"Retry-After": "2"})
     mocked.add(responses.POST, f"{BASE}/g", json={"ok": 1})
-    make(clock).request("POST", "/g", json={}, policy=RetryPolicy.SUBMIT)
+    make(clock).request("POST", "/g", json={}, policy=RetryPolicy.UNSENT_ONLY)
     assert clock.sleeps == [2.0]
+
+
+def test_submit_hands_a_429_back_at_once(mocked: responses.RequestsMock, clock: FakeClock) -> None:
+    # The paid generate waits for a team slot in the pipeline (core/team_slots.py), not here.
+    mocked.add(responses.POST, f"{BASE}/g", status=429, headers={"Retry-After": "2"})
+    with pytest.raises(RateLimitedError):
+        make(clock).request("POST", "/g", json={}, policy=RetryPolicy.SUBMIT)
+    assert clock.sleeps == [] and len(mocked.calls) == 1
 
 
 def test_unsent_only_read_timeout_is_plain_timeout(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scenario_texture_upscale.api.client import ScenarioClient
 from scenario_texture_upscale.api.config import Credentials
-from scenario_texture_upscale.core.worker import JobContext
+from scenario_texture_upscale.core.scheduler import JobContext
 
 from emulator.server import EmulatorServer
 

@@ -8,8 +8,8 @@ import logging
 import pytest
 from scenario_texture_upscale.api.config import Credentials
 from scenario_texture_upscale.core import addon_log
+from scenario_texture_upscale.core.scheduler import Event, JobContext, Scheduler
 from scenario_texture_upscale.core.states import EventKind
-from scenario_texture_upscale.core.worker import Event, JobContext, WorkerPool
 
 KEY, SECRET = "key-4e1f-canary", "secret-9a7c-canary"
 
@@ -102,7 +102,7 @@ def test_the_file_rotates_and_keeps_a_bounded_number_of_backups(log_folder, monk
 
 
 def run_failing_job(error: Exception, expected: tuple[type[BaseException], ...]) -> Event:
-    pool = WorkerPool(1, expected=expected)
+    pool = Scheduler(1, expected=expected)
 
     def job(ctx: JobContext) -> None:
         raise error
@@ -120,7 +120,7 @@ def test_an_unexpected_job_failure_is_logged_with_its_traceback_and_id(log_folde
     assert event.message == "'tile'"
     flush()
     text = (log_folder / addon_log.FILE_NAME).read_text(encoding="utf-8")
-    assert "ERROR core.worker" in text and "job job4f00d failed unexpectedly" in text
+    assert "ERROR core.scheduler" in text and "job job4f00d failed unexpectedly" in text
     assert "Traceback (most recent call last)" in text and "KeyError: 'tile'" in text
 
 
@@ -128,5 +128,5 @@ def test_an_expected_job_failure_is_one_line_with_its_id(log_folder) -> None:
     run_failing_job(ValueError("Scenario refused the keys"), expected=(ValueError,))
     flush()
     text = (log_folder / addon_log.FILE_NAME).read_text(encoding="utf-8")
-    assert "INFO core.worker" in text and "job job4f00d failed: Scenario refused the keys" in text
+    assert "INFO core.scheduler" in text and "job job4f00d failed: Scenario refused the keys" in text
     assert "Traceback" not in text

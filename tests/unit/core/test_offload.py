@@ -13,8 +13,8 @@ import traceback
 import numpy as np
 import pytest
 from scenario_texture_upscale.core import fidelity, offload, offload_wire, png
+from scenario_texture_upscale.core.scheduler import JobCancelled
 from scenario_texture_upscale.core.source import BytesSource, FileSource, PixelSource
-from scenario_texture_upscale.core.worker import JobCancelled
 
 from .test_fidelity import tileable_rgba, write
 

@@ -13,6 +13,7 @@ from scenario_texture_upscale.api.lora_check import LoraCheck
 from scenario_texture_upscale.api.params import UpscaleParams
 from scenario_texture_upscale.core import pipeline, png
 from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
+from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext
 from scenario_texture_upscale.core.source import (
     ArrivingBytes,
     ArrivingSource,
@@ -22,7 +23,6 @@ from scenario_texture_upscale.core.source import (
 )
 from scenario_texture_upscale.core.spend_ledger import SpendLedger
 from scenario_texture_upscale.core.states import JobState
-from scenario_texture_upscale.core.worker import JobCancelled, JobContext
 
 from emulator.model_catalog import LORA_MODELS
 from emulator.options import EmulatorOptions

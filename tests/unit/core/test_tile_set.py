@@ -13,9 +13,9 @@ import pytest
 from scenario_texture_upscale.api.params import UpscaleParams
 from scenario_texture_upscale.core import pipeline, png, tile_set
 from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
+from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext, Scheduler
 from scenario_texture_upscale.core.source import FileSource
 from scenario_texture_upscale.core.states import EventKind, JobState
-from scenario_texture_upscale.core.worker import JobCancelled, JobContext
 
 from emulator.server import EmulatorServer
 from tests.unit.core.emulated import connect_to
@@ -28,7 +28,7 @@ def _reset(emulated: EmulatorServer) -> None:
     """Every test here starts with a fresh emulator."""
 
 
-def a_set(tmp_path: Path, parallel: int = 2) -> tile_set.SetJob:
+def a_set(tmp_path: Path) -> tile_set.SetJob:
     rng = np.random.default_rng(3)
     record = JobRecord(local_id=new_job_id(), source_image="skin",
                          output_dir=str(tmp_path / "out"), output_stem="skin_x2",
@@ -45,12 +45,14 @@ def a_set(tmp_path: Path, parallel: int = 2) -> tile_set.SetJob:
         jobs.append(pipeline.UpscaleJob(record=tile, params=UpscaleParams(upscale_factor=2),
                                         work_dir=tmp_path / "work" / tile.local_id,
                                         source=FileSource(str(path), path.name)))
-    return tile_set.SetJob(record=record, tiles=jobs, parallel=parallel)
+    return tile_set.SetJob(record=record, tiles=jobs)
 
 
-def context() -> tuple[JobContext, queue.Queue]:
+def context(parallel: int = 2) -> tuple[JobContext, queue.Queue]:
+    """The set's context, as the scheduler gives it: its tiles take ``parallel`` places."""
     events: queue.Queue = queue.Queue()
-    return JobContext("set", threading.Event(), events), events
+    runner = Scheduler(parallel)
+    return JobContext("set", threading.Event(), events, runner.slots, runner), events
 
 
 def drained(events: queue.Queue) -> list:
@@ -92,8 +94,8 @@ def test_a_tile_failing_before_the_price_stops_the_set_unpaid(server, tmp_path) 
     server.set_faults([{"kind": "status", "method": "POST", "path": "^/v1/assets",
                      "status": 400, "after": 1, "times": 1}])
     journal = Journal(tmp_path / "journal")
-    job = a_set(tmp_path, parallel=1)
-    ctx, _ = context()
+    job = a_set(tmp_path)
+    ctx, _ = context(parallel=1)
 
     with pytest.raises(Exception, match=r"The UDIM set 'skin' was not upscaled \(tile 1002"):
         tile_set.run(job, ctx, journal, connect_to(server))
@@ -121,8 +123,7 @@ def test_a_set_stopped_while_generating_is_kept_for_recover(server, tmp_path) ->
     thread.start()
     while len(paid(server)) < 3:
         time.sleep(0.01)
-    ctx.stopped_by_user = True
-    ctx.cancel_event.set()
+    ctx.cancel(by_user=True)
     thread.join(30)
 
     assert isinstance(outcome[0], JobCancelled)

@@ -1,7 +1,7 @@
 import threading
 
+from scenario_texture_upscale.core.scheduler import Scheduler
 from scenario_texture_upscale.core.states import EventKind
-from scenario_texture_upscale.core.worker import WorkerPool
 
 
 def drain_until(pool, kinds, timeout=5.0):
@@ -14,7 +14,7 @@ def drain_until(pool, kinds, timeout=5.0):
 
 
 def test_result_and_progress_arrive_as_events():
-    pool = WorkerPool(2)
+    pool = Scheduler(2)
 
     def job(ctx):
         ctx.progress("uploading", 0.5, "half")
@@ -30,7 +30,7 @@ def test_result_and_progress_arrive_as_events():
 
 
 def test_failure_carries_a_user_message_and_the_exception():
-    pool = WorkerPool(1, error_message=lambda exc: f"Oops: {exc}")
+    pool = Scheduler(1, error_message=lambda exc: f"Oops: {exc}")
 
     def job(ctx):
         raise ValueError("bad input")
@@ -43,7 +43,7 @@ def test_failure_carries_a_user_message_and_the_exception():
 
 
 def test_cancel_stops_a_waiting_job():
-    pool = WorkerPool(1)
+    pool = Scheduler(1)
     started = threading.Event()
 
     def job(ctx):
@@ -62,7 +62,7 @@ def test_cancel_stops_a_waiting_job():
 
 
 def test_concurrency_is_bounded():
-    pool = WorkerPool(2)
+    pool = Scheduler(2)
     lock = threading.Lock()
     running = [0]
     peak = [0]
@@ -87,7 +87,7 @@ def test_concurrency_is_bounded():
 
 
 def test_shutdown_cancels_running_jobs_and_joins_threads():
-    pool = WorkerPool(2)
+    pool = Scheduler(2)
     started = threading.Event()
 
     def job(ctx):
@@ -107,7 +107,7 @@ def test_shutdown_cancels_running_jobs_and_joins_threads():
 
 
 def test_lowering_the_limit_takes_effect_without_interrupting_jobs():
-    pool = WorkerPool(3)
+    pool = Scheduler(3)
     lock = threading.Lock()
     running = [0]
     peaks = []
@@ -128,7 +128,7 @@ def test_lowering_the_limit_takes_effect_without_interrupting_jobs():
             if running[0] == 3:
                 break
         threading.Event().wait(0.01)
-    pool.set_max_workers(1)
+    pool.set_parallel(1)
     for i in range(3):
         pool.submit(f"second{i}", job)
     threading.Timer(0.2, gate.set).start()
@@ -137,7 +137,7 @@ def test_lowering_the_limit_takes_effect_without_interrupting_jobs():
         finished += [e for e in pool.drain(timeout=5) if e.kind == EventKind.FINISHED]
     assert max(peaks[:3]) == 3, "the first three were already running"
     assert peaks[3:] == [1, 1, 1], "then one at a time"
-    assert pool.max_workers == 1
+    assert pool.parallel == 1
     pool.shutdown()
 
 
@@ -151,7 +151,7 @@ def test_threads_are_started_off_the_submitting_thread(monkeypatch):
         plain(thread)
 
     monkeypatch.setattr(threading.Thread, "start", start)
-    pool = WorkerPool(3, name="pool")
+    pool = Scheduler(3, name="pool")
     release = threading.Event()
     running = threading.Semaphore(0)
 
