@@ -2,7 +2,8 @@
 its own process. Prints a table and writes bench/results.json.
 
 Sections: 1 main-thread steps over whole upscales (1K/4K/8K × file PNG, file JPEG, packed,
-generated), 2 end-to-end overhead against the official scenario-sdk, 3 a batch of 16, 4 memory of
+generated), 2 end-to-end overhead against the official scenario-sdk, 3 a batch of 16 (against a
+service queue, against Scenario's team limit, and two Blenders sharing that limit), 4 memory of
 the api client (own process), 5 bytes uploaded, 6 polling latency and cadence on a long job,
 7 UDIM sets: from the last tile's result to the set applied.
 """
@@ -38,6 +39,7 @@ import bpy  # noqa: E402
 import emulators  # noqa: E402
 import fixtures  # noqa: E402
 import numpy as np  # noqa: E402
+import team_limit  # noqa: E402
 import udim_sets  # noqa: E402
 from canary import Canary  # noqa: E402
 from sdk_flow import SdkFlow  # noqa: E402
@@ -275,7 +277,10 @@ def overhead_spread(addon: harness.Addon, textures: dict[str, dict[str, Path]], 
 
 # --- 3: a batch of 16 -------------------------------------------------------------------------
 def batch(addon: harness.Addon, base_url: str, textures: dict[str, dict[str, Path]],
-          work: Path) -> dict[str, Any]:
+          work: Path, slots: int = BATCH_CONCURRENCY) -> dict[str, Any]:
+    """The batch operator's path over BATCH textures; ``slots`` jobs can run at the service at
+    once (its queue, or the team's limit)."""
+    ControlClient(base_url).reset()
     harness.clear_scene()
     folder = work / "batch"
     folder.mkdir(parents=True, exist_ok=True)
@@ -298,12 +303,14 @@ def batch(addon: harness.Addon, base_url: str, textures: dict[str, dict[str, Pat
     lat = [latency(r, base_url).get("notice_latency_s") for r in runs]
     timelines = [harness.status_times(base_url, r.record.job_id) for r in runs if r.record.job_id]
     total = ended - started
-    ideal = BATCH / BATCH_CONCURRENCY * JOB_SECONDS
+    ideal = -(-BATCH // slots) * JOB_SECONDS
     queued = sorted(t["queued"] for t in timelines if "queued" in t)
     makespan = (max(d for d in done if d) - queued[0]) if done and queued else None
-    nominal = nominal_makespan(queued, JOB_SECONDS, BATCH_CONCURRENCY) if queued else None
+    nominal = nominal_makespan(queued, JOB_SECONDS, slots) if queued else None
     return {
         "jobs": BATCH, "applied": sum(r.applied for r in runs), "total_s": total,
+        "paid": team_limit.paid(ControlClient(base_url)),
+        "refused": team_limit.refused(ControlClient(base_url)),
         "ideal_s": ideal, "ratio": total / ideal,
         "invoke_ms": runs[0].invoke_ms,
         "start_steps": len(steps), "start_step_max_ms": max(steps, default=0.0),
@@ -445,6 +452,23 @@ def table(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      f"{b['invoke_ms']:.1f} ms, {b['start_steps']} × ≤ {b['start_step_max_ms']:.1f} ms; "
                      f"{b['tick_p99_ms']:.1f} / {b['tick_max_ms']:.1f} ms; {b['late_max_ms']:.0f} ms",
                      "info"))
+        t = results.get("batch_team_limit")
+        if t:
+            rows.append((f"3. the same batch, team limit {team_limit.TEAM_LIMIT}, Parallel Jobs "
+                         f"{team_limit.PARALLEL}: all done, each paid once",
+                         f"≤ {TARGET_BATCH * t['ideal_s']:.1f} s",
+                         f"{t['total_s']:.2f} s (×{t['ratio']:.3f}), {t['applied']} done, "
+                         f"{t['paid']} paid, {t['refused']} refused",
+                         verdict(t["ratio"] <= TARGET_BATCH and t["applied"] == BATCH
+                                 and t["paid"] == BATCH)))
+        two = results.get("two_processes")
+        if two:
+            rows.append((f"3. two Blenders of {team_limit.PER_PROCESS} textures each, the same "
+                         "limit", f"≤ {TARGET_BATCH * two['ideal_s']:.1f} s",
+                         f"{two['makespan_s']:.2f} s (×{two['ratio']:.3f}), {two['done']} done, "
+                         f"{two['paid']} paid, {two['refused']} refused",
+                         verdict(two["ratio"] <= TARGET_BATCH and two["done"] == two["jobs"]
+                                 and two["paid"] == two["jobs"])))
         if b.get("server_makespan_s") and b.get("server_nominal_makespan_s"):
             rows.append(("3. (info) the emulator's queue: first job queued to last done; the same if "
                          f"every job took exactly {JOB_SECONDS:g} s", "—",
@@ -530,11 +554,23 @@ def main() -> int:
             results["memory"] = memory(url, textures)
         if "3" in ONLY:
             batch_proc, batch_url = emulators.start(
-                ["--job-seconds", str(JOB_SECONDS), "--max-concurrent-jobs", str(BATCH_CONCURRENCY)])
+                ["--job-seconds", str(JOB_SECONDS), "--max-concurrent-jobs", str(BATCH_CONCURRENCY),
+                 "--team-parallel-jobs", "0"])
             procs.append(batch_proc)
             addon.configure(batch_url, work / "out", parallel=BATCH)
             log(f"3. Batch of {BATCH}")
             results["batch"] = batch(addon, batch_url, textures, work)
+            team_proc, team_url = emulators.start(
+                ["--job-seconds", str(JOB_SECONDS), "--max-concurrent-jobs", str(BATCH),
+                 "--team-parallel-jobs", str(team_limit.TEAM_LIMIT)])
+            procs.append(team_proc)
+            addon.configure(team_url, work / "out", parallel=team_limit.PARALLEL)
+            log(f"3. Batch of {BATCH} against a team limit of {team_limit.TEAM_LIMIT}")
+            results["batch_team_limit"] = batch(addon, team_url, textures, work,
+                                                slots=team_limit.TEAM_LIMIT)
+            log("3. Two Blenders sharing that limit")
+            results["two_processes"] = team_limit.two_processes(
+                team_url, textures["1K"]["png"], work, JOB_SECONDS, USER_DIR)
         if "6" in ONLY:
             long_proc, long_url = emulators.start(["--job-seconds", str(LONG_JOB_SECONDS)])
             procs.append(long_proc)

@@ -515,7 +515,8 @@ def _poll(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioCl
                 f"Scenario job {record.job_id} is still running after {minutes} min. It is kept in "
                 "Recent jobs: use Recover to collect the result when it finishes."
             )
-        if ctx.cancel_event.wait(schedule.next_delay(elapsed, progress)):
+        eager = job.slot is not None and ctx.slots.awaited(job.slot.account)
+        if ctx.cancel_event.wait(schedule.next_delay(elapsed, progress, eager)):
             raise JobCancelled()
         try:
             state = client.get_job(record.job_id)

@@ -22,6 +22,10 @@ MAX_DELAY = 5.0
 RATE_PROBE = 0.5
 # Past the predicted end, wait this share of the overrun (at least MIN_DELAY).
 OVERDUE_SHARE = 0.2
+# While another job waits for the team slot this one holds, its end is noticed sooner: the
+# slot goes to the next job only once a poll has seen this one end.
+EAGER_MIN_DELAY = 0.1
+EAGER_MARGIN = 0.05
 
 
 @dataclass
@@ -31,8 +35,10 @@ class PollSchedule:
     _probed: bool = False
     _zero_at: float | None = None  # the last reading of no progress yet
 
-    def next_delay(self, elapsed: float, progress: float | None = None) -> float:
-        """Seconds to wait before the next poll, given seconds since submission and progress 0–1."""
+    def next_delay(self, elapsed: float, progress: float | None = None,
+                   eager: bool = False) -> float:
+        """Seconds to wait before the next poll, given seconds since submission and progress 0–1.
+        ``eager`` when another job waits for this one's slot: near the end, polls come closer."""
         cap = EARLY_CAP if elapsed < EARLY_PERIOD else MAX_DELAY
         delay = min(self.delay, cap)
         self.delay = min(self.delay * GROWTH, cap)
@@ -43,10 +49,11 @@ class PollSchedule:
         if end is None:
             return delay
         remaining = end - elapsed
+        floor, margin = (EAGER_MIN_DELAY, EAGER_MARGIN) if eager else (MIN_DELAY, 0.1)
         if remaining > 0:
-            # Aim just after the predicted end, never faster than MIN_DELAY.
-            return min(delay, max(MIN_DELAY, remaining + 0.1))
-        return min(delay, max(MIN_DELAY, -remaining * OVERDUE_SHARE))
+            # Aim just after the predicted end, never faster than the floor.
+            return min(delay, max(floor, remaining + margin))
+        return min(delay, max(floor, -remaining * OVERDUE_SHARE))
 
     def _predicted_end(self, elapsed: float, progress: float | None) -> float | None:
         """When progress will reach 1 at the rate seen so far (seconds since submission)."""

@@ -237,6 +237,18 @@ class TeamSlots:
             raise
         return slot
 
+    def awaited(self, account: str) -> bool:
+        """Whether a job on this computer waits for a slot of ``account``."""
+        with self._changed:
+            if self._line.get(account):
+                return True
+        folder = self._shared_folder(account)
+        try:
+            return folder is not None and any(
+                name.endswith(".ticket") for name in os.listdir(folder / "queue"))
+        except OSError:
+            return False
+
     def held(self, account: str) -> int:
         """How many slots this process holds."""
         with self._changed:

@@ -41,10 +41,13 @@ def enable_addon(user_folder: Path) -> str:
     import bpy
 
     repo_dir = user_folder / "dev-repo"
-    repo_dir.mkdir(exist_ok=True)
+    repo_dir.mkdir(parents=True, exist_ok=True)
     link = repo_dir / ADDON_ID
     if not link.exists():
-        link.symlink_to(REPO, target_is_directory=True)
+        try:
+            link.symlink_to(REPO, target_is_directory=True)
+        except FileExistsError:
+            pass  # another process of the same user folder made it meanwhile
     repos = bpy.context.preferences.extensions.repos
     if REPO_MODULE not in [r.module for r in repos]:
         repos.new(name="Scenario dev", module=REPO_MODULE, custom_directory=str(repo_dir),

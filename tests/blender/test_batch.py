@@ -226,11 +226,15 @@ def test_cancel_one_then_all(addon, emulator, tmp_path) -> None:
     batch_list.show(bpy.context.window_manager, batch)
     try:
         assert [batch_list.status_text(rt, i) for i in batch.items] == ["Queued"] * 3
-        drive(addon, batch, until=lambda b: all(
-            rt.jobs[i.local_id].stage == "generating" for i in b.items))
-        assert all(batch_list.status_text(rt, i).startswith(("Generating", "Queued", "Warming"))
-                   for i in batch.items)
-        first, *others = batch.items
+        # Two run at Scenario, the team's limit; the third waits for a slot.
+        drive(addon, batch, until=lambda b: sorted(
+            rt.jobs[i.local_id].stage for i in b.items) == ["generating", "generating",
+                                                             "waiting-slot"])
+        assert all(batch_list.status_text(rt, i).startswith(
+            ("Generating", "Queued", "Warming", "Waiting for a free slot at Scenario (2 of 2"))
+            for i in batch.items)
+        first = next(i for i in batch.items if rt.jobs[i.local_id].stage == "generating")
+        others = [i for i in batch.items if i is not first]
         drawn = draw_panels(addon)
         assert ("operator", "scenario.cancel_job", (("local_id", first.local_id),)) in drawn
         assert ("operator", "scenario.cancel_job", (("local_id", ""),)) in drawn  # Cancel All
@@ -248,7 +252,9 @@ def test_cancel_one_then_all(addon, emulator, tmp_path) -> None:
         drive(addon, batch)
         assert [i.status for i in batch.items] == ["cancelled"] * 3
         assert result_images() == []
-        assert [rt.jobs[i.local_id].record.state for i in batch.items] == ["abandoned"] * 3
+        # The two paid ones stay collectable; the one that waited for a slot cost nothing.
+        assert sorted(rt.jobs[i.local_id].record.state for i in batch.items) == [
+            "abandoned", "abandoned", "failed"]
         assert [batch_list.status_text(rt, i) for i in batch.items] == ["Cancelled"] * 3
         assert "3 cancelled" in batch.summary_text()
         drawn = draw_panels(addon)
