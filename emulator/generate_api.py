@@ -74,8 +74,9 @@ TEAM_LIMIT_ACTION = "parallel-custom-jobs"
 
 def team_limit_error(limit: int) -> ApiError:
     """The refusal of a generate while the team's ``limit`` jobs run: nothing is created."""
+    jobs = "1 job" if limit == 1 else f"{limit} jobs"
     return ApiError(
-        429, f"Your team already runs {limit} jobs at a time, the most its plan allows. "
+        429, f"Your team already runs {jobs} at a time, the most its plan allows. "
              "Wait for one to finish.",
         extra={"details": {"actionName": TEAM_LIMIT_ACTION, "actionLimit": limit}})
 

@@ -9,6 +9,7 @@ import bpy
 
 from ..bridge import apply, availability, connection, recovery, runtime, snapshot
 from ..core.refusal import Refusal
+from ..core.states import Stage
 from .lines import label_lines
 
 
@@ -166,12 +167,15 @@ def _draw_jobs(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
         row.label(text=f"{view.elapsed:.0f} s")
         op = row.operator("scenario.cancel_job", text="", icon="CANCEL")
         op.local_id = view.local_id
-        box.progress(factor=view.fraction or 0.0, type="BAR", text=view.stage_text)
+        if view.stage == Stage.WAITING_SLOT:  # a long line: whole lines, not a bar
+            label_lines(box, context, view.stage_text, icon="SORTTIME")
+        else:
+            box.progress(factor=view.fraction or 0.0, type="BAR", text=view.stage_text)
         if view.tiles:
             col = box.column(align=True)
             for tile in view.tiles:
-                col.label(text=f"{tile.tile}: {tile.text}",
-                          icon="CHECKMARK" if tile.done else "UV")
+                label_lines(col, context, f"{tile.tile}: {tile.text}",
+                            icon="CHECKMARK" if tile.done else "UV")
         if view.estimate:
             label_lines(box, context, view.estimate, icon="INFO")
         if view.question is not None:

@@ -194,7 +194,8 @@ class Harness:
 
     def paid_generates(self) -> int:
         return sum(1 for r in self.requests() if r["method"] == "POST"
-                   and r["path"].startswith("/v1/generate") and "dryRun" not in (r.get("query") or {}))
+                   and r["path"].startswith("/v1/generate") and r["status"] == 200
+                   and "dryRun" not in (r.get("query") or {}))
 
     def requests_count(self) -> int:
         return len(self.requests())
