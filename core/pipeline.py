@@ -451,7 +451,7 @@ def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
         ctx.check_cancelled()  # a cancelled job has not answered for the batch
         return yes
 
-    if ledger.commit(cost, ask, ctx.check_cancelled):
+    if ledger.commit(cost, ask, ctx.wait_for):
         return None
     return _not_paid_message(name, policy, limit, cost, asked[0] if asked else None, batch)
 

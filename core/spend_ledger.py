@@ -13,6 +13,9 @@ from collections.abc import Callable
 
 # Asks the user: (this job's cost, the group's total with it) -> pay?
 Ask = Callable[[float, float], bool]
+# Waits on a condition (held) until the predicate holds: JobContext.wait_for, which a cancel of
+# the waiting job interrupts.
+Wait = Callable[[threading.Condition, Callable[[], bool]], object]
 
 
 class SpendLedger:
@@ -27,9 +30,10 @@ class SpendLedger:
     def declined(self) -> bool:
         return self._decision is False
 
-    def commit(self, cost: float, ask: Ask, check_cancelled: Callable[[], None]) -> bool:
+    def commit(self, cost: float, ask: Ask, wait: Wait) -> bool:
         """True when ``cost`` may be spent (and is added to the total). Asks at most once for
-        the group; ``ask`` raising (a cancelled job) leaves the question to the next job."""
+        the group; ``ask`` raising (a cancelled job) leaves the question to the next job.
+        Meanwhile other jobs reaching the limit ``wait`` for that answer."""
         with self._changed:
             while True:
                 total = self.committed + cost
@@ -41,8 +45,7 @@ class SpendLedger:
                 if not self._asking:
                     self._asking = True
                     break
-                self._changed.wait(0.05)
-                check_cancelled()
+                wait(self._changed, lambda: not self._asking)
         try:
             yes = ask(cost, total)
         finally:

@@ -8,8 +8,9 @@ import pytest
 from scenario_texture_upscale.core.spend_ledger import SpendLedger
 
 
-def never_cancelled() -> None:
-    return None
+def never_cancelled(condition: threading.Condition, predicate) -> None:
+    """A wait that no cancel interrupts."""
+    condition.wait_for(predicate)
 
 
 def refuse_to_ask(cost: float, total: float) -> bool:
@@ -87,3 +88,40 @@ def test_a_cancelled_asker_leaves_the_question_to_the_next_job() -> None:
     assert not ledger.declined and ledger.committed == 0
     assert ledger.commit(12, lambda cost, total: True, never_cancelled)
     assert ledger.committed == 12
+
+
+def test_a_job_waiting_for_the_answer_is_cancelled_at_once() -> None:
+    import queue
+    import time
+
+    from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext
+
+    ledger = SpendLedger(10)
+    asking, answer = threading.Event(), threading.Event()
+
+    def ask(cost: float, total: float) -> bool:
+        asking.set()
+        assert answer.wait(5)
+        return True
+
+    first = threading.Thread(target=lambda: ledger.commit(12, ask, never_cancelled))
+    first.start()
+    assert asking.wait(5)
+    waiting = JobContext("b", threading.Event(), queue.Queue())
+    outcome: list = []
+
+    def second() -> None:
+        try:
+            ledger.commit(11, ask, waiting.wait_for)  # past the limit: waits for the answer
+        except JobCancelled:
+            outcome.append(time.monotonic())
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.2)
+    asked = time.monotonic()
+    waiting.cancel()
+    thread.join(5)
+    assert outcome and outcome[0] - asked < 0.1, "woken by the cancel itself"
+    answer.set()
+    first.join(5)
