@@ -29,6 +29,7 @@ from .errors import (
     ServiceUnavailableError,
     SubmissionUncertainError,
     UnexpectedResponseError,
+    UnusablePriceError,
     UploadError,
     error_from_response,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "SubmissionUncertainError",
     "Transport",
     "UnexpectedResponseError",
+    "UnusablePriceError",
     "UploadError",
     "UpscaleParams",
     "credentials_source",

@@ -20,12 +20,14 @@ from .errors import (
     InvalidRequestError,
     JobFailedError,
     NotFoundError,
-    SubmissionUncertainError,
     UnexpectedResponseError,
+    UnusablePriceError,
+    submission_uncertain,
 )
 from .model_info import ModelDescription, fetch_model
 from .models import Asset, Download, Job, Quote, as_str, unwrap
 from .params import FieldSpec, UpscaleParams
+from .prices import MISSING
 from .transport import RetryPolicy, Transport
 from .uploads import ImageSource, Progress, upload_image
 
@@ -153,7 +155,9 @@ class ScenarioClient:
             )
         quote_ = Quote.from_api(data)
         if quote_ is None:
-            raise UnexpectedResponseError("Scenario's price answer named no cost.")
+            raise UnusablePriceError(
+                f"Scenario's price answer was not a usable number ({Quote.problem(data)}); "
+                "nothing was spent.", status=int(resp.status_code))
         return quote_
 
     def run(self, params: UpscaleParams, specs: dict[str, FieldSpec] | None = None) -> Job:
@@ -162,13 +166,16 @@ class ScenarioClient:
         resp = self.transport.request(
             "POST", _GENERATE_PATH, json=params.to_body(), policy=RetryPolicy.SUBMIT
         )
-        data = _json_object(resp)
-        job = Job.from_api(data, cost=data.get("creativeUnitsCost"))
+        answered = f"Scenario answered the upscale request (HTTP {resp.status_code})"
+        try:
+            data = _json_object(resp)
+        except UnexpectedResponseError as exc:
+            raise submission_uncertain(f"{answered} with something that is not JSON",
+                                       status=exc.status) from exc
+        job = Job.from_api(data, cost=data.get("creativeUnitsCost", MISSING))
         if not job.job_id or not isinstance(data.get("job"), dict):
-            raise SubmissionUncertainError(
-                "Scenario accepted the upscale request but its answer named no job, so the job "
-                "cannot be followed. Check your jobs on app.scenario.com before retrying."
-            )
+            raise submission_uncertain(f"{answered} without naming a job",
+                                       status=int(resp.status_code))
         return job
 
     def _validate(self, params: UpscaleParams, specs: dict[str, FieldSpec] | None) -> None:
