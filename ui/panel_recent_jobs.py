@@ -46,6 +46,8 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
             row.label(text=record.state.replace("_", " ").title())
             if record.cost is not None:
                 row.label(text=f"{record.cost:g} CU")
+            elif record.job_id:
+                row.label(text="Cost unknown")
             row = box.row(align=True)
             not_now = recovery.why_not_now(rt, record.local_id) if rt else ""
             if record.recoverable or record.state == JobState.APPLIED:
