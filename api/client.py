@@ -17,6 +17,7 @@ from .config import Credentials
 from .constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MODEL_ID, USER_AGENT
 from .download import DEFAULT_MAX_DOWNLOAD_BYTES, download_asset
 from .errors import (
+    DryRunIgnoredError,
     InvalidRequestError,
     JobFailedError,
     NotFoundError,
@@ -148,10 +149,10 @@ class ScenarioClient:
         if resp.status_code != DRY_RUN_STATUS:
             job_id = as_str(unwrap(data, "job").get("jobId"))
             started = f" (job {job_id})" if job_id else ""
-            raise UnexpectedResponseError(
+            raise DryRunIgnoredError(
                 f"Scenario ignored the price-only request and may have started a real job"
                 f"{started}. Nothing more was sent; check your jobs on app.scenario.com.",
-                status=int(resp.status_code),
+                status=int(resp.status_code), job_id=job_id,
             )
         quote_ = Quote.from_api(data)
         if quote_ is None:

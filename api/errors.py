@@ -149,6 +149,16 @@ class UnusablePriceError(UnexpectedResponseError):
     """The dry run's price is not a usable number: nothing is paid on such an answer."""
 
 
+class DryRunIgnoredError(UnexpectedResponseError):
+    """Scenario answered the price-only request with a job: it may have run, and be charged,
+    as a real upscale. Nothing may be paid on top of it."""
+
+    def __init__(self, message: str | None = None, *, job_id: str | None = None,
+                 **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.job_id: str | None = job_id
+
+
 class CancelledError(ScenarioError):
     default_message = "Cancelled."
 

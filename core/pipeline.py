@@ -430,6 +430,10 @@ def _quote(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioC
         # Scenario answered, with nonsense: whatever the rules, nothing is paid on that.
         journal.transition(record, JobState.FAILED, error=str(exc))
         raise NotSpentError(record.error) from exc
+    except errors.DryRunIgnoredError as exc:
+        # It ran the price request as a real job, which may be charged: never pay on top of it.
+        journal.transition(record, JobState.UNCERTAIN, error=str(exc), job_id=exc.job_id or "")
+        raise
     except errors.ScenarioError as exc:
         if not policy.must_know:
             return None  # the price is information only: go on without it

@@ -130,6 +130,23 @@ def test_a_price_that_only_informs_is_refused_too(addon, prefs, emulator, tmp_pa
     assert emulator.generates() == []
 
 
+def test_a_dry_run_answered_with_a_job_is_never_paid_on_top(addon, prefs, emulator,
+                                                           tmp_path) -> None:
+    prefs.confirm_expensive = False  # the price only informs: it used to pay a second job
+    try:
+        emulator.faults([{"kind": "status", "status": 200, "path": "^/v1/generate",
+                          "body": {"job": {"jobId": "job_ran", "status": "queued"}}}])
+        upscale_brick(tmp_path)
+        with pytest.raises(RuntimeError, match=r"ignored the price-only request and may have "
+                                               r"started a real job \(job job_ran\)"):
+            bpy.ops.scenario.upscale_image(image_name="brick")
+    finally:
+        prefs.confirm_expensive = True
+    assert len(emulator.generates()) == 0 and len(emulator.requests()) == 2  # upload, dry run
+    record = newest(addon)
+    assert record.state == "uncertain" and record.job_id == "job_ran"
+
+
 def test_a_garbage_cost_on_the_paid_job_is_shown_as_unknown_never_free(addon, emulator,
                                                                        tmp_path) -> None:
     emulator.faults([{"kind": "bad_price", "answer": ["generate", "job"], "value": -500,

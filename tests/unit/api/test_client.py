@@ -11,6 +11,7 @@ from scenario_texture_upscale.api import (
     AuthenticationError,
     CancelledError,
     ConnectionFailedError,
+    DryRunIgnoredError,
     InvalidRequestError,
     Job,
     JobFailedError,
@@ -96,9 +97,10 @@ def test_quote_200_means_dry_run_ignored(
     mocked: responses.RequestsMock, client: ScenarioClient
 ) -> None:
     mocked.add(responses.POST, GENERATE, json=job_json())
-    with pytest.raises(UnexpectedResponseError) as info:
+    with pytest.raises(DryRunIgnoredError) as info:
         client.quote(PARAMS)
     assert "job_1" in info.value.message and "may have started" in info.value.message
+    assert info.value.job_id == "job_1"
     assert generate_calls(mocked) == 1
 
 

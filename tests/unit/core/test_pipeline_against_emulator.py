@@ -572,6 +572,22 @@ def test_a_missing_price_is_refused_even_when_the_price_only_informs(server, tmp
     assert paid(server) == []
 
 
+@pytest.mark.parametrize("spend", [pipeline.SpendPolicy(), pipeline.SpendPolicy(confirm_above=20.0)])
+def test_a_dry_run_answered_with_a_job_is_never_paid_on_top(server, tmp_path, spend) -> None:
+    # The price only informs (first case): this used to go on and pay a second job.
+    server.set_faults([{"kind": "status", "status": 200, "path": "^/v1/generate",
+                        "body": {"job": {"jobId": "job_ran", "status": "queued"},
+                                 "creativeUnitsCost": 1}}])
+    journal = Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.spend = spend
+    with pytest.raises(errors.DryRunIgnoredError, match="may have started a real job"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    assert len(generates(server)) == 1 and paid(server) == []
+    record = journal.load(job.record.local_id)
+    assert record.state == JobState.UNCERTAIN and record.job_id == "job_ran"
+
+
 def test_a_batch_with_a_negative_price_never_lowers_its_total(server, tmp_path) -> None:
     # -500 would have let the next image "fit" under the limit: refused before the ledger.
     ledger = SpendLedger(20.0)
