@@ -28,7 +28,7 @@ from .errors import (
 from .model_info import ModelDescription, fetch_model
 from .models import Asset, Download, Job, Quote, as_str, unwrap
 from .params import FieldSpec, UpscaleParams
-from .prices import MISSING
+from .prices import MISSING, unusable_price_message
 from .transport import RetryPolicy, Transport
 from .uploads import ImageSource, Progress, upload_image
 
@@ -156,9 +156,8 @@ class ScenarioClient:
             )
         quote_ = Quote.from_api(data)
         if quote_ is None:
-            raise UnusablePriceError(
-                f"Scenario's price answer was not a usable number ({Quote.problem(data)}); "
-                "nothing was spent.", status=int(resp.status_code))
+            raise UnusablePriceError(unusable_price_message(str(Quote.problem(data))),
+                                     status=int(resp.status_code))
         return quote_
 
     def run(self, params: UpscaleParams, specs: dict[str, FieldSpec] | None = None) -> Job:

@@ -49,6 +49,11 @@ def price_problem(value: Any) -> str | None:
     return None
 
 
+def unusable_price_message(problem: str) -> str:
+    """What the artist reads when a price is refused: what came, and that nothing was paid."""
+    return f"Scenario's price answer was not a usable number ({problem}); nothing was spent."
+
+
 def usable_credits(value: Any) -> float | None:
     """``value`` as a number of credits when it is a usable price, else None."""
     return float(value) if price_problem(value) is None else None

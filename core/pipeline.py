@@ -21,7 +21,8 @@ from ..api import errors, lora_check
 from ..api.client import ScenarioClient
 from ..api.models import Job
 from ..api.params import UpscaleParams
-from ..api.prices import credits_text, price_problem
+from ..api.prices import credits_text, price_problem, unusable_price_message
+from ..api.service_text import clean_text
 from . import offload
 from .fidelity import (
     FidelityPlan,
@@ -447,18 +448,21 @@ def _quote(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioC
 
 
 def _usable(cost: Any) -> float:
-    """``cost`` when it is a price the rules can compare; the last check before any limit."""
+    """``cost`` when it is a price that may be shown and journaled."""
     problem = price_problem(cost)
     if problem is not None:
-        raise errors.UnusablePriceError(
-            f"Scenario's price answer was not a usable number ({problem}); nothing was spent.")
+        raise errors.UnusablePriceError(unusable_price_message(problem))
     return float(cost)
 
 
 def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
                   tiles: int = 0) -> str | None:
     """None when ``cost`` may be spent under ``policy`` (asking the user if it passes the
-    limit), else why it is not: a rehearsal, a decline, or nobody there to confirm."""
+    limit), else why it is not: a price that is not a usable number, a rehearsal, a decline,
+    or nobody there to confirm."""
+    problem = price_problem(cost)
+    if problem is not None:  # -500 must never pass a limit, nor lower a batch's total
+        return unusable_price_message(problem)
     if policy.never_spend:
         what = f"the {tiles} tiles of '{name}'" if tiles else "this upscale"
         return (f"Rehearsal: {what} would cost {credits_text(cost)}. Nothing was spent; turn off "
@@ -585,7 +589,8 @@ def _poll(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioCl
 
 
 def _report_job(ctx: JobContext, state: Job) -> None:
-    label = STAGE_LABELS.get(state.status, state.status)
+    # A status this add-on does not know is shown as Scenario names it, but never at length.
+    label = STAGE_LABELS.get(state.status) or clean_text(state.status, 30) or "Working"
     fraction = state.progress if state.status == "in-progress" else None
     ctx.progress(Stage.GENERATING, fraction, label)
 

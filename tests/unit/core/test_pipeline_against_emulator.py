@@ -667,3 +667,30 @@ def test_a_job_failure_with_control_characters_is_reported_clean(server, tmp_pat
     assert said.startswith("Scenario could not upscale the texture: GPU exploded forged red")
     assert "Try later" in said
     assert not UNSAFE.search(said) and "[31m" not in said
+
+
+@pytest.mark.parametrize("cost", [-500, float("nan"), float("inf"), "9", None, True, 1e300])
+@pytest.mark.parametrize("policy", [
+    pipeline.SpendPolicy(confirm_above=20.0), pipeline.SpendPolicy(never_spend=True),
+    pipeline.SpendPolicy(confirm_above=20.0, ledger=SpendLedger(20.0)), pipeline.SpendPolicy(),
+], ids=["limit", "never spend", "batch", "no limit"])
+def test_the_spending_decision_refuses_a_price_that_is_not_a_usable_number(cost, policy) -> None:
+    asked = []
+    ctx = context()[0]
+    ctx.ask = lambda question: asked.append(question) or True  # type: ignore[method-assign]
+    refusal = pipeline.spend_refusal(policy, ctx, cost, "brick")
+    assert refusal is not None and refusal.startswith(
+        "Scenario's price answer was not a usable number (")
+    assert asked == [] and (policy.ledger is None or policy.ledger.committed == 0)
+
+
+@pytest.mark.parametrize(("status", "shown"), [
+    ("in-progress", "Generating"), ("rendering-on-mars", "rendering-on-mars"),
+    ("x" * 500, "x" * 29 + "…"),
+])
+def test_a_status_is_shown_by_its_label_or_briefly(status, shown) -> None:
+    from scenario_texture_upscale.api.models import Job
+
+    ctx, events = context()
+    pipeline._report_job(ctx, Job(job_id="j", status=status))
+    assert events.get_nowait().message == shown
