@@ -312,7 +312,7 @@ def _read_bytes(path: Path) -> bytes:
 
 def _parse(raw: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8-sig"))  # a BOM an editor added is no damage
     except UnicodeDecodeError as exc:
         raise EntryDamaged("it is not UTF-8 text") from exc
     except (ValueError, RecursionError) as exc:

@@ -291,6 +291,14 @@ def test_every_kind_of_odd_file_is_moved_aside_and_the_good_entries_load(tmp_pat
     assert journal.load_all() == ([r for r in records], [], [])
 
 
+def test_an_entry_saved_by_an_editor_with_a_bom_still_loads(tmp_path) -> None:
+    journal = Journal(tmp_path)
+    rec = good_entry(journal)
+    path = tmp_path / f"{rec.local_id}.json"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert [r.local_id for r in journal.load_all().records] == [rec.local_id]
+
+
 def test_an_entry_that_names_another_job_is_moved_aside(tmp_path) -> None:
     # Two files claiming the same job: only the one whose name is the job's id counts.
     journal = Journal(tmp_path)
