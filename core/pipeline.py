@@ -530,15 +530,7 @@ def was_sent(record: JobRecord) -> bool:
 
 def _may_have_started(exc: errors.ScenarioError) -> bool:
     """Whether a failed generate request could still have created a (paid) job."""
-    definite = (
-        errors.InvalidRequestError,
-        errors.AuthenticationError,
-        errors.AccessDeniedError,
-        errors.NotFoundError,
-        errors.RateLimitedError,
-        errors.MissingCredentialsError,
-        errors.InsecureURLError,
-    )
+    definite = (*errors.REFUSALS, errors.MissingCredentialsError, errors.InsecureURLError)
     if isinstance(exc, errors.SubmissionUncertainError):
         return True
     if isinstance(exc, definite):
