@@ -17,15 +17,18 @@ from .config import Credentials
 from .constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MODEL_ID, USER_AGENT
 from .download import DEFAULT_MAX_DOWNLOAD_BYTES, download_asset
 from .errors import (
+    DryRunIgnoredError,
     InvalidRequestError,
     JobFailedError,
     NotFoundError,
-    SubmissionUncertainError,
     UnexpectedResponseError,
+    UnusablePriceError,
+    submission_uncertain,
 )
 from .model_info import ModelDescription, fetch_model
 from .models import Asset, Download, Job, Quote, as_str, unwrap
 from .params import FieldSpec, UpscaleParams
+from .prices import MISSING, unusable_price_message
 from .transport import RetryPolicy, Transport
 from .uploads import ImageSource, Progress, upload_image
 
@@ -146,14 +149,15 @@ class ScenarioClient:
         if resp.status_code != DRY_RUN_STATUS:
             job_id = as_str(unwrap(data, "job").get("jobId"))
             started = f" (job {job_id})" if job_id else ""
-            raise UnexpectedResponseError(
+            raise DryRunIgnoredError(
                 f"Scenario ignored the price-only request and may have started a real job"
                 f"{started}. Nothing more was sent; check your jobs on app.scenario.com.",
-                status=int(resp.status_code),
+                status=int(resp.status_code), job_id=job_id,
             )
         quote_ = Quote.from_api(data)
         if quote_ is None:
-            raise UnexpectedResponseError("Scenario's price answer named no cost.")
+            raise UnusablePriceError(unusable_price_message(str(Quote.problem(data))),
+                                     status=int(resp.status_code))
         return quote_
 
     def run(self, params: UpscaleParams, specs: dict[str, FieldSpec] | None = None) -> Job:
@@ -162,13 +166,16 @@ class ScenarioClient:
         resp = self.transport.request(
             "POST", _GENERATE_PATH, json=params.to_body(), policy=RetryPolicy.SUBMIT
         )
-        data = _json_object(resp)
-        job = Job.from_api(data, cost=data.get("creativeUnitsCost"))
+        answered = f"Scenario answered the upscale request (HTTP {resp.status_code})"
+        try:
+            data = _json_object(resp)
+        except UnexpectedResponseError as exc:
+            raise submission_uncertain(f"{answered} with something that is not JSON",
+                                       status=exc.status) from exc
+        job = Job.from_api(data, cost=data.get("creativeUnitsCost", MISSING))
         if not job.job_id or not isinstance(data.get("job"), dict):
-            raise SubmissionUncertainError(
-                "Scenario accepted the upscale request but its answer named no job, so the job "
-                "cannot be followed. Check your jobs on app.scenario.com before retrying."
-            )
+            raise submission_uncertain(f"{answered} without naming a job",
+                                       status=int(resp.status_code))
         return job
 
     def _validate(self, params: UpscaleParams, specs: dict[str, FieldSpec] | None) -> None:

@@ -9,9 +9,10 @@ import requests
 
 from .redact import redact
 from .retry import parse_retry_after
+from .service_text import clean_text, message_text
 
-# Longer service texts are cut: they are usually HTML pages or stack traces, not advice.
-_MAX_REASON = 300
+# A trace id is for support: a short token, never a story.
+_MAX_TRACE_ID = 100
 
 
 class ScenarioError(Exception):
@@ -120,18 +121,42 @@ class ConnectionFailedError(ScenarioError):
     )
 
 
-class SubmissionUncertainError(ScenarioError):
-    """The upscale request was sent but its answer was lost: a job may exist (and be charged)."""
+# Ends every message of a SubmissionUncertainError, after what happened.
+_UNCERTAIN_TAIL = (
+    ", so it is unknown whether Scenario started (and charged for) the job. It was not sent "
+    "again, to avoid paying twice: check your jobs on app.scenario.com before retrying."
+)
 
-    default_message = (
-        "The connection broke after the upscale request was sent, so it is unknown whether "
-        "Scenario started the job. It was not sent again, to avoid paying twice: check your "
-        "jobs on app.scenario.com before retrying."
-    )
+
+class SubmissionUncertainError(ScenarioError):
+    """The upscale request may have reached Scenario, but no job came back from it: a job may
+    exist (and be charged). Its message says what happened (``submission_uncertain``)."""
+
+    default_message = "The upscale request was sent but no job came back" + _UNCERTAIN_TAIL
+
+
+def submission_uncertain(what: str, **kw: Any) -> SubmissionUncertainError:
+    """``what`` happened to the paid upscale request (the connection broke, Scenario answered
+    HTTP 500, …), followed by what that means and what to do."""
+    return SubmissionUncertainError(what + _UNCERTAIN_TAIL, **kw)
 
 
 class UnexpectedResponseError(ScenarioError):
     default_message = "Scenario sent an answer this add-on does not understand."
+
+
+class UnusablePriceError(UnexpectedResponseError):
+    """The dry run's price is not a usable number: nothing is paid on such an answer."""
+
+
+class DryRunIgnoredError(UnexpectedResponseError):
+    """Scenario answered the price-only request with a job: it may have run, and be charged,
+    as a real upscale. Nothing may be paid on top of it."""
+
+    def __init__(self, message: str | None = None, *, job_id: str | None = None,
+                 **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.job_id: str | None = job_id
 
 
 class CancelledError(ScenarioError):
@@ -174,16 +199,9 @@ class UploadError(ScenarioError):
     default_message = "Could not upload the texture to Scenario."
 
 
-def _text_field(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if isinstance(value, dict):
-        return _text_field(value.get("message") or value.get("reason"))
-    return None
-
-
 def parse_error_body(resp: requests.Response) -> tuple[str | None, str | None]:
-    """``(reason, trace_id)``; the reason is ``reason``, else ``message``, ``error``, ``detail``."""
+    """``(reason, trace_id)``; the reason is ``reason``, else ``message``, ``error``, ``detail``,
+    both made safe to show and log (``clean_text``)."""
     try:
         body = resp.json()
     except ValueError:
@@ -192,15 +210,15 @@ def parse_error_body(resp: requests.Response) -> tuple[str | None, str | None]:
     trace_id: str | None = None
     if isinstance(body, dict):
         for key in ("reason", "message", "error", "detail"):
-            reason = _text_field(body.get(key))
+            reason = message_text(body.get(key))
             if reason:
                 break
         raw_trace = body.get("trace_id") or body.get("traceId")
-        trace_id = str(raw_trace) if isinstance(raw_trace, (str, int)) else None
+        if isinstance(raw_trace, int) and not isinstance(raw_trace, bool):
+            raw_trace = str(raw_trace)
+        trace_id = clean_text(raw_trace, _MAX_TRACE_ID)
     elif "text/plain" in str(resp.headers.get("Content-Type", "")):
-        reason = _text_field(resp.text)
-    if reason and len(reason) > _MAX_REASON:
-        reason = reason[: _MAX_REASON - 1] + "…"
+        reason = clean_text(resp.text)
     return reason, trace_id
 
 
@@ -214,10 +232,16 @@ def _limit_details(resp: requests.Response) -> tuple[str | None, int | None]:
     if not isinstance(details, dict):
         return None, None
     name, limit = details.get("actionName"), details.get("actionLimit")
-    name = name[:100] if isinstance(name, str) else None
+    name = clean_text(name, 100)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
         limit = None
     return name, limit
+
+
+# Answers that refuse a request before any work: a generate refused so created no job.
+REFUSALS: tuple[type[ScenarioError], ...] = (
+    InvalidRequestError, AuthenticationError, AccessDeniedError, NotFoundError, RateLimitedError,
+)
 
 
 def _with_reason(prefix: str, reason: str | None, advice: str) -> str:

@@ -11,6 +11,9 @@ from urllib.parse import quote
 from .constants import MODEL_ID
 from .models import as_float, as_int, as_str, unwrap
 from .params import FIELD_SPECS, FieldSpec
+from .service_text import clean_text
+
+_MAX_LABEL = 60  # a property's name in the panel
 
 
 class JsonRequester(Protocol):
@@ -47,8 +50,8 @@ class ModelInput:
             step=as_float(data.get("step")),
             allowed_values=tuple(v for v in values if v is not None),
             required=_required(data.get("required")),
-            label=as_str(data.get("label")) or "",
-            description=as_str(data.get("description")) or "",
+            label=clean_text(data.get("label"), _MAX_LABEL) or "",
+            description=clean_text(data.get("description")) or "",
             max_length=as_int(data.get("maxLength")),
         )
 
@@ -144,7 +147,7 @@ def _merge(spec: FieldSpec, given: ModelInput | None) -> FieldSpec:
         list_kind = spec.kind in ("asset_list", "string_list", "number_list")
         changes["max_items" if list_kind else "max_length"] = given.max_length
     if spec.kind == "choice":
-        names = tuple(str(v) for v in given.allowed_values if isinstance(v, str) and v)
+        names = tuple(v for v in given.allowed_values if as_str(v))
         if names:
             changes["choices"] = names
             changes["choice_help"] = tuple(h for h in spec.choice_help if h[0] in names)

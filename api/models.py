@@ -1,10 +1,20 @@
-"""Plain data read from Scenario's camelCase envelopes, tolerant of missing or odd fields."""
+"""Plain data read from Scenario's camelCase envelopes, tolerant of missing or odd fields.
+
+What comes in is checked here, once: ids, statuses and URLs must be clean tokens, texts meant
+for people are made safe (``service_text``), prices must be usable (``prices``).
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from .prices import MISSING, price_problem, usable_credits
+from .service_text import is_token, message_text
+
+_LOG = logging.getLogger(__name__)
 
 STATUSES: tuple[str, ...] = (
     "pending",
@@ -22,7 +32,8 @@ _STATUS_ALIASES = {"failed": "failure", "cancelled": "canceled", "in_progress": 
 
 
 def as_str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """An id, status, date or URL: refused (None) when it holds control characters."""
+    return value if is_token(value) else None
 
 
 def as_float(value: Any) -> float | None:
@@ -96,6 +107,8 @@ class Job:
     cost: float | None = None
     status_history: tuple[StatusChange, ...] = field(default=(), compare=False)
     job_type: str | None = None
+    # Set when Scenario stated a cost that is not a usable price: the cost is then unknown.
+    cost_problem: str | None = field(default=None, compare=False)
 
     @property
     def is_terminal(self) -> bool:
@@ -106,8 +119,9 @@ class Job:
         return self.status == "success"
 
     @classmethod
-    def from_api(cls, data: Any, cost: Any = None) -> Job:
-        """Parse ``{"job": {...}}``; ``cost`` (the run answer's creativeUnitsCost) wins if given."""
+    def from_api(cls, data: Any, cost: Any = MISSING) -> Job:
+        """Parse ``{"job": {...}}``; ``cost`` (the run answer's creativeUnitsCost) wins over the
+        job's ``billing.cuCost`` if both are usable."""
         job = unwrap(data, "job")
         meta = as_dict(job.get("metadata"))
         status = (as_str(job.get("status")) or "pending").lower()
@@ -118,26 +132,36 @@ class Job:
             for item in (job.get("statusHistory") or [])
             if isinstance(item, dict) and as_str(item.get("status"))
         )
-        billed = as_float(cost)
-        if billed is None:
-            billed = as_float(as_dict(job.get("billing")).get("cuCost"))
+        billed, problem = _reported_cost(cost, as_dict(job.get("billing")).get("cuCost", MISSING))
         return cls(
             job_id=as_str(job.get("jobId")) or as_str(job.get("id")) or "",
             status=_STATUS_ALIASES.get(status, status),
             progress=min(1.0, max(0.0, progress)),
             asset_ids=tuple(i for i in raw_ids if as_str(i)) if isinstance(raw_ids, list) else (),
-            error=_message(meta.get("error")),
-            hint=_message(meta.get("hint")),
+            error=message_text(meta.get("error")),
+            hint=message_text(meta.get("hint")),
             cost=billed,
             status_history=history,
             job_type=as_str(job.get("jobType")),
+            cost_problem=problem,
         )
 
 
-def _message(value: Any) -> str | None:
-    if isinstance(value, dict):
-        return as_str(value.get("message")) or as_str(value.get("reason"))
-    return as_str(value)
+def _reported_cost(*stated: Any) -> tuple[float | None, str | None]:
+    """The first usable one of the costs Scenario stated, else None with what was wrong. Not
+    stating a cost (absent, null) is allowed; stating garbage makes the cost unknown, never 0."""
+    problem = None
+    for value in stated:
+        if value is MISSING or value is None:
+            continue
+        credits = usable_credits(value)
+        if credits is not None:
+            return credits, None
+        problem = problem or price_problem(value)
+    if problem is not None:
+        _LOG.warning("Scenario stated a job cost that is not a usable number (%s): the cost "
+                     "is unknown", problem)
+    return None, problem
 
 
 @dataclass(frozen=True)
@@ -150,15 +174,21 @@ class Quote:
 
     @classmethod
     def from_api(cls, data: Any) -> Quote | None:
+        """None unless ``creativeUnitsCost`` is a usable price (``Quote.problem`` says why)."""
         body = as_dict(data)
-        cost = as_float(body.get("creativeUnitsCost"))
+        cost = usable_credits(body.get("creativeUnitsCost", MISSING))
         if cost is None:
             return None
         return cls(
             cost=cost,
-            discount=as_float(body.get("creativeUnitsDiscount")),
+            discount=usable_credits(body.get("creativeUnitsDiscount")),
             details=as_dict(body.get("costDetails")),
         )
+
+    @staticmethod
+    def problem(data: Any) -> str | None:
+        """What is wrong with the answer's price, or None when it is usable."""
+        return price_problem(as_dict(data).get("creativeUnitsCost", MISSING))
 
 
 @dataclass(frozen=True)

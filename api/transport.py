@@ -8,7 +8,8 @@ Retry rules, by what a repeat could cost:
   takes no idempotency key, so it is repeated only when it provably never reached the service:
   the connection could not be opened, or (for the dry run) the answer was 429. With ``SUBMIT`` a
   429 is returned at once (the caller waits for one of the team's slots, core/team_slots.py), and
-  a lost answer (read timeout, dropped connection) raises ``SubmissionUncertainError``.
+  a lost answer (read timeout, dropped connection) or an error status that is not a refusal
+  (5xx, 408, …) raises ``SubmissionUncertainError``, saying which.
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ import requests
 from .config import Credentials
 from .constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, USER_AGENT
 from .errors import (
+    REFUSALS,
     CancelledError,
     ConnectionFailedError,
     RequestTimeoutError,
     ScenarioError,
-    ServiceUnavailableError,
-    SubmissionUncertainError,
     UnexpectedResponseError,
     error_from_response,
+    submission_uncertain,
 )
 from .redact import redact_keys
 from .retry import RETRYABLE_STATUSES, backoff_delay, parse_retry_after, server_forbids_retry
@@ -267,11 +268,13 @@ class Transport:
         if error.reason:
             error.reason = self.scrub(error.reason)
         self.log(logging.WARNING, "%s: HTTP %s %s", label, resp.status_code, error.reason or "")
-        if policy is RetryPolicy.SUBMIT and isinstance(error, ServiceUnavailableError):
-            error.message += (
-                " If Scenario started the job anyway it will appear in your jobs on "
-                "app.scenario.com; the request was not re-sent, to avoid paying twice."
-            )
+        if policy is RetryPolicy.SUBMIT and not isinstance(error, REFUSALS):
+            said = f": {error.reason.rstrip('. ')}" if error.reason else ""
+            raise submission_uncertain(
+                f"Scenario answered the upscale request with an error (HTTP "
+                f"{resp.status_code}{said})",
+                status=error.status, reason=error.reason, trace_id=error.trace_id,
+            ) from error
         raise error
 
     def request_json(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
@@ -390,11 +393,7 @@ class Transport:
                 if failure is _Failure.TIMEOUT
                 else "The connection broke"
             )
-            return SubmissionUncertainError(
-                f"{what} after the upscale request was sent, so it is unknown whether Scenario "
-                "started (and charged for) the job. It was not sent again, to avoid paying "
-                "twice: check your jobs on app.scenario.com before retrying."
-            )
+            return submission_uncertain(f"{what} after the upscale request was sent")
         if failure is _Failure.UNSENT:
             return ConnectionFailedError(
                 f"Could not connect to {host}: check your internet connection (and any "

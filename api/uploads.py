@@ -22,6 +22,7 @@ from .image_types import (
     sniff_image_type,
 )
 from .models import Asset, as_dict, as_int, as_str, unwrap
+from .service_text import clean_text
 from .transport import Transport
 
 # Raw bytes sent inline as a data URL. Scenario's own Blender client keeps to 3.5 MB: base64 grows
@@ -268,7 +269,7 @@ def _wait_imported(transport: Transport, path: str, display: str, timeout: float
             got = transport.request_json("GET", f"/assets/{quote(asset_id, safe='')}")
             return _asset_from(got, "asset request")
         if status == "failed":
-            reason = as_str(upload.get("errorMessage"))
+            reason = clean_text(upload.get("errorMessage"))
             said = f": {reason.rstrip('.')}" if reason else ""
             raise UploadError(
                 f"Scenario could not import {display}{said}. Check that the file is a valid "

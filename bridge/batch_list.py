@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bpy
 
+from ..api.prices import credits_text
 from ..core.batch import Batch, BatchItem, item_text, live_text
 from ..core.states import ItemStatus, Stage, ViewStatus
 from . import runtime
@@ -27,8 +28,8 @@ def status_text(rt: runtime.Runtime, item: BatchItem, step: int = 1) -> str:
     question = getattr(view, "question", None)
     if question is not None:
         total = question.batch_total
-        return (f"Confirm batch: {total:g} credits" if total is not None
-                else f"Confirm price: {question.cost:g} credits")
+        return (f"Confirm batch: {credits_text(total)}" if total is not None
+                else f"Confirm price: {credits_text(question.cost)}")
     if view.status == ViewStatus.READY:
         return item_text(item, "Applying")
     return item_text(item, live_text(view.stage, view.label, view.fraction, step))

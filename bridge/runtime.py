@@ -18,7 +18,7 @@ import bpy
 from ..api.errors import ScenarioError
 from ..core import addon_log, pipeline, scheduler, tile_set
 from ..core.batch import Batch
-from ..core.journal import JobRecord, Journal
+from ..core.journal import JobRecord, Journal, NewerEntry
 from ..core.refusal import Refusal
 from ..core.states import EventKind, JobState, Stage, ViewStatus
 from ..core.team_slots import TeamSlots
@@ -95,6 +95,8 @@ class Runtime:
         # Journal records as last read from disk, newest first; drawing reads only this copy.
         self.recent: list[JobRecord] = []
         self.damaged: list[Path] = []
+        # Entries a newer version of the add-on wrote: listed, never touched.
+        self.newer: list[NewerEntry] = []
         # Main-thread work cut into short steps (e.g. handing over packed bytes); each step
         # gets a time budget and returns True when it has nothing left to do.
         self._steps: list[Callable[[float], bool]] = []
@@ -129,8 +131,9 @@ class Runtime:
 
     def refresh_journal(self) -> None:
         """Re-reads the journal (never while drawing: it touches the disk)."""
-        self.recent, damaged = self.journal.load_all()
-        self.damaged += damaged
+        found = self.journal.load_all()
+        self.recent, self.newer = found.records, found.newer
+        self.damaged += found.damaged
 
     def remember(self, record: JobRecord) -> None:
         """Keeps ``recent`` current without touching the disk."""
@@ -263,12 +266,15 @@ class Runtime:
         """Jobs told to stop whose threads have not returned yet (a second or two)."""
         return self.scheduler.stopping_ids()
 
-    def forget(self, local_id: str) -> None:
+    def forget(self, local_id: str) -> bool:
         """Drops the job from the add-on's memory and from Recent Jobs (its journal record);
-        files it saved stay. Only for a job that is not busy."""
+        files it saved stay. Only for a job that is not busy. False when its record is left
+        alone (a newer version's, or damaged)."""
         self.jobs.pop(local_id, None)
-        self.journal.forget(local_id)
+        if not self.journal.forget(local_id):
+            return False
         self.recent = [r for r in self.recent if r.local_id != local_id]
+        return True
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         self._steps.clear()

@@ -8,7 +8,7 @@ import os
 import bpy
 
 from ..api.params import UpscaleParams
-from ..core.journal import JobRecord
+from ..core.journal import JobRecord, JournalError
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.states import JobState
@@ -21,7 +21,12 @@ def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
     kept: list[UpscaleJob] = []
     redo: list[int] = []
     for entry in record.tiles:
-        tile = rt.journal.load(str(entry["local_id"]))
+        try:
+            tile = rt.journal.load(str(entry["local_id"]))
+        except JournalError as exc:
+            # Its job may be paid for: making the tile again could pay twice.
+            raise Refusal(f"Tile {entry['tile']} of '{record.source_image}' cannot be recovered: "
+                          f"{exc}. Nothing was sent.") from exc
         if tile is not None and _collectable(tile):
             kept.append(UpscaleJob(record=tile, params=UpscaleParams(),
                                    work_dir=rt.work_dir / tile.local_id, timeout_s=timeout))

@@ -17,6 +17,7 @@ from typing import TextIO
 
 from ..api.config import Credentials
 from ..api.redact import redact_keys
+from ..api.service_text import visible
 
 PACKAGE = __package__.rpartition(".")[0]  # the add-on's package, as Blender imported it
 FILE_NAME = "scenario_upscale.log"
@@ -27,6 +28,8 @@ BACKUPS = 3
 FILE_LEVEL = logging.INFO
 CONSOLE_LEVEL = logging.WARNING
 LINE_FORMAT = "%(asctime)s %(levelname)s %(module_name)s [%(threadName)s] %(message)s"
+# Starts the lines a record adds after its first (a traceback's): never mistaken for a record.
+CONTINUATION = "    | "
 # Found again by name, so a re-enabled (re-imported) add-on replaces its handlers, never adds.
 HANDLER_NAMES = (f"{PACKAGE}.console", f"{PACKAGE}.file")
 
@@ -65,10 +68,19 @@ def file_path() -> Path | None:
 
 
 class _MaskingFormatter(logging.Formatter):
+    """Masks keys and secrets, and keeps one record from passing for another: a value's line
+    breaks and control characters are written as escapes (``\\n``, ``\\x1b``), and the
+    lines a traceback adds are indented, so only a record's first line starts a line."""
+
     def format(self, record: logging.LogRecord) -> str:
         # The package prefix (bl_ext.user_default.…) would be on every line: keep the module.
         record.module_name = record.name.removeprefix(f"{PACKAGE}.")
-        return mask(super().format(record))
+        first, *more = mask(super().format(record)).split("\n")
+        return "\n".join([visible(first), *(CONTINUATION + visible(line) for line in more)])
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = visible(record.message)
+        return super().formatMessage(record)
 
 
 class _Console(logging.StreamHandler):  # type: ignore[type-arg]

@@ -21,6 +21,8 @@ from ..api import errors, lora_check
 from ..api.client import ScenarioClient
 from ..api.models import Job
 from ..api.params import UpscaleParams
+from ..api.prices import credits_text, price_problem, unusable_price_message
+from ..api.service_text import clean_text
 from . import offload
 from .fidelity import (
     FidelityPlan,
@@ -330,7 +332,7 @@ def _submit(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenario
     if was_sent(record):
         # A previous run sent the request but never learned the job id: never send it again.
         journal.transition(record, JobState.UNCERTAIN, error=UNCERTAIN_MESSAGE)
-        raise errors.SubmissionUncertainError()
+        raise errors.SubmissionUncertainError(UNCERTAIN_MESSAGE)
     ctx.check_cancelled()
     params = _submitted_params(job)
     _check_price(job, ctx, journal, client, params)
@@ -341,12 +343,13 @@ def _submit(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenario
         raise
     except errors.ScenarioError as exc:
         if _may_have_started(exc):
-            journal.transition(record, JobState.UNCERTAIN, error=UNCERTAIN_MESSAGE)
-            raise errors.SubmissionUncertainError() from exc
+            uncertain = _uncertain(exc)
+            journal.transition(record, JobState.UNCERTAIN, error=str(uncertain))
+            raise uncertain from exc
         journal.transition(record, JobState.FAILED, error=str(exc))
         raise
     journal.transition(record, JobState.SUBMITTED, job_id=submitted.job_id,
-                       cost=submitted.cost if submitted.cost is not None else record.quote)
+                       cost=_paid_cost(submitted, record))
     # The source is read while Scenario works, so checking the result costs no extra wait;
     # then its pixels are let go (a float 8K buffer is a gigabyte held for the whole wait).
     _analysis(job, ctx)
@@ -394,6 +397,14 @@ def _submitted_params(job: UpscaleJob) -> UpscaleParams:
                    image_prompt=record.style_asset_ids or None)
 
 
+def _paid_cost(submitted: Job, record: JobRecord) -> float | None:
+    """What the job costs: as Scenario stated it, else the dry run's price; unknown (None), never
+    0, when Scenario stated a cost that is not a usable number."""
+    if submitted.cost_problem is not None:
+        return None
+    return submitted.cost if submitted.cost is not None else record.quote
+
+
 def _check_price(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioClient,
                  params: UpscaleParams) -> None:
     policy, record = job.spend, job.record
@@ -415,25 +426,46 @@ def _quote(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioC
     ctx.progress(Stage.PRICING)
     try:
         quote = client.quote(params)
+        cost = _usable(quote.cost)
+    except errors.UnusablePriceError as exc:
+        # Scenario answered, with nonsense: whatever the rules, nothing is paid on that.
+        journal.transition(record, JobState.FAILED, error=str(exc))
+        raise NotSpentError(record.error) from exc
+    except errors.DryRunIgnoredError as exc:
+        # It ran the price request as a real job, which may be charged: never pay on top of it.
+        journal.transition(record, JobState.UNCERTAIN, error=str(exc), job_id=exc.job_id or "")
+        raise
     except errors.ScenarioError as exc:
         if not policy.must_know:
             return None  # the price is information only: go on without it
         journal.transition(record, JobState.FAILED, error=f"No price could be had, so nothing was "
                                                   f"spent: {exc}")
         raise NotSpentError(record.error) from exc
-    record.quote = quote.cost
+    record.quote = cost
     journal.save(record)
-    ctx.progress(Stage.PRICING, message=f"Price: {quote.cost:g} credits")
-    return quote.cost
+    ctx.progress(Stage.PRICING, message=f"Price: {credits_text(cost)}")
+    return cost
+
+
+def _usable(cost: Any) -> float:
+    """``cost`` when it is a price that may be shown and journaled."""
+    problem = price_problem(cost)
+    if problem is not None:
+        raise errors.UnusablePriceError(unusable_price_message(problem))
+    return float(cost)
 
 
 def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
                   tiles: int = 0) -> str | None:
     """None when ``cost`` may be spent under ``policy`` (asking the user if it passes the
-    limit), else why it is not: a rehearsal, a decline, or nobody there to confirm."""
+    limit), else why it is not: a price that is not a usable number, a rehearsal, a decline,
+    or nobody there to confirm."""
+    problem = price_problem(cost)
+    if problem is not None:  # -500 must never pass a limit, nor lower a batch's total
+        return unusable_price_message(problem)
     if policy.never_spend:
         what = f"the {tiles} tiles of '{name}'" if tiles else "this upscale"
-        return (f"Rehearsal: {what} would cost {cost:g} credits. Nothing was spent; turn off "
+        return (f"Rehearsal: {what} would cost {credits_text(cost)}. Nothing was spent; turn off "
                 "Never Spend in the preferences to run it.")
     limit = policy.confirm_above
     if limit is None:
@@ -446,7 +478,7 @@ def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
         if not policy.can_ask:
             return False
         asked.append(total)
-        ctx.progress(Stage.CONFIRM, message=f"Waiting for your confirmation ({total:g} credits)")
+        ctx.progress(Stage.CONFIRM, message=f"Waiting for your confirmation ({credits_text(total)})")
         yes = ctx.ask(PriceQuestion(cost, limit, total if batch else None, tiles))
         ctx.check_cancelled()  # a cancelled job has not answered for the batch
         return yes
@@ -459,17 +491,30 @@ def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
 def _not_paid_message(name: str, policy: SpendPolicy, limit: float, cost: float,
                       declined_at: float | None, batch: bool) -> str:
     if declined_at is not None:
-        return f"Declined at {declined_at:g} credits{' for the batch' if batch else ''}; nothing was spent."
+        return (f"Declined at {credits_text(declined_at)}{' for the batch' if batch else ''}; "
+                "nothing was spent.")
     if policy.can_ask:  # another job of the batch asked, and the answer was no
         return (f"The batch was declined at its price check; nothing was spent on "
                 f"'{name}'.")
-    over = (f"The batch would pass {limit:g} credits" if batch else
-            f"This upscale costs {cost:g} credits, above your confirmation limit of {limit:g}")
+    over = (f"The batch would pass {credits_text(limit)}" if batch else
+            f"This upscale costs {credits_text(cost)}, above your confirmation limit of "
+            f"{credits_text(limit)}")
     return (f"{over}. Run it from Blender's interface to confirm, or raise the limit in the "
             "preferences. Nothing was spent.")
 
 
-UNCERTAIN_MESSAGE = errors.SubmissionUncertainError.default_message
+# A resumed job whose request a previous run sent without learning the job.
+UNCERTAIN_MESSAGE = errors.submission_uncertain(
+    "An earlier run sent this upscale request, but stopped before Scenario's answer came").message
+
+
+def _uncertain(exc: errors.ScenarioError) -> errors.SubmissionUncertainError:
+    """The failure of a generate that may have started a job, saying what happened to it."""
+    if isinstance(exc, errors.SubmissionUncertainError):
+        return errors.SubmissionUncertainError(exc.message, status=exc.status,
+                                               trace_id=exc.trace_id, reason=exc.reason)
+    return errors.submission_uncertain(f"Sending the upscale request failed "
+                                       f"({exc.message.rstrip('. ')})", status=exc.status)
 
 
 # Marks in a record's history around the paid POST: 'sending' is written just before it leaves,
@@ -485,15 +530,7 @@ def was_sent(record: JobRecord) -> bool:
 
 def _may_have_started(exc: errors.ScenarioError) -> bool:
     """Whether a failed generate request could still have created a (paid) job."""
-    definite = (
-        errors.InvalidRequestError,
-        errors.AuthenticationError,
-        errors.AccessDeniedError,
-        errors.NotFoundError,
-        errors.RateLimitedError,
-        errors.MissingCredentialsError,
-        errors.InsecureURLError,
-    )
+    definite = (*errors.REFUSALS, errors.MissingCredentialsError, errors.InsecureURLError)
     if isinstance(exc, errors.SubmissionUncertainError):
         return True
     if isinstance(exc, definite):
@@ -544,7 +581,8 @@ def _poll(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioCl
 
 
 def _report_job(ctx: JobContext, state: Job) -> None:
-    label = STAGE_LABELS.get(state.status, state.status)
+    # A status this add-on does not know is shown as Scenario names it, but never at length.
+    label = STAGE_LABELS.get(state.status) or clean_text(state.status, 30) or "Working"
     fraction = state.progress if state.status == "in-progress" else None
     ctx.progress(Stage.GENERATING, fraction, label)
 

@@ -3,6 +3,7 @@ everything else: what the Blender tests and the bench use to steer and inspect i
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -14,7 +15,11 @@ class ControlClient:
         self.timeout = timeout
 
     def _call(self, method: str, path: str, body: object = None) -> Any:
-        response = requests.request(method, self.root + path, json=body, timeout=self.timeout)
+        # Encoded here, not by requests: a fault plan may hold NaN or Infinity (a bad price),
+        # which Python's JSON writes and the emulator reads, and requests refuses.
+        data = None if body is None else json.dumps(body)
+        response = requests.request(method, self.root + path, data=data, timeout=self.timeout,
+                                    headers={"Content-Type": "application/json"})
         response.raise_for_status()
         return response.json() if response.content else None
 

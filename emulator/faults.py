@@ -2,14 +2,15 @@
 
 A rule is claimed at the moment its kind can act: request-level kinds when a request
 arrives, job kinds when a generate is about to create a job, ``expire_urls`` when a
-response hands out asset URLs or a CDN URL is fetched. Only a claim counts toward
-``after`` and ``times``.
+response hands out asset URLs or a CDN URL is fetched, answer kinds when an answer holds
+what they rewrite (answer_faults.py). Only a claim counts toward ``after`` and ``times``.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,11 @@ if TYPE_CHECKING:
 REQUEST_KINDS = frozenset({"status", "delay", "drop", "truncate"})
 JOB_KINDS = frozenset({"job_failure", "job_never_finishes"})
 URL_KINDS = frozenset({"expire_urls"})
+ANSWER_KINDS = frozenset({"bad_price", "hostile_text"})
 _TERMINAL = frozenset({"status", "drop"})
+# Where a bad_price acts: the dry run's quote, the paid generate's creativeUnitsCost, a job's
+# billing.cuCost (in the generate answer and in every job answer).
+PRICE_ANSWERS = frozenset({"dry_run", "generate", "job"})
 
 _COMMON_KEYS = {"kind", "method", "path", "times", "after", "name"}
 _KIND_KEYS: dict[str, set[str]] = {
@@ -30,6 +35,8 @@ _KIND_KEYS: dict[str, set[str]] = {
     "job_failure": {"error", "hint"},
     "job_never_finishes": set(),
     "expire_urls": set(),
+    "bad_price": {"value", "missing", "answer"},
+    "hostile_text": {"text", "replace"},
 }
 
 
@@ -90,6 +97,7 @@ def parse_rule(raw: Any) -> FaultRule:
         _number(raw, key, integer=False)
     if kind == "status" and not 100 <= int(raw.get("status") or 0) <= 599:
         raise FaultPlanError("a status fault needs 'status' between 100 and 599")
+    _check_answer_keys(raw)
     methods = raw.get("method")
     if isinstance(methods, str):
         methods = [methods]
@@ -108,6 +116,20 @@ def parse_rule(raw: Any) -> FaultRule:
         times=times or None,
         after=int(raw.get("after") or 0),
     )
+
+
+def _check_answer_keys(rule: dict[str, Any]) -> None:
+    for key in ("missing", "replace"):
+        if key in rule and not isinstance(rule[key], bool):
+            raise FaultPlanError(f"fault {key!r} must be true or false")
+    if "text" in rule and not isinstance(rule["text"], str):
+        raise FaultPlanError("fault 'text' must be a string")
+    answers = rule.get("answer")
+    if isinstance(answers, str):
+        answers = [answers]
+    if answers is not None and (not isinstance(answers, list)
+                                or not set(answers) <= PRICE_ANSWERS or not answers):
+        raise FaultPlanError(f"fault 'answer' must be one or a list of {sorted(PRICE_ANSWERS)}")
 
 
 def parse_plan(raw: Any) -> list[FaultRule]:
@@ -176,16 +198,22 @@ class FaultPlan:
                     decision.fired.append(rule.kind)
         return decision
 
-    def claim_one(self, kinds: frozenset[str], method: str, path: str) -> FaultRule | None:
+    def claim_one(self, kinds: frozenset[str], method: str, path: str,
+                  can_act: Callable[[FaultRule], bool] | None = None) -> FaultRule | None:
+        """The first rule of ``kinds`` that matches (and, given ``can_act``, has something to
+        act on in this request) and is not held back by ``after`` or spent by ``times``."""
         with self._lock:
             for rule in self._rules:
-                if rule.kind in kinds and self._claim(rule, method, path):
+                if rule.kind not in kinds or (can_act is not None and not can_act(rule)):
+                    continue
+                if self._claim(rule, method, path):
                     return rule
         return None
 
-    def claim_for(self, kinds: frozenset[str], request: Request) -> FaultRule | None:
+    def claim_for(self, kinds: frozenset[str], request: Request,
+                  can_act: Callable[[FaultRule], bool] | None = None) -> FaultRule | None:
         """Like claim_one, and notes the rule that acted on the request (for the request log)."""
-        rule = self.claim_one(kinds, request.method, request.path)
+        rule = self.claim_one(kinds, request.method, request.path, can_act)
         if rule is not None:
             request.note_fault(rule.kind)
         return rule

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from . import answer_faults
 from .errors import default_body, gateway_body
 from .messages import Request, Response
 from .request_log import summarise_body
@@ -173,6 +174,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         entry = None if control else self.app.log.start(
             self.command, path, query, summarise_body(body, too_large))
         response, outcome, faults, truncate = self._decide(request, too_large, control)
+        if response is not None and not control and outcome != "dropped-after-processing":
+            # What the answer says may lie too (prices, texts), whoever made it.
+            response = answer_faults.rewrite(self.app.faults, request, response)
         faults = [*faults, *request.extras.get("faults", [])]
         status = None if response is None else response.status
         # Record before touching the wire: the client may act the moment it sees the answer.

@@ -23,5 +23,9 @@ class SCENARIO_OT_forget_job(bpy.types.Operator):
             self.report({"WARNING"}, "This job is still running or stopping: cancel it first, "
                                      "or wait a moment.")
             return {"CANCELLED"}
-        rt.forget(self.local_id)
+        if not rt.forget(self.local_id):
+            self.report({"WARNING"}, "This job's journal entry was left as it is: it was written "
+                                     "by a newer version of the add-on, or it is damaged (see "
+                                     "the log).")
+            return {"CANCELLED"}
         return {"FINISHED"}

@@ -32,9 +32,12 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
         # A UDIM set is shown as one job: its tiles' records are its parts.
         records = [r for r in rt.recent if not r.tile_set][:SHOWN] if rt else []
         if rt and rt.damaged:
-            label_lines(layout, context, f"{len(rt.damaged)} damaged journal file(s) kept aside "
-                                         f"in {rt.journal.folder}", icon="ERROR")
-        if not records:
+            files = "1 damaged journal file" if len(rt.damaged) == 1 else \
+                f"{len(rt.damaged)} damaged journal files"
+            label_lines(layout, context, f"{files} kept aside in {rt.journal.folder} (see the "
+                                         "log)", icon="ERROR")
+        newer = rt.newer if rt else []
+        if not records and not newer:
             layout.label(text="No upscales yet")
             return
         for record in records:
@@ -46,6 +49,8 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
             row.label(text=record.state.replace("_", " ").title())
             if record.cost is not None:
                 row.label(text=f"{record.cost:g} CU")
+            elif record.job_id:
+                row.label(text="Cost unknown")
             row = box.row(align=True)
             not_now = recovery.why_not_now(rt, record.local_id) if rt else ""
             if record.recoverable or record.state == JobState.APPLIED:
@@ -62,6 +67,14 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
                 label_lines(box, context, not_now, icon="TIME")
             if record.error:
                 label_lines(box, context, record.error, icon="INFO")
+        for entry in newer:
+            box = layout.box()
+            box.label(text=entry.title, icon="QUESTION")
+            label_lines(box, context, NEWER_VERSION.format(version=entry.version), icon="INFO")
+
+
+NEWER_VERSION = ("Written by a newer version of the add-on (journal version {version}): this "
+                 "version leaves it alone. Update the add-on to recover or forget it.")
 
 
 classes = (IMAGE_PT_scenario_recent_jobs,)

@@ -7,6 +7,7 @@ from typing import Any
 
 import bpy
 
+from ..api.prices import credits_text
 from ..bridge import apply, availability, connection, recovery, runtime, snapshot
 from ..core.refusal import Refusal
 from ..core.states import Stage
@@ -186,16 +187,16 @@ def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
                    view: runtime.JobView) -> None:
     col.alert = True
     question = view.question
+    cost, limit = credits_text(question.cost), f"{question.limit:g}"
     if question.tiles:
-        text = (f"{question.tiles} tiles, {question.cost:g} credits (your limit: "
-                f"{question.limit:g})")
+        text = f"{question.tiles} tiles, {cost} (your limit: {limit})"
         if question.batch_total is not None:
-            text += f"; the batch with them: {question.batch_total:g} credits"
+            text += f"; the batch with them: {credits_text(question.batch_total)}"
     elif question.batch_total is not None:
-        text = (f"With this image the batch costs {question.batch_total:g} credits (your "
-                f"limit: {question.limit:g}); yes covers the rest")
+        text = (f"With this image the batch costs {credits_text(question.batch_total)} (your "
+                f"limit: {limit}); yes covers the rest")
     else:
-        text = f"Costs {question.cost:g} credits (your limit: {question.limit:g})"
+        text = f"Costs {cost} (your limit: {limit})"
     label_lines(col, context, text)
     pay = col.operator("scenario.answer_price", text="Pay and Upscale", icon="CHECKMARK")
     pay.local_id, pay.pay = view.local_id, True

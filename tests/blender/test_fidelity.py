@@ -217,7 +217,8 @@ def test_never_spend_shows_the_price_and_stops(prefs, emulator, tmp_path) -> Non
     prefs.never_spend = True
     try:
         scenes.texture_file(tmp_path, "brick")
-        with pytest.raises(RuntimeError, match=r"Rehearsal: this upscale would cost \d+ credits"):
+        with pytest.raises(RuntimeError,
+                           match=r"Rehearsal: this upscale would cost 1 credit\. Nothing was spent"):
             upscale("brick", "NONE")
     finally:
         prefs.never_spend = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import time
 from urllib.parse import urlsplit
 
@@ -10,6 +11,9 @@ import pytest
 import requests
 from emulator_support import MODEL_ID
 from PIL import Image
+
+from emulator.answer_faults import HOSTILE_TEXT
+from emulator.control_client import ControlClient
 
 GENERATE = "^/v1/generate"
 
@@ -222,3 +226,107 @@ def test_expire_urls_is_not_spent_on_upload_answers(api, server):
     assert server.faults()[0]["fired"] == 0
     url = api.get(f"/assets/{uploaded['id']}").json()["asset"]["url"]
     assert requests.get(url, timeout=5).status_code == 403
+
+
+# --- answers that lie: prices and service texts ----------------------------------------------
+
+DRY_RUN = f"/generate/custom/{MODEL_ID}?dryRun=true"
+
+
+def _raw_json(answer: requests.Response) -> dict:
+    """The answer as sent: NaN and Infinity are read as Python floats, not refused."""
+    return json.loads(answer.content)
+
+
+@pytest.mark.parametrize("value", [-500, float("nan"), float("inf"), "9", True, None, 1e300])
+def test_bad_price_in_the_dry_run_states_the_value_given(api, server, asset_id, value):
+    server.set_faults([{"kind": "bad_price", "answer": "dry_run", "value": value}])
+    answer = api.post(DRY_RUN, {"image": asset_id})
+    assert answer.status_code == 269
+    stated = _raw_json(answer)["creativeUnitsCost"]
+    assert stated == value or (stated != stated and value != value)  # NaN is not NaN
+    assert _raw_json(api.post(DRY_RUN, {"image": asset_id}))["creativeUnitsCost"] == 1
+
+
+def test_bad_price_can_leave_the_price_out(api, server, asset_id):
+    server.set_faults([{"kind": "bad_price", "missing": True}])
+    body = _raw_json(api.post(DRY_RUN, {"image": asset_id}))
+    assert "creativeUnitsCost" not in body and body["costDetails"]
+
+
+def test_bad_price_on_the_generate_answer_and_on_job_billing(api, server, asset_id):
+    server.set_faults([
+        {"kind": "bad_price", "answer": "generate", "value": -7},
+        {"kind": "bad_price", "answer": "job", "path": "^/v1/jobs/", "value": "lots",
+         "times": None},
+    ])
+    assert _raw_json(api.post(DRY_RUN, {"image": asset_id}))["creativeUnitsCost"] == 1
+    answer = _raw_json(api.generate(asset_id))
+    assert answer["creativeUnitsCost"] == -7
+    assert answer["job"]["billing"]["cuCost"] == 1, "answer: generate leaves the billing alone"
+    job = api.wait_job(answer["job"]["jobId"])
+    assert job["billing"]["cuCost"] == "lots" and job["status"] == "success"
+    rules = server.faults()
+    assert rules[0]["fired"] == 1 and rules[1]["fired"] >= 1
+    # The job itself costs what it costs: only the answers lie.
+    assert server.state()["jobs"][0]["billing"]["cuCost"] == 1
+
+
+def test_bad_price_counts_only_answers_that_hold_a_price(api, server, asset_id):
+    server.set_faults([{"kind": "bad_price", "answer": "dry_run", "value": -1}])
+    api.get(f"/assets/{asset_id}")
+    api.generate(asset_id)  # a paid generate's answer is not a dry run
+    assert server.faults()[0]["fired"] == 0
+    assert _raw_json(api.post(DRY_RUN, {"image": asset_id}))["creativeUnitsCost"] == -1
+    assert [r["faults"] for r in server.requests()][-1] == ["bad_price"]
+
+
+def test_hostile_text_in_an_error_reason_and_an_injected_status(api, server):
+    server.set_faults([
+        {"kind": "status", "status": 500, "path": "^/v1/models"},
+        {"kind": "hostile_text", "times": 2},
+    ])
+    injected = api.get(f"/models/{MODEL_ID}").json()
+    assert injected["reason"] == f"Internal Server Error {HOSTILE_TEXT}"
+    missing = api.get("/assets/asset_nope").json()
+    assert missing["reason"].startswith("Asset asset_nope not found ")
+    assert "\x1b[31m" in missing["reason"] and "\r\n2030-01-01" in missing["reason"]
+    assert "\x1b" not in api.get("/assets/asset_nope").text, "times: 2"
+
+
+def test_hostile_text_in_a_failed_jobs_error_and_hint(api, server, asset_id):
+    server.set_faults([
+        {"kind": "job_failure", "error": "GPU exploded", "hint": "Try again later"},
+        {"kind": "hostile_text", "path": "^/v1/jobs/", "text": "\u202eevil\nforged",
+         "replace": True, "times": None},
+    ])
+    failing = api.start_job(asset_id)["jobId"]
+    job = api.wait_job(failing)
+    assert job["metadata"]["error"] == job["metadata"]["hint"] == "\u202eevil\nforged"
+    healthy = api.wait_job(api.start_job(asset_id)["jobId"])
+    assert healthy["status"] == "success" and "error" not in healthy["metadata"]
+
+
+def test_hostile_text_counts_only_answers_with_a_text(api, server, asset_id):
+    server.set_faults([{"kind": "hostile_text"}])
+    api.get(f"/assets/{asset_id}")
+    assert server.faults()[0]["fired"] == 0
+
+
+@pytest.mark.parametrize("rule", [
+    {"kind": "bad_price", "answer": "quote"},
+    {"kind": "bad_price", "answer": []},
+    {"kind": "bad_price", "missing": "yes"},
+    {"kind": "hostile_text", "text": 5},
+    {"kind": "hostile_text", "replace": 1},
+    {"kind": "hostile_text", "value": -1},
+])
+def test_answer_fault_rules_are_checked(api, rule):
+    assert api.control("POST", "/_emulator/faults", [rule]).status_code == 400
+
+
+def test_a_bad_price_plan_with_nan_goes_through_the_control_client(server):
+    control = ControlClient(server.base_url)
+    control.faults([{"kind": "bad_price", "value": float("nan")}])
+    [rule] = control.fault_state()
+    assert rule["value"] != rule["value"]

@@ -13,13 +13,16 @@ from scenario_texture_upscale.api import (
     Credentials,
     DownloadError,
     JobFailedError,
+    NotFoundError,
     RateLimitedError,
     ScenarioClient,
     ServiceUnavailableError,
     SubmissionUncertainError,
+    UnusablePriceError,
     UpscaleParams,
     raise_for_job,
 )
+from scenario_texture_upscale.api.service_text import UNSAFE
 
 from emulator.server import EmulatorServer
 
@@ -108,12 +111,17 @@ def test_5xx_burst_longer_than_retries(
     assert len(calls(server, "GET", "/v1/jobs/")) == 4
 
 
+@pytest.mark.parametrize("status", [500, 503])
 def test_5xx_on_generate_is_not_resent(
-    client: ScenarioClient, server: EmulatorServer, asset_id: str
+    client: ScenarioClient, server: EmulatorServer, asset_id: str, status: int
 ) -> None:
-    server.set_faults([fault("status", "POST", "^/v1/generate", status=503, times=1)])
-    with pytest.raises(ServiceUnavailableError, match="not re-sent"):
+    server.set_faults([fault("status", "POST", "^/v1/generate", status=status, times=1)])
+    with pytest.raises(SubmissionUncertainError) as info:
         client.run(UpscaleParams(image=asset_id))
+    assert info.value.message.startswith(
+        f"Scenario answered the upscale request with an error (HTTP {status}: ")
+    assert "not sent again, to avoid paying twice" in info.value.message
+    assert "connection broke" not in info.value.message
     assert len(calls(server, "POST", GENERATE)) == 1
 
 
@@ -291,3 +299,72 @@ def test_wrong_keys(
     for text in (caplog.text, str(info.value), repr(info.value)):
         assert canary not in text and SECRET not in text
     assert len(calls(server, "GET", "/v1/models/")) == 1  # a 401 is not retried
+
+
+# --- a service that lies: prices and texts -------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule", [
+    {"value": -500}, {"value": float("nan")}, {"value": float("inf")}, {"value": "9"},
+    {"value": True}, {"value": None}, {"value": 1e300}, {"missing": True},
+])
+def test_an_unusable_dry_run_price_is_refused(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str, rule: dict[str, object]
+) -> None:
+    server.set_faults([{"kind": "bad_price", "answer": "dry_run", **rule}])
+    with pytest.raises(UnusablePriceError, match=r"^Scenario's price answer was not a usable "
+                                                 r"number \(.+\); nothing was spent\.$"):
+        client.quote(UpscaleParams(image=asset_id))
+    assert [c["query"] for c in calls(server, "POST", GENERATE)] == [{"dryRun": "true"}]
+    assert server.state()["jobs"] == []
+
+
+def test_an_unusable_cost_on_the_job_is_unknown_never_zero(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str
+) -> None:
+    server.set_faults([{"kind": "bad_price", "value": -3, "times": None}])
+    job = client.run(UpscaleParams(image=asset_id))
+    assert job.job_id and job.cost is None and job.cost_problem == "-3, below zero"
+    polled = wait_for_job(client, job.job_id)
+    assert polled.succeeded and polled.cost is None
+
+
+def test_hostile_text_in_errors_reaches_neither_the_message_nor_the_log(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server.set_faults([{"kind": "status", "status": 500, "path": "^/v1/generate"},
+                       {"kind": "hostile_text", "times": None}])
+    with pytest.raises(SubmissionUncertainError) as uncertain:
+        client.run(UpscaleParams(image=asset_id))
+    with pytest.raises(NotFoundError) as missing:
+        client.get_job("job_nope")
+    for error in (uncertain.value, missing.value):
+        for text in (str(error), error.reason or "", repr(error)):
+            assert UNSAFE.search(text) is None, text
+    assert "forged record" in str(uncertain.value), "the words are kept"
+    assert all(UNSAFE.search(r.getMessage()) is None for r in caplog.records)
+
+
+def test_hostile_text_in_a_failed_job_is_reported_clean(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str
+) -> None:
+    server.set_faults([{"kind": "job_failure", "error": "GPU\x1b[31m exploded\r\nforged",
+                        "hint": "\u202eTry later"},
+                       {"kind": "hostile_text", "path": "^/v1/jobs/", "times": None}])
+    job = wait_for_job(client, client.run(UpscaleParams(image=asset_id)).job_id)
+    with pytest.raises(JobFailedError) as info:
+        raise_for_job(job)
+    assert info.value.message.startswith("Scenario could not upscale the texture: GPU exploded "
+                                         "forged red ")
+    assert UNSAFE.search(info.value.message) is None and "Try later" in info.value.message
+
+
+def test_a_generate_answered_200_without_a_job_is_uncertain(
+    client: ScenarioClient, server: EmulatorServer, asset_id: str
+) -> None:
+    server.set_faults([fault("status", "POST", "^/v1/generate", status=200, body={})])
+    with pytest.raises(SubmissionUncertainError, match=r"\(HTTP 200\) without naming a job"):
+        client.run(UpscaleParams(image=asset_id))
+    assert len(calls(server, "POST", GENERATE)) == 1

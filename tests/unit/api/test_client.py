@@ -11,6 +11,7 @@ from scenario_texture_upscale.api import (
     AuthenticationError,
     CancelledError,
     ConnectionFailedError,
+    DryRunIgnoredError,
     InvalidRequestError,
     Job,
     JobFailedError,
@@ -20,6 +21,7 @@ from scenario_texture_upscale.api import (
     ServiceUnavailableError,
     SubmissionUncertainError,
     UnexpectedResponseError,
+    UnusablePriceError,
     UpscaleParams,
     raise_for_job,
 )
@@ -95,16 +97,51 @@ def test_quote_200_means_dry_run_ignored(
     mocked: responses.RequestsMock, client: ScenarioClient
 ) -> None:
     mocked.add(responses.POST, GENERATE, json=job_json())
-    with pytest.raises(UnexpectedResponseError) as info:
+    with pytest.raises(DryRunIgnoredError) as info:
         client.quote(PARAMS)
     assert "job_1" in info.value.message and "may have started" in info.value.message
+    assert info.value.job_id == "job_1"
     assert generate_calls(mocked) == 1
 
 
-def test_quote_without_cost(mocked: responses.RequestsMock, client: ScenarioClient) -> None:
-    mocked.add(responses.POST, GENERATE, status=DRY_RUN_STATUS, json={})
-    with pytest.raises(UnexpectedResponseError, match="no cost"):
+# What a broken or hostile dry run may state as the price, and how the refusal names it.
+UNUSABLE_PRICES = [
+    ({"creativeUnitsCost": -500}, "-500, below zero"),
+    ({"creativeUnitsCost": float("nan")}, "NaN"),
+    ({"creativeUnitsCost": float("inf")}, "Infinity"),
+    ({"creativeUnitsCost": -float("inf")}, "-Infinity"),
+    ({"creativeUnitsCost": 1e300}, "1e+300, more than any upscale costs"),
+    ({"creativeUnitsCost": 10**400}, "a number too large for any price"),
+    ({"creativeUnitsCost": "9"}, 'the text "9"'),
+    ({"creativeUnitsCost": "\x1b[31m9\nforged"}, 'the text "9 forged"'),
+    ({"creativeUnitsCost": True}, "true"),
+    ({"creativeUnitsCost": None}, "null"),
+    ({"creativeUnitsCost": [9]}, "a list"),
+    ({"creativeUnitsCost": {"value": 9}}, "an object"),
+    ({}, "no price at all"),
+]
+
+
+@pytest.mark.parametrize(("body", "named"), UNUSABLE_PRICES)
+def test_a_quote_that_is_not_a_usable_number_is_refused_and_named(
+    mocked: responses.RequestsMock, client: ScenarioClient, body: dict[str, object], named: str
+) -> None:
+    # json.dumps writes NaN and Infinity as the bare words a lax server sends.
+    mocked.add(responses.POST, GENERATE, status=DRY_RUN_STATUS, body=json.dumps(body),
+               content_type="application/json")
+    with pytest.raises(UnusablePriceError) as info:
         client.quote(PARAMS)
+    assert info.value.message == (
+        f"Scenario's price answer was not a usable number ({named}); nothing was spent.")
+    assert generate_calls(mocked) == 1
+
+
+@pytest.mark.parametrize("cost", [0, 0.5, 9, 1_000_000])
+def test_a_usable_quote_is_kept_as_stated(
+    mocked: responses.RequestsMock, client: ScenarioClient, cost: float
+) -> None:
+    mocked.add(responses.POST, GENERATE, status=DRY_RUN_STATUS, json={"creativeUnitsCost": cost})
+    assert client.quote(PARAMS).cost == cost
 
 
 def test_quote_validates_first(mocked: responses.RequestsMock, client: ScenarioClient) -> None:
@@ -181,16 +218,34 @@ def test_run_chunked_error_is_uncertain(
     assert generate_calls(mocked) == 1
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_run_never_resent_after_5xx(
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408, 409, 202, 418])
+def test_an_error_status_on_run_is_uncertain_names_the_status_and_is_never_resent(
     mocked: responses.RequestsMock, client: ScenarioClient, status: int
 ) -> None:
-    mocked.add(responses.POST, GENERATE, status=status, json={"reason": "upstream"})
+    mocked.add(responses.POST, GENERATE, status=status, json={"reason": "upstream\x1b[2J"})
     mocked.add(responses.POST, GENERATE, json=job_json())
-    with pytest.raises(ServiceUnavailableError) as info:
+    with pytest.raises(SubmissionUncertainError) as info:
         client.run(PARAMS)
     assert generate_calls(mocked) == 1
-    assert "not re-sent" in info.value.message
+    assert info.value.message.startswith(
+        f"Scenario answered the upscale request with an error (HTTP {status}: upstream), so it "
+        "is unknown whether Scenario started (and charged for) the job. It was not sent again, "
+        "to avoid paying twice: check your jobs on app.scenario.com")
+    assert "connection broke" not in info.value.message
+    assert info.value.status == status and not info.value.not_sent
+
+
+@pytest.mark.parametrize(("status", "error"), [
+    (400, InvalidRequestError), (401, AuthenticationError), (404, NotFoundError),
+    (422, InvalidRequestError),
+])
+def test_a_refusal_on_run_is_a_refusal(
+    mocked: responses.RequestsMock, client: ScenarioClient, status: int, error: type
+) -> None:
+    mocked.add(responses.POST, GENERATE, status=status, json={"reason": "no"})
+    with pytest.raises(error):
+        client.run(PARAMS)
+    assert generate_calls(mocked) == 1
 
 
 @pytest.mark.parametrize("failure", [refused, connect_timeout])
@@ -250,19 +305,37 @@ def test_run_408_not_resent(mocked: responses.RequestsMock, client: ScenarioClie
     assert generate_calls(mocked) == 1
 
 
-@pytest.mark.parametrize("body", [{"creativeUnitsCost": 3}, {"job": {"status": "queued"}}])
+@pytest.mark.parametrize("body", [
+    {"creativeUnitsCost": 3}, {"job": {"status": "queued"}}, {"job": None},
+    {"job": {"jobId": "job_1\nforged", "status": "queued"}}, {"job": {"jobId": 7}},
+])
 def test_run_answer_without_job(
     mocked: responses.RequestsMock, client: ScenarioClient, body: object
 ) -> None:
     mocked.add(responses.POST, GENERATE, json=body)
-    with pytest.raises(SubmissionUncertainError):
+    with pytest.raises(SubmissionUncertainError) as info:
         client.run(PARAMS)
+    assert info.value.message.startswith(
+        "Scenario answered the upscale request (HTTP 200) without naming a job, so it is "
+        "unknown whether Scenario started")
+    assert generate_calls(mocked) == 1
 
 
 def test_run_answer_not_json(mocked: responses.RequestsMock, client: ScenarioClient) -> None:
     mocked.add(responses.POST, GENERATE, body="<html>ok</html>")
-    with pytest.raises(UnexpectedResponseError, match="app.scenario.com"):
+    with pytest.raises(SubmissionUncertainError,
+                       match=r"\(HTTP 200\) with something that is not JSON.*app.scenario.com"):
         client.run(PARAMS)
+
+
+@pytest.mark.parametrize("stated", [-500, float("nan"), "12", True, 1e300])
+def test_a_garbage_cost_in_the_run_answer_makes_the_cost_unknown_never_free(
+    mocked: responses.RequestsMock, client: ScenarioClient, stated: object
+) -> None:
+    answer = {**job_json("queued"), "creativeUnitsCost": stated}
+    mocked.add(responses.POST, GENERATE, body=json.dumps(answer), content_type="application/json")
+    job = client.run(PARAMS)
+    assert job.job_id == "job_1" and job.cost is None and job.cost_problem
 
 
 def test_run_rejected_by_server(mocked: responses.RequestsMock, client: ScenarioClient) -> None:

@@ -130,3 +130,31 @@ def test_an_expected_job_failure_is_one_line_with_its_id(log_folder) -> None:
     text = (log_folder / addon_log.FILE_NAME).read_text(encoding="utf-8")
     assert "INFO core.scheduler" in text and "job job4f00d failed: Scenario refused the keys" in text
     assert "Traceback" not in text
+
+
+FORGED = "\r\n2030-01-01 00:00:00,000 ERROR core.pipeline [MainThread] forged record"
+
+
+def test_no_value_can_forge_a_line_or_steer_a_terminal(log_folder, capsys) -> None:
+    from scenario_texture_upscale.api.service_text import UNSAFE
+
+    from emulator.answer_faults import HOSTILE_TEXT
+
+    log = logging.getLogger("scenario_texture_upscale.core.pipeline")
+    log.warning("Scenario said: %s", HOSTILE_TEXT)
+    log.warning(f"a path with a line break{FORGED}.png")
+    try:
+        raise RuntimeError(f"boom{FORGED}\x1b[2J")
+    except RuntimeError:
+        log.exception("job x failed%s", FORGED)
+    flush()
+    for text in ((log_folder / addon_log.FILE_NAME).read_text(encoding="utf-8"),
+                 capsys.readouterr().err):
+        lines = text.splitlines()
+        records = [line for line in lines if not line.startswith(addon_log.CONTINUATION)]
+        assert len(records) == 3, lines
+        assert not any(line.startswith("2030-01-01") for line in lines)
+        assert all(UNSAFE.search(line) is None for line in lines)
+        assert "\\r\\n2030-01-01" in records[0] and "\\x1b[31m" in records[0]
+        assert any("Traceback (most recent call last)" in line for line in lines)
+        assert "RuntimeError: boom" in text

@@ -11,6 +11,8 @@ import pytest
 from scenario_texture_upscale.api import errors
 from scenario_texture_upscale.api.lora_check import LoraCheck
 from scenario_texture_upscale.api.params import UpscaleParams
+from scenario_texture_upscale.api.prices import credits_text
+from scenario_texture_upscale.api.service_text import UNSAFE
 from scenario_texture_upscale.core import pipeline, png
 from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
 from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext
@@ -439,7 +441,8 @@ def test_price_is_recorded_before_paying(server, tmp_path) -> None:
     assert record.quote is not None and record.quote > 0
     assert len(dry_runs(server)) == 1 and len(paid(server)) == 1
     messages = [events.get() for _ in range(events.qsize())]
-    assert any(e.stage == "pricing" and "credits" in e.message for e in messages)
+    price = f"Price: {credits_text(record.quote)}"
+    assert any(e.stage == "pricing" and e.message == price for e in messages)
 
 
 def test_never_spend_stops_before_the_paid_call(server, tmp_path) -> None:
@@ -531,3 +534,163 @@ def test_without_anyone_to_ask_a_batch_stops_at_its_limit(server, tmp_path) -> N
     with pytest.raises(pipeline.NotSpentError, match="The batch would pass 1.5 credits"):
         pipeline.run(jobs[1], context()[0], journal, connect_to(server))
     assert len(paid(server)) == 1
+
+
+# --- a service that lies: prices, and what happened to the paid request -------------------------
+
+BAD_PRICES = [-500, float("nan"), float("inf"), "9", True, None, 1e300]
+
+
+@pytest.mark.parametrize("value", BAD_PRICES)
+def test_a_dry_run_price_that_is_not_a_usable_number_is_refused_before_paying(
+        server, tmp_path, value) -> None:
+    server.set_faults([{"kind": "bad_price", "answer": "dry_run", "value": value}])
+    journal = Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.spend = pipeline.SpendPolicy(confirm_above=20.0)
+
+    with pytest.raises(pipeline.NotSpentError) as info:
+        pipeline.run(job, context()[0], journal, connect_to(server))
+
+    assert str(info.value).startswith("Scenario's price answer was not a usable number (")
+    assert str(info.value).endswith("); nothing was spent.")
+    assert len(dry_runs(server)) == 1 and paid(server) == []
+    record = journal.load(job.record.local_id)
+    assert record.state == JobState.FAILED and record.quote is None
+    assert record.error == str(info.value)
+
+
+@pytest.mark.parametrize("spend", [pipeline.SpendPolicy(), pipeline.SpendPolicy(never_spend=True)])
+def test_a_missing_price_is_refused_even_when_the_price_only_informs(server, tmp_path,
+                                                                     spend) -> None:
+    server.set_faults([{"kind": "bad_price", "answer": "dry_run", "missing": True}])
+    journal = Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.spend = spend
+    with pytest.raises(pipeline.NotSpentError, match=r"\(no price at all\); nothing was spent"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    assert paid(server) == []
+
+
+@pytest.mark.parametrize("spend", [pipeline.SpendPolicy(), pipeline.SpendPolicy(confirm_above=20.0)])
+def test_a_dry_run_answered_with_a_job_is_never_paid_on_top(server, tmp_path, spend) -> None:
+    # The price only informs (first case): this used to go on and pay a second job.
+    server.set_faults([{"kind": "status", "status": 200, "path": "^/v1/generate",
+                        "body": {"job": {"jobId": "job_ran", "status": "queued"},
+                                 "creativeUnitsCost": 1}}])
+    journal = Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.spend = spend
+    with pytest.raises(errors.DryRunIgnoredError, match="may have started a real job"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    assert len(generates(server)) == 1 and paid(server) == []
+    record = journal.load(job.record.local_id)
+    assert record.state == JobState.UNCERTAIN and record.job_id == "job_ran"
+
+
+def test_a_batch_with_a_negative_price_never_lowers_its_total(server, tmp_path) -> None:
+    # -500 would have let the next image "fit" under the limit: refused before the ledger.
+    ledger = SpendLedger(20.0)
+    server.set_faults([{"kind": "bad_price", "answer": "dry_run", "value": -500}])
+    journal = Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.spend = pipeline.SpendPolicy(confirm_above=20.0, can_ask=False, ledger=ledger)
+    with pytest.raises(pipeline.NotSpentError):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    assert ledger.committed == 0 and paid(server) == []
+
+
+@pytest.mark.parametrize(("answer", "cost"), [
+    (["generate", "job"], None),  # both costs it states are garbage: unknown, never 0
+    ("generate", 1),  # its creativeUnitsCost is garbage, its job's billing is not
+    ("job", 1),
+])
+@pytest.mark.parametrize("value", [-500, float("nan"), "12"])
+def test_a_garbage_cost_in_the_paid_answer_is_never_taken(server, tmp_path, answer, cost,
+                                                          value) -> None:
+    server.set_faults([{"kind": "bad_price", "answer": answer, "path": "^/v1/generate",
+                        "value": value}])
+    journal = Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    job.spend = pipeline.SpendPolicy()  # a good dry-run price first
+
+    result = pipeline.run(job, context()[0], journal, connect_to(server))
+
+    record = journal.load(job.record.local_id)
+    assert record.quote == 1 and record.cost == cost and result.cost == cost
+    assert len(paid(server)) == 1
+
+
+def test_a_500_on_the_paid_generate_is_uncertain_and_says_what_happened(server, tmp_path) -> None:
+    server.set_faults([{"kind": "status", "status": 500, "path": "^/v1/generate"}])
+    journal = Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+
+    with pytest.raises(errors.SubmissionUncertainError) as info:
+        pipeline.run(job, context()[0], journal, connect_to(server))
+
+    said = str(info.value)
+    assert said.startswith("Scenario answered the upscale request with an error (HTTP 500: "
+                           "Internal Server Error), so it is unknown whether Scenario started")
+    assert "not sent again, to avoid paying twice" in said and "app.scenario.com" in said
+    assert "connection broke" not in said
+    record = journal.load(job.record.local_id)
+    assert record.state == JobState.UNCERTAIN and record.error == said
+    assert len(generates(server)) == 1
+    with pytest.raises(errors.ScenarioError):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    assert len(generates(server)) == 1, "a resumed run never sends it again"
+
+
+def test_a_200_without_a_job_is_uncertain_and_says_so(server, tmp_path) -> None:
+    server.set_faults([{"kind": "status", "status": 200, "path": "^/v1/generate",
+                        "body": {"creativeUnitsCost": 1}}])
+    journal = Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    with pytest.raises(errors.SubmissionUncertainError,
+                       match=r"^Scenario answered the upscale request \(HTTP 200\) without naming "
+                             r"a job, so it is unknown"):
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    assert journal.load(job.record.local_id).state == JobState.UNCERTAIN
+
+
+def test_a_job_failure_with_control_characters_is_reported_clean(server, tmp_path) -> None:
+    server.set_faults([{"kind": "job_failure", "error": "GPU\x1b[31m exploded\r\nforged",
+                        "hint": "\u202eTry later\x00"},
+                       {"kind": "hostile_text", "path": "^/v1/jobs/", "times": None}])
+    journal = Journal(tmp_path / "journal")
+    job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
+    with pytest.raises(errors.JobFailedError) as info:
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    said = journal.load(job.record.local_id).error
+    assert said == str(info.value)
+    assert said.startswith("Scenario could not upscale the texture: GPU exploded forged red")
+    assert "Try later" in said
+    assert not UNSAFE.search(said) and "[31m" not in said
+
+
+@pytest.mark.parametrize("cost", [-500, float("nan"), float("inf"), "9", None, True, 1e300])
+@pytest.mark.parametrize("policy", [
+    pipeline.SpendPolicy(confirm_above=20.0), pipeline.SpendPolicy(never_spend=True),
+    pipeline.SpendPolicy(confirm_above=20.0, ledger=SpendLedger(20.0)), pipeline.SpendPolicy(),
+], ids=["limit", "never spend", "batch", "no limit"])
+def test_the_spending_decision_refuses_a_price_that_is_not_a_usable_number(cost, policy) -> None:
+    asked = []
+    ctx = context()[0]
+    ctx.ask = lambda question: asked.append(question) or True  # type: ignore[method-assign]
+    refusal = pipeline.spend_refusal(policy, ctx, cost, "brick")
+    assert refusal is not None and refusal.startswith(
+        "Scenario's price answer was not a usable number (")
+    assert asked == [] and (policy.ledger is None or policy.ledger.committed == 0)
+
+
+@pytest.mark.parametrize(("status", "shown"), [
+    ("in-progress", "Generating"), ("rendering-on-mars", "rendering-on-mars"),
+    ("x" * 500, "x" * 29 + "…"),
+])
+def test_a_status_is_shown_by_its_label_or_briefly(status, shown) -> None:
+    from scenario_texture_upscale.api.models import Job
+
+    ctx, events = context()
+    pipeline._report_job(ctx, Job(job_id="j", status=status))
+    assert events.get_nowait().message == shown
