@@ -8,6 +8,17 @@ Retry rules, by what a repeat could cost:
   takes no idempotency key, so it is repeated only when it provably never reached the service:
   the connection could not be opened, or the answer was 429 (refused before any work). With
   ``SUBMIT`` a lost answer (read timeout, dropped connection) raises ``SubmissionUncertainError``.
+
+Redirects: API calls follow none (a 3xx raises ``RedirectRefusedError``): they carry the keys and,
+for an upload, the image, and Scenario's API has no reason to move; following one would send
+both to whatever address the answer names. Requests to links Scenario hands out (download links,
+upload parts) follow redirects by hand, each hop checked by ``links.LinkPolicy`` before anything
+is sent to it, at most ``MAX_REDIRECTS`` hops.
+
+Every request runs under the watchdog (``abort``): the job's Cancel shuts its socket at once (a
+generate is given ``SUBMIT_CANCEL_GRACE`` to bring back its job id first), and a request that is
+still not done after ``request_seconds`` (a server dripping its answer) is stopped like a read
+timeout.
 """
 
 from __future__ import annotations
@@ -23,22 +34,26 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from .abort import ConnectionTracker, Limit, RequestGuard, Stall, Stop, StopKind
 from .config import Credentials
 from .constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, USER_AGENT
 from .errors import (
     CancelledError,
     ConnectionFailedError,
+    RedirectRefusedError,
     RequestTimeoutError,
     ScenarioError,
     ServiceUnavailableError,
     SubmissionUncertainError,
     UnexpectedResponseError,
+    UnsafeLinkError,
     error_from_response,
 )
+from .links import LinkPolicy
 from .redact import redact_keys
 from .retry import RETRYABLE_STATUSES, backoff_delay, parse_retry_after, server_forbids_retry
 
@@ -47,6 +62,15 @@ _LOG = logging.getLogger(__name__)
 # urllib3 names the errors raised while opening a connection, i.e. before any byte was sent.
 # Matched by name so the code does not import urllib3 (only requests is promised in Blender).
 _CONNECT_ERROR_NAMES = frozenset({"NewConnectionError", "ConnectTimeoutError"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Statuses after which a redirect may repeat the method and its body (the others turn into GET).
+_SAME_METHOD_REDIRECTS = frozenset({307, 308})
+MAX_REDIRECTS = 5
+# A cancelled generate waits this long for its answer before its socket is shut: with the job id
+# known, a cancel leaves a job Recover can collect instead of one that may exist unseen.
+SUBMIT_CANCEL_GRACE = 0.5
+# A request body is sent at least this fast, or its request is stopped (see request_seconds).
+MIN_SEND_BYTES_PER_SECOND = 16 * 1024
 
 
 class RetryPolicy(enum.Enum):
@@ -58,6 +82,7 @@ class RetryPolicy(enum.Enum):
 class _Failure(enum.Enum):
     UNSENT = "unsent"
     TIMEOUT = "timeout"
+    SLOW = "slow"  # the whole request took longer than request_seconds: an answer dripping in
     DROPPED = "dropped"
     TLS = "tls"
     OTHER = "other"
@@ -165,7 +190,11 @@ class Transport:
         self._sleep = sleep
         self.clock = clock
         self._rand = rand
-        self.cancel_event = cancel_event
+        self.links = LinkPolicy(self.base_url)
+        self._tracker = ConnectionTracker()
+        if self._own_session:
+            self._tracker.mount(self.session)
+        self._guard = RequestGuard(cancel_event, self._tracker)
         self._logger = logger or _LOG
         self.user_agent = user_agent
 
@@ -197,6 +226,14 @@ class Transport:
         """Delay before retry ``retry_index`` (0-based), with this transport's jitter source."""
         return backoff_delay(retry_index, None, self._rand)
 
+    @property
+    def cancel_event(self) -> threading.Event | None:
+        return self._guard.cancel_event
+
+    @cancel_event.setter
+    def cancel_event(self, event: threading.Event | None) -> None:
+        self._guard.cancel_event = event
+
     def raise_if_cancelled(self) -> None:
         if self.cancel_event is not None and self.cancel_event.is_set():
             raise CancelledError("Cancelled.", not_sent=True)
@@ -221,6 +258,31 @@ class Transport:
             else:
                 self._sleep(seconds)
         self.raise_if_cancelled()
+
+    # --- the watchdog, for work longer than one request (a download across its attempts) -----
+    def watching(self, seconds: float | None = None, stall: Stall | None = None
+                 ) -> contextlib.AbstractContextManager[Limit]:
+        """Stops the requests inside (shuts their sockets) once ``seconds`` have passed or when
+        they make less progress than ``stall`` asks; the job's Cancel stops them in any case.
+        Who reads a response's body reports it with ``progressed``."""
+        return self._guard.watching(seconds, stall)
+
+    def restart(self, limit: Limit) -> None:
+        self._guard.restart(limit)
+
+    def progressed(self, count: int) -> None:
+        self._guard.progressed(count)
+
+    def stop(self) -> Stop | None:
+        """Why the watchdog stopped the request in flight, if it did."""
+        return self._guard.stop()
+
+    def request_seconds(self, body_bytes: int = 0) -> float:
+        """How long one request may take in all: connecting, sending its body at no less than
+        ``MIN_SEND_BYTES_PER_SECOND`` and twice the read timeout for the answer. A read timeout
+        alone never ends an answer that drips in a byte at a time."""
+        connect, read = self.timeout
+        return connect + 2 * read + body_bytes / MIN_SEND_BYTES_PER_SECOND
 
     # --- API requests ---------------------------------------------------------------------------
     def request(
@@ -254,12 +316,17 @@ class Transport:
                 headers=headers,
                 timeout=self.timeout,
                 auth=self._auth,
+                allow_redirects=False,
             )
 
         label = f"{method} {path}"
-        resp = self._with_retries(send, policy=policy, label=label, host="Scenario")
+        resp = self._with_retries(send, policy=policy, label=label, host="Scenario",
+                                  body_bytes=len(body or b""))
         if resp.status_code in ok:
             return resp
+        if resp.status_code in _REDIRECTS:
+            resp.close()
+            raise self._redirect_refused(label, resp)
         error = error_from_response(resp, self.secrets)
         error.message = self.scrub(error.message)
         error.args = (error.message,)
@@ -287,6 +354,19 @@ class Transport:
             )
         return data
 
+    def _redirect_refused(self, label: str, resp: requests.Response) -> RedirectRefusedError:
+        target = resp.headers.get("Location") or ""
+        where = describe_url(urljoin(resp.url or self.base_url, target)) if target else "nowhere"
+        self.log(logging.WARNING, "%s: HTTP %s redirect to %s refused", label,
+                 resp.status_code, where)
+        return RedirectRefusedError(
+            f"Scenario's API answered {label} with a redirect (HTTP {resp.status_code}) to "
+            f"{where}. The add-on follows no redirect on API calls, so nothing was sent there. "
+            "Check the Scenario address in the add-on preferences (and any proxy), then try "
+            "again.",
+            status=int(resp.status_code),
+        )
+
     # --- requests to pre-signed URLs (S3 parts, CDN) ------------------------------------------
     def send_external(
         self,
@@ -296,28 +376,56 @@ class Transport:
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
+        what: str = "link",
     ) -> requests.Response:
         """Unauthenticated request to a signed URL, retried as SAFE; any final status returned.
 
-        The URL is used exactly as given: its query is its signature.
+        The URL is used exactly as given: its query is its signature. It, and every redirect
+        it answers with, is checked (``links``) before anything is sent to it; ``what`` names
+        it in messages ("download link").
         """
         sent_headers = {"User-Agent": self.user_agent, **(headers or {})}
+        self.links.check(url, f"Scenario sent a {what}")
+        for _hop in range(MAX_REDIRECTS + 1):
+            resp = self._send_external_once(method, url, data, sent_headers, stream)
+            if resp.status_code not in _REDIRECTS:
+                return resp
+            status, location = int(resp.status_code), resp.headers.get("Location") or ""
+            resp.close()
+            if not location:
+                raise UnexpectedResponseError(
+                    f"{describe_url(url)} answered a redirect (HTTP {status}) that names no "
+                    "address. Try again later.", status=status)
+            url = self.links.check(urljoin(url, location),
+                                   f"The {what} redirected (HTTP {status}) to an address")
+            if status not in _SAME_METHOD_REDIRECTS and method not in ("GET", "HEAD"):
+                raise UnsafeLinkError(
+                    f"The {what} answered {method} with a redirect (HTTP {status}) that would "
+                    "drop what was sent; it was not followed. Try again later.", not_sent=True)
+            self.log(logging.INFO, "%s %s: HTTP %d, following to %s", method, what, status,
+                     describe_url(url))
+        raise UnexpectedResponseError(
+            f"The {what} redirected more than {MAX_REDIRECTS} times; it was not followed further. "
+            "Try again later.")
 
+    def _send_external_once(self, method: str, url: str, data: bytes | None,
+                            headers: Mapping[str, str], stream: bool) -> requests.Response:
         def send() -> requests.Response:
             return self.session.request(
                 method,
                 url,
                 data=data,
-                headers=sent_headers,
+                headers=headers,
                 timeout=self.timeout,
                 auth=_no_auth,
                 stream=stream,
+                allow_redirects=False,
             )
 
         host = urlsplit(url).hostname or "the file server"
-        return self._with_retries(
-            send, policy=RetryPolicy.SAFE, label=f"{method} {describe_url(url)}", host=host
-        )
+        return self._with_retries(send, policy=RetryPolicy.SAFE,
+                                  label=f"{method} {describe_url(url)}", host=host,
+                                  body_bytes=len(data or b""))
 
     # --- the retry loop -----------------------------------------------------------------------
     def _with_retries(
@@ -327,17 +435,18 @@ class Transport:
         policy: RetryPolicy,
         label: str,
         host: str,
+        body_bytes: int = 0,
     ) -> requests.Response:
         retry = 0
         while True:
             self.raise_if_cancelled()
             started = self.clock()
-            try:
-                resp = send()
-            except requests.exceptions.RequestException as exc:
-                failure = _classify(exc)
+            outcome = self._watched(send, policy, body_bytes)
+            if not isinstance(outcome, requests.Response):
+                failure, exc = outcome
                 repeatable = failure is _Failure.UNSENT or (
-                    policy is RetryPolicy.SAFE and failure in (_Failure.TIMEOUT, _Failure.DROPPED)
+                    policy is RetryPolicy.SAFE
+                    and failure in (_Failure.TIMEOUT, _Failure.SLOW, _Failure.DROPPED)
                 )
                 if repeatable and retry < self.max_retries:
                     delay = backoff_delay(retry, None, self._rand)
@@ -355,7 +464,9 @@ class Transport:
                     retry += 1
                     continue
                 self.log(logging.WARNING, "%s: %s (%s)", label, failure.value, type(exc).__name__)
-                raise self._failure_error(failure, exc, policy, host) from exc
+                raise self._failure_error(failure, exc, policy, host,
+                                          self.request_seconds(body_bytes)) from exc
+            resp = outcome
             status = int(resp.status_code)
             self.log(logging.DEBUG, "%s -> %d in %.2f s", label, status, self.clock() - started)
             repeatable = status in RETRYABLE_STATUSES and (
@@ -375,19 +486,40 @@ class Transport:
                 continue
             return resp
 
+    def _watched(self, send: Callable[[], requests.Response], policy: RetryPolicy,
+                 body_bytes: int
+                 ) -> requests.Response | tuple[_Failure, requests.exceptions.RequestException]:
+        """One try of ``send`` under the watchdog: the response, or how it failed. Raises
+        ``CancelledError`` when the job's Cancel stopped it, and lets the error through when a
+        watch around it (a download's) stopped it: its owner says what that means."""
+        grace = SUBMIT_CANCEL_GRACE if policy is RetryPolicy.SUBMIT else 0.0
+        with self._guard.watching(self.request_seconds(body_bytes), grace=grace) as limit:
+            try:
+                return send()
+            except requests.exceptions.RequestException as exc:
+                failure, stop = _classify(exc), self._guard.stop()
+                if stop is None:
+                    return failure, exc
+                if stop.kind == StopKind.CANCELLED:
+                    raise CancelledError("Cancelled.", not_sent=failure is _Failure.UNSENT) from exc
+                if stop.limit is not limit:
+                    raise
+                return _Failure.SLOW, exc
+
     def _failure_error(
         self,
         failure: _Failure,
         exc: requests.exceptions.RequestException,
         policy: RetryPolicy,
         host: str,
+        seconds: float,
     ) -> ScenarioError:
-        if policy is RetryPolicy.SUBMIT and failure in (_Failure.TIMEOUT, _Failure.DROPPED):
-            what = (
-                f"Scenario did not answer within {self.timeout[1]:g} s"
-                if failure is _Failure.TIMEOUT
-                else "The connection broke"
-            )
+        if policy is RetryPolicy.SUBMIT and failure in (_Failure.TIMEOUT, _Failure.SLOW,
+                                                        _Failure.DROPPED):
+            what = {
+                _Failure.TIMEOUT: f"Scenario did not answer within {self.timeout[1]:g} s",
+                _Failure.SLOW: f"Scenario's answer was not complete after {seconds:.0f} s",
+            }.get(failure, "The connection broke")
             return SubmissionUncertainError(
                 f"{what} after the upscale request was sent, so it is unknown whether Scenario "
                 "started (and charged for) the job. It was not sent again, to avoid paying "
@@ -403,6 +535,11 @@ class Transport:
             return RequestTimeoutError(
                 f"{host} did not answer within {self.timeout[1]:g} s. Try again, or raise the "
                 "network timeout in Blender's preferences (System → Network)."
+            )
+        if failure is _Failure.SLOW:
+            return RequestTimeoutError(
+                f"{host} was still sending its answer after {seconds:.0f} s, far too slowly, and "
+                "was stopped. Try again later."
             )
         if failure is _Failure.DROPPED:
             return ConnectionFailedError(
