@@ -18,13 +18,15 @@ from . import apply, connection, request, runtime
 
 def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
     timeout = request.timeout_seconds(connection.preferences())
+    limits = request.result_limits(connection.preferences())
     kept: list[UpscaleJob] = []
     redo: list[int] = []
     for entry in record.tiles:
         tile = rt.journal.load(str(entry["local_id"]))
         if tile is not None and _collectable(tile):
             kept.append(UpscaleJob(record=tile, params=UpscaleParams(),
-                                   work_dir=rt.work_dir / tile.local_id, timeout_s=timeout))
+                                   work_dir=rt.work_dir / tile.local_id, timeout_s=timeout,
+                                   limits=limits))
         elif tile is not None and tile.state == JobState.UNCERTAIN:
             raise Refusal(
                 f"Tile {tile.tile} of '{record.source_image}' was sent, but Scenario's answer was "
