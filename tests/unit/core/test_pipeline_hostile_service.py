@@ -227,3 +227,16 @@ def test_upload_part_addresses_are_checked_before_any_part_goes_out(server, tmp_
     assert to_other_origin(server) == []
     assert [r for r in server.requests() if r["method"] == "PUT"] == []
     assert generates(server) == []
+
+
+def test_a_whole_result_that_does_not_decode_is_named_damaged_not_unexpected(
+        server, tmp_path, monkeypatch) -> None:
+    """Whole, of the right size, and still not a PNG the add-on's decoder reads (bad image
+    data): the report says so, in words, and the paid job stays collectable."""
+    def broken(*args: object, **kwargs: object) -> None:
+        raise png.PNGError("invalid zlib stream in IDAT")
+
+    monkeypatch.setattr(pipeline, "finish_result", broken)
+    job, journal = start(tmp_path)
+    refused_and_kept(server, tmp_path, job, journal,
+                     "Scenario's result is damaged (invalid zlib stream in IDAT).")
