@@ -102,13 +102,15 @@ def download_asset(
 
 def _attempts(transport: Transport, fetch_asset: Callable[[], Asset], part: str, limit: Limit,
               max_bytes: int, report: Progress, attempts: int) -> _Written:
-    asset = fetch_asset()
-    url = _usable_url(transport, asset)
+    asset: Asset | None = None
     refreshes = failures = 0
     while True:
         transport.raise_if_cancelled()
         transport.restart(limit)
         try:
+            if asset is None:
+                asset = _fetch(transport, fetch_asset, limit)
+            url = _usable_url(transport, asset)
             written = _attempt(transport, url, part, limit, max_bytes, report, asset.size)
         except _UrlRefused as refused:
             if refreshes >= URL_REFRESHES:
@@ -116,8 +118,7 @@ def _attempts(transport: Transport, fetch_asset: Callable[[], Asset], part: str,
             refreshes += 1
             transport.log(logging.INFO, "download link refused (HTTP %s); fetching a fresh one",
                           refused.status)
-            asset = fetch_asset()
-            url = _usable_url(transport, asset)
+            asset = None
             continue
         except _Truncated as exc:
             failures += 1
@@ -130,6 +131,14 @@ def _attempts(transport: Transport, fetch_asset: Callable[[], Asset], part: str,
             transport.pause(transport.backoff(failures - 1))
             continue
         return written
+
+
+def _fetch(transport: Transport, fetch_asset: Callable[[], Asset], limit: Limit) -> Asset:
+    """The asset, for its link; the download's watch may stop this request too."""
+    try:
+        return fetch_asset()
+    except requests.exceptions.RequestException as exc:
+        raise _stopped(transport, limit, 0, exc) from exc
 
 
 class _UrlRefused(Exception):

@@ -164,6 +164,9 @@ def run(job: UpscaleJob, ctx: JobContext, journal: Journal, connect: ClientFacto
     except (JobCancelled, errors.CancelledError) as exc:
         _record_cancel(record, journal, client if ctx.stopped_by_user else None)
         raise JobCancelled() from exc
+    except errors.ScenarioError as exc:
+        _say_it_is_kept(record, exc)
+        raise
     finally:
         client.close()
     return UpscaleResult(
@@ -215,6 +218,15 @@ def paid_and_kept(record: JobRecord) -> str:
     """What stays true of a paid job whose result was not applied."""
     return (f"Nothing was swapped in. Scenario job {record.job_id} is paid: Recover in Recent "
             "Jobs downloads its result again, without paying again.")
+
+
+def _say_it_is_kept(record: JobRecord, exc: errors.ScenarioError) -> None:
+    """A failure once the job was submitted (a poll refused, redirected, …) leaves a job that
+    may be charged: its message says it is kept, unless it already says so."""
+    if record.state in (JobState.SUBMITTED, JobState.ABANDONED) and "Recover" not in exc.message:
+        exc.message = (f"{exc.message} Scenario job {record.job_id} was submitted and is kept: "
+                       "Recover in Recent Jobs collects its result later, without paying again.")
+        exc.args = (exc.message,)
 
 
 def cancel_report(record: JobRecord) -> str:
@@ -428,6 +440,8 @@ def _quote(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioC
     ctx.progress(Stage.PRICING)
     try:
         quote = client.quote(params)
+    except errors.CancelledError:
+        raise  # Cancel stops the dry run in flight too: a cancel, not a missing price
     except errors.ScenarioError as exc:
         if not policy.must_know:
             return None  # the price is information only: go on without it

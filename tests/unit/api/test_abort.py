@@ -234,3 +234,14 @@ def test_the_watchdog_thread_ends_when_nothing_is_in_flight() -> None:
     while abort.WATCHDOG._thread is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert abort.WATCHDOG._thread is None
+
+
+def test_the_download_deadline_also_stops_the_asset_request_it_starts_with(
+        tmp_path: Path) -> None:
+    """The asset answer (the link) drips: the download's deadline stops it, and says so."""
+    answer = b'{"asset": {"id": "asset_1", "url": "http://127.0.0.1:9/a.png"}}'
+    with raw_server(dripping(answer, every=0.2)) as root:
+        client = transport(root, timeout=(1.0, 5.0))
+        fetch_asset = lambda: Asset.from_api(client.request_json("GET", "/assets/asset_1"))  # noqa: E731
+        with pytest.raises(DownloadError, match="not finished after 1 s"):
+            download.download_asset(client, fetch_asset, tmp_path / "out.png", seconds=1.0)

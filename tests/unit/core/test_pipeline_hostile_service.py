@@ -183,6 +183,15 @@ def test_cancel_while_the_generate_is_on_its_way_is_quick_and_uncertain(server, 
     assert pipeline.cancel_report(record) == pipeline.CANCELLED_WHILE_SENDING
 
 
+def test_cancel_during_the_price_check_is_a_cancel_and_pays_nothing(server, tmp_path) -> None:
+    server.set_faults([{"kind": "delay", "seconds": 3, "method": "POST", "path": "^/v1/generate"}])
+    job, journal = start(tmp_path, spend=pipeline.SpendPolicy(confirm_above=100.0))
+    record = cancelled_when(server, job, journal, ready=lambda: bool(generates(server)))
+    assert record.state == JobState.FAILED
+    assert pipeline.cancel_report(record) == pipeline.CANCELLED_UNPAID
+    assert paid(server) == []
+
+
 def test_a_redirected_upload_is_not_followed(server, tmp_path) -> None:
     server.set_faults([{"kind": "redirect", "status": 307, "method": "POST",
                         "path": "^/v1/assets$"}])
@@ -240,3 +249,19 @@ def test_a_whole_result_that_does_not_decode_is_named_damaged_not_unexpected(
     job, journal = start(tmp_path)
     refused_and_kept(server, tmp_path, job, journal,
                      "Scenario's result is damaged (invalid zlib stream in IDAT).")
+
+
+def test_a_redirected_poll_leaves_the_submitted_job_kept_and_says_so(server, tmp_path) -> None:
+    server.set_faults([{"kind": "redirect", "method": "GET", "path": "^/v1/jobs/"}])
+    job, journal = start(tmp_path)
+    with pytest.raises(errors.RedirectRefusedError) as info:
+        pipeline.run(job, context()[0], journal, connect_to(server))
+    record = journal.load(job.record.local_id)
+    assert record.state == JobState.SUBMITTED and record.recoverable
+    assert str(info.value).endswith(f"Scenario job {record.job_id} was submitted and is kept: "
+                                    "Recover in Recent Jobs collects its result later, without "
+                                    "paying again.")
+    assert to_other_origin(server) == []
+
+    result = recover(server, journal, record, tmp_path)
+    assert Path(result.path).is_file() and len(paid(server)) == 1
