@@ -112,6 +112,9 @@ class _TrackingAdapter(requests.adapters.HTTPAdapter):
     def get_connection(self, *args: Any, **kwargs: Any) -> Any:  # requests before 2.32
         return self._tracked(super().get_connection(*args, **kwargs))
 
+    def _get_connection(self, *args: Any, **kwargs: Any) -> Any:  # requests 2.32.0 and .1
+        return self._tracked(getattr(super(), "_get_connection")(*args, **kwargs))  # noqa: B009
+
     def _tracked(self, pool: Any) -> Any:
         if getattr(pool, "_scenario_tracker", None) is self._tracker:
             return pool

@@ -153,6 +153,17 @@ def _classify(exc: requests.exceptions.RequestException) -> _Failure:
     return _Failure.OTHER
 
 
+def _check_whole(resp: requests.Response) -> None:
+    """Raises when an answer read whole has fewer bytes than its Content-Length: urllib3 before
+    2.0 hands over what came when the connection ends early (a shut socket, a server gone)."""
+    declared = resp.headers.get("Content-Length", "")
+    encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+    if declared.isdigit() and not encoded and len(resp.content) < int(declared):
+        resp.close()
+        raise requests.exceptions.ChunkedEncodingError(
+            f"the answer ended after {len(resp.content)} of {declared} bytes")
+
+
 def describe_url(url: str) -> str:
     """Host and path only: signed URLs carry their signature in the query."""
     parts = urlsplit(url)
@@ -193,6 +204,7 @@ class Transport:
         self.links = LinkPolicy(self.base_url)
         self._tracker = ConnectionTracker()
         if self._own_session:
+            # A caller's session keeps its own adapters: Cancel then waits for its timeouts.
             self._tracker.mount(self.session)
         self._guard = RequestGuard(cancel_event, self._tracker)
         self._logger = logger or _LOG
@@ -425,7 +437,7 @@ class Transport:
         host = urlsplit(url).hostname or "the file server"
         return self._with_retries(send, policy=RetryPolicy.SAFE,
                                   label=f"{method} {describe_url(url)}", host=host,
-                                  body_bytes=len(data or b""))
+                                  body_bytes=len(data or b""), stream=stream)
 
     # --- the retry loop -----------------------------------------------------------------------
     def _with_retries(
@@ -436,12 +448,13 @@ class Transport:
         label: str,
         host: str,
         body_bytes: int = 0,
+        stream: bool = False,
     ) -> requests.Response:
         retry = 0
         while True:
             self.raise_if_cancelled()
             started = self.clock()
-            outcome = self._watched(send, policy, body_bytes)
+            outcome = self._watched(send, policy, body_bytes, stream)
             if not isinstance(outcome, requests.Response):
                 failure, exc = outcome
                 repeatable = failure is _Failure.UNSENT or (
@@ -487,7 +500,7 @@ class Transport:
             return resp
 
     def _watched(self, send: Callable[[], requests.Response], policy: RetryPolicy,
-                 body_bytes: int
+                 body_bytes: int, stream: bool
                  ) -> requests.Response | tuple[_Failure, requests.exceptions.RequestException]:
         """One try of ``send`` under the watchdog: the response, or how it failed. Raises
         ``CancelledError`` when the job's Cancel stopped it, and lets the error through when a
@@ -495,7 +508,10 @@ class Transport:
         grace = SUBMIT_CANCEL_GRACE if policy is RetryPolicy.SUBMIT else 0.0
         with self._guard.watching(self.request_seconds(body_bytes), grace=grace) as limit:
             try:
-                return send()
+                resp = send()
+                if not stream:
+                    _check_whole(resp)
+                return resp
             except requests.exceptions.RequestException as exc:
                 failure, stop = _classify(exc), self._guard.stop()
                 if stop is None:

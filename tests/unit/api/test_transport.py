@@ -429,3 +429,16 @@ def test_a_part_upload_redirect_that_keeps_the_method_is_followed(
     assert resp.status_code == 200
     assert [(c.request.url, c.request.body) for c in mocked.calls] == [(part, b"part"),
                                                                        (moved, b"part")]
+
+
+def test_an_answer_shorter_than_its_length_is_a_broken_connection(
+    mocked: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """urllib3 before 2.0 hands over what came when a connection ends early; a shortened JSON
+    answer is a broken connection (retried), never a parse error."""
+    whole = b'{"job": {"jobId": "job_1"}}'
+    mocked.add(responses.GET, URL, body=whole[:10], auto_calculate_content_length=False,
+               headers={"Content-Length": str(len(whole))})
+    mocked.add(responses.GET, URL, body=whole)
+    assert make(clock).request_json("GET", "/jobs/job_1") == {"job": {"jobId": "job_1"}}
+    assert len(mocked.calls) == 2
