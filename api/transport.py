@@ -71,6 +71,9 @@ MAX_REDIRECTS = 5
 SUBMIT_CANCEL_GRACE = 0.5
 # A request body is sent at least this fast, or its request is stopped (see request_seconds).
 MIN_SEND_BYTES_PER_SECOND = 16 * 1024
+# Asking Scenario to cancel happens after the user's Cancel, who is waiting for it: a service
+# that does not answer at once is taken as a refusal (the job is kept for Recover).
+AFTER_CANCEL_SECONDS = 2.0
 
 
 class RetryPolicy(enum.Enum):
@@ -207,6 +210,7 @@ class Transport:
             # A caller's session keeps its own adapters: Cancel then waits for its timeouts.
             self._tracker.mount(self.session)
         self._guard = RequestGuard(cancel_event, self._tracker)
+        self._seconds_cap: float | None = None  # see after_cancel
         self._logger = logger or _LOG
         self.user_agent = user_agent
 
@@ -254,12 +258,13 @@ class Transport:
     def after_cancel(self) -> Iterator[None]:
         """For a request sent because the user stopped a job (asking Scenario to cancel it):
         the stop flag must not stop it, and a single try keeps the answer quick."""
-        saved = self.cancel_event, self.max_retries
+        saved = self.cancel_event, self.max_retries, self._seconds_cap
         self.cancel_event, self.max_retries = None, 0
+        self._seconds_cap = AFTER_CANCEL_SECONDS
         try:
             yield
         finally:
-            self.cancel_event, self.max_retries = saved
+            self.cancel_event, self.max_retries, self._seconds_cap = saved
 
     def pause(self, seconds: float) -> None:
         """Sleep, waking early on cancel when the real clock is used."""
@@ -294,7 +299,8 @@ class Transport:
         ``MIN_SEND_BYTES_PER_SECOND`` and twice the read timeout for the answer. A read timeout
         alone never ends an answer that drips in a byte at a time."""
         connect, read = self.timeout
-        return connect + 2 * read + body_bytes / MIN_SEND_BYTES_PER_SECOND
+        seconds = connect + 2 * read + body_bytes / MIN_SEND_BYTES_PER_SECOND
+        return min(seconds, self._seconds_cap) if self._seconds_cap else seconds
 
     # --- API requests ---------------------------------------------------------------------------
     def request(
@@ -554,8 +560,8 @@ class Transport:
             )
         if failure is _Failure.SLOW:
             return RequestTimeoutError(
-                f"{host} was still sending its answer after {seconds:.0f} s, far too slowly, and "
-                "was stopped. Try again later."
+                f"{host} had not finished answering after {seconds:.0f} s (a read timeout stops "
+                "only a silence, not a trickle), so the request was stopped. Try again later."
             )
         if failure is _Failure.DROPPED:
             return ConnectionFailedError(

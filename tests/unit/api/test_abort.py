@@ -187,7 +187,7 @@ def test_an_answer_that_drips_in_is_stopped_by_its_deadline() -> None:
     with raw_server(dripping(body, every=0.1)) as root:
         client = transport(root, timeout=(0.5, 1.0))
         started = time.monotonic()
-        with pytest.raises(RequestTimeoutError, match="still sending its answer after 2 s"):
+        with pytest.raises(RequestTimeoutError, match="had not finished answering after 2 s"):
             client.request("GET", "/jobs/job_1")
         took = time.monotonic() - started
     assert 2.5 - 0.1 <= took < 2.5 + 1.0
@@ -245,3 +245,20 @@ def test_the_download_deadline_also_stops_the_asset_request_it_starts_with(
         fetch_asset = lambda: Asset.from_api(client.request_json("GET", "/assets/asset_1"))  # noqa: E731
         with pytest.raises(DownloadError, match="not finished after 1 s"):
             download.download_asset(client, fetch_asset, tmp_path / "out.png", seconds=1.0)
+
+
+def test_asking_scenario_to_cancel_waits_two_seconds_at_most() -> None:
+    """Sent after the user's Cancel: a service that does not answer is a refusal, soon."""
+    from scenario_texture_upscale.api import ScenarioClient
+    from scenario_texture_upscale.api.transport import AFTER_CANCEL_SECONDS
+
+    event = threading.Event()
+    event.set()
+    with raw_server(silent) as root, ScenarioClient(
+            Credentials(API_KEY, CANARY), f"{root}/v1", timeout=(2.0, 60.0),
+            cancel_event=event) as client:
+        started = time.monotonic()
+        with pytest.raises(RequestTimeoutError):
+            client.cancel_job("job_1")
+        took = time.monotonic() - started
+    assert AFTER_CANCEL_SECONDS <= took < AFTER_CANCEL_SECONDS + 0.5
