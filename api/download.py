@@ -36,7 +36,7 @@ DOWNLOAD_ATTEMPTS = 3
 # Signed URLs expire: how many times a 403 may send us back to GET /assets/{id} for a fresh one.
 URL_REFRESHES = 2
 _CHUNK = 256 * 1024
-# Without read1 (urllib3 before 2.3) each read waits for its whole chunk: small ones, so a slow
+# Without read1 (older urllib3) each read waits for its whole chunk: small ones, so a slow
 # but honest connection still shows progress to the stall check.
 _SMALL_CHUNK = 8 * 1024
 # Less than this over the read timeout counts as a stall (a drip), like no byte at all.
