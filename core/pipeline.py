@@ -231,11 +231,11 @@ def _say_it_is_kept(record: JobRecord, exc: errors.ScenarioError) -> None:
 
 def cancel_report(record: JobRecord) -> str:
     """What the report says of a job the user stopped, true to what was paid."""
-    if record.state == JobState.ABANDONED:
-        if record.is_set:
-            return (f"Stopped the UDIM set '{record.source_image}'. The tiles already paid for "
-                    "are kept and may still be charged: Recover in Recent Jobs finishes the set, "
-                    "paying only for the tiles without a result.")
+    if record.is_set and record.recoverable:  # whatever its tiles' run left in its error
+        return (f"Stopped the UDIM set '{record.source_image}'. The tiles already paid for are "
+                "kept and may still be charged: Recover in Recent Jobs finishes the set, paying "
+                "only for the tiles without a result.")
+    if record.state in (JobState.ABANDONED, JobState.SUBMITTED, JobState.TIMED_OUT):
         return (f"Stopped waiting for Scenario job {record.job_id}. Scenario did not cancel it, "
                 "so it may still finish and be charged: collect the result later with Recover "
                 "in Recent Jobs.")

@@ -265,3 +265,27 @@ def test_a_redirected_poll_leaves_the_submitted_job_kept_and_says_so(server, tmp
 
     result = recover(server, journal, record, tmp_path)
     assert Path(result.path).is_file() and len(paid(server)) == 1
+
+
+@pytest.mark.parametrize(("state", "error", "says"), [
+    (JobState.PREPARED, "", pipeline.CANCELLED_UNPAID),
+    (JobState.FAILED, pipeline.CANCELLED_UNPAID, pipeline.CANCELLED_UNPAID),
+    (JobState.ABANDONED, "", "may still finish and be charged"),
+    (JobState.SUCCEEDED, "", "is paid; the result can be collected with Recover"),
+    (JobState.TIMED_OUT, "", "may still finish and be charged"),
+    (JobState.DOWNLOADED, "", "is paid; the result can be collected with Recover"),
+    (JobState.UNCERTAIN, pipeline.CANCELLED_WHILE_SENDING, "unknown whether Scenario started"),
+])
+def test_every_cancelled_state_is_worded_true_to_what_was_paid(state, error, says) -> None:
+    record = JobRecord(local_id="a1", source_image="brick", job_id="job_1", state=state,
+                       error=error)
+    assert says in pipeline.cancel_report(record)
+
+
+def test_a_set_with_paid_tiles_is_never_called_free() -> None:
+    """Its tiles' run may have left 'nothing was charged' in its error (no tile of this run was
+    paid), while earlier tiles were."""
+    record = JobRecord(local_id="s1", source_image="skin", state=JobState.SUBMITTED,
+                       error=pipeline.CANCELLED_UNPAID, tiles=[{"tile": 1001}])
+    report = pipeline.cancel_report(record)
+    assert "nothing was charged" not in report and "already paid for are kept" in report
