@@ -15,7 +15,7 @@ import requests
 
 from .config import Credentials
 from .constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MODEL_ID, USER_AGENT
-from .download import DEFAULT_MAX_DOWNLOAD_BYTES, download_asset
+from .download import DEFAULT_DOWNLOAD_SECONDS, DEFAULT_MAX_DOWNLOAD_BYTES, download_asset
 from .errors import (
     DryRunIgnoredError,
     InvalidRequestError,
@@ -122,13 +122,16 @@ class ScenarioClient:
         *,
         max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         progress: Progress | None = None,
+        seconds: float = DEFAULT_DOWNLOAD_SECONDS,
     ) -> Download:
+        """The result file, whole (see ``download``); ``seconds`` bounds the download."""
         return download_asset(
             self.transport,
             lambda: self.get_asset(asset_id),
             dest_path,
             max_bytes=max_bytes,
             progress=progress,
+            seconds=seconds,
         )
 
     # --- jobs -----------------------------------------------------------------------------------

@@ -1,22 +1,34 @@
-"""Fetch an asset's signed URL to disk: streamed, verified, placed atomically, never overwriting."""
+"""Fetch an asset's signed URL to disk: streamed, verified, placed atomically, never overwriting.
+
+Verified means whole: as many bytes as Content-Length says, and the format's own end where it
+should be (``image_complete``), since a server can state a length shorter than the file. A file
+cut short is fetched again. The link, and any redirect it answers with, is checked before a
+request goes to it (``links``).
+
+The download as a whole runs under the watchdog (``abort``): stopped when it passes its deadline,
+or when it makes less than ``MIN_BYTES_PER_SECOND`` of progress over the read timeout (a server
+dripping a byte every few seconds never trips a read timeout), and at once on Cancel.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
-from .config import is_secure_url
-from .errors import DestinationExistsError, DownloadError
+from .abort import Limit, Stall, StopKind
+from .errors import CancelledError, DestinationExistsError, DownloadError
+from .image_complete import file_end_problem
 from .image_types import SNIFF_BYTES, describe_unsupported, sniff_image_type
 from .models import Asset, Download, as_int
-from .transport import Transport, describe_url
+from .transport import Transport
 
 DEFAULT_MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024
 # Whole-body attempts when the body arrives cut short (transport retries cover failed connects).
@@ -24,6 +36,13 @@ DOWNLOAD_ATTEMPTS = 3
 # Signed URLs expire: how many times a 403 may send us back to GET /assets/{id} for a fresh one.
 URL_REFRESHES = 2
 _CHUNK = 256 * 1024
+# Without read1 (older urllib3) each read waits for its whole chunk: small ones, so a slow
+# but honest connection still shows progress to the stall check.
+_SMALL_CHUNK = 8 * 1024
+# Less than this over the read timeout counts as a stall (a drip), like no byte at all.
+MIN_BYTES_PER_SECOND = 1024
+# The whole download, every attempt included, unless the caller gives its own limit.
+DEFAULT_DOWNLOAD_SECONDS = 30 * 60.0
 # Progress goes to the UI thread as events: a few a second is plenty, one per chunk (1,600 for a
 # 400 MB result) keeps the main thread contending with this one for the GIL.
 _PROGRESS_EVERY = 0.1
@@ -32,6 +51,10 @@ Progress = Callable[[int, int], None]
 
 
 class _Truncated(Exception):
+    pass
+
+
+class _Stalled(_Truncated):
     pass
 
 
@@ -50,50 +73,23 @@ def download_asset(
     max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
     progress: Progress | None = None,
     attempts: int = DOWNLOAD_ATTEMPTS,
+    seconds: float = DEFAULT_DOWNLOAD_SECONDS,
 ) -> Download:
     """Download to ``dest_path``; raise ``DestinationExistsError`` rather than replace a file.
 
     ``fetch_asset`` (re)reads the asset, for its URL at first and again when the URL has expired.
-    ``progress(received_bytes, total_bytes)``; total is 0 when unknown.
+    ``progress(received_bytes, total_bytes)``; total is 0 when unknown. ``seconds`` bounds the
+    whole download.
     """
     dest = os.path.abspath(os.fspath(dest_path))
     _check_destination(dest)
     part = dest + ".part"
     report = progress or (lambda done, total: None)
-    asset = fetch_asset()
-    url = _usable_url(asset)
-    refreshes = failures = 0
+    window = transport.timeout[1]
+    stall = Stall(window, int(window * MIN_BYTES_PER_SECOND))
     try:
-        while True:
-            transport.raise_if_cancelled()
-            # identity: Content-Length must count the bytes we write.
-            headers = {"Accept": "image/*", "Accept-Encoding": "identity"}
-            resp = transport.send_external("GET", url, stream=True, headers=headers)
-            try:
-                if resp.status_code in (401, 403) and refreshes < URL_REFRESHES:
-                    refreshes += 1
-                    transport.log(
-                        logging.INFO, "download link refused (HTTP %s); fetching a fresh one",
-                        resp.status_code,
-                    )
-                    asset = fetch_asset()
-                    url = _usable_url(asset)
-                    continue
-                _check_response(resp)
-                total = _content_length(resp)
-                written = _stream_to(part, resp, total, max_bytes, transport, report, asset.size)
-            except _Truncated as exc:
-                failures += 1
-                if failures >= attempts:
-                    raise DownloadError(
-                        f"The download kept breaking off ({exc}) after {attempts} attempts. Check "
-                        "your connection and try again; the result stays available on Scenario."
-                    ) from None
-                transport.pause(transport.backoff(failures - 1))
-                continue
-            finally:
-                resp.close()
-            break
+        with transport.watching(seconds, stall) as limit:
+            written = _attempts(transport, fetch_asset, part, limit, max_bytes, report, attempts)
         _place(part, dest)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -102,6 +98,77 @@ def download_asset(
     return Download(
         path=dest, size=written.size, sha256=written.sha256, mime_type=written.mime_type
     )
+
+
+def _attempts(transport: Transport, fetch_asset: Callable[[], Asset], part: str, limit: Limit,
+              max_bytes: int, report: Progress, attempts: int) -> _Written:
+    asset: Asset | None = None
+    refreshes = failures = 0
+    while True:
+        transport.raise_if_cancelled()
+        transport.restart(limit)
+        try:
+            if asset is None:
+                asset = _fetch(transport, fetch_asset, limit)
+            url = _usable_url(transport, asset)
+            written = _attempt(transport, url, part, limit, max_bytes, report, asset.size)
+        except _UrlRefused as refused:
+            if refreshes >= URL_REFRESHES:
+                _check_response(refused.status)
+            refreshes += 1
+            transport.log(logging.INFO, "download link refused (HTTP %s); fetching a fresh one",
+                          refused.status)
+            asset = None
+            continue
+        except _Truncated as exc:
+            failures += 1
+            if failures >= attempts:
+                what = "kept stalling" if isinstance(exc, _Stalled) else "kept breaking off"
+                raise DownloadError(
+                    f"The download {what} ({exc}) after {attempts} attempts. Check your "
+                    "connection and try again; the result stays available on Scenario."
+                ) from None
+            transport.pause(transport.backoff(failures - 1))
+            continue
+        return written
+
+
+def _fetch(transport: Transport, fetch_asset: Callable[[], Asset], limit: Limit) -> Asset:
+    """The asset, for its link; the download's watch may stop this request too."""
+    try:
+        return fetch_asset()
+    except requests.exceptions.RequestException as exc:
+        raise _stopped(transport, limit, 0, exc) from exc
+
+
+class _UrlRefused(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _attempt(transport: Transport, url: str, part: str, limit: Limit, max_bytes: int,
+             report: Progress, size_hint: int | None) -> _Written:
+    # identity: Content-Length must count the bytes we write.
+    headers = {"Accept": "image/*", "Accept-Encoding": "identity"}
+    try:
+        resp = transport.send_external("GET", url, stream=True, headers=headers,
+                                       what="download link")
+    except requests.exceptions.RequestException as exc:
+        # Only a stop of this download's own watch gets here (see Transport._watched).
+        raise _stopped(transport, limit, 0, exc) from exc
+    try:
+        if resp.status_code in (401, 403):
+            raise _UrlRefused(int(resp.status_code))
+        _check_response(int(resp.status_code))
+        total = _content_length(resp)
+        written = _stream_to(part, resp, total, max_bytes, transport, limit, report, size_hint)
+    finally:
+        resp.close()
+    problem = file_end_problem(part)
+    if problem is not None:
+        raise _Truncated(f"{written.size} bytes arrived, and {problem}")
+    return written
 
 
 def _check_destination(dest: str) -> None:
@@ -114,20 +181,15 @@ def _check_destination(dest: str) -> None:
         raise DownloadError(f"The folder {folder} does not exist; create it or pick another one.")
 
 
-def _usable_url(asset: Asset) -> str:
+def _usable_url(transport: Transport, asset: Asset) -> str:
     if not asset.url:
         raise DownloadError(
             f"Scenario has no download link for asset {asset.id} yet. Try again in a moment."
         )
-    if not is_secure_url(asset.url):
-        raise DownloadError(
-            f"Refusing to download asset {asset.id} over an insecure (non-https) link."
-        )
-    return asset.url
+    return transport.links.check(asset.url, f"Scenario sent a download link for asset {asset.id}")
 
 
-def _check_response(resp: Any) -> None:
-    status = int(resp.status_code)
+def _check_response(status: int) -> None:
     if status == 403 or status == 401:
         raise DownloadError(
             "The download link was refused even after fetching a fresh one. Try again later.",
@@ -138,11 +200,6 @@ def _check_response(resp: Any) -> None:
     if status != 200:
         raise DownloadError(
             f"The download server answered HTTP {status}. Try again later.", status=status
-        )
-    final_url = str(getattr(resp, "url", "") or "")
-    if final_url and not is_secure_url(final_url):
-        raise DownloadError(
-            f"The download was redirected to an insecure address ({describe_url(final_url)})."
         )
 
 
@@ -164,6 +221,7 @@ def _stream_to(
     total: int | None,
     max_bytes: int,
     transport: Transport,
+    limit: Limit,
     report: Progress,
     size_hint: int | None,
 ) -> _Written:
@@ -176,10 +234,9 @@ def _stream_to(
     reported_at: float | None = None
     with open(part, "wb") as out:
         try:
-            for chunk in resp.iter_content(_CHUNK):
-                if not chunk:
-                    continue
+            for chunk in _chunks(resp):
                 transport.raise_if_cancelled()
+                transport.progressed(len(chunk))
                 received += len(chunk)
                 if received > max_bytes:
                     raise _too_big(max_bytes)
@@ -193,9 +250,13 @@ def _stream_to(
                 if reported_at is None or now - reported_at >= _PROGRESS_EVERY:
                     report(received, shown_total)
                     reported_at = now
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.Timeout) as exc:
-            raise _Truncated(f"{received} bytes received, then {type(exc).__name__}") from exc
+        except Exception as exc:
+            if not _is_network_error(exc):
+                raise
+            raise _stopped(transport, limit, received, exc) from exc
+        # A stop that ended the body cleanly (no Content-Length to miss) is still a stop.
+        if transport.stop() is not None:
+            raise _stopped(transport, limit, received, None)
         if total is not None and received < total:
             raise _Truncated(f"{received} of {total} bytes received")
         report(received, shown_total)
@@ -203,6 +264,46 @@ def _stream_to(
         out.flush()
         os.fsync(out.fileno())
     return _Written(size=received, sha256=digest.hexdigest(), mime_type=mime)
+
+
+def _chunks(resp: Any) -> Iterator[bytes]:
+    """The body as it arrives: ``read1`` hands over whatever came (a drip shows as a drip),
+    where plain reads wait for a whole chunk."""
+    read1 = getattr(resp.raw, "read1", None)
+    if not callable(read1):
+        yield from (chunk for chunk in resp.iter_content(_SMALL_CHUNK) if chunk)
+        return
+    while chunk := read1(_CHUNK):
+        yield chunk
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    """The body broke off: requests', urllib3's (raised raw by ``read1``) or the socket's."""
+    if isinstance(exc, (requests.exceptions.RequestException, OSError, http.client.HTTPException)):
+        return True
+    return any(cls.__module__.startswith("urllib3.") for cls in type(exc).__mro__)
+
+
+def _stopped(transport: Transport, limit: Limit, received: int,
+             exc: BaseException | None) -> BaseException:
+    """What a body that broke off means: the watchdog may have stopped it (Cancel, the
+    download's deadline, a stall), or the connection simply broke."""
+    stop = transport.stop()
+    if stop is not None and stop.kind == StopKind.CANCELLED:
+        return CancelledError("Cancelled.")
+    if stop is not None and stop.kind == StopKind.DEADLINE and stop.limit is limit:
+        return DownloadError(
+            f"The download was not finished after {limit.seconds or 0:.0f} s ({received} bytes "
+            "received) and was stopped. Check your connection and try again; the result "
+            "stays available on Scenario."
+        )
+    if stop is not None and stop.kind == StopKind.STALLED:
+        rule = limit.stall
+        assert rule is not None
+        return _Stalled(f"less than {rule.min_bytes} bytes in {rule.seconds:g} s, "
+                        f"{received} bytes received")
+    name = type(exc).__name__ if exc is not None else "the end of the answer"
+    return _Truncated(f"{received} bytes received, then {name}")
 
 
 def _check_signature(head: bytes) -> str:

@@ -199,6 +199,20 @@ class UploadError(ScenarioError):
     default_message = "Could not upload the texture to Scenario."
 
 
+class UnsafeLinkError(ScenarioError):
+    """A link from Scenario (a download, an upload part, a redirect) leads somewhere the add-on
+    never sends a request: plain http, this computer, the local network. Nothing was sent."""
+
+    default_message = "Scenario sent a link that was refused; nothing was sent to it."
+
+
+class RedirectRefusedError(UnexpectedResponseError):
+    """An API call was answered with a redirect. API calls follow none: the request carried the
+    keys and, for an upload, the image, and Scenario's API does not move."""
+
+    default_message = "Scenario's API answered with a redirect, which the add-on does not follow."
+
+
 def parse_error_body(resp: requests.Response) -> tuple[str | None, str | None]:
     """``(reason, trace_id)``; the reason is ``reason``, else ``message``, ``error``, ``detail``,
     both made safe to show and log (``clean_text``)."""

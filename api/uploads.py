@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from .config import is_secure_url
 from .errors import InvalidRequestError, UnexpectedResponseError, UploadError
 from .image_types import (
     ACCEPTED_UPLOAD_TYPES,
@@ -196,7 +195,7 @@ def _upload_multipart(
         "upload",
     )
     upload_id = as_str(created.get("id"))
-    urls = _part_urls(created, count)
+    urls = _part_urls(transport, created, count)
     if not upload_id:
         raise UnexpectedResponseError("Scenario's answer to the upload request named no upload id.")
     sent = 0
@@ -214,7 +213,8 @@ def _upload_multipart(
     return _wait_imported(transport, path, src.display, import_timeout)
 
 
-def _part_urls(upload: dict[str, Any], count: int) -> dict[int, str]:
+def _part_urls(transport: Transport, upload: dict[str, Any], count: int) -> dict[int, str]:
+    """Every part's address, each checked before the first part goes out."""
     urls: dict[int, str] = {}
     raw_parts = upload.get("parts")
     for part in raw_parts if isinstance(raw_parts, list) else []:
@@ -225,9 +225,8 @@ def _part_urls(upload: dict[str, Any], count: int) -> dict[int, str]:
         raise UnexpectedResponseError(
             f"Scenario returned {len(urls)} upload addresses for {count} parts. Try again."
         )
-    for url in urls.values():
-        if not is_secure_url(url):
-            raise UploadError("Scenario returned an upload address that is not https; refusing it.")
+    for number, url in urls.items():
+        transport.links.check(url, f"Scenario sent an upload address for part {number} of {count}")
     return urls
 
 
@@ -235,7 +234,8 @@ def _put_part(
     transport: Transport, url: str, chunk: bytes, mime: str, number: int, count: int
 ) -> None:
     # Signed URL: no Authorization header (send_external strips it); repeats are harmless.
-    resp = transport.send_external("PUT", url, data=chunk, headers={"Content-Type": mime})
+    resp = transport.send_external("PUT", url, data=chunk, headers={"Content-Type": mime},
+                                   what=f"upload address for part {number}")
     status = int(resp.status_code)
     resp.close()
     if status not in (200, 201, 204):

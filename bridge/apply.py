@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import bpy
 
+from ..core import pipeline
+from ..core.imagefile import ImageHeaderError, read_image_header
 from ..core.journal import JobRecord
 from ..core.states import JobState, Stage, ViewStatus
 from . import lookup, result_set, runtime, scope
@@ -52,10 +54,21 @@ def apply_result(record: JobRecord, scope_name: str, materials: list[str]) -> Ap
     source = find_source(record)
     nodes = scope.nodes_using(source.name, scope_name, materials) if source else []
     switched = scope.swap_image(nodes, image)
-    factor = int(record.params.get("upscaleFactor", 2))
-    width, height = result_set.largest_size(record) if record.is_set else (
-        record.source_size + [0, 0])[:2]
-    return Applied(image.name, switched, path, width * factor, height * factor)
+    width, height = _size_on_disk(record)
+    return Applied(image.name, switched, path, width, height)
+
+
+def _size_on_disk(record: JobRecord) -> tuple[int, int]:
+    """The result's size as its file says (a set's: its largest tile), never worked out from
+    what was asked: the report tells what Blender now shows."""
+    sizes = []
+    for path in record.result_files:
+        try:
+            info = read_image_header(path)
+        except (ImageHeaderError, OSError):
+            continue
+        sizes.append((info.width, info.height))
+    return max(sizes, key=lambda size: size[0] * size[1], default=(0, 0))
 
 
 def _loaded_result(record: JobRecord) -> bpy.types.Image | None:
@@ -233,13 +246,6 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
             _outcomes[view.local_id] = _failed(view, str(exc))
         return _outcomes.pop(view.local_id, None) or _failed(view, "the operator did not run")
     if view.status == ViewStatus.CANCELLED:
-        if record.state == JobState.ABANDONED:
-            return Outcome("WARNING", (
-                f"Stopped waiting for Scenario job {record.job_id}. Scenario did not cancel it, "
-                "so it may still finish and be charged: collect the result later with Recover "
-                "in Recent Jobs."
-            ))
-        if record.state == JobState.CANCELLED:
-            return Outcome("INFO", record.error)
-        return Outcome("WARNING", record.error or "Cancelled; nothing was charged.")
+        level = "INFO" if record.state == JobState.CANCELLED else "WARNING"
+        return Outcome(level, pipeline.cancel_report(record))
     return Outcome("ERROR", view.failure_report)

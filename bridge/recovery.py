@@ -44,8 +44,10 @@ def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
     if record.is_set:
         return set_recovery.resume(rt, record)
     conn = connection.connection()
+    prefs = connection.preferences()
     job = UpscaleJob(record=record, params=UpscaleParams(), work_dir=rt.work_dir / record.local_id,
-                     timeout_s=request.timeout_seconds(connection.preferences()))
+                     timeout_s=request.timeout_seconds(prefs),
+                     limits=request.result_limits(prefs))
     return rt.start_upscale(job, conn.connect, record.source_image)
 
 

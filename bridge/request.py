@@ -18,12 +18,12 @@ from ..core.journal import JobRecord, new_job_id
 from ..core.naming import sanitize_stem
 from ..core.pipeline import SpendPolicy, UpscaleJob
 from ..core.refusal import Refusal
+from ..core.result_check import DEFAULT_MAX_SIDE, ResultLimits
 from ..core.source import PixelSource
 from ..core.tile_set import SetJob
 from . import connection, runtime, scope, set_request, snapshot, texture_graph
 
 DEFAULT_OUTPUT_DIR = "//textures/upscaled/"
-DEFAULT_MAX_SIDE = 16384
 
 
 @dataclass
@@ -97,7 +97,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     style_images = _style_images(settings) if styles else []
     check_style_count(len(style_images))
     facts = facts or snapshot.describe(image)
-    max_side = int(getattr(prefs, "max_output_side", 0) or DEFAULT_MAX_SIDE)
+    max_side = result_limits(prefs).max_side
     factor = int(params.upscale_factor or 2)
     if facts.tiles:
         set_request.check_memory(facts, factor)
@@ -137,7 +137,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     )
     job = UpscaleJob(record=record, params=params, work_dir=work_dir / record.local_id,
                      source=source, style_sources=style_sources, timeout_s=timeout_seconds(prefs),
-                     fidelity=plan, spend=spend_policy(prefs))
+                     fidelity=plan, limits=result_limits(prefs), spend=spend_policy(prefs))
     if facts.tiles:
         return Prepared(set_request.build(image, facts, job, work_dir),
                         conn, facts, output_size)
@@ -167,6 +167,11 @@ def spend_policy(prefs: bpy.types.AddonPreferences | None) -> SpendPolicy:
         can_ask=not bpy.app.background,
     )
 
+
+
+def result_limits(prefs: bpy.types.AddonPreferences | None) -> ResultLimits:
+    """How large a result may be, checked before the upload and again on its header."""
+    return ResultLimits(max_side=int(getattr(prefs, "max_output_side", 0) or DEFAULT_MAX_SIDE))
 
 
 def timeout_seconds(prefs: bpy.types.AddonPreferences | None) -> float:

@@ -28,11 +28,6 @@ def make_tiled(image: bpy.types.Image, record: JobRecord) -> None:
          for e in record.tiles}, sort_keys=True)
 
 
-def largest_size(record: JobRecord) -> tuple[int, int]:
-    sizes = [tuple(e.get("size") or (0, 0)) for e in record.tiles]
-    return max(sizes, key=max, default=(0, 0))  # type: ignore[return-value]
-
-
 def fidelity_text(record: JobRecord) -> tuple[str, bool]:
     """The tiles' seam reports, notes and warnings in one line, and whether any warns."""
     parts: list[str] = []

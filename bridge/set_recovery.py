@@ -18,6 +18,7 @@ from . import apply, connection, request, runtime
 
 def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
     timeout = request.timeout_seconds(connection.preferences())
+    limits = request.result_limits(connection.preferences())
     kept: list[UpscaleJob] = []
     redo: list[int] = []
     for entry in record.tiles:
@@ -29,7 +30,8 @@ def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
                           f"{exc}. Nothing was sent.") from exc
         if tile is not None and _collectable(tile):
             kept.append(UpscaleJob(record=tile, params=UpscaleParams(),
-                                   work_dir=rt.work_dir / tile.local_id, timeout_s=timeout))
+                                   work_dir=rt.work_dir / tile.local_id, timeout_s=timeout,
+                                   limits=limits))
         elif tile is not None and tile.state == JobState.UNCERTAIN:
             raise Refusal(
                 f"Tile {tile.tile} of '{record.source_image}' was sent, but Scenario's answer was "

@@ -10,16 +10,13 @@ import bpy
 
 from ..core.estimate import MEMORY_BYTES_PER_PIXEL, megabytes
 from ..core.journal import JobRecord, new_job_id
-from ..core.memory import physical_bytes
+from ..core.memory import MEMORY_SHARE, physical_bytes
 from ..core.naming import tile_set_stem, upscaled_stem
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.tile_set import SetJob
 from . import tiles
 from .snapshot import ImageFacts
-
-# The results of a set are loaded at once: they may take at most this share of the memory.
-MEMORY_SHARE = 0.5
 
 
 def check_memory(facts: ImageFacts, factor: int) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Final, TypeAlias, TypeVar
 
 # One table of formats for the project: the client's (api may not import core).
+from ..api.image_complete import png_end_problem
 from ..api.image_types import FILE_EXTENSIONS, MIME_TYPES, SCENARIO_UPLOAD_FORMATS, sniff_format
 
 __all__ = [
@@ -162,23 +163,9 @@ def _png(reader: _Reader) -> ImageInfo:
 def _check_whole(reader: _Reader) -> None:
     if sniff_format(reader.read_up_to(0, 64)) != "png":
         return
-    position = 8
-    while True:  # ends: every chunk moves on by at least its 12 bytes of framing
-        header = reader.read_up_to(position, 8)
-        if len(header) < 8:
-            raise ImageHeaderError(f"the PNG ends at byte {reader.size} without its IEND chunk")
-        length, tag = struct.unpack(">I4s", header)
-        if not tag.isalpha():
-            raise ImageHeaderError(f"the PNG has no valid chunk at byte {position}")
-        end = position + 12 + length
-        if end > reader.size:
-            raise ImageHeaderError(
-                f"the PNG's {tag.decode('ascii')} chunk at byte {position} runs past the end "
-                f"of the file, at byte {reader.size}"
-            )
-        if tag == b"IEND":
-            return
-        position = end
+    problem = png_end_problem(reader.read_up_to, reader.size)
+    if problem is not None:
+        raise ImageHeaderError(problem)
 
 
 def _png_has_chunk_before_idat(reader: _Reader, wanted: bytes) -> bool:

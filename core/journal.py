@@ -60,6 +60,9 @@ class JobRecord:
     source_colorspace: str = ""
     source_alpha_mode: str = ""
     source_size: list[int] = field(default_factory=list)
+    # The image that went up (the padded source in Seam-Safe mode): the result must be this
+    # times the factor. Empty until the upload, and in journals older than the check.
+    sent_size: list[int] = field(default_factory=list)
     # Blender's id of the source image, valid only in the Blender session that started the job
     # (``session``): it finds the image again after a rename.
     source_session_uid: int = 0

@@ -6,6 +6,10 @@ import ctypes
 import os
 import sys
 
+# Results are opened whole: they may take at most this share of the memory (a UDIM set's tiles
+# together, or one image).
+MEMORY_SHARE = 0.5
+
 
 def physical_bytes() -> int:
     """Installed memory in bytes; 0 when the system does not say."""

@@ -23,7 +23,7 @@ from ..api.models import Job
 from ..api.params import UpscaleParams
 from ..api.prices import credits_text, price_problem, unusable_price_message
 from ..api.service_text import clean_text
-from . import offload
+from . import offload, png
 from .fidelity import (
     FidelityPlan,
     SourceAnalysis,
@@ -34,10 +34,11 @@ from .fidelity import (
     prepare_pixels,
     result_needs_pixels,
 )
-from .imagefile import FILE_EXTENSIONS, sniff_format
+from .imagefile import FILE_EXTENSIONS, ImageHeaderError, read_image_header, sniff_format
 from .journal import JobRecord, Journal
 from .naming import reserve_unique_path, upscaled_file_name
 from .polling import PollSchedule
+from .result_check import ResultLimits, check_result
 from .scheduler import JobCancelled, JobContext
 from .source import (
     ArrivingSource,
@@ -129,6 +130,7 @@ class UpscaleJob:
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
     fidelity: FidelityPlan = field(default_factory=FidelityPlan)
+    limits: ResultLimits = field(default_factory=ResultLimits)
     spend: SpendPolicy = field(default_factory=lambda: SpendPolicy())
     # Filled in the worker while Scenario works; not journaled (pixels), recomputed if needed.
     analysis: SourceAnalysis | None = None
@@ -168,6 +170,9 @@ def run(job: UpscaleJob, ctx: JobContext, journal: Journal, connect: ClientFacto
     except (JobCancelled, errors.CancelledError) as exc:
         _record_cancel(record, journal, client if ctx.stopped_by_user else None)
         raise JobCancelled() from exc
+    except errors.ScenarioError as exc:
+        _say_it_is_kept(record, exc)
+        raise
     finally:
         _give_back_slot(job, ctx)
         client.close()
@@ -206,16 +211,54 @@ def price(job: UpscaleJob, ctx: JobContext, journal: Journal, connect: ClientFac
 
 
 CANCELLED_UNPAID = "Cancelled before submission; nothing was charged."
+CANCELLED_WHILE_SENDING = (
+    "Cancelled while the upscale request was on its way to Scenario, before its answer came, so "
+    "it is unknown whether Scenario started (and charged for) the job. It was not sent again: "
+    "check your jobs on app.scenario.com before retrying.")
 
 
 def cancelled_at_service(job_id: str) -> str:
     return f"Cancelled at Scenario: job {job_id} was stopped there and will give no result."
 
 
+def paid_and_kept(record: JobRecord) -> str:
+    """What stays true of a paid job whose result was not applied."""
+    return (f"Nothing was swapped in. Scenario job {record.job_id} is paid: Recover in Recent "
+            "Jobs downloads its result again, without paying again.")
+
+
+def _say_it_is_kept(record: JobRecord, exc: errors.ScenarioError) -> None:
+    """A failure once the job was submitted (a poll refused, redirected, …) leaves a job that
+    may be charged: its message says it is kept, unless it already says so."""
+    if record.state in (JobState.SUBMITTED, JobState.ABANDONED) and "Recover" not in exc.message:
+        exc.message = (f"{exc.message} Scenario job {record.job_id} was submitted and is kept: "
+                       "Recover in Recent Jobs collects its result later, without paying again.")
+        exc.args = (exc.message,)
+
+
+def cancel_report(record: JobRecord) -> str:
+    """What the report says of a job the user stopped, true to what was paid."""
+    if record.is_set and record.recoverable:  # whatever its tiles' run left in its error
+        return (f"Stopped the UDIM set '{record.source_image}'. The tiles already paid for are "
+                "kept and may still be charged: Recover in Recent Jobs finishes the set, paying "
+                "only for the tiles without a result.")
+    if record.state in (JobState.ABANDONED, JobState.SUBMITTED, JobState.TIMED_OUT):
+        return (f"Stopped waiting for Scenario job {record.job_id}. Scenario did not cancel it, "
+                "so it may still finish and be charged: collect the result later with Recover "
+                "in Recent Jobs.")
+    if record.error:
+        return record.error
+    if record.recoverable:
+        return (f"Cancelled: Scenario job {record.job_id} is paid; the result can be collected "
+                "with Recover in Recent Jobs.")
+    return CANCELLED_UNPAID
+
+
 def _record_cancel(record: JobRecord, journal: Journal,
                    client: ScenarioClient | None) -> None:
     """Marks an unsent job as ended. A paid one the user stopped is cancelled at Scenario when
-    ``client`` is given and Scenario agrees; otherwise it stays collectable."""
+    ``client`` is given and Scenario agrees; otherwise it stays collectable, and one Scenario
+    has finished (and charged for) says so."""
     if record.state in (JobState.PREPARED, JobState.SUBMITTING):
         journal.transition(record, JobState.FAILED, error=CANCELLED_UNPAID)
     elif record.state in (JobState.SUBMITTED, JobState.TIMED_OUT):
@@ -223,6 +266,14 @@ def _record_cancel(record: JobRecord, journal: Journal,
             journal.transition(record, JobState.CANCELLED, error=cancelled_at_service(record.job_id))
         else:
             journal.transition(record, JobState.ABANDONED)
+    elif record.state == JobState.SUCCEEDED:
+        journal.transition(record, record.state, error=(
+            f"Cancelled while downloading: Scenario job {record.job_id} is paid; the result can "
+            "be collected with Recover in Recent Jobs, without paying again."))
+    elif record.state == JobState.DOWNLOADED:
+        journal.transition(record, record.state, error=(
+            f"Cancelled before the result was applied: Scenario job {record.job_id} is paid and "
+            f"its result is saved at {record.result_path}; Recover in Recent Jobs applies it."))
 
 
 def _cancel_at_service(client: ScenarioClient, job_id: str) -> bool:
@@ -271,7 +322,17 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenario
     ctx.check_cancelled()
     # A UDIM tile redone by Recover reuses its set's style images, already at Scenario.
     journal.transition(record, JobState.SUBMITTING, input_asset_id=asset.id,
-                       style_asset_ids=style_ids or record.style_asset_ids)
+                       style_asset_ids=style_ids or record.style_asset_ids,
+                       sent_size=_image_size(upload))
+
+
+def _image_size(upload: str | bytes | memoryview) -> list[int]:
+    """Width and height of what went up, from its header; empty when it cannot be read."""
+    try:
+        info = read_image_header(upload)
+    except (ImageHeaderError, OSError):
+        return []
+    return [info.width, info.height]
 
 
 def _refuse_before_upload(job: UpscaleJob, journal: Journal, client: ScenarioClient,
@@ -340,6 +401,10 @@ def _submit(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenario
         submitted = _send_in_a_slot(job, ctx, journal, client, params)
     except SlotWaitExpired as exc:
         journal.transition(record, JobState.FAILED, error=str(exc))
+        raise
+    except errors.CancelledError as exc:
+        if not exc.not_sent:  # stopped once the request had left: it may have started a job
+            journal.transition(record, JobState.UNCERTAIN, error=CANCELLED_WHILE_SENDING)
         raise
     except errors.ScenarioError as exc:
         if _may_have_started(exc):
@@ -427,6 +492,8 @@ def _quote(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioC
     try:
         quote = client.quote(params)
         cost = _usable(quote.cost)
+    except errors.CancelledError:
+        raise  # Cancel stops the dry run in flight too: a cancel, not a missing price
     except errors.UnusablePriceError as exc:
         # Scenario answered, with nonsense: whatever the rules, nothing is paid on that.
         journal.transition(record, JobState.FAILED, error=str(exc))
@@ -530,7 +597,9 @@ def was_sent(record: JobRecord) -> bool:
 
 def _may_have_started(exc: errors.ScenarioError) -> bool:
     """Whether a failed generate request could still have created a (paid) job."""
-    definite = (*errors.REFUSALS, errors.MissingCredentialsError, errors.InsecureURLError)
+    definite = (*errors.REFUSALS, errors.MissingCredentialsError, errors.InsecureURLError,
+                # Scenario answers a generate that starts a job with the job; a redirect is no start.
+                errors.RedirectRefusedError)
     if isinstance(exc, errors.SubmissionUncertainError):
         return True
     if isinstance(exc, definite):
@@ -588,23 +657,37 @@ def _report_job(ctx: JobContext, state: Job) -> None:
 
 
 def _download(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioClient) -> None:
+    """Downloads the result and checks it before anything opens it: whole (the client), its
+    header readable, within the limits and of the size that was asked for. A result that fails
+    is removed and the job stays *succeeded*: paid, and collected again by Recover."""
     record = job.record
     job.work_dir.mkdir(parents=True, exist_ok=True)
     temp = job.work_dir / f"{record.local_id}-result"
     if temp.exists():
         temp.unlink()
     ctx.progress(Stage.DOWNLOADING, 0.0)
-    download = client.download_asset(
-        record.result_asset_ids[0],
-        temp,
-        max_bytes=job.max_download_bytes,
-        progress=lambda got, total: ctx.progress(Stage.DOWNLOADING, got / total if total else None),
-    )
-    ctx.progress(Stage.PROCESSING)
     factor = int(record.params.get("upscaleFactor") or job.params.upscale_factor or 2)
-    analysis = _analysis(job, ctx)
-    report = _heavy(job, ctx, finish_result, temp, job.fidelity, analysis, factor,
-                    pixels=pixel_count(temp) if result_needs_pixels(job.fidelity, analysis) else 0)
+    plan = _plan_for(job)
+    try:
+        download = client.download_asset(
+            record.result_asset_ids[0],
+            temp,
+            max_bytes=job.max_download_bytes,
+            progress=lambda got, total: ctx.progress(Stage.DOWNLOADING, got / total if total else None),
+            seconds=job.timeout_s,
+        )
+        check_result(temp, _expected_size(record, factor), job.limits)
+        ctx.progress(Stage.PROCESSING)
+        analysis = _analysis(job, ctx)
+        report = _heavy(job, ctx, finish_result, temp, plan, analysis, factor,
+                        pixels=pixel_count(temp) if result_needs_pixels(plan, analysis) else 0)
+    except BaseException as exc:
+        temp.unlink(missing_ok=True)
+        refusal = _not_usable(exc)
+        if refusal is None:
+            raise
+        journal.transition(record, JobState.SUCCEEDED, error=f"{refusal} {paid_and_kept(record)}")
+        raise errors.ScenarioError(record.error) from exc
     record.fidelity = report.to_json()
     changed = report.alpha_rebuilt or report.normals_renormalized or report.cropped
     with open(temp, "rb") as handle:
@@ -626,8 +709,42 @@ def _download(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenar
     size = os.path.getsize(final)
     journal.transition(
         record, JobState.DOWNLOADED, result_path=str(final), result_size=size,
-        result_sha256=_sha256(final) if changed else download.sha256,
+        result_sha256=_sha256(final) if changed else download.sha256, error="",
     )
+
+
+def _not_usable(exc: BaseException) -> str | None:
+    """Why a download's outcome cannot be used, for the report; None for what is not about
+    the result (a cancel, a helper process that died: those say it themselves)."""
+    if isinstance(exc, (errors.CancelledError, JobCancelled)):
+        return None
+    if isinstance(exc, png.PNGError):  # complete, in size, and still not a PNG one can decode
+        return f"Scenario's result is damaged ({exc})."
+    if isinstance(exc, errors.ScenarioError) and not isinstance(exc.__cause__,
+                                                                 offload.OffloadError):
+        return str(exc)
+    return None
+
+
+def _plan_for(job: UpscaleJob) -> FidelityPlan:
+    """The job's fidelity plan; a job resumed from the journal (Recover) has none, but its
+    Seam-Safe padding shows in what was sent, and must still be cropped away."""
+    record, plan = job.record, job.fidelity
+    if plan.seam_pad or len(record.sent_size) != 2 or len(record.source_size) != 2:
+        return plan
+    pads = {(sent - source) for sent, source in zip(record.sent_size, record.source_size,
+                                                   strict=True)}
+    (pad,) = pads if len(pads) == 1 else (0,)
+    return replace(plan, seam_pad=pad // 2) if pad > 0 and pad % 2 == 0 else plan
+
+
+def _expected_size(record: JobRecord, factor: int) -> tuple[int, int] | None:
+    """The result's size as Scenario must send it: what went up times the factor (unknown for
+    a job journaled before the upload's size was)."""
+    if len(record.sent_size) != 2 or min(record.sent_size) <= 0:
+        return None
+    width, height = record.sent_size
+    return width * factor, height * factor
 
 
 def _move_into_place(temp: Path, final: Path) -> Path:

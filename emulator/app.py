@@ -67,6 +67,16 @@ class Emulator:
     def root_url(self, value: str) -> None:
         self.signer.root_url = value
 
+    @property
+    def other_root_url(self) -> str:
+        """The other listener's origin (server.py): where redirect faults and planted links
+        lead by default."""
+        return self.services.urls.other_root
+
+    @other_root_url.setter
+    def other_root_url(self, value: str) -> None:
+        self.services.urls.other_root = value
+
     def start(self) -> None:
         self.scheduler.start()
 

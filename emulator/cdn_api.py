@@ -2,6 +2,11 @@
 
 No auth header is needed; the signature is the credential. A bad or expired signature gets
 a 403 with an XML body. ``Range: bytes=a-b`` is honoured so clients can resume.
+
+A service that lies about its result is played here: a ``result_size`` fault serves the image
+resampled to another size, a ``header_bomb`` fault a small PNG whose header claims a huge one.
+The asset itself stays as it is, so a client that fetches it again once the fault is spent gets
+the real result.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ import hashlib
 import re
 from typing import TYPE_CHECKING
 
-from . import formats
+from . import formats, imaging
+from .faults import RESULT_KINDS
 from .messages import Request, Response
 
 if TYPE_CHECKING:
@@ -56,6 +62,12 @@ def download(services: Services, request: Request, params: dict[str, str]) -> Re
     if payload is None:
         return Response.xml_error(404, "NoSuchKey", "The specified key does not exist.")
     data, mime_type = payload
+    lie = services.faults.claim_for(RESULT_KINDS, request)
+    if lie is not None and lie.kind == "result_size":
+        data, mime_type = imaging.resized(data, lie.param("width"), lie.param("height")), "image/png"
+    elif lie is not None:
+        data = imaging.header_bomb(lie.param("width") or 60000, lie.param("height") or 60000)
+        mime_type = "image/png"
     headers = [
         ("Content-Type", mime_type),
         ("Accept-Ranges", "bytes"),

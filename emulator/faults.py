@@ -2,8 +2,10 @@
 
 A rule is claimed at the moment its kind can act: request-level kinds when a request
 arrives, job kinds when a generate is about to create a job, ``expire_urls`` when a
-response hands out asset URLs or a CDN URL is fetched, answer kinds when an answer holds
-what they rewrite (answer_faults.py). Only a claim counts toward ``after`` and ``times``.
+response hands out asset URLs or a CDN URL is fetched, ``local_link`` when a response hands
+out asset or upload-part URLs, result kinds when a CDN URL is fetched, answer kinds when an
+answer holds what they rewrite (answer_faults.py). Only a claim counts toward ``after`` and
+``times``.
 """
 
 from __future__ import annotations
@@ -17,11 +19,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .messages import Request
 
-REQUEST_KINDS = frozenset({"status", "delay", "drop", "truncate"})
+REQUEST_KINDS = frozenset({"status", "delay", "drop", "redirect", "truncate", "short_length",
+                           "drip"})
 JOB_KINDS = frozenset({"job_failure", "job_never_finishes"})
-URL_KINDS = frozenset({"expire_urls"})
+EXPIRE_KINDS = frozenset({"expire_urls"})
+LINK_KINDS = frozenset({"local_link"})
+URL_KINDS = EXPIRE_KINDS | LINK_KINDS
+# What a CDN fetch serves instead of the asset's own file.
+RESULT_KINDS = frozenset({"result_size", "header_bomb"})
+# Answered instead of the request: at most one of these acts.
+_TERMINAL = frozenset({"status", "drop", "redirect"})
+# How the answer's body goes out: at most one of these acts.
+_BODY = frozenset({"truncate", "short_length", "drip"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ANSWER_KINDS = frozenset({"bad_price", "hostile_text"})
-_TERMINAL = frozenset({"status", "drop"})
 # Where a bad_price acts: the dry run's quote, the paid generate's creativeUnitsCost, a job's
 # billing.cuCost (in the generate answer and in every job answer).
 PRICE_ANSWERS = frozenset({"dry_run", "generate", "job"})
@@ -31,10 +42,16 @@ _KIND_KEYS: dict[str, set[str]] = {
     "status": {"status", "body", "headers", "retry_after", "retry_after_ms"},
     "delay": {"seconds"},
     "drop": {"drop_after_processing"},
+    "redirect": {"status", "to"},
     "truncate": {"bytes"},
+    "short_length": {"bytes"},
+    "drip": {"bytes", "seconds"},
     "job_failure": {"error", "hint"},
     "job_never_finishes": set(),
     "expire_urls": set(),
+    "local_link": {"url"},
+    "result_size": {"width", "height"},
+    "header_bomb": {"width", "height"},
     "bad_price": {"value", "missing", "answer"},
     "hostile_text": {"text", "replace"},
 }
@@ -91,13 +108,20 @@ def parse_rule(raw: Any) -> FaultRule:
     unknown = set(raw) - _COMMON_KEYS - _KIND_KEYS[kind]
     if unknown:
         raise FaultPlanError(f"unknown keys for a {kind} fault: {sorted(unknown)}")
-    for key in ("times", "after", "bytes", "status"):
+    for key in ("times", "after", "bytes", "status", "width", "height"):
         _number(raw, key, integer=True)
     for key in ("seconds", "retry_after", "retry_after_ms"):
         _number(raw, key, integer=False)
     if kind == "status" and not 100 <= int(raw.get("status") or 0) <= 599:
         raise FaultPlanError("a status fault needs 'status' between 100 and 599")
     _check_answer_keys(raw)
+    if kind == "redirect" and int(raw.get("status") or 307) not in REDIRECT_STATUSES:
+        raise FaultPlanError(f"a redirect fault's 'status' is one of {sorted(REDIRECT_STATUSES)}")
+    if kind == "result_size" and not (raw.get("width") and raw.get("height")):
+        raise FaultPlanError("a result_size fault needs 'width' and 'height' (at least 1)")
+    for key in ("to", "url"):
+        if key in raw and not isinstance(raw[key], str):
+            raise FaultPlanError(f"fault {key!r} must be a string")
     methods = raw.get("method")
     if isinstance(methods, str):
         methods = [methods]
@@ -148,8 +172,8 @@ class RequestFaults:
     """What the request-level rules decided for one request."""
 
     delay: FaultRule | None = None
-    terminal: FaultRule | None = None
-    truncate: FaultRule | None = None
+    terminal: FaultRule | None = None  # status, drop or redirect
+    body: FaultRule | None = None  # truncate, short_length or drip
     fired: list[str] = field(default_factory=list)
 
 
@@ -181,7 +205,8 @@ class FaultPlan:
         return True
 
     def claim_request(self, method: str, path: str) -> RequestFaults:
-        """At most one rule of each slot acts; status and drop exclude each other."""
+        """At most one rule of each slot acts: status, drop and redirect exclude each other, and
+        so do truncate, short_length and drip."""
         decision = RequestFaults()
         with self._lock:
             for rule in self._rules:
@@ -189,6 +214,8 @@ class FaultPlan:
                     continue
                 if rule.kind in _TERMINAL:
                     slot = "terminal"
+                elif rule.kind in _BODY:
+                    slot = "body"
                 else:
                     slot = rule.kind
                 if getattr(decision, slot) is not None:

@@ -1,8 +1,12 @@
 """HTTP/1.1 wire handling: read a request, apply request-level faults, write the answer.
 
-Faults act here because they are about the connection: a delay before processing, a status
-answered instead of processing, a connection dropped before or after processing, a body cut
-short after full-length headers.
+Faults act here because they are about the connection: a delay before processing, a status or
+a redirect answered instead of processing, a connection dropped before or after processing, a
+body cut short after full-length headers, a Content-Length shorter than the body, a body
+dripped a few bytes at a time.
+
+The same handler serves the emulator's other listener (another port: another origin, see
+server.py), which no fault touches and whose requests the log marks ``"listener": "other"``.
 """
 
 from __future__ import annotations
@@ -57,6 +61,11 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def app(self) -> Emulator:
         app: Emulator = self.server.app  # type: ignore[attr-defined]
         return app
+
+    @property
+    def listener(self) -> str:
+        name: str = self.server.listener  # type: ignore[attr-defined]
+        return name
 
     def setup(self) -> None:
         super().setup()
@@ -123,25 +132,43 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         return data
 
     # -- writing ----------------------------------------------------------------------------
-    def _write(self, response: Response, truncate: FaultRule | None = None) -> None:
+    def _write(self, response: Response, body_fault: FaultRule | None = None) -> None:
         body = response.body
+        kind = body_fault.kind if body_fault is not None else None
+        cut = len(body)
+        if body_fault is not None and kind in ("truncate", "short_length"):
+            wanted = body_fault.param("bytes")
+            cut = min(len(body), len(body) // 2 if wanted is None else int(wanted))
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
+        # short_length states the cut; truncate states the whole and sends the cut.
+        self.send_header("Content-Length", str(cut if kind == "short_length" else len(body)))
         self.end_headers()
         if self.command == "HEAD":
             return
-        limit = len(body)
-        if truncate is not None:
-            wanted = truncate.param("bytes")
-            limit = min(len(body), len(body) // 2 if wanted is None else int(wanted))
+        if body_fault is not None and kind == "drip":
+            self._drip(body, body_fault)
+            self._hang_up()
+            return
         view = memoryview(body)
+        limit = cut if kind == "truncate" else len(body)
         for start in range(0, limit, _CHUNK):
             self.wfile.write(view[start : min(limit, start + _CHUNK)])
-        if truncate is not None:
+        if kind is not None:
+            # Cut short, or more sent than stated: the connection cannot carry another answer.
             self.wfile.flush()
             self._hang_up()
+
+    def _drip(self, body: bytes, rule: FaultRule) -> None:
+        """``bytes`` bytes every ``seconds`` seconds, until the body is out or the client (or the
+        server's shutdown) ends the connection."""
+        step = max(1, int(rule.param("bytes") or 1))
+        seconds = float(rule.param("seconds", 1.0))
+        for start in range(0, len(body), step):
+            time.sleep(seconds)
+            self.wfile.write(body[start : start + step])
+            self.wfile.flush()
 
     def _hang_up(self) -> None:
         self.close_connection = True
@@ -155,7 +182,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         started = time.monotonic()
         split = urlsplit(self.path)
         path, query = split.path, dict(parse_qsl(split.query, keep_blank_values=True))
-        control = path.startswith("/_emulator/")
+        # The control API answers on the main listener only; the other one logs everything.
+        control = path.startswith("/_emulator/") and self.listener == "main"
         cap = _PART_BODY_CAP if path.startswith("/_parts/") else self.app.options.max_body_bytes
         try:
             body: bytes | None = self._read_body(cap)
@@ -172,8 +200,9 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         request = Request(self.command, path, query, self.headers, body or b"",
                           self.client_address[0])
         entry = None if control else self.app.log.start(
-            self.command, path, query, summarise_body(body, too_large))
-        response, outcome, faults, truncate = self._decide(request, too_large, control)
+            self.command, path, query, summarise_body(body, too_large), self.listener)
+        response, outcome, faults, body_fault = self._decide(request, too_large, control,
+                                                             split.query)
         if response is not None and not control and outcome != "dropped-after-processing":
             # What the answer says may lie too (prices, texts), whoever made it.
             response = answer_faults.rewrite(self.app.faults, request, response)
@@ -186,18 +215,23 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if outcome.startswith("dropped") or response is None:
             self._hang_up()
         else:
-            self._send(response, truncate)
+            self._send(response, body_fault)
 
-    def _decide(self, request: Request, too_large: int | None, control: bool
+    def _decide(self, request: Request, too_large: int | None, control: bool, query: str
                 ) -> tuple[Response | None, str, list[str], FaultRule | None]:
         """Run one request through faults and dispatch.
 
-        Returns (response or None when dropped, outcome, fault kinds that acted, truncate rule).
+        Returns (response or None when dropped, outcome, fault kinds that acted, the rule that
+        shapes the body).
         """
         if too_large is not None:
             message = f"HTTP content length exceeded {self.app.options.max_body_bytes} bytes."
             return Response.json(413, gateway_body(message)), "answered", [], None
         if control:
+            return self.app.dispatch(request), "answered", [], None
+        if self.listener != "main":
+            if request.path.startswith("/_emulator/"):
+                return Response.json(404, gateway_body("Not Found")), "answered", [], None
             return self.app.dispatch(request), "answered", [], None
         decision = self.app.faults.claim_request(request.method, request.path)
         if decision.delay is not None:
@@ -206,17 +240,28 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         rule = decision.terminal
         if rule is not None and rule.kind == "status":
             return _fault_response(rule), "fault-status", decision.fired, None
+        if rule is not None and rule.kind == "redirect":
+            target = self._redirect_target(rule, request.path, query)
+            return _redirect_response(rule, target), "redirected", decision.fired, None
         if rule is not None and not rule.param("drop_after_processing"):
             return None, "dropped", decision.fired, None
         response = self.app.dispatch(request)
         if rule is not None:
             return response, "dropped-after-processing", decision.fired, None
-        outcome = "truncated" if decision.truncate is not None else "answered"
-        return response, outcome, decision.fired, decision.truncate
+        body = decision.body
+        outcome = _BODY_OUTCOMES[body.kind] if body is not None else "answered"
+        return response, outcome, decision.fired, body
 
-    def _send(self, response: Response, truncate: FaultRule | None = None) -> None:
+    def _redirect_target(self, rule: FaultRule, path: str, query: str) -> str:
+        """``to``: an address, or "other" (the default): this path on the other listener."""
+        to = rule.param("to") or "other"
+        if to != "other":
+            return str(to)
+        return f"{self.app.other_root_url}{path}" + (f"?{query}" if query else "")
+
+    def _send(self, response: Response, body_fault: FaultRule | None = None) -> None:
         try:
-            self._write(response, truncate)
+            self._write(response, body_fault)
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True  # the client gave up (e.g. after its read timeout)
 
@@ -229,6 +274,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         elapsed = (time.monotonic() - started) * 1000
         self.app.log_line(f"[emulator] {request.method} {target} -> {status or '-'} "
                           f"{elapsed:.0f}ms{extra}")
+
+
+_BODY_OUTCOMES = {"truncate": "truncated", "short_length": "short-length", "drip": "dripped"}
+
+
+def _redirect_response(rule: FaultRule, target: str) -> Response:
+    status = int(rule.param("status") or 307)
+    return Response.json(status, {"message": "Moved"}, [("Location", target)])
 
 
 def _fault_response(rule: FaultRule) -> Response:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,3 +148,24 @@ def convert(data: bytes, fmt: str) -> bytes:
     out = io.BytesIO()
     image.save(out, format=fmt.upper())
     return out.getvalue()
+
+
+def resized(data: bytes, width: int, height: int) -> bytes:
+    """The image as a PNG of exactly ``width`` × ``height`` (a result of the wrong size)."""
+    image = normalise(_open(data))
+    return encode_png(image.resize((width, height), Image.Resampling.BICUBIC))
+
+
+def header_bomb(width: int, height: int) -> bytes:
+    """A whole PNG (IHDR with a valid CRC, IDAT, IEND) whose header claims ``width`` ×
+    ``height`` RGBA pixels and whose data holds one row: a reader that trusts the header
+    allocates width × height × 4 bytes before it finds out."""
+
+    def chunk(tag: bytes, payload: bytes) -> bytes:
+        return (struct.pack(">I", len(payload)) + tag + payload
+                + struct.pack(">I", zlib.crc32(tag + payload)))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    row = zlib.compress(bytes(1 + 4 * width), 9)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", row)
+            + chunk(b"IEND", b""))

@@ -59,7 +59,9 @@ class RequestLog:
         self._entries: list[dict[str, Any]] = []
         self._seq = 0
 
-    def start(self, method: str, path: str, query: dict[str, Any], body: Any) -> dict[str, Any]:
+    def start(self, method: str, path: str, query: dict[str, Any], body: Any,
+              listener: str = "main") -> dict[str, Any]:
+        """A new entry; ``listener`` is "other" for a request to the emulator's other origin."""
         with self._lock:
             self._seq += 1
             entry = {
@@ -73,6 +75,7 @@ class RequestLog:
                 "outcome": "pending",
                 "faults": [],
                 "durationMs": None,
+                "listener": listener,
             }
             self._entries.append(entry)
             return entry

@@ -5,6 +5,11 @@
         srv.set_faults([{"kind": "status", "status": 503, "path": "^/v1/generate"}])
         ...
         assert srv.requests()[-1]["status"] == 200
+
+Besides its own port the emulator listens on a second one, "the other origin": the same API
+behind another origin, where redirect faults and planted links lead by default. No fault acts
+there; the request log marks what it receives with ``"listener": "other"``, so a test can tell
+that a client sent nothing where it was led.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], app: Emulator) -> None:
+    def __init__(self, address: tuple[str, int], app: Emulator, listener: str) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.app = app
+        self.listener = listener
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, EmulatorHandler)
@@ -62,31 +68,39 @@ class EmulatorServer:
         self.options = options or EmulatorOptions()
         self.app = Emulator(self.options)
         self._http: _HttpServer | None = None
-        self._thread: threading.Thread | None = None
+        self._other: _HttpServer | None = None
+        self._threads: list[threading.Thread] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> EmulatorServer:
         if self._http is not None:
             raise RuntimeError("emulator already started")
-        self._http = _HttpServer((self.options.host, self.options.port), self.app)
+        host = self.options.host
+        self._http = _HttpServer((host, self.options.port), self.app, "main")
+        self._other = _HttpServer((host, 0), self.app, "other")
         self.app.root_url = self.root_url
+        self.app.other_root_url = _root(host, int(self._other.server_address[1]))
         self.app.start()
-        self._thread = threading.Thread(target=self._http.serve_forever,
-                                        kwargs={"poll_interval": 0.02},
-                                        name="emulator-http", daemon=True)
-        self._thread.start()
+        for server, name in ((self._http, "emulator-http"), (self._other, "emulator-other")):
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                                      name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
         return self
 
     def stop(self) -> None:
-        http, self._http = self._http, None
-        if http is None:
+        servers = [server for server in (self._http, self._other) if server is not None]
+        self._http = self._other = None
+        if not servers:
             return
-        http.shutdown()
-        http.server_close()
-        http.close_connections()
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+            server.close_connections()
         self.app.stop()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self._threads = []
 
     def __enter__(self) -> EmulatorServer:
         return self.start() if self._http is None else self
@@ -103,8 +117,12 @@ class EmulatorServer:
 
     @property
     def root_url(self) -> str:
-        host = self.options.host
-        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+        return _root(self.options.host, self.port)
+
+    @property
+    def other_root_url(self) -> str:
+        """The other listener's origin: another port of the same host."""
+        return self.app.other_root_url
 
     @property
     def base_url(self) -> str:
@@ -125,3 +143,7 @@ class EmulatorServer:
 
     def state(self) -> dict[str, Any]:
         return self.app.services.state()
+
+
+def _root(host: str, port: int) -> str:
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}"

@@ -52,4 +52,5 @@ class Services:
                    "height": a.height, "size": len(a.data), "source": a.source}
                   for a in self.assets.assets()]
         return {"time": time.time(), "jobs": jobs, "jobCounts": counts, "uploads": uploads,
-                "assets": assets, "faults": self.faults.describe()}
+                "assets": assets, "faults": self.faults.describe(),
+                "otherRoot": self.urls.other_root}

@@ -55,7 +55,11 @@ def create_upload(services: Services, request: Request, _params: dict[str, str])
         raise _bad("parts", "cannot exceed fileSize")
     upload = services.uploads.create(name, content_type, size, parts,
                                      request.project_id or DEFAULT_OWNER)
-    return Response.json(200, {"upload": upload_json(upload)})
+    answer = upload_json(upload)
+    planted = services.urls.planted_link(request)
+    if planted is not None:
+        answer["parts"] = [{**part, "url": planted} for part in answer["parts"]]
+    return Response.json(200, {"upload": answer})
 
 
 def get_upload(services: Services, _request: Request, params: dict[str, str]) -> Response:

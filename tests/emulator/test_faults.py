@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import http.client
+import io
 import json
+import struct
 import time
+import zlib
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from emulator_support import MODEL_ID
+from emulator_support import MODEL_ID, data_url, png_bytes
 from PIL import Image
 
 from emulator.answer_faults import HOSTILE_TEXT
@@ -330,3 +333,112 @@ def test_a_bad_price_plan_with_nan_goes_through_the_control_client(server):
     control.faults([{"kind": "bad_price", "value": float("nan")}])
     [rule] = control.fault_state()
     assert rule["value"] != rule["value"]
+# --- a service that lies, stalls or redirects ----------------------------------------------------
+
+
+@pytest.fixture
+def result_url(api) -> str:
+    """A 128 px noise result: about 49 KB, like the one the issue's lying server cut to 300."""
+    noise = api.upload(Image.effect_noise((64, 64), 60).convert("RGB"))
+    job = api.wait_job(api.start_job(noise["id"])["jobId"])
+    return api.get(f"/assets/{job['metadata']['assetIds'][0]}").json()["asset"]["url"]
+
+
+def test_short_length_states_less_than_it_sends_then_hangs_up(api, server, result_url):
+    """The lying Content-Length: 300 stated, the whole file sent. A client reads 300 bytes, a
+    count that agrees, of a file cut off."""
+    whole = requests.get(result_url, timeout=5).content
+    server.set_faults([{"kind": "short_length", "path": "^/_cdn/", "bytes": 300}])
+    answer = requests.get(result_url, timeout=5)
+    assert answer.headers["Content-Length"] == "300" and answer.content == whole[:300]
+    assert server.requests()[-1]["outcome"] == "short-length"
+    assert requests.get(result_url, timeout=5).content == whole  # the rule is spent
+
+
+def test_drip_sends_a_few_bytes_at_a_time(api, server, result_url):
+    whole = requests.get(result_url, timeout=5).content
+    server.set_faults([{"kind": "drip", "path": "^/_cdn/", "bytes": 2, "seconds": 0.2}])
+    started = time.monotonic()
+    answer = requests.get(result_url, timeout=1, stream=True)
+    assert answer.headers["Content-Length"] == str(len(whole))  # an honest length, slowly
+    raw = answer.raw
+    pieces = [raw.read1(1000) for _ in range(3)]
+    assert [len(piece) for piece in pieces] == [2, 2, 2]
+    assert time.monotonic() - started >= 0.6
+    assert b"".join(pieces) == whole[:6]
+    answer.close()  # the emulator stops dripping when the client goes
+    assert server.requests()[-1]["outcome"] == "dripped"
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirect_answers_instead_of_processing_and_leads_to_the_other_origin(api, server, status):
+    server.set_faults([{"kind": "redirect", "status": status, "method": "POST",
+                        "path": "^/v1/assets$"}])
+    answer = api.post("/assets", {"name": "a.png", "image": data_url(png_bytes(
+        Image.new("RGB", (8, 8))))}, allow_redirects=False, params={"projectId": "p1"})
+    assert answer.status_code == status
+    other = server.other_root_url
+    assert answer.headers["Location"] == f"{other}/v1/assets?projectId=p1"
+    assert urlsplit(other).port != server.port
+    assert server.state()["assets"] == [], "nothing was processed"
+    assert server.requests()[-1]["outcome"] == "redirected"
+
+
+def test_the_other_origin_serves_the_api_and_its_requests_are_marked(api, server, asset_id):
+    server.set_faults([{"kind": "redirect", "to": "https://elsewhere.example/x", "times": None,
+                        "method": "GET", "path": "^/v1/models"}])
+    assert api.get(f"/models/{MODEL_ID}", allow_redirects=False).headers["Location"] == \
+        "https://elsewhere.example/x"
+    other = requests.get(f"{server.other_root_url}/v1/assets/{asset_id}", auth=api.session.auth,
+                         timeout=5)
+    assert other.status_code == 200, "no fault acts on the other origin"
+    assert requests.get(f"{server.other_root_url}/_emulator/state", timeout=5).status_code == 404
+    listeners = [(e["listener"], e["path"]) for e in server.requests()[-3:]]
+    assert listeners == [("main", f"/v1/models/{MODEL_ID}"),
+                         ("other", f"/v1/assets/{asset_id}"), ("other", "/_emulator/state")]
+
+
+def test_local_link_plants_another_local_service_in_asset_and_part_answers(make_api):
+    api = make_api(min_part_bytes=0)
+    server = api.server
+    asset = api.upload(Image.new("RGB", (8, 8)))
+    server.set_faults([{"kind": "local_link", "times": 2}])
+    planted = api.get(f"/assets/{asset['id']}").json()["asset"]["url"]
+    assert planted == f"{server.other_root_url}/admin/secrets"
+    upload = api.post("/uploads", {"fileName": "a.png", "contentType": "image/png",
+                                   "fileSize": 100, "parts": 2, "kind": "image"}).json()["upload"]
+    assert {part["url"] for part in upload["parts"]} == {planted}
+    assert "/_cdn/" in api.get(f"/assets/{asset['id']}").json()["asset"]["url"]  # spent
+    server.set_faults([{"kind": "local_link", "url": "http://127.0.0.1:9/x"}])
+    assert api.get(f"/assets/{asset['id']}").json()["asset"]["url"] == "http://127.0.0.1:9/x"
+
+
+def test_result_size_serves_the_result_at_another_size_while_the_asset_stays(api, server,
+                                                                            result_url):
+    server.set_faults([{"kind": "result_size", "width": 100, "height": 37, "path": "^/_cdn/"}])
+    lied = Image.open(io.BytesIO(requests.get(result_url, timeout=5).content))
+    assert lied.size == (100, 37)
+    honest = Image.open(io.BytesIO(requests.get(result_url, timeout=5).content))
+    assert honest.size == (128, 128)  # the 64 px source × 2
+
+
+def test_header_bomb_is_a_whole_png_whose_header_claims_a_huge_image(api, server, result_url):
+    server.set_faults([{"kind": "header_bomb", "path": "^/_cdn/"}])
+    data = requests.get(result_url, timeout=5).content
+    assert len(data) < 2000 and data.endswith(b"IEND\xaeB`\x82")
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (60000, 60000)
+    assert zlib.crc32(data[12:29]) == struct.unpack(">I", data[29:33])[0], "a valid IHDR CRC"
+    with pytest.raises(Image.DecompressionBombError):
+        Image.open(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("rule", [
+    {"kind": "redirect", "status": 200},
+    {"kind": "result_size", "width": 10},
+    {"kind": "drip", "bytes": -1},
+    {"kind": "local_link", "url": 5},
+    {"kind": "short_length", "seconds": 1},
+])
+def test_new_fault_kinds_check_their_fields(api, rule):
+    assert api.control("POST", "/_emulator/faults", [rule]).status_code == 400

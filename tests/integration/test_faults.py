@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from scenario_texture_upscale.api import (
     AuthenticationError,
+    CancelledError,
     ConnectionFailedError,
     Credentials,
     DownloadError,
     JobFailedError,
     NotFoundError,
     RateLimitedError,
+    RedirectRefusedError,
     ScenarioClient,
     ServiceUnavailableError,
     SubmissionUncertainError,
+    UnsafeLinkError,
     UnusablePriceError,
     UpscaleParams,
     raise_for_job,
@@ -277,6 +282,96 @@ def test_multipart_part_failure_is_retried(
     asset = uploads_mod.upload_image(client.transport, png_bytes(64), small_limit=10)
     assert asset.id
     assert [c["status"] for c in calls(server, "PUT", "/_parts/")] == [500, 200]
+
+
+# --- a service that lies, stalls or redirects -----------------------------------------------------
+
+
+def other_origin(server: EmulatorServer) -> list[dict[str, object]]:
+    return [e for e in server.requests() if e["listener"] == "other"]
+
+
+def test_a_lying_content_length_is_fetched_again(
+    client: ScenarioClient, server: EmulatorServer, result_id: str, tmp_path: Path
+) -> None:
+    server.set_faults([fault("short_length", "GET", "^/_cdn/", bytes=60, times=1)])
+    result = client.download_asset(result_id, tmp_path / "out.png")
+    assert [c["outcome"] for c in calls(server, "GET", "/_cdn/")] == ["short-length", "answered"]
+    stored = {a["id"]: a for a in server.state()["assets"]}
+    assert result.size == stored[result_id]["size"]
+
+
+def test_a_content_length_that_always_lies_fails_naming_the_missing_end(
+    client: ScenarioClient, server: EmulatorServer, result_id: str, tmp_path: Path
+) -> None:
+    server.set_faults([fault("short_length", "GET", "^/_cdn/", bytes=60, times=0)])
+    with pytest.raises(DownloadError, match="60 bytes arrived, and the PNG's .* runs past the end"):
+        client.download_asset(result_id, tmp_path / "out.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dripping_download_stalls_and_is_given_up(
+    server: EmulatorServer, sleeper: RecordingSleep, result_id: str, tmp_path: Path
+) -> None:
+    """One byte every 0.2 s never trips the 1 s read timeout: the stall rule (less than 1 KiB
+    over the read timeout) stops each attempt."""
+    server.set_faults([fault("drip", "GET", "^/_cdn/", bytes=1, seconds=0.2, times=0)])
+    with make_client(server, sleeper, timeout=(1.0, 1.0)) as slow:
+        started = time.monotonic()
+        with pytest.raises(DownloadError, match="kept stalling"):
+            slow.download_asset(result_id, tmp_path / "out.png")
+    assert time.monotonic() - started < 3 * 1.2 + 2.0
+    assert len(calls(server, "GET", "/_cdn/")) == 3
+
+
+def test_a_poll_answer_that_drips_is_stopped_and_polled_again(
+    server: EmulatorServer, sleeper: RecordingSleep, result_id: str
+) -> None:
+    server.set_faults([fault("drip", "GET", "^/v1/assets/", bytes=1, seconds=0.1, times=1)])
+    with make_client(server, sleeper, timeout=(0.5, 0.5)) as slow:
+        assert slow.get_asset(result_id).id == result_id
+    assert [c["outcome"] for c in calls(server, "GET", "/v1/assets/")] == ["dripped", "answered"]
+
+
+def test_cancel_stops_a_dripping_download_at_once(
+    server: EmulatorServer, sleeper: RecordingSleep, result_id: str, tmp_path: Path
+) -> None:
+    server.set_faults([fault("drip", "GET", "^/_cdn/", bytes=1, seconds=0.5)])
+    event, asked = threading.Event(), []
+    with make_client(server, sleeper, cancel_event=event) as client:
+        threading.Timer(0.8, lambda: (asked.append(time.monotonic()), event.set())).start()
+        with pytest.raises(CancelledError):
+            client.download_asset(result_id, tmp_path / "out.png")
+        took = time.monotonic() - asked[0]
+    assert took < 1.0, f"the cancel took {took:.2f} s (the watchdog looks every 0.05 s)"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_an_api_redirect_is_refused_and_nothing_goes_to_the_other_origin(
+    client: ScenarioClient, server: EmulatorServer, status: int
+) -> None:
+    server.set_faults([fault("redirect", "POST", "^/v1/assets$", status=status)])
+    with pytest.raises(RedirectRefusedError, match=f"redirect \\(HTTP {status}\\)"):
+        client.upload_image(png_bytes(), name="src.png")
+    assert other_origin(server) == []
+    assert len(calls(server, "POST", "/v1/assets")) == 1
+
+
+@pytest.mark.parametrize("rule", [
+    fault("redirect", "GET", "^/_cdn/"),
+    fault("redirect", "GET", "^/_cdn/", to="http://cdn.example.com/plain.png"),
+    fault("local_link", "GET", "^/v1/assets/"),
+], ids=["to the other origin", "to plain http elsewhere", "a link to another local service"])
+def test_a_download_led_elsewhere_is_refused_before_anything_is_sent(
+    client: ScenarioClient, server: EmulatorServer, result_id: str, tmp_path: Path,
+    rule: dict[str, object]
+) -> None:
+    server.set_faults([rule])
+    with pytest.raises(UnsafeLinkError, match="It was refused, and nothing was sent to it"):
+        client.download_asset(result_id, tmp_path / "out.png")
+    assert other_origin(server) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- credentials ----------------------------------------------------------------------------------

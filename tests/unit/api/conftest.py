@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import os
+import struct
+import zlib
 from collections.abc import Iterator
 from http.client import RemoteDisconnected
 
@@ -25,9 +27,17 @@ GENERATE = f"{BASE}/generate/custom/model_sc-upscale-flux-texture"
 PNG_HEAD = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(56)
 
 
-def png_bytes(size: int) -> bytes:
-    """Bytes that sniff as PNG (only the signature is checked by the client)."""
-    return (PNG_HEAD + os.urandom(max(0, size - len(PNG_HEAD))))[:size]
+def png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
+def png_bytes(size: int, width: int = 16, height: int = 16) -> bytes:
+    """A PNG file of ``size`` bytes (at least 57), whole to its IEND chunk: the client checks
+    its signature and its end, not its pixels; a private chunk of noise makes up the size."""
+    head = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height,
+                                                                   8, 2, 0, 0, 0))
+    filler = png_chunk(b"prVt", os.urandom(max(0, size - len(head) - 24)))
+    return head + filler + png_chunk(b"IEND", b"")
 
 
 class FakeClock:

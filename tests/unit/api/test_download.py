@@ -10,10 +10,13 @@ import pytest
 import responses
 from scenario_texture_upscale.api import (
     CancelledError,
+    Credentials,
     DestinationExistsError,
     DownloadError,
     ScenarioClient,
     Transport,
+    UnexpectedResponseError,
+    UnsafeLinkError,
 )
 from scenario_texture_upscale.api import download as download_mod
 
@@ -172,16 +175,56 @@ def test_not_an_image_is_refused(
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.parametrize(
-    "head",
-    [b"\xff\xd8\xff\xe0", b"RIFF\x00\x00\x00\x00WEBPVP8 ", b"GIF89a", b"MM\x00*"],
-)
+WHOLE_FILES = {
+    "jpeg": b"\xff\xd8\xff\xe0" + bytes(200) + b"\xff\xd9",
+    "webp": b"RIFF" + (212).to_bytes(4, "little") + b"WEBPVP8 " + bytes(204),
+    "gif": b"GIF89a" + bytes(200) + b"\x3b",
+    # big-endian TIFF: its first directory, at byte 8, holds one strip: 200 bytes at byte 38
+    "tiff": (b"MM\x00*\x00\x00\x00\x08\x00\x02"
+             + b"\x01\x11\x00\x04\x00\x00\x00\x01" + (38).to_bytes(4, "big")
+             + b"\x01\x17\x00\x04\x00\x00\x00\x01" + (200).to_bytes(4, "big")
+             + b"\x00\x00\x00\x00" + bytes(200)),
+    "avif": (b"\x00\x00\x00\x14ftypavif\x00\x00\x00\x00avif"
+             + (208).to_bytes(4, "big") + b"mdat" + bytes(200)),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(WHOLE_FILES))
 def test_other_image_types_accepted(
-    mocked: responses.RequestsMock, client: ScenarioClient, tmp_path: Path, head: bytes
+    mocked: responses.RequestsMock, client: ScenarioClient, tmp_path: Path, fmt: str
+) -> None:
+    data = WHOLE_FILES[fmt]
+    add_asset(mocked)
+    add_file(mocked, data)
+    assert client.download_asset("asset_1", tmp_path / "out.img").size == len(data)
+
+
+@pytest.mark.parametrize("fmt", [*sorted(WHOLE_FILES), "png"])
+def test_a_file_that_ends_early_with_a_matching_length_is_fetched_again(
+    mocked: responses.RequestsMock, client: ScenarioClient, tmp_path: Path, fmt: str
+) -> None:
+    """A server that states a length shorter than the file (300 of 49,353 bytes) sends a file
+    whose count agrees and whose format's own end is missing: it is not a result."""
+    data = WHOLE_FILES.get(fmt) or png_bytes(49_353)
+    cut = data[: len(data) - 30] if fmt != "png" else data[:300]
+    add_asset(mocked)
+    add_file(mocked, cut, length=len(cut))
+    add_file(mocked, data)
+    client.download_asset("asset_1", tmp_path / "out.img")
+    assert (tmp_path / "out.img").read_bytes() == data
+    assert sum(1 for c in mocked.calls if c.request.url == SIGNED) == 2
+
+
+def test_a_file_that_always_ends_early_is_refused_naming_what_is_missing(
+    mocked: responses.RequestsMock, client: ScenarioClient, tmp_path: Path
 ) -> None:
     add_asset(mocked)
-    add_file(mocked, head + bytes(200))
-    assert client.download_asset("asset_1", tmp_path / "out.img").size == len(head) + 200
+    for _ in range(3):
+        add_file(mocked, png_bytes(49_353)[:300], length=300)
+    with pytest.raises(DownloadError, match="300 bytes arrived, and the PNG's prVt chunk at byte "
+                                           "33 runs past the end of the file"):
+        client.download_asset("asset_1", tmp_path / "out.png")
+    assert leftovers(tmp_path) == []
 
 
 def test_truncated_body_is_retried(
@@ -229,6 +272,8 @@ def test_connection_drop_mid_body_is_retried(
             if self.reads > 1:
                 raise ConnectionResetError(104, "Connection reset by peer")
             return super().read(1000)
+
+        read1 = read  # type: ignore[assignment]
 
     mocked.add(responses.GET, SIGNED, body=Breaking())  # type: ignore[arg-type]
     add_file(mocked, data)
@@ -284,26 +329,80 @@ def test_cdn_5xx_is_retried(
 
 
 @pytest.mark.parametrize(
-    "url", [None, "http://cdn.example.com/a.png?Signature=x", "ftp://cdn.example.com/a.png"]
+    ("url", "error"),
+    [(None, DownloadError),
+     ("http://cdn.example.com/a.png?Signature=x", UnsafeLinkError),
+     ("ftp://cdn.example.com/a.png", UnsafeLinkError),
+     ("http://127.0.0.1:8765/cdn/asset_1.png?sig=1", UnsafeLinkError),
+     ("https://127.0.0.1/admin", UnsafeLinkError),
+     ("https://169.254.169.254/latest/meta-data", UnsafeLinkError),
+     ("https://localhost/a.png", UnsafeLinkError),
+     ("https://[::1]/a.png", UnsafeLinkError),
+     ("https://10.0.0.7/a.png", UnsafeLinkError),
+     ("https://2130706433/a.png", UnsafeLinkError)],
 )
-def test_unusable_urls_refused(
-    mocked: responses.RequestsMock, client: ScenarioClient, tmp_path: Path, url: str | None
+def test_unusable_urls_refused_before_any_request(
+    mocked: responses.RequestsMock, client: ScenarioClient, tmp_path: Path, url: str | None,
+    error: type[Exception],
 ) -> None:
     body = asset_json()
     body["asset"]["url"] = url  # type: ignore[index]
     mocked.add(responses.GET, ASSET_URL, json=body)
-    with pytest.raises(DownloadError):
+    with pytest.raises(error):
         client.download_asset("asset_1", tmp_path / "out.png")
     assert len(mocked.calls) == 1
+    assert leftovers(tmp_path) == []
 
 
-def test_loopback_http_allowed(
+def test_a_local_emulator_serves_links_on_its_own_origin_only(
+    mocked: responses.RequestsMock, credentials: Credentials, tmp_path: Path
+) -> None:
+    local = "http://127.0.0.1:8765/v1"
+    own, other = "http://127.0.0.1:8765/_cdn/a.png?sig=1", "http://127.0.0.1:9999/admin/x"
+    with ScenarioClient(credentials, local) as client:
+        mocked.add(responses.GET, f"{local}/assets/asset_1", json=asset_json("asset_1", own))
+        add_file(mocked, png_bytes(100), url=own)
+        client.download_asset("asset_1", tmp_path / "own.png")
+        mocked.add(responses.GET, f"{local}/assets/asset_2", json=asset_json("asset_2", other))
+        with pytest.raises(UnsafeLinkError, match="leads to http://127.0.0.1:9999, not to the "
+                                                  "local Scenario address in use"):
+            client.download_asset("asset_2", tmp_path / "other.png")
+    assert [c.request.url for c in mocked.calls if "9999" in c.request.url] == []
+
+
+@pytest.mark.parametrize(
+    ("location", "refused"),
+    [("http://cdn.scenario.test/plain.png", "is not https"),
+     ("https://127.0.0.1:8080/admin", "this computer or its local network"),
+     ("//192.168.1.1/router", "this computer or its local network")],
+)
+def test_a_redirect_is_checked_before_it_is_followed(
+    mocked: responses.RequestsMock, client: ScenarioClient, tmp_path: Path, location: str,
+    refused: str,
+) -> None:
+    add_asset(mocked)
+    mocked.add(responses.GET, SIGNED, status=302, headers={"Location": location})
+    with pytest.raises(UnsafeLinkError, match=refused):
+        client.download_asset("asset_1", tmp_path / "out.png")
+    assert [c.request.url for c in mocked.calls] == [ASSET_URL, SIGNED]
+
+
+def test_a_safe_redirect_is_followed_by_hand_up_to_a_limit(
     mocked: responses.RequestsMock, client: ScenarioClient, tmp_path: Path
 ) -> None:
-    url = "http://127.0.0.1:8765/cdn/asset_1.png?sig=1"
-    add_asset(mocked, url)
-    add_file(mocked, png_bytes(100), url=url)
+    data = png_bytes(500)
+    add_asset(mocked)
+    moved = f"{CDN}/moved/asset_1.png?sig=2"
+    mocked.add(responses.GET, SIGNED, status=307, headers={"Location": "/moved/asset_1.png?sig=2"})
+    add_file(mocked, data, url=moved)
     client.download_asset("asset_1", tmp_path / "out.png")
+    assert (tmp_path / "out.png").read_bytes() == data
+
+    mocked.add(responses.GET, f"{CDN}/loop", status=302, headers={"Location": f"{CDN}/loop"})
+    mocked.add(responses.GET, ASSET_URL, json=asset_json("asset_1", f"{CDN}/loop"))
+    with pytest.raises(UnexpectedResponseError, match="more than 5 times"):
+        client.download_asset("asset_1", tmp_path / "loop.png")
+    assert sum(1 for c in mocked.calls if c.request.url == f"{CDN}/loop") == 6
 
 
 def test_cancel_during_download_cleans_up(

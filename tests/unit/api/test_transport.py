@@ -14,17 +14,20 @@ from scenario_texture_upscale.api import (
     Credentials,
     InvalidRequestError,
     RateLimitedError,
+    RedirectRefusedError,
     RequestTimeoutError,
     RetryPolicy,
     ServiceUnavailableError,
     Transport,
     UnexpectedResponseError,
+    UnsafeLinkError,
 )
 
 from .conftest import (
     API_KEY,
     BASE,
     CANARY,
+    S3,
     TOKEN,
     FakeClock,
     connect_timeout,
@@ -380,3 +383,71 @@ def test_invalid_request_error_has_no_field_from_server(
     with pytest.raises(InvalidRequestError) as info:
         make(clock).request("POST", "/g", json={}, policy=RetryPolicy.SUBMIT)
     assert info.value.field is None and info.value.reason == "bad"
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize(
+    "location", ["http://evil.example/v1/assets", "https://other.example/v1/assets", "/v1/x"])
+def test_api_calls_follow_no_redirect(
+    mocked: responses.RequestsMock, clock: FakeClock, status: int, location: str
+) -> None:
+    """A 307 on POST /assets once sent the image again, over plain http, to another host, and
+    the add-on took that host's asset id. API calls now follow no redirect at all."""
+    mocked.add(responses.POST, f"{BASE}/assets", status=status, headers={"Location": location})
+    with pytest.raises(RedirectRefusedError) as info:
+        make(clock).request_json("POST", "/assets", body=b'{"image": "data:..."}')
+    assert f"redirect (HTTP {status})" in info.value.message
+    assert "nothing was sent there" in info.value.message
+    assert [c.request.url for c in mocked.calls] == [f"{BASE}/assets"]
+    assert clock.sleeps == []
+
+
+def test_a_redirected_generate_is_refused_without_being_resent(
+    mocked: responses.RequestsMock, clock: FakeClock
+) -> None:
+    mocked.add(responses.POST, f"{BASE}/g", status=307,
+               headers={"Location": "http://127.0.0.1:9/g"})
+    with pytest.raises(RedirectRefusedError):
+        make(clock).request("POST", "/g", json={}, policy=RetryPolicy.SUBMIT)
+    assert len(mocked.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "location", "refused"),
+    [(302, f"{S3}/elsewhere", "would drop what was sent"),
+     (307, "http://s3.scenario.test/up/1", "is not https"),
+     (308, "https://127.0.0.1/up/1", "this computer or its local network")],
+)
+def test_a_part_upload_redirect_is_checked_before_the_part_is_sent_again(
+    mocked: responses.RequestsMock, clock: FakeClock, status: int, location: str, refused: str
+) -> None:
+    part = f"{S3}/up/1?X-Amz-Signature=s"
+    mocked.add(responses.PUT, part, status=status, headers={"Location": location})
+    with pytest.raises(UnsafeLinkError, match=refused):
+        make(clock).send_external("PUT", part, data=b"part", what="upload address")
+    assert [c.request.url for c in mocked.calls] == [part]
+
+
+def test_a_part_upload_redirect_that_keeps_the_method_is_followed(
+    mocked: responses.RequestsMock, clock: FakeClock
+) -> None:
+    part, moved = f"{S3}/up/1?X-Amz-Signature=s", f"{S3}/region/up/1?X-Amz-Signature=s"
+    mocked.add(responses.PUT, part, status=307, headers={"Location": moved})
+    mocked.add(responses.PUT, moved, status=200)
+    resp = make(clock).send_external("PUT", part, data=b"part")
+    assert resp.status_code == 200
+    assert [(c.request.url, c.request.body) for c in mocked.calls] == [(part, b"part"),
+                                                                       (moved, b"part")]
+
+
+def test_an_answer_shorter_than_its_length_is_a_broken_connection(
+    mocked: responses.RequestsMock, clock: FakeClock
+) -> None:
+    """urllib3 before 2.0 hands over what came when a connection ends early; a shortened JSON
+    answer is a broken connection (retried), never a parse error."""
+    whole = b'{"job": {"jobId": "job_1"}}'
+    mocked.add(responses.GET, URL, body=whole[:10], auto_calculate_content_length=False,
+               headers={"Content-Length": str(len(whole))})
+    mocked.add(responses.GET, URL, body=whole)
+    assert make(clock).request_json("GET", "/jobs/job_1") == {"job": {"jobId": "job_1"}}
+    assert len(mocked.calls) == 2

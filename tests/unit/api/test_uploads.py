@@ -15,6 +15,7 @@ from scenario_texture_upscale.api import (
     SMALL_UPLOAD_MAX_BYTES,
     ScenarioClient,
     UnexpectedResponseError,
+    UnsafeLinkError,
     UploadError,
 )
 from scenario_texture_upscale.api import uploads as uploads_mod
@@ -344,7 +345,7 @@ def test_wrong_number_of_part_urls(mocked: responses.RequestsMock, client: Scena
 
 def test_insecure_part_url_refused(mocked: responses.RequestsMock, client: ScenarioClient) -> None:
     mocked.add(responses.POST, f"{BASE}/uploads", json=upload_json(1, scheme="http"))
-    with pytest.raises(UploadError, match="not https"):
+    with pytest.raises(UnsafeLinkError, match="upload address for part 1 of 1 that is not https"):
         uploads_mod.upload_image(client.transport, png_bytes(200), small_limit=100)
     assert not any(c.request.method == "PUT" for c in mocked.calls)
 
