@@ -29,6 +29,7 @@ from .image_complete import file_end_problem
 from .image_types import SNIFF_BYTES, describe_unsupported, sniff_image_type
 from .models import Asset, Download, as_int
 from .transport import Transport
+from .wording import counted
 
 DEFAULT_MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024
 # Whole-body attempts when the body arrives cut short (transport retries cover failed connects).
@@ -125,7 +126,7 @@ def _attempts(transport: Transport, fetch_asset: Callable[[], Asset], part: str,
             if failures >= attempts:
                 what = "kept stalling" if isinstance(exc, _Stalled) else "kept breaking off"
                 raise DownloadError(
-                    f"The download {what} ({exc}) after {attempts} attempts. Check your "
+                    f"The download {what} ({exc}) after {counted(attempts, 'attempt')}. Check your "
                     "connection and try again; the result stays available on Scenario."
                 ) from None
             transport.pause(transport.backoff(failures - 1))

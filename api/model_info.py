@@ -12,6 +12,7 @@ from .constants import MODEL_ID
 from .models import as_float, as_int, as_str, unwrap
 from .params import FIELD_SPECS, FieldSpec
 from .service_text import clean_text
+from .wording import counted
 
 _MAX_LABEL = 60  # a property's name in the panel
 
@@ -127,8 +128,10 @@ def _range_notes(ours: FieldSpec, theirs: FieldSpec) -> list[str]:
             notes.append(f"{ours.api_name}: Scenario also offers {', '.join(new)}, "
                          "which this add-on does not list yet.")
     if ours.max_items != theirs.max_items:
-        notes.append(f"{ours.api_name}: Scenario takes up to {theirs.max_items} items; "
-                     f"this add-on sends up to {ours.max_items}.")
+        takes = ("any number of items" if theirs.max_items is None
+                 else f"up to {counted(theirs.max_items, 'item')}")
+        notes.append(f"{ours.api_name}: Scenario takes {takes}; this add-on sends up to "
+                     f"{ours.max_items}.")
     return notes
 
 

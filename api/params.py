@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from .errors import InvalidRequestError
+from .wording import counted
 
 Kind = Literal[
     "asset", "asset_list", "int", "number", "string", "choice", "bool", "string_list", "number_list"
@@ -253,7 +254,7 @@ def _check_list(spec: FieldSpec, value: Any) -> None:
     if not isinstance(value, (list, tuple)):
         raise _invalid(spec, "must be a list", value)
     if spec.max_items is not None and len(value) > spec.max_items:
-        raise _invalid(spec, f"must have at most {spec.max_items} items", value)
+        raise _invalid(spec, f"must have at most {counted(spec.max_items, 'item')}", value)
     for item in value:
         if spec.kind == "asset_list" and not _is_asset_id(item):
             raise _invalid(spec, "must contain Scenario asset ids", value)

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from .service_text import clean_text, json_kind
+from .wording import counted
 
 # No upscale costs this much (an 8K texture at ×8 is a few thousand): a larger figure is a fault.
 MAX_CREDITS = 1_000_000.0
@@ -60,6 +61,5 @@ def usable_credits(value: Any) -> float | None:
 
 
 def credits_text(amount: float) -> str:
-    """'1 credit', '0 credits', '2.5 credits', '12 credits'."""
-    shown = f"{int(amount)}" if float(amount).is_integer() else f"{amount:g}"
-    return f"{shown} credit{'' if amount == 1 else 's'}"
+    """'1 credit', '0 credits', '2.5 credits', '12 credits': the one unit every text uses."""
+    return counted(amount, "credit")

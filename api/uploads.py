@@ -23,6 +23,7 @@ from .image_types import (
 from .models import Asset, as_dict, as_int, as_str, unwrap
 from .service_text import clean_text
 from .transport import Transport
+from .wording import counted
 
 # Raw bytes sent inline as a data URL. Scenario's own Blender client keeps to 3.5 MB: base64 grows
 # it by a third and the gateway caps request bodies at about 10 MB.
@@ -223,7 +224,8 @@ def _part_urls(transport: Transport, upload: dict[str, Any], count: int) -> dict
             urls[number] = url
     if sorted(urls) != list(range(1, count + 1)):
         raise UnexpectedResponseError(
-            f"Scenario returned {len(urls)} upload addresses for {count} parts. Try again."
+            f"Scenario returned {counted(len(urls), 'upload address', 'upload addresses')} for "
+            f"{counted(count, 'part')}. Try again."
         )
     for number, url in urls.items():
         transport.links.check(url, f"Scenario sent an upload address for part {number} of {count}")

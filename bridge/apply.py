@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import bpy
 
+from ..api.wording import counted, verb
 from ..core import pipeline
 from ..core.imagefile import ImageHeaderError, read_image_header
 from ..core.journal import JobRecord
@@ -206,7 +207,8 @@ def _where(record: JobRecord, done: Applied, scope_name: str) -> str:
         gone = "was removed" if find_source(record) is None else "is used by no node in scope"
         return (f"created '{done.image_name}'; the source '{record.source_image}' {gone}, "
                 "so no node was switched")
-    return f"{done.nodes_switched} node(s) now use '{done.image_name}'"
+    nodes = done.nodes_switched
+    return f"{counted(nodes, 'node')} now {verb(nodes, 'uses', 'use')} '{done.image_name}'"
 
 
 def _first_outcome(record: JobRecord, view: runtime.JobView, done: Applied,

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import bpy
 
 from ..api.errors import ScenarioError
+from ..api.wording import counted
 from ..core import cli_args
 from ..core.batch import Batch, exit_code, progress_line, refused_summary
 from ..core.refusal import Refusal
@@ -61,8 +62,8 @@ def run(options: cli_args.CliOptions, out: TextIO | None = None, err: TextIO | N
         if message == connection.ONLINE_ACCESS_MESSAGE:
             message += " From the command line: add --online-mode before --command."
         return _emit(options, out, refused_summary(options.scope, message, blend))
-    _say(options, err, f"{COMMAND}: {len(batch.items)} image(s), {len(batch.job_ids)} to upscale, "
-                       f"{len(batch.skipped)} skipped")
+    _say(options, err, f"{COMMAND}: {counted(len(batch.items), 'image')}, "
+                       f"{len(batch.job_ids)} to upscale, {len(batch.skipped)} skipped")
     _follow(runtime.get(), batch, options, err)
     summary = batch.summary(blend)
     if options.save and batch.counts()[ItemStatus.DONE]:

@@ -8,6 +8,7 @@ import os
 import bpy
 
 from ..api.params import UpscaleParams
+from ..api.wording import plural, verb
 from ..core.journal import JobRecord, JournalError
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
@@ -75,8 +76,9 @@ def _redone(rt: runtime.Runtime, record: JobRecord, numbers: list[int],
     fresh = {job.record.tile: job for job in prepared.job.tiles}
     gone = [n for n in numbers if n not in fresh]
     if gone:
-        raise Refusal(f"Tile(s) {', '.join(map(str, gone))} of '{record.source_image}' are no "
-                      "longer in the image, so the set cannot be finished as it was started.")
+        raise Refusal(f"{plural(len(gone), 'Tile')} {', '.join(map(str, gone))} of "
+                      f"'{record.source_image}' {verb(len(gone), 'is', 'are')} no longer in the "
+                      "image, so the set cannot be finished as it was started.")
     styles = next((job.record.style_asset_ids for job in kept if job.record.style_asset_ids), [])
     for number in numbers:
         tile = fresh[number].record

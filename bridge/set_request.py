@@ -8,6 +8,7 @@ from pathlib import Path
 
 import bpy
 
+from ..api.wording import counted
 from ..core.estimate import MEMORY_BYTES_PER_PIXEL, megabytes
 from ..core.journal import JobRecord, new_job_id
 from ..core.memory import MEMORY_SHARE, physical_bytes
@@ -26,7 +27,7 @@ def check_memory(facts: ImageFacts, factor: int) -> None:
     budget = physical_bytes() * MEMORY_SHARE
     if budget and needed > budget:
         raise Refusal(
-            f"×{factor} would make the {len(facts.tiles)} tiles of '{facts.name}' "
+            f"×{factor} would make the {counted(len(facts.tiles), 'tile')} of '{facts.name}' "
             f"{megabytes(needed)} in memory, more than half of this computer's "
             f"{megabytes(physical_bytes())}. Use a smaller factor, or upscale fewer tiles "
             "(split the set), then try again."

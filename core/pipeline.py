@@ -23,6 +23,7 @@ from ..api.models import Job
 from ..api.params import UpscaleParams
 from ..api.prices import credits_text, price_problem, unusable_price_message
 from ..api.service_text import clean_text
+from ..api.wording import counted
 from . import offload, png
 from .fidelity import (
     FidelityPlan,
@@ -531,7 +532,7 @@ def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
     if problem is not None:  # -500 must never pass a limit, nor lower a batch's total
         return unusable_price_message(problem)
     if policy.never_spend:
-        what = f"the {tiles} tiles of '{name}'" if tiles else "this upscale"
+        what = f"the {counted(tiles, 'tile')} of '{name}'" if tiles else "this upscale"
         return (f"Rehearsal: {what} would cost {credits_text(cost)}. Nothing was spent; turn off "
                 "Never Spend in the preferences to run it.")
     limit = policy.confirm_above

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api import errors
+from ..api.wording import counted, plural, verb
 from . import pipeline
 from .journal import JobRecord, Journal
 from .naming import UDIM_TOKEN, reserve_tile_names
@@ -228,8 +229,9 @@ def _failure_message(job: SetJob, failed: dict[int, BaseException]) -> str:
     if not paid:
         return f"The UDIM set '{job.record.source_image}' was not upscaled ({named})."
     return (f"The UDIM set '{job.record.source_image}' is not complete ({named}). The scene is "
-            f"unchanged. The {len(paid)} tile(s) already paid for are kept: use Recover in Recent "
-            "Jobs to finish the set; it pays only for the tiles without a result.")
+            f"unchanged. The {counted(len(paid), 'tile')} already paid for "
+            f"{verb(len(paid), 'is', 'are')} kept: use Recover in Recent Jobs to finish the set; "
+            "it pays only for the tiles without a result.")
 
 
 def _tile_entries(job: SetJob) -> list[dict[str, Any]]:
@@ -271,7 +273,7 @@ class _Board:
         tiles = tuple(TileProgress(tile, text, tile in self.done)
                       for tile, text in sorted(self.text.items()))
         self.ctx.progress(Stage.TILES, len(self.done) / total if total else None,
-                          f"{len(self.done)} of {total} tiles done", detail=tiles)
+                          f"{len(self.done)} of {total} {plural(total, 'tile')} done", detail=tiles)
 
 
 def _stage_text(event: Event) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
+from ..api.wording import counted, verb
 from ..bridge import apply, availability, scope
 from ..bridge.settings import SCOPE_ITEMS
 
@@ -42,5 +43,6 @@ class SCENARIO_OT_revert_image(bpy.types.Operator):
         space = context.space_data
         if space is not None and space.type == "IMAGE_EDITOR" and not self.image_name:
             space.image = bpy.data.images[original]
-        self.report({"INFO"}, f"{switched} node(s) use '{original}' again.")
+        self.report({"INFO"}, f"{counted(switched, 'node')} {verb(switched, 'uses', 'use')} "
+                              f"'{original}' again.")
         return {"FINISHED"}

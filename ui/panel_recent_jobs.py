@@ -7,6 +7,8 @@ import os
 
 import bpy
 
+from ..api.prices import credits_text
+from ..api.wording import counted
 from ..bridge import recovery, runtime
 from ..core.states import JobState
 from .lines import label_lines
@@ -32,8 +34,7 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
         # A UDIM set is shown as one job: its tiles' records are its parts.
         records = [r for r in rt.recent if not r.tile_set][:SHOWN] if rt else []
         if rt and rt.damaged:
-            files = "1 damaged journal file" if len(rt.damaged) == 1 else \
-                f"{len(rt.damaged)} damaged journal files"
+            files = counted(len(rt.damaged), "damaged journal file")
             label_lines(layout, context, f"{files} kept aside in {rt.journal.folder} (see the "
                                          "log)", icon="ERROR")
         newer = rt.newer if rt else []
@@ -43,12 +44,12 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
         for record in records:
             box = layout.box()
             row = box.row()
-            title = (f"{record.source_image} ({len(record.tiles)} tiles)" if record.is_set
+            title = (f"{record.source_image} ({counted(len(record.tiles), 'tile')})" if record.is_set
                      else record.source_image)
             row.label(text=title, icon=STATE_ICONS.get(record.state, "DOT"))
             row.label(text=record.state.replace("_", " ").title())
             if record.cost is not None:
-                row.label(text=f"{record.cost:g} CU")
+                row.label(text=credits_text(record.cost))
             elif record.job_id:
                 row.label(text="Cost unknown")
             row = box.row(align=True)

@@ -8,6 +8,7 @@ from typing import Any
 import bpy
 
 from ..api.prices import credits_text
+from ..api.wording import counted, plural
 from ..bridge import apply, availability, connection, recovery, runtime, snapshot
 from ..core.refusal import Refusal
 from ..core.states import Stage
@@ -60,7 +61,7 @@ class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
             row.alert = True
             row.enabled = not reasons
             row.operator("scenario.recover_jobs", icon="FILE_REFRESH",
-                         text=f"Recover {len(waiting)} Unfinished Upscale(s)")
+                         text=f"Recover {len(waiting)} Unfinished {plural(len(waiting), 'Upscale')}")
             for reason in sorted(reasons):
                 label_lines(layout, context, reason, icon="TIME")
 
@@ -189,7 +190,7 @@ def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
     question = view.question
     cost, limit = credits_text(question.cost), f"{question.limit:g}"
     if question.tiles:
-        text = f"{question.tiles} tiles, {cost} (your limit: {limit})"
+        text = f"{counted(question.tiles, 'tile')}, {cost} (your limit: {limit})"
         if question.batch_total is not None:
             text += f"; the batch with them: {credits_text(question.batch_total)}"
     elif question.batch_total is not None:

@@ -339,7 +339,7 @@ def test_imported_without_entity_id(mocked: responses.RequestsMock, client: Scen
 
 def test_wrong_number_of_part_urls(mocked: responses.RequestsMock, client: ScenarioClient) -> None:
     mocked.add(responses.POST, f"{BASE}/uploads", json=upload_json(2))
-    with pytest.raises(UnexpectedResponseError, match="2 upload addresses for 1 parts"):
+    with pytest.raises(UnexpectedResponseError, match=r"2 upload addresses for 1 part\b"):
         uploads_mod.upload_image(client.transport, png_bytes(200), small_limit=100)
 
 

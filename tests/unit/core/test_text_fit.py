@@ -30,3 +30,11 @@ def test_a_piece_wider_than_the_line_gets_its_own_line():
 
 def test_empty_text_is_one_empty_line():
     assert fit_lines("", 10, width_in_chars) == [""]
+
+
+def test_a_name_that_fits_a_line_is_never_broken():
+    text = "or set SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET."
+    lines = fit_lines(text, 28, width_in_chars)
+    assert lines == ["or set SCENARIO_SDK_API_KEY", "and SCENARIO_SDK_API_SECRET."]
+    assert fit_lines("see SCENARIO_SDK_API_KEY", 22, width_in_chars) == [
+        "see", "SCENARIO_SDK_API_KEY"]
