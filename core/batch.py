@@ -11,11 +11,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .pipeline import STAGE_TEXT
+from ..api.prices import credits_text
+from ..api.wording import counted
+from . import spending
+from .pipeline import STAGE_TEXT, PriceQuestion, SpendPolicy
 from .roles import ROLE_LABELS
+from .spending import NotSpent, Total
 from .states import ItemStatus, Stage
 
-ENDED = frozenset({ItemStatus.DONE, ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.SKIPPED})
+ENDED = frozenset({ItemStatus.DONE, ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.SKIPPED,
+                   ItemStatus.DECLINED})
 
 # A batch job has the stage WAITING until a worker picks it up (see ``live_text``).
 _STAGE_TEXT: dict[str, str] = {Stage.WAITING: "Queued", **STAGE_TEXT}
@@ -32,7 +37,12 @@ class BatchItem:
     result_image: str = ""
     result_path: str = ""
     job_id: str = ""
+    # What Scenario charged for it (spending.Charge): the credits when known; refunded and
+    # never-started jobs cost 0, a charge of unknown size is None.
     cost: float | None = None
+    charge: str = ""
+    quote: float | None = None  # its price, once priced
+    materials: list[str] = field(default_factory=list)  # the materials that use the image
     seconds: float | None = None
 
     @property
@@ -46,8 +56,15 @@ class BatchItem:
             "result_file": self.result_path or None, "job_id": self.job_id or None,
             "local_id": self.local_id or None, "error": self.reason or None,
             "seconds": None if self.seconds is None else round(self.seconds, 1),
-            "cost": self.cost,
+            "cost": self.cost, "charge": self.charge or None,
         }
+
+    @property
+    def paid(self) -> Total:
+        """What it was charged, for the totals: an unknown charge is counted as such."""
+        if self.charge in (spending.Charge.PAID, spending.Charge.MAYBE) and self.cost is None:
+            return Total(unknown=1)
+        return Total(credits=self.cost or 0.0) if self.charge == spending.Charge.PAID else Total()
 
 
 def new_batch_id() -> str:
@@ -62,6 +79,11 @@ class Batch:
     started: float = field(default_factory=time.monotonic)
     started_at: float = field(default_factory=time.time)
     ended: float | None = None
+    # Priced whole before anything is paid (see bridge/batch_gate.py): the rules its total
+    # is judged by, the question while the artist decides, and each priced image's job.
+    spend: SpendPolicy | None = None
+    question: PriceQuestion | None = None
+    parked: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def item_for(self, local_id: str) -> BatchItem | None:
         return next((i for i in self.items if i.local_id and i.local_id == local_id), None)
@@ -93,20 +115,39 @@ class Batch:
             counts[item.status] += 1
         return counts
 
+    @property
+    def paid(self) -> Total:
+        total = Total()
+        for item in self.items:
+            total += item.paid
+        return total
+
+    @property
+    def priced(self) -> list[BatchItem]:
+        return [i for i in self.items if i.status == ItemStatus.PRICED]
+
     def summary_text(self) -> str:
+        """'4 upscaled, 1 failed in 12 s; spent 16 credits' (a failed job is refunded)."""
         c = self.counts()
+        if self.question is not None:
+            return (f"{counted(len(self.priced), 'image')} priced at "
+                    f"{credits_text(self.question.cost)} in all: pay, or not?")
         parts = [f"{c[ItemStatus.DONE]} upscaled"]
-        unhappy = (ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.SKIPPED)
+        unhappy = (ItemStatus.FAILED, ItemStatus.CANCELLED, ItemStatus.SKIPPED, ItemStatus.DECLINED)
         parts += [f"{c[key]} {key}" for key in unhappy if c[key]]
+        if c[ItemStatus.PRICED]:
+            parts.append(f"{c[ItemStatus.PRICED]} priced")
         running = c[ItemStatus.QUEUED] + c[ItemStatus.RUNNING]
         if running:
             parts.append(f"{running} running")
-        return f"{', '.join(parts)} in {self.elapsed:.0f} s"
+        paid = self.paid
+        spent = "nothing spent" if paid == Total() else f"spent {paid.text}"
+        return f"{', '.join(parts)} in {self.elapsed:.0f} s; {spent}{'' if self.ended else ' so far'}"
 
     def summary(self, blend_file: str = "") -> dict[str, Any]:
         """The machine-readable account of the batch (printed as JSON by the command line)."""
         c = self.counts()
-        costs = [i.cost for i in self.items if i.cost is not None]
+        paid = self.paid
         return {
             "batch": self.batch_id,
             "scope": self.scope,
@@ -115,9 +156,11 @@ class Batch:
             "totals": {
                 "images": len(self.items), "done": c[ItemStatus.DONE], "failed": c[ItemStatus.FAILED],
                 "cancelled": c[ItemStatus.CANCELLED], "skipped": c[ItemStatus.SKIPPED],
+                "declined": c[ItemStatus.DECLINED],
                 "unfinished": c[ItemStatus.QUEUED] + c[ItemStatus.RUNNING],
                 "seconds": round(self.elapsed, 1),
-                "cost": round(sum(costs), 4) if costs else None,
+                # Credits charged, as far as known; cost_unknown: charged jobs of unknown cost.
+                "cost": round(paid.credits, 4), "cost_unknown": paid.unknown,
             },
         }
 
@@ -139,10 +182,10 @@ def refused_summary(scope: str, message: str, blend_file: str = "") -> dict[str,
 
 
 def live_text(stage: str, label: str = "", fraction: float | None = None, step: int = 1) -> str:
-    """What a running job is doing, e.g. "Generating 40 %". ``step`` rounds the percentage
-    (the command line prints a line per change and wants fewer of them)."""
-    labelled = stage in (Stage.GENERATING, Stage.WAITING_SLOT) and label
-    text = label if labelled else _STAGE_TEXT.get(stage, stage.title())
+    """What a running job is doing, e.g. "Generating 40 %": the one text the panel's job box,
+    the batch list and the command line show. ``step`` rounds the percentage (the command
+    line prints a line per change and wants fewer of them)."""
+    text = label or _STAGE_TEXT.get(stage, stage.title())
     if fraction is not None:
         percent = int(round(fraction * 100) // step * step)
         text = f"{text} {percent} %"
@@ -157,6 +200,11 @@ def item_text(item: BatchItem, live: str = "") -> str:
         return f"Failed: {item.reason}" if item.reason else "Failed"
     if item.status == ItemStatus.CANCELLED:
         return "Cancelled"
+    if item.status == ItemStatus.DECLINED:
+        return "Declined: nothing was spent"
+    if item.status == ItemStatus.PRICED:
+        price = "price unknown" if item.quote is None else credits_text(item.quote)
+        return f"Priced: {price}, nothing paid yet"
     if item.status == ItemStatus.DONE:
         return "Done"
     return live or "Queued"
@@ -164,3 +212,31 @@ def item_text(item: BatchItem, live: str = "") -> str:
 
 def progress_line(index: int, total: int, item: BatchItem, text: str) -> str:
     return f"[{index}/{total}] {item.image} ({item.role_label}): {text}"
+
+
+def short_text(stage: str, label: str = "", fraction: float | None = None) -> str:
+    """``live_text`` in a word or two, for the list's status column; the same facts."""
+    if fraction is not None:
+        return f"{round(fraction * 100)} %"
+    return _SHORT.get(stage) or live_text(stage, label)
+
+
+_SHORT: dict[str, str] = {Stage.WAITING_SLOT: "Waiting", Stage.CONFIRM: "Confirm",
+                          Stage.CANCELLING: "Cancelling", Stage.READING: "Reading",
+                          Stage.PRICING: "Pricing", Stage.TILES: "Tiles"}
+
+
+def decide(policy: SpendPolicy, costs: list[float | None]) -> NotSpent | PriceQuestion | None:
+    """What a batch priced whole does with its total: None to pay, a question for the artist,
+    or why nothing is paid (a rehearsal; above the limit with nobody to confirm)."""
+    images = len(costs)
+    total = sum(cost for cost in costs if cost is not None)
+    what = f"the batch's {counted(images, 'image')}"
+    if policy.never_spend:
+        return spending.rehearsal(what, total)
+    limit = policy.confirm_above
+    if limit is None or total <= limit:
+        return None
+    if not policy.can_ask:
+        return spending.over_limit(total, limit, what=f"The batch of {counted(images, 'image')}")
+    return PriceQuestion(cost=total, limit=limit, batch_total=total, images=images)

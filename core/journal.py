@@ -2,7 +2,8 @@
 something, so that a crash, a closed file or a quit never loses a paid result.
 
 States, in order: prepared → submitting → submitted → succeeded → downloaded → applied.
-Side exits: uncertain (a generate whose answer was lost: never re-sent), failed, abandoned (the
+Side exits: uncertain (a generate whose answer was lost: never re-sent), failed (with
+``declined`` when the artist said no to the price), abandoned (the
 user stopped waiting; the job id is kept so the result can still be collected), cancelled (the
 user stopped it and Scenario accepted the cancel), timed_out.
 
@@ -83,6 +84,9 @@ class JobRecord:
     result_size: int = 0
     result_sha256: str = ""
     error: str = ""
+    # The artist answered no to its price (its state is failed, nothing was paid). Older
+    # journals have no such field: they load with the default.
+    declined: bool = False
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
     history: list[list[Any]] = field(default_factory=list)

@@ -24,7 +24,7 @@ from ..api.params import UpscaleParams
 from ..api.prices import credits_text, price_problem, unusable_price_message
 from ..api.service_text import clean_text
 from ..api.wording import counted
-from . import offload, png
+from . import offload, png, spending
 from .fidelity import (
     FidelityPlan,
     SourceAnalysis,
@@ -52,6 +52,7 @@ from .source import (
     settle,
 )
 from .spend_ledger import SpendLedger
+from .spending import NotSpent
 from .states import JobState, Stage
 from .team_slots import Slot, SlotWaitExpired
 
@@ -113,10 +114,20 @@ class PriceQuestion:
     limit: float
     batch_total: float | None = None  # the batch's credits with this image, for a batch
     tiles: int = 0  # for a UDIM set: how many tiles ``cost`` pays for
+    images: int = 0  # for a batch priced whole: how many images ``cost`` pays for
 
 
 class NotSpentError(errors.ScenarioError):
-    """The job stopped before the paid call, by the user's rules; nothing was charged."""
+    """The job stopped before the paid call, by the user's rules; nothing was charged.
+    ``by_choice`` when it is the artist's own decision (Don't Pay, a rehearsal): no failure."""
+
+    def __init__(self, message: str, *, by_choice: bool = False, declined: bool = False) -> None:
+        super().__init__(message)
+        self.by_choice, self.declined = by_choice, declined
+
+    @classmethod
+    def of(cls, refusal: NotSpent) -> NotSpentError:
+        return cls(refusal.message, by_choice=refusal.by_choice, declined=refusal.declined)
 
 
 @dataclass
@@ -140,6 +151,12 @@ class UpscaleJob:
                                         compare=False, repr=False)
     # The team slot this job holds from its paid generate until Scenario ends it.
     slot: Slot | None = field(default=None, compare=False, repr=False)
+    # Uploads a price check of the same image already made: the sha256 of the bytes sent →
+    # Scenario's asset id. Bytes found here are not sent again (see ``_send``).
+    reuse: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # A price check keeps what it sent (``uploads``), for the upscale that follows.
+    keep_uploads: bool = False
+    uploads: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -310,21 +327,46 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenario
     upload, name = prepare_upload(source, job.work_dir)
     ctx.check_cancelled()
     ctx.progress(Stage.UPLOADING, 0.0)
-    asset = client.upload_image(
-        upload, name=name, progress=lambda sent, total: ctx.progress(Stage.UPLOADING, sent / max(total, 1))
-    )
+    asset_id = _send(job, ctx, client, upload, name, shown=True)
     style_ids = []
     for style in job.style_sources:
         ctx.check_cancelled()
         style_source = _settle(style, ctx)
         style_upload, style_name = _heavy(job, ctx, prepare_upload, style_source, job.work_dir,
                                           pixels=_encoded_pixels(style_source))
-        style_ids.append(client.upload_image(style_upload, name=style_name).id)
+        style_ids.append(_send(job, ctx, client, style_upload, style_name))
     ctx.check_cancelled()
     # A UDIM tile redone by Recover reuses its set's style images, already at Scenario.
-    journal.transition(record, JobState.SUBMITTING, input_asset_id=asset.id,
+    journal.transition(record, JobState.SUBMITTING, input_asset_id=asset_id,
                        style_asset_ids=style_ids or record.style_asset_ids,
                        sent_size=_image_size(upload))
+
+
+def _send(job: UpscaleJob, ctx: JobContext, client: ScenarioClient,
+          upload: str | bytes | memoryview, name: str, shown: bool = False) -> str:
+    """Uploads ``upload`` and returns its asset id; bytes a price check of this image already
+    sent (``job.reuse``, matched by their sha256) are not sent again. ``shown``: its progress
+    is the job's."""
+    digest = _digest(upload) if job.reuse or job.keep_uploads else ""
+    asset_id = job.reuse.get(digest, "") if digest else ""
+    if asset_id:
+        log.info("Job %s sends no upload: asset %s holds the same bytes (its price check's)",
+                 job.record.local_id, asset_id)
+        if shown:
+            ctx.progress(Stage.UPLOADING, 1.0)
+    else:
+        progress = ((lambda sent, total: ctx.progress(Stage.UPLOADING, sent / max(total, 1)))
+                    if shown else None)
+        asset_id = client.upload_image(upload, name=name, progress=progress).id
+    if job.keep_uploads:
+        job.uploads[digest] = asset_id
+    return asset_id
+
+
+def _digest(upload: str | bytes | memoryview) -> str:
+    if isinstance(upload, str):
+        return _sha256(Path(upload))
+    return hashlib.sha256(upload).hexdigest()
 
 
 def _image_size(upload: str | bytes | memoryview) -> list[int]:
@@ -479,8 +521,9 @@ def _check_price(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Sce
         return
     refusal = spend_refusal(policy, ctx, cost, record.source_image)
     if refusal is not None:
-        journal.transition(record, JobState.FAILED, error=refusal)
-        raise NotSpentError(refusal)
+        journal.transition(record, JobState.FAILED, error=refusal.message,
+                           declined=refusal.declined)
+        raise NotSpentError.of(refusal)
 
 
 def _quote(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioClient,
@@ -524,17 +567,16 @@ def _usable(cost: Any) -> float:
 
 
 def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
-                  tiles: int = 0) -> str | None:
+                  tiles: int = 0) -> NotSpent | None:
     """None when ``cost`` may be spent under ``policy`` (asking the user if it passes the
     limit), else why it is not: a price that is not a usable number, a rehearsal, a decline,
     or nobody there to confirm."""
     problem = price_problem(cost)
     if problem is not None:  # -500 must never pass a limit, nor lower a batch's total
-        return unusable_price_message(problem)
+        return NotSpent(unusable_price_message(problem))
     if policy.never_spend:
-        what = f"the {counted(tiles, 'tile')} of '{name}'" if tiles else "this upscale"
-        return (f"Rehearsal: {what} would cost {credits_text(cost)}. Nothing was spent; turn off "
-                "Never Spend in the preferences to run it.")
+        return spending.rehearsal(
+            f"the {counted(tiles, 'tile')} of '{name}'" if tiles else "this upscale", cost)
     limit = policy.confirm_above
     if limit is None:
         return None
@@ -557,18 +599,17 @@ def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
 
 
 def _not_paid_message(name: str, policy: SpendPolicy, limit: float, cost: float,
-                      declined_at: float | None, batch: bool) -> str:
+                      declined_at: float | None, batch: bool) -> NotSpent:
     if declined_at is not None:
-        return (f"Declined at {credits_text(declined_at)}{' for the batch' if batch else ''}; "
-                "nothing was spent.")
+        return spending.declined(declined_at, batch)
     if policy.can_ask:  # another job of the batch asked, and the answer was no
-        return (f"The batch was declined at its price check; nothing was spent on "
-                f"'{name}'.")
-    over = (f"The batch would pass {credits_text(limit)}" if batch else
-            f"This upscale costs {credits_text(cost)}, above your confirmation limit of "
-            f"{credits_text(limit)}")
-    return (f"{over}. Run it from Blender's interface to confirm, or raise the limit in the "
-            "preferences. Nothing was spent.")
+        return NotSpent(f"The batch was declined at its price check; nothing was spent on "
+                        f"'{name}'.", by_choice=True, declined=True)
+    if batch:
+        return NotSpent(f"The batch would pass {credits_text(limit)}. Run it from Blender's "
+                        "interface to confirm, or raise the limit in the preferences. Nothing "
+                        "was spent.")
+    return spending.over_limit(cost, limit)
 
 
 # A resumed job whose request a previous run sent without learning the job.

@@ -59,6 +59,7 @@ class ViewStatus(StrEnum):
 
     RUNNING = "running"
     READY = "ready"  # downloaded, waiting to be applied on the main thread
+    PRICED = "priced"  # uploaded and priced, nothing paid: a price check, or a batch's first pass
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -69,7 +70,9 @@ class ItemStatus(StrEnum):
 
     QUEUED = "queued"  # its job waits to start, or for a place
     RUNNING = "running"
+    PRICED = "priced"  # uploaded and priced: it waits for the batch's total to be approved
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
     SKIPPED = "skipped"
+    DECLINED = "declined"  # the artist answered no to its price: nothing was spent

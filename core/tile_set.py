@@ -20,7 +20,7 @@ from typing import Any
 
 from ..api import errors
 from ..api.wording import counted, plural, verb
-from . import pipeline
+from . import pipeline, spending
 from .journal import JobRecord, Journal
 from .naming import UDIM_TOKEN, reserve_tile_names
 from .scheduler import Event, JobCancelled, JobContext
@@ -98,10 +98,40 @@ def run(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.Client
                      time.monotonic() - started)
 
 
-def _price_and_approve(job: SetJob, ctx: JobContext, journal: Journal,
-                       connect: pipeline.ClientFactory, board: _Board,
-                       unpaid: list[pipeline.UpscaleJob]) -> None:
-    """First pass: uploads and prices every unpaid tile, then asks once for their total."""
+def price(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.ClientFactory
+          ) -> float | None:
+    """Uploads and prices the set's unpaid tiles, paying nothing (a price check, or the first
+    pass of a batch): their total, None when no price was wanted or had. ``run`` on the same
+    job then goes on from there without uploading or pricing again."""
+    record = job.record
+    if record.state == JobState.PREPARED and not record.history:
+        journal.save(record)
+    unpaid = [tile for tile in job.tiles if _unsent(tile.record)]
+    try:
+        return _price_tiles(job, ctx, journal, connect, _Board(ctx, job), unpaid)
+    except JobCancelled:
+        _end_unsent(job.tiles, journal, pipeline.CANCELLED_UNPAID)
+        _end_set(job, journal, JobState.FAILED, pipeline.CANCELLED_UNPAID)
+        raise
+
+
+def end_unpaid(job: pipeline.UpscaleJob | SetJob, journal: Journal,
+               refusal: spending.NotSpent, durable: bool = True) -> None:
+    """Ends a priced job (an image's or a set's) that will not be paid: declined, a
+    rehearsal, or above the limit with nobody to confirm."""
+    if isinstance(job, SetJob):
+        _end_unsent(job.tiles, journal, refusal.message, declined=refusal.declined,
+                    durable=durable)
+        _end_set(job, journal, JobState.FAILED, refusal.message, declined=refusal.declined,
+                 durable=durable)
+    else:
+        journal.transition(job.record, JobState.FAILED, durable, error=refusal.message,
+                           declined=refusal.declined)
+
+
+def _price_tiles(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.ClientFactory,
+                 board: _Board, unpaid: list[pipeline.UpscaleJob]) -> float | None:
+    """Uploads and prices every unpaid tile; their total (None when there is no price)."""
     for tile in unpaid:
         tile.spend = job.spend
     outcomes = _each(ctx, board, unpaid,
@@ -116,15 +146,23 @@ def _price_and_approve(job: SetJob, ctx: JobContext, journal: Journal,
         message = _failure_message(job, failed)
         _end_set(job, journal, JobState.FAILED, message)
         raise errors.ScenarioError(message)
-    if not job.spend.must_know:
+    costs = [cost for cost in outcomes.values() if isinstance(cost, (int, float))]
+    return sum(costs) if costs and len(costs) == len(unpaid) else None
+
+
+def _price_and_approve(job: SetJob, ctx: JobContext, journal: Journal,
+                       connect: pipeline.ClientFactory, board: _Board,
+                       unpaid: list[pipeline.UpscaleJob]) -> None:
+    """First pass: uploads and prices every unpaid tile, then asks once for their total."""
+    total = _price_tiles(job, ctx, journal, connect, board, unpaid)
+    if not job.spend.must_know or total is None:
         return
-    total = sum(cost for cost in outcomes.values() if isinstance(cost, (int, float)))
     refusal = pipeline.spend_refusal(job.spend, ctx, total, job.record.source_image,
                                      tiles=len(unpaid))
     if refusal is not None:
-        _end_unsent(unpaid, journal, refusal)
-        _end_set(job, journal, JobState.FAILED, refusal)
-        raise pipeline.NotSpentError(refusal)
+        _end_unsent(unpaid, journal, refusal.message, declined=refusal.declined)
+        _end_set(job, journal, JobState.FAILED, refusal.message, declined=refusal.declined)
+        raise pipeline.NotSpentError.of(refusal)
 
 
 def _each(ctx: JobContext, board: _Board, tiles: list[pipeline.UpscaleJob],
@@ -183,13 +221,16 @@ def _reserve_names(job: SetJob, journal: Journal) -> None:
 
 
 def _end_unsent(tiles: list[pipeline.UpscaleJob], journal: Journal, reason: str,
-                own: dict[int, BaseException] | None = None) -> None:
+                own: dict[int, BaseException] | None = None, declined: bool = False,
+                durable: bool = True) -> None:
     """Ends the tiles that were never sent (uploaded or priced at most): nothing was paid.
     A tile that failed itself keeps its own reason (``own``)."""
     for tile in tiles:
         if _unsent(tile.record):
             error = (own or {}).get(tile.record.tile)
-            journal.transition(tile.record, JobState.FAILED, error=str(error) if error else reason)
+            journal.transition(tile.record, JobState.FAILED, durable,
+                               error=str(error) if error else reason,
+                               declined=declined and error is None)
 
 
 def _unsent(record: JobRecord) -> bool:
@@ -205,12 +246,14 @@ def _paid(job: SetJob) -> list[pipeline.UpscaleJob]:
     return [t for t in job.tiles if t.record.recoverable or t.record.state == JobState.APPLIED]
 
 
-def _end_set(job: SetJob, journal: Journal, unpaid_state: JobState, message: str) -> None:
+def _end_set(job: SetJob, journal: Journal, unpaid_state: JobState, message: str,
+             declined: bool = False, durable: bool = True) -> None:
     """The set did not complete. Recoverable (submitted) when a tile was paid, so Recover can
     finish it; else ended with ``unpaid_state``."""
     paid = _paid(job)
     state = JobState.SUBMITTED if paid else unpaid_state
-    journal.transition(job.record, state, error=message, tiles=_tile_entries(job))
+    journal.transition(job.record, state, durable, error=message, tiles=_tile_entries(job),
+                       declined=declined and not paid)
 
 
 def _end_cancelled(job: SetJob, journal: Journal) -> None:

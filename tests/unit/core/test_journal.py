@@ -129,7 +129,9 @@ def test_a_journal_written_before_named_states_loads_and_saves_unchanged(tmp_pat
     journal.save(loaded)
     resaved = json.loads((tmp_path / name).read_text("utf-8"))
     assert resaved.pop("updated_at") > original.pop("updated_at")
-    added_since = {"sent_size": []}  # fields added later come back with their defaults
+    # Fields added later come back with their defaults: an old entry was never declined.
+    added_since = {"sent_size": [], "declined": False}
+    assert loaded.declined is False
     assert resaved == {**original, **added_since}
 
     journal.transition(loaded, JobState.DOWNLOADED)
@@ -406,3 +408,18 @@ def test_a_damaged_entry_is_not_forgotten_by_load(tmp_path) -> None:
     with pytest.raises(JournalError, match="'history' should be a list"):
         Journal(tmp_path).load(path.stem)
     assert Journal(tmp_path).forget(path.stem) is False and path.exists()
+
+
+def test_a_declined_job_is_journaled_as_such_and_an_older_add_on_can_still_read_it(tmp_path):
+    journal = Journal(tmp_path)
+    declined = record()
+    journal.transition(declined, JobState.FAILED, error="Declined at 30 credits; nothing was "
+                       "spent.", declined=True)
+    assert journal.load(declined.local_id).declined is True
+    on_disk = json.loads((tmp_path / f"{declined.local_id}.json").read_text("utf-8"))
+    # Its state is one every version knows (an older add-on would move aside an entry whose
+    # state it does not know); the mark is a field of its own, which older ones ignore.
+    assert on_disk["state"] == "failed" and on_disk["declined"] is True
+    on_disk["declined"] = "yes"
+    (tmp_path / f"{declined.local_id}.json").write_text(json.dumps(on_disk), "utf-8")
+    assert journal.load_all().records == [] and len(list(tmp_path.glob("*.damaged-*"))) == 1

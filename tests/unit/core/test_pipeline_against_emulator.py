@@ -449,10 +449,12 @@ def test_never_spend_stops_before_the_paid_call(server, tmp_path) -> None:
     journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     job.spend = pipeline.SpendPolicy(never_spend=True)
-    with pytest.raises(pipeline.NotSpentError, match="Rehearsal: this upscale would cost"):
+    with pytest.raises(pipeline.NotSpentError, match="Rehearsal: this upscale would cost") as info:
         pipeline.run(job, context()[0], journal, connect_to(server))
     assert len(dry_runs(server)) == 1 and paid(server) == []
     assert journal.load(job.record.local_id).state == JobState.FAILED
+    assert "turn off Stop Before Paying" in str(info.value)
+    assert info.value.by_choice and not info.value.declined
 
 
 @pytest.mark.parametrize("answer", [True, False])
@@ -477,9 +479,13 @@ def test_price_above_the_limit_waits_for_the_user(server, tmp_path, answer) -> N
         pipeline.run(job, ctx, journal, connect_to(server))
         assert len(paid(server)) == 1
     else:
-        with pytest.raises(pipeline.NotSpentError, match="Declined at"):
+        with pytest.raises(pipeline.NotSpentError, match="Declined at") as info:
             pipeline.run(job, ctx, journal, connect_to(server))
         assert paid(server) == []
+        # The artist's no is no failure: said as such, and journaled as declined.
+        assert info.value.by_choice and info.value.declined
+        record = journal.load(job.record.local_id)
+        assert record.state == JobState.FAILED and record.declined
     helper.join()
     assert asked[0].limit == 0.5 and asked[0].cost > 0.5
 
@@ -679,8 +685,9 @@ def test_the_spending_decision_refuses_a_price_that_is_not_a_usable_number(cost,
     ctx = context()[0]
     ctx.ask = lambda question: asked.append(question) or True  # type: ignore[method-assign]
     refusal = pipeline.spend_refusal(policy, ctx, cost, "brick")
-    assert refusal is not None and refusal.startswith(
+    assert refusal is not None and refusal.message.startswith(
         "Scenario's price answer was not a usable number (")
+    assert not refusal.by_choice and not refusal.declined
     assert asked == [] and (policy.ledger is None or policy.ledger.committed == 0)
 
 
