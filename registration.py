@@ -6,10 +6,20 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import bridge, operators, ui
-from .bridge import batch_settings, cli, connection, defaults, editor_view, runtime, settings
+from .bridge import (
+    batch_settings,
+    cli,
+    connection,
+    defaults,
+    editor_view,
+    recent_list,
+    runtime,
+    settings,
+)
 from .core import addon_log
 
-classes = settings.classes + batch_settings.classes + ui.classes + operators.classes
+classes = (settings.classes + batch_settings.classes + recent_list.classes + ui.classes
+           + operators.classes)
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
 
 
@@ -55,6 +65,7 @@ def register() -> None:
     bpy.types.WindowManager.scenario_batch = bpy.props.PointerProperty(
         type=batch_settings.ScenarioBatchList
     )
+    recent_list.register()
     ui.menus.register()
     cli.register()
     for handlers, handler in HANDLERS:
@@ -69,6 +80,7 @@ def unregister() -> None:
     cli.unregister()
     ui.menus.unregister()
     runtime.shutdown()
+    recent_list.unregister()
     del bpy.types.WindowManager.scenario_batch
     del bpy.types.Scene.scenario_batch
     del bpy.types.Scene.scenario_upscale

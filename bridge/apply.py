@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import bpy
 
+from ..api.prices import credits_text
 from ..api.wording import counted, verb
 from ..core import pipeline
 from ..core.imagefile import ImageHeaderError, read_image_header
@@ -218,8 +219,10 @@ def _first_outcome(record: JobRecord, view: runtime.JobView, done: Applied,
         what = f"the {len(record.tiles)} UDIM tiles of '{record.source_image}' ×{factor}"
     else:
         what = f"'{record.source_image}' to {done.width}×{done.height} px"
-    message = (f"Upscaled {what} in {view.elapsed:.0f} s: {_where(record, done, scope_name)}; "
-               f"saved to {done.path}.")
+    paid = (f"for {credits_text(record.cost)}" if record.cost is not None
+            else "(its cost is unknown)")
+    message = (f"Upscaled {what} in {view.elapsed:.0f} s {paid}: "
+               f"{_where(record, done, scope_name)}; saved to {done.path}.")
     if record.is_set:
         extra, warns = result_set.fidelity_text(record)
         return Outcome("WARNING" if warns else "INFO", f"{message} {extra}".strip(), done)
@@ -250,4 +253,6 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
     if view.status == ViewStatus.CANCELLED:
         level = "INFO" if record.state == JobState.CANCELLED else "WARNING"
         return Outcome(level, pipeline.cancel_report(record))
+    if isinstance(view.error, pipeline.NotSpentError) and view.error.by_choice:
+        return Outcome("INFO", view.message)  # Don't Pay, or a rehearsal: the artist's choice
     return Outcome("ERROR", view.failure_report)

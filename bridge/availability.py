@@ -9,6 +9,9 @@ from ..api.errors import ScenarioError
 from ..core.refusal import Refusal
 from . import connection, snapshot
 
+NO_KEYS = ("No Scenario API key: enter the key and secret in the add-on preferences, or set "
+           "SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET.")
+
 
 def why_cannot_connect() -> str | None:
     prefs = connection.preferences()
@@ -19,10 +22,7 @@ def why_cannot_connect() -> str | None:
     if connection.online_access_blocks(base_url):
         return connection.ONLINE_ACCESS_MESSAGE
     if connection.keys_source() is None:
-        return (
-            "No Scenario API key: enter the key and secret in the add-on preferences, or set "
-            "SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET."
-        )
+        return NO_KEYS  # the panel answers this one with a button to the preferences
     return None
 
 

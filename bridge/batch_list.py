@@ -1,13 +1,13 @@
 """The batch list the panels and the command line show: its rows, filled once per batch, and each
-line's live status, read from the job's view when drawn."""
+line's live status, read from the job's view when drawn: the view's own words
+(``JobView.stage_text``), so the list and every other place say the same."""
 
 from __future__ import annotations
 
 import bpy
 
-from ..api.prices import credits_text
 from ..core.batch import Batch, BatchItem, item_text, live_text
-from ..core.states import ItemStatus, Stage, ViewStatus
+from ..core.states import ItemStatus, ViewStatus
 from . import runtime
 
 
@@ -27,12 +27,13 @@ def status_text(rt: runtime.Runtime, item: BatchItem, step: int = 1) -> str:
         return item_text(item)
     question = getattr(view, "question", None)
     if question is not None:
-        total = question.batch_total
-        return (f"Confirm batch: {credits_text(total)}" if total is not None
-                else f"Confirm price: {credits_text(question.cost)}")
-    if view.status == ViewStatus.READY:
-        return item_text(item, "Applying")
-    return item_text(item, live_text(view.stage, view.label, view.fraction, step))
+        return view.stage_text
+    if step == 1:
+        return item_text(item, view.stage_text)
+    # The command line prints a line per change: its percentages in coarser steps.
+    fraction = view.fraction if view.status == ViewStatus.RUNNING else None
+    return item_text(item, view.stage_text if fraction is None else
+                     live_text(view.stage, view.label, fraction, step))
 
 
 def status_word(rt: runtime.Runtime, item: BatchItem) -> str:
@@ -40,15 +41,14 @@ def status_word(rt: runtime.Runtime, item: BatchItem) -> str:
     view = live_view(rt, item)
     if view is None:
         return item.status.title()
-    if getattr(view, "question", None) is not None:
-        return "Confirm"
-    if view.status == ViewStatus.READY:
-        return "Applying"
-    if view.fraction is not None:
-        return f"{round(view.fraction * 100)} %"
-    if view.stage == Stage.WAITING_SLOT:
-        return "Waiting"  # for a slot at Scenario: the details say so in full
-    return live_text(view.stage)
+    return view.stage_word
+
+
+def batch_ids(rt: runtime.Runtime | None) -> set[str]:
+    """The jobs of every batch: the batch list shows them, no other place."""
+    if rt is None:
+        return set()
+    return {item.local_id for batch in rt.batches.values() for item in batch.items}
 
 
 def show(wm: bpy.types.WindowManager, batch: Batch) -> None:

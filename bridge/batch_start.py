@@ -1,6 +1,11 @@
 """Main thread: start a batch. Refuses what all its images share before anything is sent, then
 starts one job per image with the params of its role, a few per main-thread step; what cannot be
-sent is listed as skipped with the reason. The runtime's worker pool bounds how many run at once."""
+sent is listed as skipped with the reason. The runtime's worker pool bounds how many run at once.
+
+When a price is wanted (Show Price First, Confirm Above, Stop Before Paying), the batch is priced
+whole before anything is paid: each job first uploads and prices its image (free), and once
+every image is priced the total is judged, asked once, and the same jobs go on to be paid
+(bridge/batch_conclude.py)."""
 
 from __future__ import annotations
 
@@ -17,10 +22,10 @@ from ..core import roles
 from ..core.batch import Batch, BatchItem
 from ..core.journal import new_job_id
 from ..core.refusal import Refusal
-from ..core.spend_ledger import SpendLedger
 from ..core.states import ItemStatus, Stage, ViewStatus
 from . import apply, batch_settings, connection, lookup, request, runtime, snapshot
 from .batch_collect import SCOPE_TEXT, collect
+from .batch_conclude import settle
 
 
 @dataclass(frozen=True)
@@ -56,12 +61,14 @@ def start(context: bpy.types.Context, scope_name: str, overrides: Overrides = Ov
     # Results switch nodes only in the materials listed with each job, whatever the scope.
     record_scope = "ACTIVE_MATERIAL" if scope_name == "ACTIVE_MATERIAL" else "SELECTED_OBJECTS"
     batch = Batch(scope_name)
+    spend = request.spend_policy(connection.preferences())
     # The confirmation limit counts the whole batch: many cheap images can add up.
-    limit = request.spend_policy(connection.preferences()).confirm_above
-    ledger = SpendLedger(limit) if limit is not None else None
-    starter = _Starter(rt, batch, colour, policy, record_scope, ledger)
+    if spend.quote or spend.must_know:
+        batch.spend = spend
+    starter = _Starter(rt, batch, colour, policy, record_scope)
     for entry in found:
-        item = BatchItem(entry.image.name, entry.role, local_id=new_job_id())
+        item = BatchItem(entry.image.name, entry.role, local_id=new_job_id(),
+                         materials=list(entry.materials))
         batch.items.append(item)
         rt.hold(item.local_id, item.image, Stage.WAITING)
         starter.queue.append(_Queued(entry.image.name, entry.image.session_uid,
@@ -90,7 +97,6 @@ class _Starter:
     colour: UpscaleParams
     policy: roles.RolePolicy
     record_scope: str
-    ledger: SpendLedger | None
     queue: deque[_Queued] = field(default_factory=deque)
 
     def step(self, seconds: float) -> bool:
@@ -101,6 +107,7 @@ class _Starter:
         while self.queue and (not last or now + last <= deadline):
             self._start(self.queue.popleft())
             last, now = time.perf_counter() - now, time.perf_counter()
+        settle(self.rt, self.batch)  # the others may all be priced, and the last one skipped
         self.batch.finish_if_done()
         return not self.queue
 
@@ -131,10 +138,12 @@ class _Starter:
                                        folder_checked=True)
         except (Refusal, ScenarioError) as exc:
             return self._skip(item, str(exc))
-        job = prepared.job
-        if self.ledger is not None:
-            job.spend = replace(job.spend, ledger=self.ledger)
-        rt.start_upscale(job, prepared.connection.connect, image.name, held=view)
+        job, connect = prepared.job, prepared.connection.connect
+        if self.batch.spend is not None:  # priced first: paid once the batch's total is
+            self.batch.parked[item.local_id] = (job, connect)
+            rt.start_price(job, connect, image.name, held=view)
+        else:
+            rt.start_upscale(job, connect, image.name, held=view)
         item.preset, item.status = params.preset or "", ItemStatus.RUNNING
 
     def _skip(self, item: BatchItem, reason: str) -> None:

@@ -30,6 +30,26 @@ ONLINE_ACCESS_MESSAGE = (
 
 
 @dataclass(frozen=True)
+class TestAnswer:
+    """What Test Connection last found, for the preferences to show: (report level, text)."""
+
+    lines: tuple[tuple[str, str], ...]
+
+
+last_test: TestAnswer | None = None
+
+
+def tell_test(lines: list[tuple[str, str]]) -> None:
+    """Keeps Test Connection's answer and redraws the preferences, where it is shown."""
+    global last_test
+    last_test = TestAnswer(tuple(lines))
+    for window in getattr(bpy.context.window_manager, "windows", ()):
+        for area in window.screen.areas:
+            if area.type == "PREFERENCES":
+                area.tag_redraw()
+
+
+@dataclass(frozen=True)
 class Connection:
     credentials: Credentials
     base_url: str

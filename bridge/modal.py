@@ -88,8 +88,7 @@ class JobModalMixin:
             self._stop_timer(context)
             return {"CANCELLED"}
         if event.type == "ESC" and event.value == "PRESS":
-            for local_id in self._pending:
-                rt.cancel(local_id, by_user=True)
+            self.stop_jobs(rt, by_user=True)
             redraw_editors(context)
             return {"RUNNING_MODAL"}
         if event.type != "TIMER":
@@ -110,10 +109,14 @@ class JobModalMixin:
     def cancel(self, context: bpy.types.Context) -> None:
         # Blender ends modal operators this way when the window closes or another file loads.
         rt = runtime.peek()
-        for local_id in getattr(self, "_pending", []):
-            if rt is not None:
-                rt.cancel(local_id)
+        if rt is not None and hasattr(self, "_pending"):
+            self.stop_jobs(rt, by_user=False)
         self._stop_timer(context)
+
+    def stop_jobs(self, rt: runtime.Runtime, by_user: bool) -> None:
+        """Esc (``by_user``), or Blender ending the operator: stops waiting for its jobs."""
+        for local_id in self._pending:
+            rt.cancel(local_id, by_user=by_user)
 
     def _stop_timer(self, context: bpy.types.Context) -> None:
         if self._timer is not None:

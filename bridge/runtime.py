@@ -16,7 +16,7 @@ from typing import Any
 import bpy
 
 from ..api.errors import ScenarioError
-from ..core import addon_log, pipeline, scheduler, tile_set
+from ..core import addon_log, batch, pipeline, scheduler, tile_set
 from ..core.batch import Batch
 from ..core.journal import JobRecord, Journal, NewerEntry
 from ..core.refusal import Refusal
@@ -37,6 +37,9 @@ def new_session() -> None:
 STEP_SECONDS = 0.006  # for queued main-thread steps per call: far inside a 16 ms frame
 
 NOT_STARTED = "Cancelled before it started; nothing was charged."
+OPEN_LOG_HINT = "Open Log in Recent Jobs opens it"
+# Called on the main thread whenever ``Runtime.recent`` changes (bridge/recent_list.py).
+RECENT_CHANGED: list[Callable[[Runtime], None]] = []
 # Failures whose message tells the artist what happened; any other exception is unexpected and
 # logged with its traceback.
 EXPECTED_FAILURES = (ScenarioError, Refusal)
@@ -60,9 +63,10 @@ class JobView:
     result: Any = None
     error: BaseException | None = None
     question: Any = None  # a PriceQuestion while the job waits for the user's yes or no
-    estimate: str = ""  # output size, file size and memory, for the panel
+    estimate: tuple[str, ...] = ()  # the result's file size and memory, for the panel
     output_pixels: int = 0  # of the result, when known: small ones are fetched in a blink
     tiles: tuple[tile_set.TileProgress, ...] = ()  # a UDIM set's tiles, as they go
+    priced_only: bool = False  # ends PRICED, its price as its result (see Runtime.start_price)
 
     @property
     def elapsed(self) -> float:
@@ -70,15 +74,30 @@ class JobView:
 
     @property
     def failure_report(self) -> str:
-        """What a report says of a failed job: why, and its id, which its log lines carry."""
-        return f"{self.message or 'The job failed.'} (job {self.local_id} in the log)"
+        """What a report says of a failed job: why, and where its log lines are (they carry
+        its id), with the button that opens them."""
+        message = self.message or "The job failed."
+        log_file = addon_log.file_path()
+        where = f" {log_file}" if log_file and str(log_file) not in message else ""
+        return f"{message} (job {self.local_id} in the add-on's log{where}: {OPEN_LOG_HINT})"
 
     @property
     def stage_text(self) -> str:
-        text = self.label or pipeline.STAGE_TEXT.get(self.stage, self.stage.title())
-        if self.fraction is not None and self.status == ViewStatus.RUNNING:
-            text = f"{text} {round(self.fraction * 100)} %"
-        return text
+        """What the job is doing, in the words every panel and the command line use."""
+        if self.status == ViewStatus.READY:
+            return pipeline.STAGE_TEXT[Stage.APPLYING]
+        running = self.status == ViewStatus.RUNNING
+        return batch.live_text(self.stage, self.label, self.fraction if running else None)
+
+    @property
+    def stage_word(self) -> str:
+        """``stage_text`` in a word or two (a list's status column): the same facts."""
+        if self.question is not None:
+            return "Confirm"
+        if self.status == ViewStatus.READY:
+            return self.stage_text
+        running = self.status == ViewStatus.RUNNING
+        return batch.short_text(self.stage, self.label, self.fraction if running else None)
 
 
 class Runtime:
@@ -97,6 +116,8 @@ class Runtime:
         self.damaged: list[Path] = []
         # Entries a newer version of the add-on wrote: listed, never touched.
         self.newer: list[NewerEntry] = []
+        # Price checks of this session, by what they priced (see bridge/quotes.py).
+        self.quotes: dict[str, Any] = {}
         # Main-thread work cut into short steps (e.g. handing over packed bytes); each step
         # gets a time budget and returns True when it has nothing left to do.
         self._steps: list[Callable[[float], bool]] = []
@@ -134,10 +155,16 @@ class Runtime:
         found = self.journal.load_all()
         self.recent, self.newer = found.records, found.newer
         self.damaged += found.damaged
+        self._recent_changed()
 
     def remember(self, record: JobRecord) -> None:
         """Keeps ``recent`` current without touching the disk."""
         self.recent = [record] + [r for r in self.recent if r.local_id != record.local_id]
+        self._recent_changed()
+
+    def _recent_changed(self) -> None:
+        for hook in RECENT_CHANGED:
+            hook(self)
 
     def recoverable(self, blend_file: str) -> list[JobRecord]:
         # A job whose wait was just stopped is already recorded as abandoned while its thread
@@ -165,6 +192,36 @@ class Runtime:
                       held: JobView | None = None) -> JobView:
         """Starts the job (an image's or a UDIM set's); ``held`` is its view if ``hold`` made
         one while it was queued."""
+        view = self._view_of(upscale, title, held)
+        if isinstance(upscale, tile_set.SetJob):
+            return self.start(view, lambda ctx: tile_set.run(upscale, ctx, self.journal, connect),
+                              counted=False)
+        return self.start(view, lambda ctx: pipeline.run(upscale, ctx, self.journal, connect))
+
+    def start_price(self, upscale: pipeline.UpscaleJob | tile_set.SetJob,
+                    connect: pipeline.ClientFactory, title: str,
+                    held: JobView | None = None) -> JobView:
+        """Uploads and prices the job, paying nothing: its view ends PRICED with the price
+        (None when none was had) as its result. ``pay`` then goes on with the same job."""
+        view = self._view_of(upscale, title, held)
+        view.priced_only = True
+        if isinstance(upscale, tile_set.SetJob):
+            return self.start(view, lambda ctx: tile_set.price(upscale, ctx, self.journal,
+                                                               connect), counted=False)
+        return self.start(view, lambda ctx: pipeline.price(upscale, ctx, self.journal, connect))
+
+    def pay(self, view: JobView, upscale: pipeline.UpscaleJob | tile_set.SetJob,
+            connect: pipeline.ClientFactory) -> JobView:
+        """Goes on with a priced job to its result: its upload and price are not repeated
+        (its records wait in *submitting*), and its price counts as approved."""
+        upscale.spend = pipeline.SpendPolicy(quote=False)
+        self._held.add(view.local_id)  # the same view goes on: nothing of its first run is left
+        view.status, view.priced_only, view.result, view.ended = ViewStatus.RUNNING, False, None, None
+        view.stage, view.label, view.fraction = Stage.SUBMITTING, "", None
+        return self.start_upscale(upscale, connect, view.title, held=view)
+
+    def _view_of(self, upscale: pipeline.UpscaleJob | tile_set.SetJob, title: str,
+                 held: JobView | None) -> JobView:
         record = upscale.record
         self.remember(record)  # the worker writes it to the journal (disk stays off this thread)
         view = held or JobView(record.local_id, title)
@@ -173,9 +230,7 @@ class Runtime:
         view.output_pixels = width * height * int(record.params.get("upscaleFactor", 2)) ** 2
         if isinstance(upscale, tile_set.SetJob):
             view.output_pixels *= len(upscale.tiles)
-            return self.start(view, lambda ctx: tile_set.run(upscale, ctx, self.journal, connect),
-                              counted=False)
-        return self.start(view, lambda ctx: pipeline.run(upscale, ctx, self.journal, connect))
+        return view
 
     def hold(self, local_id: str, title: str, stage: str) -> JobView:
         """A view for a job that a later main-thread step will start (or ``release``)."""
@@ -210,7 +265,10 @@ class Runtime:
             elif event.kind == EventKind.QUESTION:
                 view.question = event.payload
             elif event.kind == EventKind.FINISHED:
-                view.status, view.result, view.fraction = ViewStatus.READY, event.payload, None
+                view.status = ViewStatus.PRICED if view.priced_only else ViewStatus.READY
+                view.result, view.fraction = event.payload, None
+                if view.priced_only:
+                    view.ended = time.monotonic()
             elif event.kind == EventKind.FAILED:
                 view.status, view.message, view.error = ViewStatus.FAILED, event.message, event.payload
                 view.ended = time.monotonic()
@@ -274,6 +332,7 @@ class Runtime:
         if not self.journal.forget(local_id):
             return False
         self.recent = [r for r in self.recent if r.local_id != local_id]
+        self._recent_changed()
         return True
 
     def shutdown(self, timeout: float = 5.0) -> bool:

@@ -34,9 +34,12 @@ class ScenarioImagePrompt(bpy.types.PropertyGroup):
 
 class ScenarioLora(bpy.types.PropertyGroup):
     model: StringProperty(  # type: ignore[valid-type]
-        name="LoRA", description="Scenario model id or URL of a LoRA"
+        name="LoRA", description="The LoRA's model id in Scenario (Models), or its URL"
     )
-    scale: FloatProperty(name="Scale", default=1.0, min=-2.0, max=2.0)  # type: ignore[valid-type]
+    scale: FloatProperty(  # type: ignore[valid-type]
+        name="Strength", default=1.0, min=-2.0, max=2.0,
+        description="How strongly the LoRA shapes the result (1: as trained, 0: not at all)",
+    )
 
 
 class ScenarioUpscaleSettings(bpy.types.PropertyGroup):
@@ -48,14 +51,19 @@ class ScenarioUpscaleSettings(bpy.types.PropertyGroup):
     base_model: model_property("base_model", "Base Model")  # type: ignore[valid-type]
     prompt: StringProperty(name="Prompt", description="Optional guidance for the detail added")  # type: ignore[valid-type]
     strength: model_property(  # type: ignore[valid-type]
-        "strength", "Strength", "Higher values introduce more imaginative detail"
+        "strength", "Strength",
+        "How much new detail Scenario may invent. Low keeps close to the source; high adds "
+        "more detail and may change the look",
     )
     controlnet_conditioning_scale: model_property(  # type: ignore[valid-type]
         "controlnet_conditioning_scale", "Structure",
-        "Higher values better preserve the structure of the source",
+        "How closely the result keeps the shapes and edges of the source. High keeps them; "
+        "low lets Scenario redraw them",
     )
     num_inference_steps: model_property(  # type: ignore[valid-type]
-        "num_inference_steps", "Steps", "Number of generation steps"
+        "num_inference_steps", "Steps",
+        "How many passes Scenario makes over the image. More can give finer detail and takes "
+        "longer",
     )
     details_enable: model_property(  # type: ignore[valid-type]
         "details_enable", "Enhance Details", "Enhance fine details in the output"

@@ -14,7 +14,9 @@ def megabytes(size: float) -> str:
     return f"{size / 1e6:.0f} MB" if size >= 10e6 else f"{size / 1e6:.1f} MB"
 
 
-def describe_output(width: int, height: int) -> str:
+def describe_output(width: int, height: int) -> tuple[str, str]:
+    """Two short lines (the panel shows the result's size already): the file, the memory."""
     pixels = width * height
-    return (f"{width}×{height} px, about {megabytes(pixels * PNG_BYTES_PER_PIXEL)} as PNG, "
-            f"{megabytes(pixels * MEMORY_BYTES_PER_PIXEL)} in memory (and as much on the GPU)")
+    memory = megabytes(pixels * MEMORY_BYTES_PER_PIXEL)
+    return (f"File: about {megabytes(pixels * PNG_BYTES_PER_PIXEL)} as PNG",
+            f"Memory: {memory}, GPU: {memory}")

@@ -6,6 +6,9 @@ from .cancel_job import SCENARIO_OT_cancel_job
 from .compare_images import SCENARIO_OT_compare_images
 from .edit_settings_list import SCENARIO_OT_edit_settings_list
 from .forget_job import SCENARIO_OT_forget_job
+from .open_folder import SCENARIO_OT_open_folder
+from .open_log import SCENARIO_OT_open_log
+from .price_image import SCENARIO_OT_price_image
 from .recover_jobs import SCENARIO_OT_recover_jobs
 from .revert_image import SCENARIO_OT_revert_image
 from .save_defaults import SCENARIO_OT_save_defaults
@@ -17,6 +20,7 @@ from .upscale_materials import SCENARIO_OT_upscale_materials
 classes = (
     SCENARIO_OT_apply_result,
     SCENARIO_OT_upscale_image,
+    SCENARIO_OT_price_image,
     SCENARIO_OT_upscale_materials,
     SCENARIO_OT_cancel_job,
     SCENARIO_OT_revert_image,
@@ -28,4 +32,6 @@ classes = (
     SCENARIO_OT_tiled_preview,
     SCENARIO_OT_save_defaults,
     SCENARIO_OT_edit_settings_list,
+    SCENARIO_OT_open_folder,
+    SCENARIO_OT_open_log,
 )

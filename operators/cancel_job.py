@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import StringProperty
 
-from ..bridge import runtime
+from ..bridge import batch_conclude, runtime
 
 
 class SCENARIO_OT_cancel_job(bpy.types.Operator):
@@ -23,8 +23,14 @@ class SCENARIO_OT_cancel_job(bpy.types.Operator):
         rt = runtime.peek()
         if rt is None:
             return {"CANCELLED"}
-        ids = [self.local_id] if self.local_id else [v.local_id for v in rt.running()]
-        stopped = sum(1 for local_id in ids if rt.cancel(local_id, by_user=True))
+        if self.local_id:
+            stopped = int(rt.cancel(self.local_id, by_user=True)
+                          or batch_conclude.cancel_one(rt, self.local_id))
+        else:
+            # Priced images of a batch are waiting for its total, not running: ended too.
+            stopped = sum(batch_conclude.cancel(rt, batch, by_user=True)
+                          for batch in rt.batches.values())
+            stopped += sum(1 for v in rt.running() if rt.cancel(v.local_id, by_user=True))
         if not stopped:
             self.report({"WARNING"}, "No running job to cancel.")
             return {"CANCELLED"}

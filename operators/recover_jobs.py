@@ -6,9 +6,10 @@ import bpy
 from bpy.props import StringProperty
 
 from ..api.errors import ScenarioError
-from ..bridge import apply, recovery, runtime
+from ..bridge import apply, recent_list, recovery, runtime
 from ..bridge.modal import JobModalMixin
 from ..core.refusal import Refusal
+from ..core.states import JobState
 
 
 class SCENARIO_OT_recover_jobs(JobModalMixin, bpy.types.Operator):
@@ -26,6 +27,15 @@ class SCENARIO_OT_recover_jobs(JobModalMixin, bpy.types.Operator):
         name="Job", description="One job from Recent Jobs (also re-applies a finished one); "
         "empty: every unfinished job of this file", options={"SKIP_SAVE"},
     )
+
+    @classmethod
+    def description(cls, context: bpy.types.Context, properties: bpy.types.OperatorProperties
+                    ) -> str:
+        record = recent_list.record_of(runtime.peek(), properties.local_id)
+        if record is not None and record.state == JobState.APPLIED:
+            return ("Use this result again: its saved file is loaded and the nodes in scope "
+                    "switch to it. Nothing is sent to Scenario, nothing is paid")
+        return cls.bl_description
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         rt = runtime.get()

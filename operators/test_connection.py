@@ -25,8 +25,10 @@ class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
         try:
             conn = connection.connection()
         except (Refusal, ScenarioError) as exc:
-            self.report({"ERROR"}, str(exc))
+            self._tell("ERROR", str(exc))
             return {"CANCELLED"}
+        self._told: list[tuple[str, str]] = []
+        connection.tell_test([("INFO", "Testing the connection to Scenario…")])
 
         def check(ctx: JobContext) -> Any:
             client = conn.connect(ctx)
@@ -42,17 +44,24 @@ class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
         runtime.get().forget(view.local_id)  # a check, not a job for Recent Jobs
         self._ok = view.status == ViewStatus.READY
+        self._told = []
         if self._ok:
             source = connection.keys_source() or "unknown"
-            self.report({"INFO"}, f"Connected to Scenario (keys from the {source}).")
+            self._tell("INFO", f"Connected to Scenario (keys from the {source}).")
             drift = view.result.differences()
             if drift:
-                self.report({"WARNING"}, "Scenario's model has changed; settings may be refused "
-                            "until the add-on is updated: " + " ".join(drift))
+                self._tell("WARNING", "Scenario's model has changed; settings may be refused "
+                                      "until the add-on is updated: " + " ".join(drift))
         elif view.status == ViewStatus.FAILED:
-            self.report({"ERROR"}, view.failure_report)
+            self._tell("ERROR", view.failure_report)
         else:
-            self.report({"ERROR"}, "The connection test was cancelled.")
+            self._tell("ERROR", "The connection test was cancelled.")
+
+    def _tell(self, level: str, text: str) -> None:
+        """Reported, and shown in the preferences, where the button was pressed."""
+        self.report({level}, text)
+        self._told = [*getattr(self, "_told", []), (level, text)]
+        connection.tell_test(self._told)
 
     def finish(self, context: bpy.types.Context) -> set[str]:
         return {"FINISHED"} if self._ok else {"CANCELLED"}

@@ -6,19 +6,32 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 
 from ..api.errors import ScenarioError
-from ..bridge import apply, availability, editor_view, request, runtime
+from ..bridge import apply, availability, editor_view, quotes, request, runtime
 from ..bridge.modal import JobModalMixin
 from ..bridge.settings import SCOPE_ITEMS
 from ..core.estimate import describe_output
 from ..core.refusal import Refusal
 
 
-class SCENARIO_OT_upscale_image(JobModalMixin, bpy.types.Operator):
+class ForAnImage:
+    """Mixed into an operator on one image: greyed out with the reason when it cannot be sent;
+    a click runs it at once (no dialog)."""
+
+    @classmethod
+    def poll(cls, context: bpy.types.Context) -> bool:
+        return availability.allows(cls, availability.why_cannot_upscale(context))  # type: ignore[arg-type]
+
+    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
+        return self.execute(context)  # type: ignore[attr-defined, no-any-return]
+
+
+class SCENARIO_OT_upscale_image(ForAnImage, JobModalMixin, bpy.types.Operator):
     bl_idname = "scenario.upscale_image"
     bl_label = "Upscale with Scenario"
     bl_description = (
-        "Upscale the image with Scenario, save the result beside the .blend and use it in the "
-        "materials in scope. The original image and its file are never changed"
+        "Upscale the image with Scenario (it costs credits: Check Price says how many first), "
+        "save the result in the output folder (by default textures/upscaled beside the .blend) "
+        "and use it in the materials in scope. The original image and its file never change"
     )
     # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
     # The swap is its own undoable, repeatable step: scenario.apply_result.
@@ -31,13 +44,6 @@ class SCENARIO_OT_upscale_image(JobModalMixin, bpy.types.Operator):
     scope: EnumProperty(  # type: ignore[valid-type]
         name="Apply To", items=SCOPE_ITEMS, default="SELECTED_OBJECTS", options={"SKIP_SAVE"}
     )
-
-    @classmethod
-    def poll(cls, context: bpy.types.Context) -> bool:
-        return availability.allows(cls, availability.why_cannot_upscale(context))
-
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        return self.execute(context)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         if self.image_name:
@@ -57,12 +63,24 @@ class SCENARIO_OT_upscale_image(JobModalMixin, bpy.types.Operator):
         except (Refusal, ScenarioError) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
+        assert image is not None  # prepare refuses None
         for note in prepared.facts.notes:
             self.report({"INFO"}, note)
+        quotes.reuse(rt, quotes.key_of(image, context.scene.scenario_upscale), prepared.job,
+                     prepared.connection)
         view = rt.start_upscale(prepared.job, prepared.connection.connect, prepared.facts.name)
         view.estimate = describe_output(*prepared.output_size)
-        self._editor = editor_view.of(context) if not self.image_name else None
+        self._editor = editor_view.of(context) if self._shown_in_editor(context, image) else None
         return self.follow(context, [view.local_id])
+
+    def _shown_in_editor(self, context: bpy.types.Context, image: bpy.types.Image) -> bool:
+        """Whether the editor it was started from shows this image, or a result of it (the
+        panel's button then upscales the original): that editor then shows the new result."""
+        shown = availability.editor_image(context)
+        if shown is None:
+            return False
+        found = apply.pair(shown)
+        return shown == image or (found is not None and found[0] == image)
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
         self._outcome = apply.conclude(runtime.get(), view)

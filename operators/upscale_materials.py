@@ -12,7 +12,7 @@ from ..bridge.batch_settings import BATCH_SCOPE_ITEMS
 from ..bridge.modal import JobModalMixin, redraw_editors
 from ..bridge.model_props import enum_items
 from ..core.refusal import Refusal
-from ..core.states import ItemStatus
+from ..core.states import ItemStatus, ViewStatus
 
 SCENE_PRESET = "SCENE"
 
@@ -22,7 +22,8 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
     bl_label = "Upscale All Textures"
     bl_description = (
         "Upscale every image texture of the materials in scope with Scenario (one job per image, "
-        "data maps kept precise) and switch their nodes to the results. Each image costs credits"
+        "data maps kept precise) and switch their nodes to the results. Each image costs "
+        "credits: with Show Price First, the batch's total is known before anything is paid"
     )
     # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
     # The swap is its own undoable, repeatable step: scenario.apply_result.
@@ -72,20 +73,38 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
             self.report({"WARNING"}, f"Skipped '{item.image}': {item.reason}")
         if not self._batch.job_ids:
             return self.finish(context)
-        return self.follow(context, self._batch.job_ids)
+        return self.follow(context, [item.local_id for item in self._batch.pending])
+
+    def _collect(self, context: bpy.types.Context, rt: runtime.Runtime) -> None:
+        """Follows the batch, not a fixed list of jobs: a priced image waits for the batch's
+        total, and then the same job goes on to be paid."""
+        batch = self._batch
+        for item in list(batch.pending):
+            view = rt.view(item.local_id)
+            if (view is not None and view.status != ViewStatus.RUNNING
+                    and item.status != ItemStatus.PRICED):
+                self.job_ended(context, view)
+        self._pending = [item.local_id for item in batch.pending]
+
+    def stop_jobs(self, rt: runtime.Runtime, by_user: bool) -> None:
+        batch_conclude.cancel(rt, self._batch, by_user)
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
         outcome = batch_conclude.conclude(runtime.get(), self._batch, view)
+        if not outcome.message:
+            return  # priced: it waits for the batch's total
         # One image failing is part of a batch's result, not the operator's failure (an ERROR
         # report would make a script's bpy.ops call raise after the others were applied).
         level = "WARNING" if outcome.level == "ERROR" else outcome.level
-        self.report({level}, f"'{view.title}': {outcome.message}" if level != "INFO"
-                    else outcome.message)
+        # A priced image's end speaks for the whole batch (its total was judged).
+        named = level != "INFO" and view.status != ViewStatus.PRICED
+        self.report({level}, f"'{view.title}': {outcome.message}" if named else outcome.message)
 
     def finish(self, context: bpy.types.Context) -> set[str]:
         batch = self._batch
         batch.finish_if_done()
         counts = batch.counts()
+        # Declined images are the artist's choice, not a failure.
         level = "INFO" if not (counts[ItemStatus.FAILED] or counts[ItemStatus.CANCELLED]) else "WARNING"
         self.report({level}, f"Batch: {batch.summary_text()}.")
         redraw_editors(context)

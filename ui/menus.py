@@ -31,7 +31,7 @@ def node_context_menu(self: bpy.types.Menu, context: bpy.types.Context) -> None:
     node = getattr(context, "active_node", None)
     image = getattr(node, "image", None) if getattr(node, "type", "") == "TEX_IMAGE" else None
     if image is not None:
-        op = layout.operator("scenario.upscale_image", text="Upscale This Texture",
+        op = layout.operator("scenario.upscale_image", text="Upscale This Texture with Scenario",
                              icon="IMAGE_PLANE")
         op.image_name = image.name
     material_batch(self, context)
@@ -40,7 +40,8 @@ def node_context_menu(self: bpy.types.Menu, context: bpy.types.Context) -> None:
 def material_batch(self: bpy.types.Menu, context: bpy.types.Context) -> None:
     """The batch of the active material, where its batch panel lives (Material Properties,
     Shader Editor)."""
-    op = self.layout.operator("scenario.upscale_materials", text="Upscale This Material's Textures",
+    op = self.layout.operator("scenario.upscale_materials",
+                              text="Upscale This Material's Textures with Scenario",
                               icon="NODE_TEXTURE")
     op.scope = "ACTIVE_MATERIAL"
 

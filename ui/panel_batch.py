@@ -6,20 +6,34 @@ from __future__ import annotations
 
 import bpy
 
-from ..bridge import availability, batch_list, runtime
+from ..bridge import batch_list, runtime
 from ..core.roles import ROLE_LABELS
 from ..core.states import ItemStatus
 from .lines import label_lines
+from .parts import draw_batch_question, draw_connection_problem
 
 STATUS_ICONS = {
     ItemStatus.QUEUED: "TIME", ItemStatus.RUNNING: "SORTTIME", ItemStatus.DONE: "CHECKMARK",
+    ItemStatus.PRICED: "FUND",
     ItemStatus.FAILED: "ERROR", ItemStatus.CANCELLED: "CANCEL", ItemStatus.SKIPPED: "FORWARD",
+    ItemStatus.DECLINED: "X",
 }
 DATA_ROLE_PROPS = ("normal", "roughness", "metallic", "height", "alpha", "other_data")
 
 
 class SCENARIO_UL_batch(bpy.types.UIList):
-    """One row per image of the last batch; the status is read live from the runtime."""
+    """One row per image of the last batch; the status is read live from the runtime. In
+    Material Properties, only the images of that material."""
+
+    def filter_items(self, context: bpy.types.Context, data: bpy.types.AnyType,
+                     propname: str) -> tuple[list[int], list[int]]:
+        rows = getattr(data, propname)
+        material = _panel_material(context)
+        if material is None:
+            return [], []
+        shown = _material_rows(data, material)
+        return [self.bitflag_filter_item if index in shown else 0
+                for index in range(len(rows))], []
 
     def draw_item(self, context: bpy.types.Context, layout: bpy.types.UILayout,
                   data: bpy.types.AnyType, item: bpy.types.AnyType, icon: int,
@@ -35,6 +49,9 @@ class SCENARIO_UL_batch(bpy.types.UIList):
         split = row.split(factor=0.6)
         split.label(text=entry.image, icon=STATUS_ICONS.get(entry.status, "DOT"))
         split.label(text=batch_list.status_word(rt, entry))
+        if entry.status == ItemStatus.PRICED:
+            row.operator("scenario.cancel_job", text="", icon="CANCEL").local_id = entry.local_id
+            return
         view = batch_list.live_view(rt, entry)
         if view is None:
             return
@@ -66,9 +83,7 @@ def draw_batch(layout: bpy.types.UILayout, context: bpy.types.Context, *,
         for name in DATA_ROLE_PROPS:
             body.prop(settings, name)
         body.prop(settings, "data_strength")
-    problem = availability.why_cannot_connect()
-    if problem:
-        label_lines(layout, context, problem, icon="ERROR")
+    draw_connection_problem(layout, context)
     row = layout.row()
     row.scale_y = 1.3
     op = row.operator("scenario.upscale_materials", text=text, icon="NODE_TEXTURE")
@@ -77,16 +92,41 @@ def draw_batch(layout: bpy.types.UILayout, context: bpy.types.Context, *,
     draw_list(layout, context)
 
 
+def _panel_material(context: bpy.types.Context) -> bpy.types.Material | None:
+    """The material whose Material Properties draw the list, else None (every row shows)."""
+    space = getattr(context, "space_data", None)
+    return getattr(context, "material", None) if getattr(space, "type", "") == "PROPERTIES" \
+        else None
+
+
+def _material_rows(state: bpy.types.AnyType, material: bpy.types.Material) -> set[int]:
+    """The rows of the batch's images that ``material`` uses."""
+    rt = runtime.peek()
+    batch = rt.batches.get(state.batch_id) if rt else None
+    if batch is None:
+        return set()
+    return {index for index, item in enumerate(batch.items) if material.name in item.materials}
+
+
 def draw_list(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
+    """The last batch: its question while it waits for one, its images (in Material
+    Properties only those of the material), the active one in full, and what it spent."""
     state = context.window_manager.scenario_batch
     rt = runtime.peek()
     batch = rt.batches.get(state.batch_id) if rt else None
     if rt is None or batch is None or not len(state.rows):
         return
+    material = _panel_material(context)
+    shown = (_material_rows(state, material) if material is not None
+             else set(range(len(batch.items))))
+    if not shown:
+        return  # another material's batch
+    if batch.question is not None:
+        draw_batch_question(layout.column(align=True), context, batch)
     layout.template_list("SCENARIO_UL_batch", "", state, "rows", state, "active",
-                         rows=min(max(len(state.rows), 2), 8))
-    if 0 <= state.active < len(batch.items):  # the active row in full, as Blender's lists do
-        entry = batch.items[state.active]
+                         rows=min(max(len(shown), 2), 8))
+    if state.active in shown and state.active < len(batch.items):
+        entry = batch.items[state.active]  # the active row in full, as Blender's lists do
         role = ROLE_LABELS.get(entry.role, entry.role)
         label_lines(layout, context, f"{entry.image} ({role}): {batch_list.status_text(rt, entry)}",
                     icon=STATUS_ICONS.get(entry.status, "DOT"))

@@ -1,5 +1,6 @@
-"""Image Editor sidebar: Recent Jobs — status, cost and result of the last upscales, with
-recover / re-apply, show file and forget."""
+"""Image Editor sidebar: Recent Jobs — what this computer spent, a list of the last upscales (the
+image, the factor and when), and the chosen one in full: its result, state, cost, error, and
+recover / re-apply, its folder, the log and forget."""
 
 from __future__ import annotations
 
@@ -7,20 +8,61 @@ import os
 
 import bpy
 
-from ..api.prices import credits_text
 from ..api.wording import counted
-from ..bridge import recovery, runtime
+from ..bridge import recent_list, recovery, runtime
+from ..core import spending
+from ..core.journal import JobRecord
+from ..core.naming import UDIM_TOKEN
 from ..core.states import JobState
 from .lines import label_lines
 from .panel_upscale import ScenarioImagePanel
 
-SHOWN = 10
 STATE_ICONS = {
     JobState.APPLIED: "CHECKMARK", JobState.DOWNLOADED: "IMPORT", JobState.SUCCEEDED: "IMPORT",
     JobState.SUBMITTED: "TIME", JobState.ABANDONED: "TIME", JobState.TIMED_OUT: "TIME",
     JobState.FAILED: "ERROR", JobState.CANCELLED: "CANCEL", JobState.UNCERTAIN: "QUESTION",
     JobState.PREPARED: "TIME", JobState.SUBMITTING: "TIME",
 }
+# A job's state in the artist's words.
+STATE_WORDS = {
+    JobState.PREPARED: "Not sent", JobState.SUBMITTING: "Priced, not paid",
+    JobState.SUBMITTED: "Running at Scenario", JobState.UNCERTAIN: "Uncertain",
+    JobState.SUCCEEDED: "Done at Scenario, not downloaded", JobState.DOWNLOADED: "Downloaded",
+    JobState.APPLIED: "Applied", JobState.FAILED: "Failed",
+    JobState.ABANDONED: "Not collected yet", JobState.TIMED_OUT: "Timed out",
+    JobState.CANCELLED: "Cancelled at Scenario",
+}
+
+
+def state_word(record: JobRecord) -> str:
+    return "Declined" if record.declined else STATE_WORDS.get(record.state, record.state.title())
+
+
+def state_icon(record: JobRecord) -> str:
+    return "X" if record.declined else STATE_ICONS.get(record.state, "DOT")
+
+
+def factor_of(record: JobRecord) -> str:
+    factor = record.params.get("upscaleFactor")
+    return f"×{factor:g}" if isinstance(factor, (int, float)) else ""
+
+
+class SCENARIO_UL_recent_jobs(bpy.types.UIList):
+    """A job per row: its state's icon, the image, and on the right its factor and time."""
+
+    def draw_item(self, context: bpy.types.Context, layout: bpy.types.UILayout,
+                  data: bpy.types.AnyType, item: bpy.types.AnyType, icon: int,
+                  active_data: bpy.types.AnyType, active_property: str, index: int = 0,
+                  flt_flag: int = 0) -> None:
+        record = recent_list.record_of(runtime.peek(), item.local_id)
+        if record is None:
+            layout.label(text=item.title, icon="DOT")
+            return
+        split = layout.split(factor=0.6)
+        split.label(text=record.source_image, icon=state_icon(record))
+        right = split.row()
+        right.alignment = "RIGHT"
+        right.label(text=f"{factor_of(record)} {recent_list.when_text(record.created_at)}")
 
 
 class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
@@ -31,51 +73,64 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         rt = runtime.peek()
-        # A UDIM set is shown as one job: its tiles' records are its parts.
-        records = [r for r in rt.recent if not r.tile_set][:SHOWN] if rt else []
+        if rt is not None:
+            label_lines(layout, context, spending.spent(rt.recent).text, icon="FUND")
         if rt and rt.damaged:
             files = counted(len(rt.damaged), "damaged journal file")
             label_lines(layout, context, f"{files} kept aside in {rt.journal.folder} (see the "
                                          "log)", icon="ERROR")
+        row = layout.row(align=True)
+        row.operator("scenario.open_folder", icon="FILE_FOLDER")
+        row.operator("scenario.open_log", icon="TEXT")
+        state = context.window_manager.scenario_recent
         newer = rt.newer if rt else []
-        if not records and not newer:
+        if not len(state.rows) and not newer:
             layout.label(text="No upscales yet")
             return
-        for record in records:
-            box = layout.box()
-            row = box.row()
-            title = (f"{record.source_image} ({counted(len(record.tiles), 'tile')})" if record.is_set
-                     else record.source_image)
-            row.label(text=title, icon=STATE_ICONS.get(record.state, "DOT"))
-            row.label(text=record.state.replace("_", " ").title())
-            if record.cost is not None:
-                row.label(text=credits_text(record.cost))
-            elif record.job_id:
-                row.label(text="Cost unknown")
-            row = box.row(align=True)
-            not_now = recovery.why_not_now(rt, record.local_id) if rt else ""
-            if record.recoverable or record.state == JobState.APPLIED:
-                text = "Re-apply" if record.state == JobState.APPLIED else "Recover"
-                button = row.row(align=True)
-                button.enabled = not not_now
-                button.operator("scenario.recover_jobs", text=text,
-                                icon="FILE_REFRESH").local_id = record.local_id
-            if record.result_path:
-                row.operator("wm.path_open", text="Show File", icon="FILE_FOLDER").filepath = \
-                    os.path.dirname(record.result_path)
-            row.operator("scenario.forget_job", text="", icon="X").local_id = record.local_id
-            if not_now:
-                label_lines(box, context, not_now, icon="TIME")
-            if record.error:
-                label_lines(box, context, record.error, icon="INFO")
+        if len(state.rows):
+            layout.template_list("SCENARIO_UL_recent_jobs", "", state, "rows", state, "active",
+                                 rows=min(max(len(state.rows), 3), 6))
+        if rt is not None and 0 <= state.active < len(state.rows):
+            record = recent_list.record_of(rt, state.rows[state.active].local_id)
+            if record is not None:
+                _draw_job(layout.box(), context, rt, record)
         for entry in newer:
             box = layout.box()
-            box.label(text=entry.title, icon="QUESTION")
+            label_lines(box, context, entry.title, icon="QUESTION")
             label_lines(box, context, NEWER_VERSION.format(version=entry.version), icon="INFO")
+
+
+def _draw_job(box: bpy.types.UILayout, context: bpy.types.Context, rt: runtime.Runtime,
+              record: JobRecord) -> None:
+    """The chosen job in full, in whole lines, and what can be done with it."""
+    title = (f"{record.source_image} ({counted(len(record.tiles), 'tile')})" if record.is_set
+             else record.source_image)
+    result = os.path.basename(record.result_path).replace(UDIM_TOKEN, "<UDIM>")
+    label_lines(box, context, f"{title} → {result}" if result else title, icon=state_icon(record))
+    when = recent_list.when_text(record.created_at)
+    label_lines(box, context, f"{state_word(record)}, {factor_of(record)}, {when}")
+    label_lines(box, context, spending.cost_text(record, rt.recent), icon="FUND")
+    not_now = recovery.why_not_now(rt, record.local_id)
+    if not_now:
+        label_lines(box, context, not_now, icon="TIME")
+    if record.error:
+        label_lines(box, context, record.error, icon="INFO")
+    row = box.row(align=True)
+    if record.recoverable or record.state == JobState.APPLIED:
+        text = "Re-apply" if record.state == JobState.APPLIED else "Recover"
+        button = row.row(align=True)
+        button.enabled = not not_now
+        button.operator("scenario.recover_jobs", text=text,
+                        icon="FILE_REFRESH").local_id = record.local_id
+    row.operator("scenario.forget_job", icon="X").local_id = record.local_id
+    if record.result_path:
+        box.operator("scenario.open_folder", text="Show File",
+                     icon="FILE_FOLDER").filepath = record.result_files[0] if record.is_set \
+            else record.result_path
 
 
 NEWER_VERSION = ("Written by a newer version of the add-on (journal version {version}): this "
                  "version leaves it alone. Update the add-on to recover or forget it.")
 
 
-classes = (IMAGE_PT_scenario_recent_jobs,)
+classes = (SCENARIO_UL_recent_jobs, IMAGE_PT_scenario_recent_jobs)

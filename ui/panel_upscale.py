@@ -9,10 +9,20 @@ import bpy
 
 from ..api.prices import credits_text
 from ..api.wording import counted, plural
-from ..bridge import apply, availability, connection, recovery, runtime, snapshot
+from ..bridge import (
+    apply,
+    availability,
+    batch_list,
+    connection,
+    quotes,
+    recovery,
+    runtime,
+    snapshot,
+)
 from ..core.refusal import Refusal
 from ..core.states import Stage
 from .lines import label_lines
+from .parts import draw_batch_question, draw_connection_problem
 
 
 class ScenarioImagePanel:
@@ -40,15 +50,10 @@ class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
         row = layout.row(align=True)
         row.operator("scenario.save_defaults", icon="FILE_TICK")
         row.operator("scenario.save_defaults", text="Reset", icon="LOOP_BACK").reset = True
-        problem = availability.why_cannot_connect()
-        if problem:
-            label_lines(layout, context, problem, icon="ERROR")
-        else:
+        if not draw_connection_problem(layout, context):
             source = connection.keys_source()
             layout.label(text=f"Keys from the {source}", icon="KEY_HLT")
-        row = layout.row()
-        row.scale_y = 1.4
-        row.operator("scenario.upscale_image", icon="IMAGE_PLANE")
+        _draw_upscale_button(layout, context, image)
         if image is not None:
             _draw_result_actions(layout, image)
             layout.operator("scenario.tiled_preview", icon="MESH_GRID")
@@ -76,16 +81,19 @@ class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
         layout.use_property_split = True
         layout.use_property_decorate = False
         settings = context.scene.scenario_upscale
-        col = layout.column(heading="Keep", align=True)
+        # What the add-on does to the result (free), then what Scenario is asked for (the
+        # tooltips say what each does; the line below says it for the three sliders).
+        col = layout.column(heading="Result", align=True)
         col.prop(settings, "keep_alpha")
-        col.prop(settings, "normal_map")
         col.prop(settings, "check_tiling")
         col.prop(settings, "seam_safe")
+        layout.prop(settings, "normal_map")
         col = layout.column(align=True)
         col.prop(settings, "strength")
         col.prop(settings, "controlnet_conditioning_scale")
         col.prop(settings, "num_inference_steps")
-        col.prop(settings, "details_enable")
+        label_lines(layout, context, SLIDERS_HELP, icon="INFO")
+        layout.prop(settings, "details_enable")
         row = layout.row(heading="Seed")
         row.prop(settings, "random_seed", text="Random")
         sub = row.row()
@@ -95,9 +103,14 @@ class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
                    lambda row, item: row.prop(item, "image", text=""))
         if len(settings.image_prompts):
             layout.prop(settings, "image_prompt_strength")
-        _draw_list(layout, settings, "loras", "LoRAs",
-                   lambda row, item: (row.prop(item, "model", text=""),
+        _draw_list(layout, settings, "loras", "LoRAs (model, strength)",
+                   lambda row, item: (row.prop(item, "model", text="",
+                                               placeholder="Model id or URL"),
                                       row.prop(item, "scale", text="")))
+
+
+SLIDERS_HELP = ("Strength: how much new detail Scenario invents. Structure: how closely the "
+                "shapes of the source are kept. Steps: more is finer and slower.")
 
 
 def _draw_list(layout: bpy.types.UILayout, settings: bpy.types.PropertyGroup, name: str,
@@ -119,7 +132,12 @@ def _draw_image(layout: bpy.types.UILayout, context: bpy.types.Context,
     if image is None:
         box.label(text="No image open", icon="INFO")
         return
-    box.label(text=image.name, icon="IMAGE_DATA")
+    label_lines(box, context, image.name, icon="IMAGE_DATA")
+    found = apply.pair(image)
+    if found is not None and image != found[0]:
+        # The button upscales the original, not this result: said before it is pressed.
+        label_lines(box, context, f"An upscaled result of '{found[0].name}'", icon="INFO")
+        image = found[0]
     try:
         facts = snapshot.describe_cached(image)
     except Refusal as exc:
@@ -127,16 +145,48 @@ def _draw_image(layout: bpy.types.UILayout, context: bpy.types.Context,
         return
     if facts.tiles:
         numbers = [t.number for t in facts.tiles]
-        box.label(text=f"{len(numbers)} UDIM tiles ({min(numbers)}–{max(numbers)}), "
-                       f"{facts.kind.split(', ')[-1]}")
+        where = KIND_WORDS.get(facts.kind.split(", ")[-1], "")
+        box.label(text=f"{counted(len(numbers), 'UDIM tile')} ({min(numbers)}–{max(numbers)})")
+        if where:
+            box.label(text=where.capitalize())
     else:
-        box.label(text=f"{facts.width}×{facts.height} px, {facts.kind}")
+        label_lines(box, context, f"{facts.width}×{facts.height} px, "
+                                  f"{KIND_WORDS.get(facts.kind, facts.kind)}")
     box.label(text=f"Color space: {facts.colorspace}")
     if facts.tiles:
         side = max(max(t.width, t.height) for t in facts.tiles) * factor
         box.label(text=f"Result: each tile ×{factor}, up to {side} px")
     else:
         box.label(text=f"Result: {facts.width * factor}×{facts.height * factor} px")
+
+
+# Where the pixels that would be sent are, in words (ImageFacts.kind).
+KIND_WORDS = {"file": "saved as a file", "packed": "packed in the .blend",
+              "generated": "generated in Blender", "edited": "painted, not saved yet",
+              "memory": "in memory only (its file is missing)"}
+
+
+def _draw_upscale_button(layout: bpy.types.UILayout, context: bpy.types.Context,
+                         image: bpy.types.Image | None) -> None:
+    """The big button with the price when it was checked, and Check Price beside it. With a
+    result open, both are for its original, and say so."""
+    found = apply.pair(image) if image is not None else None
+    original = found[0] if found is not None and image != found[0] else None
+    target = original or image
+    quote = quotes.current(runtime.peek(), target, context.scene.scenario_upscale)
+    row = layout.row(align=True)
+    row.scale_y = 1.4
+    if quote is not None and quote.cost is not None:
+        text = f"Upscale{' Original' if original else ''} for {credits_text(quote.cost)}"
+    else:
+        text = "Upscale the Original" if original else "Upscale with Scenario"
+    button = row.operator("scenario.upscale_image", text=text, icon="IMAGE_PLANE")
+    if original is not None:
+        button.image_name = original.name
+    if quote is None:
+        price = row.operator("scenario.price_image", text="Price", icon="FUND")
+        if original is not None:
+            price.image_name = original.name
 
 
 def _draw_result_actions(layout: bpy.types.UILayout, image: bpy.types.Image) -> None:
@@ -160,8 +210,11 @@ def _draw_result_actions(layout: bpy.types.UILayout, image: bpy.types.Image) -> 
 
 
 def _draw_jobs(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
+    """Each running job once: a batch's are in the batch list, which this only sums up."""
     rt = runtime.peek()
-    views = [v for v in rt.running() if v.record is not None] if rt else []
+    in_batches = batch_list.batch_ids(rt)
+    views = [v for v in rt.running() if v.record is not None and v.local_id not in in_batches
+             ] if rt else []
     for view in views:
         box = layout.box()
         row = box.row()
@@ -178,10 +231,19 @@ def _draw_jobs(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
             for tile in view.tiles:
                 label_lines(col, context, f"{tile.tile}: {tile.text}",
                             icon="CHECKMARK" if tile.done else "UV")
-        if view.estimate:
-            label_lines(box, context, view.estimate, icon="INFO")
+        for index, line in enumerate(view.estimate):
+            label_lines(box, context, line, icon="INFO" if index == 0 else "BLANK1")
         if view.question is not None:
             _draw_question(box.column(align=True), context, view)
+    batch = batch_list.latest(rt)
+    if batch is not None and not batch.ended:
+        box = layout.box()
+        label_lines(box, context, f"Batch: {batch.summary_text()}", icon="SORTTIME")
+        if batch.question is not None:
+            draw_batch_question(box.column(align=True), context, batch)
+        else:
+            label_lines(box, context, "Each image: All Textures of Selection, below, or the "
+                                      "Shader Editor's Scenario tab")
 
 
 def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,

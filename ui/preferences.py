@@ -1,16 +1,32 @@
-"""Add-on preferences: credentials (stored in Blender's user preferences, never in a .blend)."""
+"""Add-on preferences, grouped as Blender's own are: Account (the keys, stored in Blender's user
+preferences, never in a .blend), Output, Jobs, Spending, Advanced."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 
-from ..bridge import ADDON_PACKAGE, connection
+from ..api.wording import counted
+from ..bridge import ADDON_PACKAGE, connection, runtime
 from ..bridge.model_props import model_property
 from ..bridge.request import DEFAULT_MAX_SIDE, DEFAULT_OUTPUT_DIR
+from ..core import spending
+from ..core.spending import STOP_BEFORE_PAYING
+from .lines import label_lines
 
 # Blender 4.5+ warns about '//' in a path property unless it declares blend-relative support.
 _BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
+
+
+def _is_automatic(prefs: bpy.types.AddonPreferences) -> bool:
+    return int(prefs.max_concurrent_jobs) == 0
+
+
+def _set_automatic(prefs: bpy.types.AddonPreferences, on: bool) -> None:
+    """Off: the number that was automatic stays, now the artist's to change."""
+    prefs.max_concurrent_jobs = 0 if on else runtime.concurrency()
 
 
 class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
@@ -45,8 +61,14 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
                     "Jobs to be recovered later",
     )
     max_concurrent_jobs: IntProperty(  # type: ignore[valid-type]
-        name="Parallel Jobs", default=0, min=0, max=16,
-        description="How many upscales run at once (0: Blender's network connection limit)",
+        name="Parallel Jobs", default=0, min=0, soft_min=1, max=16,
+        description="How many upscales run at once (0: as many as Blender's own network "
+                    "connection limit allows)",
+    )
+    parallel_automatic: BoolProperty(  # type: ignore[valid-type]
+        name="Automatic", get=_is_automatic, set=_set_automatic,
+        description="As many upscales at once as Blender's network connection limit allows "
+                    "(Preferences ▸ System ▸ Network)",
     )
 
     show_result_in_editor: BoolProperty(  # type: ignore[valid-type]
@@ -77,46 +99,104 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
         description="Upscales priced above this many credits wait for your confirmation",
     )
     never_spend: BoolProperty(  # type: ignore[valid-type]
-        name="Never Spend (Rehearsal)", default=False,
-        description="Upload and price every upscale, but stop before the paid call",
+        name=STOP_BEFORE_PAYING, default=False,
+        description="For a rehearsal: every upscale is uploaded and priced (free), then stops "
+                    "before Scenario is paid. Nothing is spent while this is on",
     )
 
     def draw(self, context: bpy.types.Context) -> None:
+        """Grouped under headings, as Blender's own preferences are; the groups fold."""
         layout = self.layout
         layout.use_property_split = True
-        col = layout.column()
-        col.prop(self, "api_key")
-        col.prop(self, "api_secret")
-        source = connection.keys_source()
-        if source == "environment":
-            col.label(text="Using the keys from the environment variables.", icon="INFO")
-        elif source is None:
-            col.label(text="No keys yet: without them nothing can be upscaled.", icon="ERROR")
-        col.operator("scenario.test_connection", icon="URL")
-        if not bpy.app.online_access:
-            col.label(text=connection.ONLINE_ACCESS_MESSAGE, icon="ERROR")
-        layout.separator()
-        col = layout.column()
-        col.prop(self, "output_dir")
-        col.prop(self, "max_output_side")
-        col.prop(self, "max_concurrent_jobs")
-        col.prop(self, "job_timeout_minutes")
-        col.prop(self, "show_result_in_editor")
-        col.prop(self, "base_url")
-        layout.separator()
-        col = layout.column()
-        col.prop(self, "default_upscale_factor")
-        col.prop(self, "default_preset")
-        col.prop(self, "default_base_model")
-        layout.separator()
-        col = layout.column(heading="Spending")
-        col.prop(self, "quote_before_paying")
-        row = col.row(align=True)
-        row.prop(self, "confirm_expensive")
-        sub = row.row()
-        sub.enabled = self.confirm_expensive
-        sub.prop(self, "confirm_above_credits")
-        col.prop(self, "never_spend")
+        layout.use_property_decorate = False
+        for idname, title, draw, closed in GROUPS:
+            header, body = layout.panel(f"scenario_prefs_{idname}", default_closed=closed)
+            header.label(text=title)
+            if body is not None:
+                draw(self, body, context)
+
+
+def _account(prefs: ScenarioUpscalePreferences, layout: bpy.types.UILayout,
+             context: bpy.types.Context) -> None:
+    col = layout.column()
+    col.prop(prefs, "api_key")
+    col.prop(prefs, "api_secret")
+    source = connection.keys_source()
+    if source == "environment":
+        label_lines(layout, context, "Using the keys from the environment variables.",
+                    icon="INFO")
+    elif source is None:
+        label_lines(layout, context, KEYS_HELP, icon="ERROR")
+        layout.operator("wm.url_open", text="Open app.scenario.com",
+                        icon="URL").url = SCENARIO_APP
+    layout.operator("scenario.test_connection", icon="URL")
+    tested = connection.last_test
+    if tested is not None:
+        for level, text in tested.lines:
+            label_lines(layout, context, text, icon=TEST_ICONS.get(level, "INFO"))
+    if not bpy.app.online_access:
+        label_lines(layout, context, connection.ONLINE_ACCESS_MESSAGE, icon="ERROR")
+
+
+def _output(prefs: ScenarioUpscalePreferences, layout: bpy.types.UILayout,
+            context: bpy.types.Context) -> None:
+    col = layout.column()
+    col.prop(prefs, "output_dir")
+    col.operator("scenario.open_folder", icon="FILE_FOLDER")
+    col.prop(prefs, "show_result_in_editor")
+    col.prop(prefs, "max_output_side")
+
+
+def _jobs(prefs: ScenarioUpscalePreferences, layout: bpy.types.UILayout,
+          context: bpy.types.Context) -> None:
+    row = layout.row(heading="Parallel Jobs")
+    row.prop(prefs, "parallel_automatic")
+    if prefs.max_concurrent_jobs:
+        row.prop(prefs, "max_concurrent_jobs", text="")
+    else:
+        row.label(text=f"{counted(runtime.concurrency(), 'job')} at once")
+    layout.prop(prefs, "job_timeout_minutes")
+    col = layout.column()
+    col.prop(prefs, "default_upscale_factor")
+    col.prop(prefs, "default_preset")
+    col.prop(prefs, "default_base_model")
+
+
+def _spending(prefs: ScenarioUpscalePreferences, layout: bpy.types.UILayout,
+              context: bpy.types.Context) -> None:
+    rt = runtime.peek()
+    if rt is not None:
+        label_lines(layout, context, f"This computer: {spending.spent(rt.recent).text}",
+                    icon="FUND")
+    col = layout.column()
+    col.prop(prefs, "quote_before_paying")
+    row = col.row(heading="Confirm Above")
+    row.prop(prefs, "confirm_expensive", text="")
+    sub = row.row()
+    sub.enabled = prefs.confirm_expensive
+    sub.prop(prefs, "confirm_above_credits")
+    col.prop(prefs, "never_spend")
+
+
+def _advanced(prefs: ScenarioUpscalePreferences, layout: bpy.types.UILayout,
+              context: bpy.types.Context) -> None:
+    layout.prop(prefs, "base_url")
+
+
+Draw = Callable[[ScenarioUpscalePreferences, bpy.types.UILayout, bpy.types.Context], None]
+# (id, heading, what it draws, folded at first)
+GROUPS: tuple[tuple[str, str, Draw, bool], ...] = (
+    ("account", "Account", _account, False),
+    ("output", "Output", _output, False),
+    ("jobs", "Jobs", _jobs, False),
+    ("spending", "Spending", _spending, False),
+    ("advanced", "Advanced", _advanced, True),
+)
+SCENARIO_APP = "https://app.scenario.com"
+KEYS_HELP = ("No keys yet: without them nothing can be upscaled. Create a key in Scenario "
+             "(app.scenario.com ▸ Project Settings ▸ API Keys), then paste the key and its "
+             "secret here.")
+TEST_ICONS = {"INFO": "CHECKMARK", "WARNING": "ERROR", "ERROR": "CANCEL"}
 
 
 classes = (ScenarioUpscalePreferences,)

@@ -13,6 +13,7 @@ def draw(panel_class, image: bpy.types.Image | None) -> list:
     log: list = []
     context = SimpleNamespace(
         scene=bpy.context.scene, preferences=bpy.context.preferences, screen=None,
+        window_manager=bpy.context.window_manager,
         space_data=SimpleNamespace(type="IMAGE_EDITOR", image=image),
     )
     panel_class.draw(SimpleNamespace(layout=FakeLayout(log)), context)
@@ -69,7 +70,7 @@ class FakeLayout:
         assert 0.0 <= factor <= 1.0
         self.log.append(("progress", text))
 
-    def prop(self, data, name: str, text: str | None = None) -> None:
+    def prop(self, data, name: str, text: str | None = None, **options) -> None:
         assert name in data.bl_rna.properties, name
         self.log.append(("prop", name))
 
@@ -77,12 +78,14 @@ class FakeLayout:
         category, name = idname.split(".")
         rna = getattr(getattr(bpy.ops, category), name).get_rna_type()
         props = FakeOperator(rna, idname)
+        object.__setattr__(props, "text", text)  # as the button reads ("": the operator's label)
         self.log.append(props)
         return props
 
     def template_list(self, list_type: str, list_id: str, data, prop: str, active_data,
                       active_prop: str, rows: int = 5) -> None:
         ui_list = getattr(bpy.types, list_type)
+        self.log.append(("list", list_type))
         for index, item in enumerate(getattr(data, prop)):
             ui_list.draw_item(None, bpy.context, self, data, item, 0, active_data, active_prop,
                               index)

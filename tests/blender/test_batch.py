@@ -54,6 +54,11 @@ def emulator_state(emulator) -> dict:
     return emulator.state()
 
 
+def dry_runs(emulator) -> list[dict]:
+    return [r for r in emulator.requests() if r["method"] == "POST"
+            and str(r["path"]).startswith("/v1/generate") and (r.get("query") or {}).get("dryRun")]
+
+
 def paid_generates(emulator) -> list[dict]:
     """Generate requests that created a job, with the uploaded image's name added."""
     names = {a["id"]: a["name"] for a in emulator_state(emulator)["assets"]}
@@ -337,22 +342,23 @@ def test_a_queued_image_cancelled_or_removed_is_never_sent(addon, emulator, tmp_
 
 
 def test_the_confirmation_limit_counts_the_whole_batch(addon, prefs, emulator, tmp_path) -> None:
-    # Each 64 px image costs 1 credit at ×2: none passes 2.5 alone, four together do. Without a
-    # UI nobody can confirm, so the batch stops spending where its total would pass the limit.
+    # Each 64 px image costs 1 credit at ×2: none passes 2.5 alone, four together do. The batch
+    # is priced whole before anything is paid; without a UI nobody can confirm, so nothing is.
     prefs.confirm_expensive, prefs.confirm_above_credits = True, 2.5
     textures = [scenes.texture_file(tmp_path, name) for name in ("a", "b", "c", "d")]
     scenes.object_with("A", [pbr_scenes.simple_material("M", *textures)], selected=True)
 
-    assert bpy.ops.scenario.upscale_materials() == {"FINISHED"}
+    assert bpy.ops.scenario.upscale_materials() == {"CANCELLED"}
 
     batch = latest(addon)
-    assert sorted(i.status for i in batch.items) == ["done", "done", "failed", "failed"]
+    assert [i.status for i in batch.items] == ["failed"] * 4
     for item in batch.items:
-        if item.status == "failed":
-            assert "The batch would pass 2.5 credits" in item.reason
-            assert "Nothing was spent" in item.reason
-    assert len(paid_generates(emulator)) == 2
-    assert batch.summary()["totals"]["cost"] == 2
+        assert item.reason.startswith("The batch of 4 images costs 4 credits, above your "
+                                      "confirmation limit of 2.5 credits.")
+        assert "Nothing was spent" in item.reason
+    assert paid_generates(emulator) == [] and len(dry_runs(emulator)) == 4
+    assert batch.summary()["totals"]["cost"] == 0
+    assert batch.summary_text().endswith("; nothing spent")
 
 
 # --- concurrency -----------------------------------------------------------------------------
@@ -370,8 +376,9 @@ def test_pool_follows_the_parallel_jobs_preference(addon, prefs, emulator, tmp_p
     records = [rt.jobs[item.local_id].record for item in batch.items]
     spans = []
     for record in records:
+        # From the paid request on: every image was uploaded and priced (two at a time) first.
         times = dict((state, at) for state, at in record.history)
-        spans.append((times["submitting"], times["downloaded"]))
+        spans.append((times["sending"], times["downloaded"]))
     assert max_overlap(spans) == 2, spans
     # Scenario saw the same: never more than two of our jobs at once.
     jobs = [j for j in emulator_state(emulator)["jobs"]
@@ -483,8 +490,9 @@ def test_command_line_runs_the_batch_saves_and_prints_a_summary(addon, emulator,
         assert images["tiles"]["status"] == "done"  # a UDIM set beside ordinary maps
         assert Path(images["tiles"]["result_file"]).name == "tiles_x3.<UDIM>.png"
         assert summary["totals"] | {"seconds": 0} == {
-            "images": 3, "done": 3, "failed": 0, "cancelled": 0, "skipped": 0, "unfinished": 0,
-            "seconds": 0, "cost": summary["totals"]["cost"]}
+            "images": 3, "done": 3, "failed": 0, "cancelled": 0, "skipped": 0, "declined": 0,
+            "unfinished": 0, "seconds": 0, "cost": summary["totals"]["cost"], "cost_unknown": 0}
+        assert summary["totals"]["cost"] > 0, "what the batch was charged"
         assert summary["saved"] == str(blend)
         assert "[1/3] albedo (Base Color): Queued" in captured.err
         assert "[1/3] albedo (Base Color): Done" in captured.err

@@ -213,15 +213,17 @@ def paid_generates(emulator) -> list[dict]:
     return [g for g in emulator.generates() if not (g.get("query") or {}).get("dryRun")]
 
 
-def test_never_spend_shows_the_price_and_stops(prefs, emulator, tmp_path) -> None:
+def test_never_spend_shows_the_price_and_stops(addon, prefs, emulator, tmp_path) -> None:
     prefs.never_spend = True
     try:
         scenes.texture_file(tmp_path, "brick")
-        with pytest.raises(RuntimeError,
-                           match=r"Rehearsal: this upscale would cost 1 credit\. Nothing was spent"):
-            upscale("brick", "NONE")
+        # A rehearsal is the artist's choice: said (INFO), no error.
+        assert upscale("brick", "NONE") == {"CANCELLED"}
     finally:
         prefs.never_spend = False
+    record = sys.modules[f"{addon}.bridge.runtime"].get().recent[0]
+    assert record.error.startswith("Rehearsal: this upscale would cost 1 credit. Nothing was "
+                                   "spent; turn off Stop Before Paying")
     dry = [r for r in emulator.requests() if (r.get("query") or {}).get("dryRun")]
     assert len(dry) == 1 and paid_generates(emulator) == []
 

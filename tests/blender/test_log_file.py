@@ -58,7 +58,8 @@ def test_a_failing_jobs_traceback_is_in_the_log_under_its_id_without_secrets(
         bpy.ops.scenario.upscale_image(image_name="brick")
 
     report = str(failure.value)
-    [local_id] = re.findall(r"\(job ([0-9a-f]{16}) in the log\)", report)
+    [local_id] = re.findall(r"\(job ([0-9a-f]{16}) in the add-on's log: Open Log in Recent "
+                            r"Jobs opens it\)", report)
     log_file = module(addon, "core.addon_log").file_path()
     assert "Unexpected error (RuntimeError" in report and str(log_file) in report
     text = log_text(addon)

@@ -160,8 +160,12 @@ def test_a_garbage_cost_on_the_paid_job_is_shown_as_unknown_never_free(addon, em
     assert journal_entry(addon, record.local_id)["cost"] is None
     drawn = draw(module(addon, "ui.panel_recent_jobs").IMAGE_PT_scenario_recent_jobs, None)
     labels = [entry[1] for entry in drawn if isinstance(entry, tuple) and entry[0] == "label"]
-    ours = labels.index("brick")  # the newest job is listed first
-    assert labels[ours + 1:ours + 3] == ["Applied", "Cost unknown"]
+    # The newest job is chosen in the list and shown in full: paid, of unknown cost (never 0).
+    ours = labels.index("brick → brick_x2.png")
+    assert labels[ours + 1].startswith("Applied, ×2, ")
+    assert labels[ours + 2] == "Paid; its cost is unknown."
+    spending = module(addon, "core.spending")
+    assert spending.total_of([record]) == spending.Total(unknown=1)
     assert len(emulator.generates()) == 1
 
 

@@ -24,9 +24,10 @@ def test_main_panel_shows_the_image_the_result_size_and_the_button(addon, tmp_pa
     ui = module(addon, "ui.panel_upscale")
     log = draw(ui.IMAGE_PT_scenario_upscale, brick)
     shown = texts(log)
-    assert "64×32 px, file" in shown and "Result: 128×64 px" in shown
+    assert "64×32 px, saved as a file" in shown and "Result: 128×64 px" in shown
     assert "Keys from the preferences" in shown
-    assert "scenario.upscale_image" in operators(log)
+    assert ["scenario.upscale_image", "scenario.price_image"] == [
+        op for op in operators(log) if op in ("scenario.upscale_image", "scenario.price_image")]
     assert "scenario.revert_image" not in operators(log)
 
     log = draw(ui.IMAGE_PT_scenario_upscale, None)
@@ -43,6 +44,12 @@ def test_a_result_offers_its_original_and_an_original_its_result(addon, tmp_path
     assert "scenario.revert_image" in ops and [c.values["mode"] for c in compare] == [
         "ORIGINAL", "DIFFERENCE"]
     assert "scenario.tiled_preview" in ops
+    # With the result open, the big button upscales its original, and says so.
+    assert "An upscaled result of 'brick'" in texts(log)
+    [button] = [e for e in log if isinstance(e, FakeOperator)
+                and e.idname == "scenario.upscale_image"]
+    assert button.values == {"image_name": "brick"}
+    assert "Result: 64×64 px" in texts(log), "the size the original's upscale will have"
 
     log = draw(module(addon, "ui.panel_upscale").IMAGE_PT_scenario_upscale, brick)
     compare = [e for e in log if isinstance(e, FakeOperator) and e.idname == "scenario.compare_images"]
@@ -55,7 +62,7 @@ def test_running_job_shows_progress_estimate_and_the_price_question(addon, tmp_p
     rt = runtime.get()
     record = module(addon, "core.journal").JobRecord(local_id="abc123", source_image="brick")
     view = runtime.JobView("abc123", "brick", record=record, stage="generating", fraction=0.4,
-                           estimate="256×256 px, about 0.1 MB as PNG",
+                           estimate=("File: about 0.1 MB as PNG", "Memory: 1 MB, GPU: 1 MB"),
                            question=pipeline.PriceQuestion(cost=30.0, limit=20.0))
     rt.jobs["abc123"] = view
     try:
@@ -63,7 +70,7 @@ def test_running_job_shows_progress_estimate_and_the_price_question(addon, tmp_p
     finally:
         rt.jobs.pop("abc123")
     assert ("progress", "Generating 40 %") in log
-    assert "about 0.1 MB as PNG" in texts(log)
+    assert "File: about 0.1 MB as PNG | Memory: 1 MB, GPU: 1 MB" in texts(log)
     assert "Costs 30 credits (your limit: 20)" in texts(log)
     answers = [e.values for e in log if isinstance(e, FakeOperator)
                and e.idname == "scenario.answer_price"]
@@ -86,21 +93,86 @@ def test_advanced_panel_lists_style_images_and_loras(addon) -> None:
         assert name in props, name
     bpy.ops.scenario.edit_settings_list(list_name="loras", action="REMOVE", index=0)
     assert len(settings.loras) == 0 and len(settings.image_prompts) == 4
+    # Every setting explains itself where the artist hovers (its tooltip), in words.
+    rna = settings.bl_rna.properties
+    for name in ("strength", "controlnet_conditioning_scale", "num_inference_steps",
+                 "keep_alpha", "normal_map", "check_tiling", "seam_safe"):
+        assert len(rna[name].description) > 40, (name, rna[name].description)
+    lora = rna["loras"].fixed_type.properties
+    assert "model id" in lora["model"].description and lora["scale"].description
+    # "Keep" no longer heads what is not kept; the sliders are explained in the panel too.
+    assert "Strength: how much new detail Scenario invents." in texts(log)
 
 
-def test_recent_jobs_and_preferences_draw(addon, tmp_path) -> None:
+def test_recent_jobs_lists_each_job_and_shows_the_chosen_one_in_full(addon, tmp_path) -> None:
     scenes.texture_file(tmp_path, "brick", 32, 32)
     bpy.ops.scenario.upscale_image(image_name="brick", scope="NONE")
     log = draw(module(addon, "ui.panel_recent_jobs").IMAGE_PT_scenario_recent_jobs, None)
-    assert "Applied" in texts(log)
-    assert {"scenario.recover_jobs", "wm.path_open", "scenario.forget_job"} <= set(operators(log))
+    shown = texts(log)
+    assert ("list", "SCENARIO_UL_recent_jobs") in log
+    state = bpy.context.window_manager.scenario_recent
+    record = module(addon, "bridge.runtime").get().recent[0]
+    assert state.rows[0].local_id == record.local_id, "the newest job is the first row"
+    # The chosen job in full: the image, its result, its state, factor and time, its cost.
+    assert "brick → brick_x2.png" in shown and "Applied, ×2, " in shown
+    assert f"Paid {module(addon, 'api.prices').credits_text(record.cost)}." in shown
+    assert shown.startswith("Spent today: ")
+    ops = {e.idname: e.values for e in log if isinstance(e, FakeOperator)}
+    assert ops["scenario.recover_jobs"] == {"local_id": record.local_id}
+    assert ops["scenario.forget_job"] == {"local_id": record.local_id}
+    assert {"filepath": record.result_path} in [e.values for e in log if isinstance(e, FakeOperator)
+                                                and e.idname == "scenario.open_folder"]
+    assert "scenario.open_log" in ops and "CU" not in shown
+    # Re-apply says what it does (it used to describe Recover).
+    recover = module(addon, "operators.recover_jobs").SCENARIO_OT_recover_jobs
+    tip = recover.description(bpy.context, SimpleNamespace(local_id=record.local_id))
+    assert tip.startswith("Use this result again") and "nothing is paid" in tip
 
+
+def test_preferences_are_grouped_under_headings(addon) -> None:
     prefs = bpy.context.preferences.addons[addon].preferences
     log: list = []
     type(prefs).draw(Drawing(FakeLayout(log), prefs), bpy.context)
     assert "scenario.test_connection" in operators(log)
+    labels = [e[1] for e in log if isinstance(e, tuple) and e[0] == "label"]
+    assert [h for h in labels if h in ("Account", "Output", "Jobs", "Spending", "Advanced")] == [
+        "Account", "Output", "Jobs", "Spending", "Advanced"]
     props = [e[1] for e in log if isinstance(e, tuple) and e[0] == "prop"]
-    assert {"api_key", "api_secret", "output_dir", "never_spend", "confirm_above_credits"} <= set(props)
+    assert {"api_key", "api_secret", "output_dir", "never_spend", "confirm_above_credits",
+            "parallel_automatic", "base_url"} <= set(props)
+    assert props.index("base_url") > props.index("never_spend"), "the Service URL is Advanced"
+    assert "scenario.open_folder" in operators(log)
+    assert any(text.startswith("This computer: Spent today: ") for text in labels)
+    # Plain words: the rehearsal switch and Parallel Jobs at 0 (automatic).
+    rna = prefs.bl_rna.properties
+    assert rna["never_spend"].name == "Stop Before Paying"
+    assert prefs.max_concurrent_jobs == 0 and prefs.parallel_automatic
+    assert any(text.endswith(" at once") for text in labels)
+    try:
+        prefs.parallel_automatic = False
+        assert prefs.max_concurrent_jobs >= 1
+    finally:
+        prefs.max_concurrent_jobs = 0
+
+
+def test_without_keys_the_panel_has_one_line_and_a_button_to_the_preferences(
+        addon, prefs, tmp_path) -> None:
+    brick = scenes.texture_file(tmp_path, "brick", 32, 32)
+    key = prefs.api_key
+    prefs.api_key = ""
+    try:
+        log = draw(module(addon, "ui.panel_upscale").IMAGE_PT_scenario_upscale, brick)
+        pref_log: list = []
+        type(prefs).draw(Drawing(FakeLayout(pref_log), prefs), bpy.context)
+    finally:
+        prefs.api_key = key
+    assert "No Scenario API key yet" in texts(log) and "SCENARIO_SDK" not in texts(log)
+    [show] = [e for e in log if isinstance(e, FakeOperator) and e.idname == "preferences.addon_show"]
+    assert show.values == {"module": addon}
+    told = texts(pref_log)
+    assert "Project Settings ▸ API Keys" in told and "app.scenario.com" in told
+    [url] = [e for e in pref_log if isinstance(e, FakeOperator) and e.idname == "wm.url_open"]
+    assert url.values == {"url": "https://app.scenario.com"}
 
 
 def menu_entries(draw_function, **context_fields) -> list:

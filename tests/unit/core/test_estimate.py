@@ -1,11 +1,9 @@
 from scenario_texture_upscale.core.estimate import describe_output, megabytes
 
 
-def test_output_description_names_size_file_and_memory():
-    text = describe_output(4096, 4096)
-    assert text.startswith("4096×4096 px")
-    assert "about 25 MB as PNG" in text
-    assert "67 MB in memory" in text
+def test_output_description_names_the_file_and_the_memory_in_two_short_lines():
+    assert describe_output(4096, 4096) == ("File: about 25 MB as PNG", "Memory: 67 MB, GPU: 67 MB")
+    assert all(len(line) <= 30 for line in describe_output(16384, 16384))
 
 
 def test_small_sizes_keep_a_decimal():
