@@ -140,9 +140,11 @@ class Batch:
         running = c[ItemStatus.QUEUED] + c[ItemStatus.RUNNING]
         if running:
             parts.append(f"{running} running")
+        text = f"{', '.join(parts)} in {self.elapsed:.0f} s"
+        if not self.ended:
+            return text  # its paid jobs' costs are known once they end
         paid = self.paid
-        spent = "nothing spent" if paid == Total() else f"spent {paid.text}"
-        return f"{', '.join(parts)} in {self.elapsed:.0f} s; {spent}{'' if self.ended else ' so far'}"
+        return f"{text}; {'nothing spent' if paid == Total() else f'spent {paid.text}'}"
 
     def summary(self, blend_file: str = "") -> dict[str, Any]:
         """The machine-readable account of the batch (printed as JSON by the command line)."""

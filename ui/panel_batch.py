@@ -14,7 +14,7 @@ from .parts import draw_batch_question, draw_connection_problem
 
 STATUS_ICONS = {
     ItemStatus.QUEUED: "TIME", ItemStatus.RUNNING: "SORTTIME", ItemStatus.DONE: "CHECKMARK",
-    ItemStatus.PRICED: "FUND",
+    ItemStatus.PRICED: "TIME",
     ItemStatus.FAILED: "ERROR", ItemStatus.CANCELLED: "CANCEL", ItemStatus.SKIPPED: "FORWARD",
     ItemStatus.DECLINED: "X",
 }
@@ -46,7 +46,7 @@ class SCENARIO_UL_batch(bpy.types.UIList):
             layout.label(text=item.image, icon="IMAGE_DATA")
             return
         row = layout.row(align=True)
-        split = row.split(factor=0.6)
+        split = row.split(factor=0.65)  # the status column is a word or two
         split.label(text=entry.image, icon=STATUS_ICONS.get(entry.status, "DOT"))
         split.label(text=batch_list.status_word(rt, entry))
         if entry.status == ItemStatus.PRICED:

@@ -74,13 +74,13 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
         layout = self.layout
         rt = runtime.peek()
         if rt is not None:
-            label_lines(layout, context, spending.spent(rt.recent).text, icon="FUND")
+            label_lines(layout, context, spending.spent(rt.recent).text, icon="INFO")
         if rt and rt.damaged:
             files = counted(len(rt.damaged), "damaged journal file")
             label_lines(layout, context, f"{files} kept aside in {rt.journal.folder} (see the "
                                          "log)", icon="ERROR")
-        row = layout.row(align=True)
-        row.operator("scenario.open_folder", icon="FILE_FOLDER")
+        row = layout.split(factor=0.6, align=True)
+        row.operator("scenario.open_folder", text="Output Folder", icon="FILE_FOLDER")
         row.operator("scenario.open_log", icon="TEXT")
         state = context.window_manager.scenario_recent
         newer = rt.newer if rt else []
@@ -109,7 +109,8 @@ def _draw_job(box: bpy.types.UILayout, context: bpy.types.Context, rt: runtime.R
     label_lines(box, context, f"{title} → {result}" if result else title, icon=state_icon(record))
     when = recent_list.when_text(record.created_at)
     label_lines(box, context, f"{state_word(record)}, {factor_of(record)}, {when}")
-    label_lines(box, context, spending.cost_text(record, rt.recent), icon="FUND")
+    if not record.declined:  # a declined job's error says it: nothing was spent
+        label_lines(box, context, spending.cost_text(record, rt.recent))
     not_now = recovery.why_not_now(rt, record.local_id)
     if not_now:
         label_lines(box, context, not_now, icon="TIME")

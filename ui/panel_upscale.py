@@ -109,8 +109,7 @@ class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
                                       row.prop(item, "scale", text="")))
 
 
-SLIDERS_HELP = ("Strength: how much new detail Scenario invents. Structure: how closely the "
-                "shapes of the source are kept. Steps: more is finer and slower.")
+SLIDERS_HELP = "More strength: more new detail. More structure: closer shapes."
 
 
 def _draw_list(layout: bpy.types.UILayout, settings: bpy.types.PropertyGroup, name: str,
@@ -174,7 +173,7 @@ def _draw_upscale_button(layout: bpy.types.UILayout, context: bpy.types.Context,
     original = found[0] if found is not None and image != found[0] else None
     target = original or image
     quote = quotes.current(runtime.peek(), target, context.scene.scenario_upscale)
-    row = layout.row(align=True)
+    row = layout.row()
     row.scale_y = 1.4
     if quote is not None and quote.cost is not None:
         text = f"Upscale{' Original' if original else ''} for {credits_text(quote.cost)}"
@@ -184,7 +183,7 @@ def _draw_upscale_button(layout: bpy.types.UILayout, context: bpy.types.Context,
     if original is not None:
         button.image_name = original.name
     if quote is None:
-        price = row.operator("scenario.price_image", text="Price", icon="FUND")
+        price = layout.operator("scenario.price_image", icon="VIEWZOOM")
         if original is not None:
             price.image_name = original.name
 

@@ -17,7 +17,7 @@ def draw_connection_problem(layout: bpy.types.UILayout, context: bpy.types.Conte
     problem = availability.why_cannot_connect()
     if problem == availability.NO_KEYS:
         layout.label(text="No Scenario API key yet", icon="ERROR")
-        layout.operator("preferences.addon_show", text="Enter API Keys…",
+        layout.operator("preferences.addon_show", text="Enter API Keys",
                         icon="PREFERENCES").module = ADDON_PACKAGE
     elif problem:
         label_lines(layout, context, problem, icon="ERROR")
@@ -33,7 +33,7 @@ def draw_batch_question(col: bpy.types.UILayout, context: bpy.types.Context,
     label_lines(col, context, f"{counted(question.images, 'image')} "
                               f"{verb(question.images, 'costs', 'cost')} "
                               f"{credits_text(question.cost)} in all (your limit: "
-                              f"{credits_text(question.limit)})", icon="FUND")
+                              f"{credits_text(question.limit)})")
     pay = col.operator("scenario.answer_price", text="Pay and Upscale All", icon="CHECKMARK")
     pay.batch_id, pay.pay = batch.batch_id, True
     stop = col.operator("scenario.answer_price", text="Don't Pay", icon="CANCEL")

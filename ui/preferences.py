@@ -167,7 +167,7 @@ def _spending(prefs: ScenarioUpscalePreferences, layout: bpy.types.UILayout,
     rt = runtime.peek()
     if rt is not None:
         label_lines(layout, context, f"This computer: {spending.spent(rt.recent).text}",
-                    icon="FUND")
+                    icon="INFO")
     col = layout.column()
     col.prop(prefs, "quote_before_paying")
     row = col.row(heading="Confirm Above")

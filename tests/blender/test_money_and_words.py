@@ -203,7 +203,7 @@ def test_dont_pay_is_said_calmly_and_listed_as_declined(addon, emulator, tmp_pat
     record = rt.journal.load(view.local_id)
     assert record.state == "failed" and record.declined
     recent = panel(addon, "recent")
-    assert "Declined, ×2" in texts(recent) and "Declined: nothing was spent." in texts(recent)
+    assert "Declined, ×2" in texts(recent) and "Declined at 1 credit; nothing was spent." in texts(recent)
     assert "Failed" not in texts(recent)
 
 

@@ -101,7 +101,7 @@ def test_advanced_panel_lists_style_images_and_loras(addon) -> None:
     lora = rna["loras"].fixed_type.properties
     assert "model id" in lora["model"].description and lora["scale"].description
     # "Keep" no longer heads what is not kept; the sliders are explained in the panel too.
-    assert "Strength: how much new detail Scenario invents." in texts(log)
+    assert "More strength: more new detail. More structure: closer shapes." in texts(log)
 
 
 def test_recent_jobs_lists_each_job_and_shows_the_chosen_one_in_full(addon, tmp_path) -> None:

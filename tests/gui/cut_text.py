@@ -4,10 +4,10 @@ Run on the host; a control screenshot with a label known to be cut keeps the che
 
 from __future__ import annotations
 
-from collections import deque
 from pathlib import Path
 
 import numpy as np
+from inside.headers import components
 from PIL import Image
 
 TEXT_LEVEL = 110  # grey level above which a pixel is text on Blender's dark theme
@@ -16,24 +16,10 @@ FONT_PX = 11  # interface text height at 1×
 
 def _components(bright: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Bounding boxes (x0, y0, x1, y1) of 8-connected bright areas."""
-    seen = np.zeros_like(bright, dtype=bool)
     boxes = []
-    height, width = bright.shape
-    for y, x in zip(*np.nonzero(bright), strict=True):
-        if seen[y, x]:
-            continue
-        seen[y, x] = True
-        queue = deque([(y, x)])
-        y0, y1, x0, x1 = y, y, x, x
-        while queue:
-            cy, cx = queue.popleft()
-            y0, y1, x0, x1 = min(y0, cy), max(y1, cy), min(x0, cx), max(x1, cx)
-            for ny in range(max(cy - 1, 0), min(cy + 2, height)):
-                for nx in range(max(cx - 1, 0), min(cx + 2, width)):
-                    if bright[ny, nx] and not seen[ny, nx]:
-                        seen[ny, nx] = True
-                        queue.append((ny, nx))
-        boxes.append((int(x0), int(y0), int(x1), int(y1)))
+    for pixels in components(bright):
+        ys, xs = [p[0] for p in pixels], [p[1] for p in pixels]
+        boxes.append((min(xs), min(ys), max(xs), max(ys)))
     return boxes
 
 

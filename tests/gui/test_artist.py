@@ -52,12 +52,27 @@ def test_escape_keeps_the_job_collectable_when_scenario_refuses(window: Window) 
     assert f["recoverable"] == 1 and f["nodes"] == ORIGINAL
 
 
+# Every panel and state an artist meets (tests/gui/cases/panel_text.py), photographed whole.
+STATES = ("idle", "advanced", "no_keys", "priced", "asking", "declined", "running", "done",
+          "comparing", "batch_asking", "batch_running", "batch_done", "node_batch", "material",
+          "preferences")
+# Opened with a click on their header, found on screen (at each scale: the file is reopened).
+FOLDED = ["Advanced", "Recent Jobs", "All Textures of Selection",
+          "Material Properties' Scenario Upscale", "the preferences' Advanced group"]
+
+
 def test_every_panel_line_reads_whole_at_1x_and_2x(window: Window) -> None:
-    window.start_emulator("--job-seconds", "1")
-    window.findings("panel_text.py", "panel_text")
+    window.start_emulator("--job-seconds", "3")
+    f = window.findings("panel_text.py", "panel_text", timeout=900)
+    assert sorted(set(f["opened"])) == sorted(FOLDED), f["opened"]
+    assert f["seen"]["declined"] == ["failed", True], "Don't Pay: listed as declined"
+    assert f["seen"]["batch_running_boxes"] == [], "a batch's jobs are shown once, in its list"
     shots = sorted(window.case.glob("*_[12]x*.png"))
     controls = [s for s in shots if s.name.startswith("control_")]
-    assert len(controls) == 2 and len(shots) > 2 * 6, [s.name for s in shots]
+    assert len(controls) == 2
+    for state in STATES:
+        for tag in ("1x", "2x"):
+            assert (window.case / f"{state}_{tag}.png").is_file(), f"{state} at {tag}"
     found = {shot.name: cut_text.ellipses(shot, 2.0 if "_2x" in shot.name else 1.0)
              for shot in shots}
     assert all(found[c.name] for c in controls), f"the control's cut line was not seen: {found}"

@@ -22,6 +22,7 @@ def test_price_above_the_limit_paid_with_the_panel_button(window: Window) -> Non
     assert f["asked"] == {"cost": 1, "limit": 0.5}
     assert f["paid_while_asking"] == 0
     assert f["status"] == "done" and f["nodes"] == RESULT and f["paid"] == 1
+    assert f["report_levels"] == ["INFO"] and f["declined"] is False
 
 
 def test_price_above_the_limit_declined_with_the_panel_button(window: Window) -> None:
@@ -30,6 +31,8 @@ def test_price_above_the_limit_declined_with_the_panel_button(window: Window) ->
     assert f["paid_while_asking"] == 0
     assert f["status"] == "failed" and "nothing was spent" in f["message"]
     assert f["nodes"] == ORIGINAL and f["paid"] == 0
+    # Declining is the artist's choice: an INFO report (no red error popup), listed as declined.
+    assert f["report_levels"] == ["INFO"] and f["declined"] is True
 
 
 def test_online_access_off_greys_the_button_and_says_why(window: Window) -> None:

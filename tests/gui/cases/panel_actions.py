@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import bpy
 import scene
 from harness import MODULE, Harness, Steps
@@ -42,10 +44,23 @@ def _asking(h: Harness, pay: bool) -> Steps:
     [view] = h.jobs()
     h.note("asked", {"cost": view.question.cost, "limit": view.question.limit})
     h.note("paid_while_asking", h.paid_generates())
+    operator = h.addon("operators.upscale_image").SCENARIO_OT_upscale_image
+    levels: list[str] = []
+    plain = operator.job_ended
+
+    def job_ended(self: Any, context: bpy.types.Context, ended: Any) -> None:
+        plain(self, context, ended)
+        levels.append(self._outcome.level)
+
+    operator.job_ended = job_ended
     h.invoke(area, bpy.ops.scenario.answer_price, "UI", local_id=view.local_id, pay=pay)
     yield from h.wait_for(lambda: _ended(h), "the job to end")
+    yield 0.3
+    operator.job_ended = plain
     h.note("status", view.status)
     h.note("message", view.message)
+    h.note("report_levels", levels)
+    h.note("declined", h.runtime().journal.load(view.local_id).declined)
     h.note("nodes", scene.images_in_nodes())
     h.note("paid", h.paid_generates())
 

@@ -1,5 +1,6 @@
 """A batch larger than Scenario's team limit, from the Image Editor's sidebar: the jobs that wait
-for a slot say so in the job boxes and in the batch list, and every texture is upscaled."""
+for a slot say so in the batch list (not twice: the job boxes leave them to it), and every
+texture is upscaled."""
 
 from __future__ import annotations
 

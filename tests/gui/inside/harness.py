@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import bpy
+import numpy as np
+from headers import closed_chevrons
 
 MODULE = "bl_ext.user_default.scenario_texture_upscale"
 Steps = Generator[float, None, None]
@@ -100,9 +102,44 @@ class Harness:
         with self.over(area, kind):
             return ui_call(call, "INVOKE_DEFAULT", **props)
 
-    def screen_point(self, region: bpy.types.Region, x: float, y: float) -> tuple[int, int]:
-        """Region coordinates (from its bottom left) to X screen coordinates (from top left)."""
-        return int(region.x + x), int(self.window().height - (region.y + y))
+    def screen_point(self, region: bpy.types.Region, x: float, y: float,
+                     window: bpy.types.Window | None = None) -> tuple[int, int]:
+        """Region coordinates (from its bottom left) to X screen coordinates (from top left),
+        in the main window or ``window`` (found on screen by its title, as X placed it)."""
+        window = window or self.window()
+        left, top = self.window_origin(window)
+        return int(left + region.x + x), int(top + window.height - (region.y + y))
+
+    def window_origin(self, window: bpy.types.Window) -> tuple[int, int]:
+        """Where X put ``window`` (see ``place``)."""
+        if window == self.window():
+            return 0, 0  # opened at the screen's top left (launcher.GEOMETRY)
+        values = self._x_window(window)[1]
+        return int(values["X"]), int(values["Y"])
+
+    def place(self, window: bpy.types.Window, x: int, y: int) -> None:
+        """Moves another Blender window (the Preferences) to ``x``, ``y`` on the screen: X
+        may have put it partly off the screen."""
+        self.xdotool("windowmove", self._x_window(window)[0], str(x), str(y))
+
+    _x_ids: dict[int, str] = {}
+
+    def _x_window(self, window: bpy.types.Window) -> tuple[str, dict[str, str]]:
+        """The top-level X window of ``window`` (found once by its size: Blender's windows
+        are the only ones here) and its geometry."""
+        known = self._x_ids.get(window.as_pointer())
+        ids = [known] if known else subprocess.run(
+            ["xdotool", "search", "--onlyvisible", "--name", ""], capture_output=True,
+            text=True, timeout=10).stdout.split()
+        for found in ids:
+            geometry = subprocess.run(["xdotool", "getwindowgeometry", "--shell", found],
+                                      capture_output=True, text=True, timeout=10).stdout
+            values = dict(line.split("=", 1) for line in geometry.split() if "=" in line)
+            if known or (int(values.get("WIDTH", -1)), int(values.get("HEIGHT", -1))) == (
+                    window.width, window.height):
+                self._x_ids[window.as_pointer()] = found
+                return found, values
+        raise AssertionError(f"no X window of {window.width}×{window.height} px among {ids}")
 
     def xdotool(self, *args: str) -> None:
         subprocess.run(["xdotool", *args], check=True, timeout=10)
@@ -157,16 +194,148 @@ class Harness:
             yield 0.5  # beyond the double-click time: two quick clicks fold the tab
         raise AssertionError(f"no sidebar tab '{category}' (active: {ui.active_panel_category})")
 
-    def screenshot(self, name: str, region: bpy.types.Region | None = None) -> Path:
+    def screenshot(self, name: str, region: bpy.types.Region | None = None,
+                   window: bpy.types.Window | None = None) -> Path:
         """The screen, or only ``region`` of it, as ``name``.png in the case folder."""
         path = self.case / f"{name}.png"
-        crop = []
-        if region is not None:
-            x, y = self.screen_point(region, 0, region.height)
-            crop = ["-crop", f"{region.width}x{region.height}+{x}+{y}"]
-        subprocess.run(["import", "-window", "root", *crop, str(path)], check=True, timeout=30)
+        subprocess.run(["import", "-window", "root", *self._crop(region, window), str(path)],
+                       check=True, timeout=30)
         self.findings.setdefault("screenshots", []).append(str(path))
         return path
+
+    def _crop(self, region: bpy.types.Region | None,
+              window: bpy.types.Window | None = None) -> list[str]:
+        if region is None:
+            return []
+        x, y = self.screen_point(region, 0, region.height, window)
+        return ["-crop", f"{region.width}x{region.height}+{x}+{y}"]
+
+    def gray(self, region: bpy.types.Region, window: bpy.types.Window | None = None
+             ) -> np.ndarray:
+        """``region`` as it is on screen, grey levels, rows from the top."""
+        raw = subprocess.run(["import", "-window", "root", *self._crop(region, window), "-depth",
+                              "8", "gray:-"], check=True, timeout=30, capture_output=True).stdout
+        return np.frombuffer(raw, dtype=np.uint8).reshape(region.height, region.width)
+
+    # --- panels: scrolled, photographed whole, opened by a click on their header -------------
+    def view_top(self, region: bpy.types.Region) -> float:
+        """Where the region's view starts (changes when it scrolls)."""
+        return float(region.view2d.region_to_view(0, region.height)[1])
+
+    def wheel(self, area: bpy.types.Area, kind: str, clicks: int,
+              window: bpy.types.Window | None = None) -> Steps:
+        """Mouse-wheel clicks over the region, down (up when negative), as an artist
+        scrolls: the pointer at the panels' left margin, clear of the region's resize edge
+        and of lists (which would scroll instead). view2d.scroll_down does not move a
+        temporary window's region (the Preferences), the wheel does everywhere."""
+        region = self.region(area, kind)
+        margin = 10 * bpy.context.preferences.view.ui_scale
+        x, y = self.screen_point(region, margin, region.height / 2, window)
+        self.xdotool("mousemove", str(x), str(y))
+        yield 0.2
+        self.xdotool("click", "--repeat", str(abs(clicks)), "--delay", "10",
+                     "5" if clicks > 0 else "4")
+        # Blender may take a while through a hundred clicks: until the view stops moving.
+        top, still = self.view_top(region), 0
+        for _check in range(40):
+            yield 0.15
+            now = self.view_top(region)
+            still = still + 1 if now == top else 0
+            top = now
+            if still >= 2:
+                break
+
+    def photograph(self, area: bpy.types.Area, name: str, kind: str = "UI",
+                   window: bpy.types.Window | None = None, start: float = 0.0) -> Steps:
+        """The whole region: from its top (or about ``start`` pixels below it), then about
+        half a region lower at a time until its end (pages overlap, so every line is whole
+        in one of them), as ``name``, ``name``_1, …"""
+        region = self.region(area, kind)
+        wheel_px = 40 * bpy.context.preferences.view.ui_scale  # one wheel click scrolls this
+        step = max(1, int(0.5 * region.height / wheel_px))
+        yield from self.wheel(area, kind, -100, window)
+        if start >= wheel_px:
+            yield from self.wheel(area, kind, int(start // wheel_px), window)
+        for page in range(12):
+            self.screenshot(name if page == 0 else f"{name}_{page}", region, window)
+            top = self.view_top(region)
+            yield from self.wheel(area, kind, step, window)
+            if self.view_top(region) == top:
+                break  # at its end
+        yield from self.wheel(area, kind, -100, window)
+
+    @contextmanager
+    def drawing(self, owner: Any, name: str = "draw") -> Iterator[list[int]]:
+        """Counts the calls of ``owner.name`` (a panel's draw): whether it is open."""
+        calls: list[int] = []
+        plain = getattr(owner, name)
+
+        def counting(*args: Any) -> Any:
+            calls.append(1)
+            return plain(*args)
+
+        # Blender passes as many arguments as a draw function names: spelled out.
+        if name == "draw":
+            def draw(self: Any, context: bpy.types.Context) -> Any:
+                return counting(self, context)
+            setattr(owner, name, draw)
+        else:
+            setattr(owner, name, counting)
+        try:
+            yield calls
+        finally:
+            setattr(owner, name, plain)
+
+    def open_panel(self, area: bpy.types.Area, calls: list[int], what: str, kind: str = "UI",
+                   window: bpy.types.Window | None = None, alone: bool = False) -> Steps:
+        """Opens the closed panel ``what`` with a click on its header, as an artist does. No
+        API says where a header is drawn: the region is scrolled to its end, its closed
+        chevrons are found in its pixels, and they are clicked from the end up until the
+        panel draws (``calls``, from ``drawing``); a header that opens another panel is
+        clicked again to close it. ``alone``: Ctrl+click, which folds every other panel."""
+        region = self.region(area, kind)
+        scale = bpy.context.preferences.view.ui_scale
+        for _twice in range(2):  # a region just drawn longer may not scroll all the way at once
+            yield from self.wheel(area, kind, 100, window)
+        calls.clear()
+        region.tag_redraw()
+        yield 0.6
+        if calls:  # open already (a region keeps its panels' state)
+            self.findings.setdefault("open_already", []).append(what)
+            yield from self.wheel(area, kind, -100, window)
+            return
+        tried: list[tuple[int, int]] = []
+        for _attempt in range(12):
+            found = [c for c in closed_chevrons(self.gray(region, window), scale)
+                     if c not in tried]
+            if not found:
+                break
+            x, y = found[-1]
+            tried.append((x, y))
+            point = self.screen_point(region, x, region.height - y, window)
+            calls.clear()
+            self.click(*point)
+            yield 0.8  # beyond the double-click time
+            if calls:
+                if alone:  # Ctrl+click on it: the only panel open (the modifier held first)
+                    self.xdotool("keydown", "Control_L")
+                    yield 0.2
+                    self.xdotool("click", "1")
+                    yield 0.2
+                    self.xdotool("keyup", "Control_L")
+                    yield 0.8
+                    calls.clear()
+                    region.tag_redraw()
+                    yield 0.5
+                    if not calls:
+                        raise AssertionError(f"Ctrl+click folded {what} too")
+                self.findings.setdefault("opened", []).append(what)
+                yield from self.wheel(area, kind, -100, window)
+                return
+            self.click(*point)  # another panel's: closed again
+            yield 0.8
+        self.screenshot(f"not_opened_{what.replace(' ', '_')}", region, window)
+        raise AssertionError(f"no header on screen opens {what} (tried {tried})")
 
     # --- waiting ---------------------------------------------------------------------------
     def wait_for(self, predicate: Callable[[], Any], what: str, timeout: float = 60.0,
