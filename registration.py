@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
 import bpy
 from bpy.app.handlers import persistent
 
 from . import bridge, operators, ui
-from .bridge import batch_settings, cli, connection, defaults, editor_view, runtime, settings
+from .bridge import (
+    batch_settings,
+    cli,
+    connection,
+    copies,
+    defaults,
+    editor_view,
+    runtime,
+    settings,
+)
 from .core import addon_log
 
+log = logging.getLogger(__name__)
 classes = settings.classes + batch_settings.classes + ui.classes + operators.classes
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
 
@@ -43,7 +55,10 @@ HANDLERS = (
 
 
 def register() -> None:
-    addon_log.install(runtime.user_folder())
+    copies.refuse_beside_another()  # before anything is registered
+    data = runtime.user_folder()
+    addon_log.install(data)
+    gathered = copies.gather_old_data(data)
     _register_classes()
     connection.hide_from_log()
     bpy.types.Scene.scenario_upscale = bpy.props.PointerProperty(
@@ -59,10 +74,15 @@ def register() -> None:
     cli.register()
     for handlers, handler in HANDLERS:
         handlers.append(handler)
+    taken_from = copies.take_over_preferences()
+    if taken_from or gathered:
+        log.info("Took over from other copies: preferences of %s; %d file(s) of jobs and log",
+                 taken_from or "none", len(gathered))
     runtime.get()  # reads the journal, so unfinished jobs are offered at once
 
 
 def unregister() -> None:
+    copies.leave_preferences()  # for a copy enabled next, while the preferences still exist
     for handlers, handler in HANDLERS:
         if handler in handlers:
             handlers.remove(handler)
@@ -73,6 +93,8 @@ def unregister() -> None:
     del bpy.types.Scene.scenario_batch
     del bpy.types.Scene.scenario_upscale
     _unregister_classes()
+    log.info("Disabled. Jobs and the log stay in %s, also when the add-on is uninstalled.",
+             runtime.user_folder())
     addon_log.uninstall()
 
 

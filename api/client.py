@@ -32,7 +32,6 @@ from .prices import MISSING, unusable_price_message
 from .transport import RetryPolicy, Transport
 from .uploads import ImageSource, Progress, upload_image
 
-_GENERATE_PATH = f"/generate/custom/{quote(MODEL_ID)}"
 # The status Scenario answers a dry run with: a price, and no job.
 DRY_RUN_STATUS = 269
 
@@ -61,7 +60,11 @@ class ScenarioClient:
         cancel_event: threading.Event | None = None,
         user_agent: str = USER_AGENT,
         logger: logging.Logger | None = None,
+        model_id: str = MODEL_ID,
     ) -> None:
+        # The upscale model: Scenario may rename or retire it, so the preferences can name another.
+        self.model_id = model_id.strip() or MODEL_ID
+        self._generate_path = f"/generate/custom/{_id(self.model_id, 'model')}"
         self.transport = Transport(
             credentials,
             base_url,
@@ -91,8 +94,9 @@ class ScenarioClient:
 
     # --- model ----------------------------------------------------------------------------------
     def check_connection(self) -> ModelDescription:
-        """Fetch the model description from the service; raises AuthenticationError on bad keys."""
-        return fetch_model(self.transport)
+        """Fetch the model description from the service; raises AuthenticationError on bad keys
+        and NotFoundError when Scenario has no such model (for these keys)."""
+        return fetch_model(self.transport, self.model_id)
 
     def find_model(self, model_id: str) -> dict[str, Any] | None:
         """Any model's description (a free lookup), or None when Scenario knows no such id."""
@@ -142,7 +146,7 @@ class ScenarioClient:
         # dryRun, a repeat would start a second paid job.
         resp = self.transport.request(
             "POST",
-            _GENERATE_PATH,
+            self._generate_path,
             json=params.to_body(),
             params={"dryRun": "true"},
             policy=RetryPolicy.UNSENT_ONLY,
@@ -167,7 +171,7 @@ class ScenarioClient:
         """Start an upscale (paid). Sent at most once unless it provably never reached Scenario."""
         self._validate(params, specs)
         resp = self.transport.request(
-            "POST", _GENERATE_PATH, json=params.to_body(), policy=RetryPolicy.SUBMIT
+            "POST", self._generate_path, json=params.to_body(), policy=RetryPolicy.SUBMIT
         )
         answered = f"Scenario answered the upscale request (HTTP {resp.status_code})"
         try:

@@ -15,6 +15,7 @@ from typing import Any
 
 import bpy
 
+from ..api import abort
 from ..api.errors import ScenarioError
 from ..core import addon_log, pipeline, scheduler, tile_set
 from ..core.batch import Batch
@@ -22,7 +23,7 @@ from ..core.journal import JobRecord, Journal, NewerEntry
 from ..core.refusal import Refusal
 from ..core.states import EventKind, JobState, Stage, ViewStatus
 from ..core.team_slots import TeamSlots
-from . import ADDON_PACKAGE
+from . import ADDON_PACKAGE, copies
 
 # Tells records made since the current file was loaded from older ones: Blender's image ids
 # (session_uid) are only meaningful within it.
@@ -309,8 +310,9 @@ def get() -> Runtime:
 
 
 def user_folder() -> Path:
-    """The add-on's folder in Blender's user files: the journal, work files and the log."""
-    return Path(bpy.utils.extension_path_user(ADDON_PACKAGE, create=True))
+    """The add-on's folder in Blender's user files, shared by every copy of it and kept when it
+    is uninstalled (bridge/copies.py): the journal, work files, team slots and the log."""
+    return copies.data_folder()
 
 
 def peek() -> Runtime | None:
@@ -323,6 +325,7 @@ def shutdown() -> None:
     if _runtime is not None:
         _runtime.shutdown()
         _runtime = None
+    abort.WATCHDOG.stop()  # its requests ended with the jobs: no thread is left behind
 
 
 def concurrency() -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..api import errors, lora_check
+from ..api import errors, lora_check, model_check
 from ..api.client import ScenarioClient
 from ..api.models import Job
 from ..api.params import UpscaleParams
@@ -137,6 +137,9 @@ class UpscaleJob:
     # The session's LoRA answers: shared by every job, so an id is looked up once.
     loras: lora_check.LoraCheck = field(default_factory=lambda: lora_check.SESSION,
                                         compare=False, repr=False)
+    # The session's look at the upscale model: shared the same way.
+    model: model_check.ModelCheck = field(default_factory=lambda: model_check.SESSION,
+                                          compare=False, repr=False)
     # The team slot this job holds from its paid generate until Scenario ends it.
     slot: Slot | None = field(default=None, compare=False, repr=False)
 
@@ -337,11 +340,13 @@ def _image_size(upload: str | bytes | memoryview) -> list[int]:
 
 def _refuse_before_upload(job: UpscaleJob, journal: Journal, client: ScenarioClient,
                           sources: list[Source]) -> None:
-    """What can be found wrong for free is, before the first byte goes up: damaged files, then
-    LoRA ids Scenario does not know (a lookup, unlike the generate, costs nothing)."""
+    """What can be found wrong for free is, before the first byte goes up: damaged files, a
+    model Scenario no longer has or that would refuse these settings, then LoRA ids Scenario
+    does not know (a lookup, unlike the generate, costs nothing)."""
     try:
         for source in sources:
             check_intact(source)
+        job.model.check(client, job.params)
         job.loras.check(client, job.params.loras or ())
     except errors.CancelledError:
         raise  # recorded as a cancel by run()

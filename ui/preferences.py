@@ -5,6 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 
+from ..api.constants import MODEL_ID
 from ..bridge import ADDON_PACKAGE, connection
 from ..bridge.model_props import model_property
 from ..bridge.request import DEFAULT_MAX_SIDE, DEFAULT_OUTPUT_DIR
@@ -28,6 +29,11 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
         name="Service URL",
         description="Empty: SCENARIO_BASE_URL, else Scenario's cloud API. HTTPS required except "
                     "for this computer (loopback)",
+    )
+    model_id: StringProperty(  # type: ignore[valid-type]
+        name="Model", default=MODEL_ID,
+        description="Scenario's upscale model. Change it only when Scenario has renamed or "
+                    "replaced it; Test Connection then checks the new one",
     )
     output_dir: StringProperty(  # type: ignore[valid-type]
         name="Output Folder", subtype="DIR_PATH", default=DEFAULT_OUTPUT_DIR,
@@ -103,6 +109,7 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
         col.prop(self, "job_timeout_minutes")
         col.prop(self, "show_result_in_editor")
         col.prop(self, "base_url")
+        col.prop(self, "model_id")
         layout.separator()
         col = layout.column()
         col.prop(self, "default_upscale_factor")

@@ -17,9 +17,9 @@ from scenario_texture_upscale.core import pipeline, png
 from scenario_texture_upscale.core.fidelity import FidelityPlan
 from scenario_texture_upscale.core.journal import JobRecord, Journal
 from scenario_texture_upscale.core.result_check import ResultLimits
+from scenario_texture_upscale.core.scheduler import JobCancelled
 from scenario_texture_upscale.core.source import FileSource
 from scenario_texture_upscale.core.states import JobState
-from scenario_texture_upscale.core.scheduler import JobCancelled
 
 from emulator.server import EmulatorServer
 from tests.unit.core.emulated import connect_to
