@@ -6,7 +6,7 @@ import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 
 from ..api.constants import MODEL_ID
-from ..bridge import ADDON_PACKAGE, connection
+from ..bridge import ADDON_PACKAGE, connection, runtime
 from ..bridge.model_props import model_property
 from ..bridge.request import DEFAULT_MAX_SIDE, DEFAULT_OUTPUT_DIR
 
@@ -110,6 +110,9 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
         col.prop(self, "show_result_in_editor")
         col.prop(self, "base_url")
         col.prop(self, "model_id")
+        # Where the jobs are: every copy of the add-on shares it, and uninstalling keeps it.
+        folder = col.operator("wm.path_open", text="Open Jobs and Log Folder", icon="FILE_FOLDER")
+        folder.filepath = str(runtime.user_folder())
         layout.separator()
         col = layout.column()
         col.prop(self, "default_upscale_factor")
