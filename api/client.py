@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import random
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import requests
-
 from .config import Credentials
-from .constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MODEL_ID, USER_AGENT
+from .constants import MODEL_ID
 from .download import DEFAULT_DOWNLOAD_SECONDS, DEFAULT_MAX_DOWNLOAD_BYTES, download_asset
 from .errors import (
     DryRunIgnoredError,
@@ -45,40 +38,18 @@ def _id(value: str, what: str) -> str:
 class ScenarioClient:
     """Talks to Scenario for one worker thread. Close it (or use ``with``) when done."""
 
-    def __init__(
-        self,
-        credentials: Credentials,
-        base_url: str,
-        *,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        project_id: str | None = None,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        rand: Callable[[], float] = random.random,
-        cancel_event: threading.Event | None = None,
-        user_agent: str = USER_AGENT,
-        logger: logging.Logger | None = None,
-        model_id: str = MODEL_ID,
-    ) -> None:
+    def __init__(self, transport: Transport, *, model_id: str = MODEL_ID) -> None:
+        self.transport = transport
         # The upscale model: Scenario may rename or retire it, so the preferences can name another.
         self.model_id = model_id.strip() or MODEL_ID
         self._generate_path = f"/generate/custom/{_id(self.model_id, 'model')}"
-        self.transport = Transport(
-            credentials,
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            project_id=project_id,
-            session=session,
-            sleep=sleep,
-            clock=clock,
-            rand=rand,
-            cancel_event=cancel_event,
-            user_agent=user_agent,
-            logger=logger,
-        )
+
+    @classmethod
+    def open(cls, credentials: Credentials, base_url: str, *, model_id: str = MODEL_ID,
+             **transport_options: Any) -> ScenarioClient:
+        """A client with a transport of its own (``Transport``'s options: timeout, retries,
+        cancel_event, …)."""
+        return cls(Transport(credentials, base_url, **transport_options), model_id=model_id)
 
     def __enter__(self) -> ScenarioClient:
         return self

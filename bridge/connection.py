@@ -38,7 +38,7 @@ class Connection:
 
     def connect(self, ctx: JobContext) -> ScenarioClient:
         """A client for one job; runs in the worker thread and stops retrying when cancelled."""
-        return ScenarioClient(
+        return ScenarioClient.open(
             self.credentials, self.base_url, timeout=self.timeout, cancel_event=ctx.cancel_event,
             model_id=self.model_id,
         )
