@@ -109,6 +109,8 @@ class PriceQuestion:
     limit: float
     batch_total: float | None = None  # the batch's credits with this image, for a batch
     tiles: int = 0  # for a UDIM set: how many tiles ``cost`` pays for
+    previews: int = 0  # for previews (core/preview.py): how many ``cost`` pays for
+    note: str = ""  # for previews: the crop, and what the whole texture would cost
 
 
 class NotSpentError(errors.ScenarioError):
@@ -428,11 +430,13 @@ def _quote(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioC
 
 
 def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
-                  tiles: int = 0) -> str | None:
+                  tiles: int = 0, previews: int = 0, note: str = "") -> str | None:
     """None when ``cost`` may be spent under ``policy`` (asking the user if it passes the
     limit), else why it is not: a rehearsal, a decline, or nobody there to confirm."""
     if policy.never_spend:
-        what = f"the {tiles} tiles of '{name}'" if tiles else "this upscale"
+        what = (f"the {tiles} tiles of '{name}'" if tiles else
+                f"the {previews} preview{'s' if previews != 1 else ''} of '{name}'" if previews
+                else "this upscale")
         return (f"Rehearsal: {what} would cost {cost:g} credits. Nothing was spent; turn off "
                 "Never Spend in the preferences to run it.")
     limit = policy.confirm_above
@@ -447,24 +451,27 @@ def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
             return False
         asked.append(total)
         ctx.progress(Stage.CONFIRM, message=f"Waiting for your confirmation ({total:g} credits)")
-        yes = ctx.ask(PriceQuestion(cost, limit, total if batch else None, tiles))
+        yes = ctx.ask(PriceQuestion(cost, limit, total if batch else None, tiles, previews, note))
         ctx.check_cancelled()  # a cancelled job has not answered for the batch
         return yes
 
     if ledger.commit(cost, ask, ctx.wait_for):
         return None
-    return _not_paid_message(name, policy, limit, cost, asked[0] if asked else None, batch)
+    what = (f"The {previews} preview{'s' if previews != 1 else ''} of '{name}' cost"
+            if previews else "This upscale costs")
+    return _not_paid_message(name, policy, limit, cost, asked[0] if asked else None, batch, what)
 
 
 def _not_paid_message(name: str, policy: SpendPolicy, limit: float, cost: float,
-                      declined_at: float | None, batch: bool) -> str:
+                      declined_at: float | None, batch: bool,
+                      what: str = "This upscale costs") -> str:
     if declined_at is not None:
         return f"Declined at {declined_at:g} credits{' for the batch' if batch else ''}; nothing was spent."
     if policy.can_ask:  # another job of the batch asked, and the answer was no
         return (f"The batch was declined at its price check; nothing was spent on "
                 f"'{name}'.")
     over = (f"The batch would pass {limit:g} credits" if batch else
-            f"This upscale costs {cost:g} credits, above your confirmation limit of {limit:g}")
+            f"{what} {cost:g} credits, above your confirmation limit of {limit:g}")
     return (f"{over}. Run it from Blender's interface to confirm, or raise the limit in the "
             "preferences. Nothing was spent.")
 
