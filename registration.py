@@ -6,7 +6,16 @@ import bpy
 from bpy.app.handlers import persistent
 
 from . import bridge, operators, ui
-from .bridge import batch_settings, cli, connection, defaults, editor_view, runtime, settings
+from .bridge import (
+    batch_settings,
+    cli,
+    connection,
+    defaults,
+    editor_view,
+    preview_frame,
+    runtime,
+    settings,
+)
 from .core import addon_log
 
 classes = settings.classes + batch_settings.classes + ui.classes + operators.classes
@@ -56,6 +65,7 @@ def register() -> None:
         type=batch_settings.ScenarioBatchList
     )
     ui.menus.register()
+    preview_frame.register()
     cli.register()
     for handlers, handler in HANDLERS:
         handlers.append(handler)
@@ -67,6 +77,7 @@ def unregister() -> None:
         if handler in handlers:
             handlers.remove(handler)
     cli.unregister()
+    preview_frame.unregister()
     ui.menus.unregister()
     runtime.shutdown()
     del bpy.types.WindowManager.scenario_batch

@@ -8,6 +8,7 @@ from typing import Any
 import bpy
 
 from ..bridge import apply, availability, connection, recovery, runtime, snapshot
+from ..core.preview import credits, plural
 from ..core.refusal import Refusal
 from ..core.states import Stage
 from .lines import label_lines
@@ -186,7 +187,10 @@ def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
                    view: runtime.JobView) -> None:
     col.alert = True
     question = view.question
-    if question.tiles:
+    if question.previews:
+        text = question.note or f"{plural(question.previews, 'preview')}, {credits(question.cost)}"
+        text += f"; your limit: {credits(question.limit)}"
+    elif question.tiles:
         text = (f"{question.tiles} tiles, {question.cost:g} credits (your limit: "
                 f"{question.limit:g})")
         if question.batch_total is not None:
@@ -197,7 +201,8 @@ def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
     else:
         text = f"Costs {question.cost:g} credits (your limit: {question.limit:g})"
     label_lines(col, context, text)
-    pay = col.operator("scenario.answer_price", text="Pay and Upscale", icon="CHECKMARK")
+    pay = col.operator("scenario.answer_price", icon="CHECKMARK",
+                       text="Pay for Previews" if question.previews else "Pay and Upscale")
     pay.local_id, pay.pay = view.local_id, True
     stop = col.operator("scenario.answer_price", text="Don't Pay", icon="CANCEL")
     stop.local_id, stop.pay = view.local_id, False
