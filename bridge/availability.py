@@ -48,8 +48,8 @@ def why_cannot_preview(context: bpy.types.Context) -> str | None:
     space = context.space_data
     image = getattr(space, "image", None) if space and space.type == "IMAGE_EDITOR" else None
     if image is not None and PREVIEW_OF in image:
-        return (f"'{image.name}' is a preview: go Back to Texture to preview or upscale "
-                f"'{image[PREVIEW_OF]}'.")
+        return (f"'{image.name}' is a preview: Back to Texture shows '{image[PREVIEW_OF]}' "
+                "again, to preview or upscale it.")
     return why_cannot_upscale(context)
 
 

@@ -47,10 +47,31 @@ def image_size(image: bpy.types.Image) -> tuple[int, int] | None:
     return facts.width, facts.height
 
 
-def view_crop(region: bpy.types.Region, image: bpy.types.Image, size: int) -> ViewCrop | None:
-    """The crop centred on ``region``'s middle (an Image Editor's main region showing
-    ``image``), or None when it cannot be told (nothing under the view, no size)."""
-    u, v = region.view2d.region_to_view(region.width / 2, region.height / 2)
+def visible_middle(area: bpy.types.Area | None, region: bpy.types.Region) -> tuple[float, float]:
+    """The middle of what the artist sees of ``region`` (region pixels): sidebars drawn over it
+    (Region Overlap) are left out."""
+    left, right = 0.0, float(region.width)
+    for other in area.regions if area is not None else ():
+        if other.type not in ("UI", "TOOLS") or other.width <= 1 or other.height <= 1:
+            continue
+        start = other.x - region.x
+        if not (start < region.width and start + other.width > 0):
+            continue  # beside the region, not over it
+        if start > region.width / 2:
+            right = min(right, float(start))
+        else:
+            left = max(left, float(start + other.width))
+    if right - left < 32:  # nothing much left: the region's middle
+        left, right = 0.0, float(region.width)
+    return (left + right) / 2, region.height / 2
+
+
+def view_crop(region: bpy.types.Region, image: bpy.types.Image, size: int,
+              area: bpy.types.Area | None = None) -> ViewCrop | None:
+    """The crop centred on the middle of what ``region`` shows (an Image Editor's main region
+    showing ``image``; ``area`` its editor, for the sidebars over it), or None when it cannot be
+    told (nothing under the view, no size)."""
+    u, v = region.view2d.region_to_view(*visible_middle(area, region))
     if image.source == "TILED":
         column, row = math.floor(u), math.floor(v)
         number = 1001 + column + 10 * row
@@ -98,7 +119,7 @@ def draw() -> None:
         return
     if image.type not in {"IMAGE", "UV_TEST"}:
         return
-    found = view_crop(region, image, int(settings.preview_size))
+    found = view_crop(region, image, int(settings.preview_size), context.area)
     if found is None:
         return
     corners = _corners(region, found)

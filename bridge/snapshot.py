@@ -50,9 +50,9 @@ PREVIEW_OF = "scenario_preview_of"  # on a preview's images (bridge/previews.py)
 def describe(image: bpy.types.Image) -> ImageFacts:
     """Facts about ``image`` without decoding it; raises Refusal for images that cannot be sent."""
     if PREVIEW_OF in image:
-        raise Refusal(f"'{image.name}' is a preview of '{image[PREVIEW_OF]}': it is never "
-                      "upscaled or put into a material. Go Back to Texture to upscale "
-                      f"'{image[PREVIEW_OF]}'.")
+        raise Refusal(f"'{image.name}' is a preview of '{image[PREVIEW_OF]}': previews are "
+                      f"never upscaled nor put into a material. Back to Texture shows "
+                      f"'{image[PREVIEW_OF]}' again.")
     if image.source in {"MOVIE", "SEQUENCE"}:
         raise Refusal(
             f"'{image.name}' is a {image.source.lower()}; only still images can be upscaled. "

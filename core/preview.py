@@ -395,7 +395,7 @@ def _reference(job: PreviewJob, ctx: JobContext, journal: Journal) -> None:
         return
     factor = int(record.params.get("upscaleFactor") or 2)
     width, height = job.region.width * factor, job.region.height * factor
-    name = f"{record.output_stem}_preview_{job.region.x}_{job.region.y}_original_x{factor}.png"
+    name = f"{record.output_stem}_preview_original_x{factor}.png"
     path = reserve_unique_path(record.output_dir, name)
     try:
         offload.call(crop.original_like, crop_path, width, height, str(path),
@@ -413,15 +413,13 @@ def _reserve_names(job: PreviewJob, journal: Journal) -> None:
     """A file per variant in the previews folder, reserved before any is paid: never an
     existing file, never another preview's."""
     record = job.record
-    region = job.region
-    for index, variant in enumerate(job.variants):
+    for variant in job.variants:
         vrecord = variant.record
         if vrecord.output_name or not _unsent(vrecord):
             continue
         factor = int(vrecord.params.get("upscaleFactor") or 2)
         label = sanitize_stem(_label(variant), max_bytes=40)
-        name = (f"{record.output_stem}_preview_{region.x}_{region.y}_{index + 1}_{label}"
-                f"_x{factor}.png")
+        name = f"{record.output_stem}_preview_{label}_x{factor}.png"
         path = reserve_unique_path(vrecord.output_dir, name)
         vrecord.output_name = path.name
         journal.save(vrecord)

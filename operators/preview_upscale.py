@@ -88,7 +88,7 @@ class SCENARIO_OT_preview_upscale(JobModalMixin, bpy.types.Operator):
         if window is None or not window.width:
             return None
         size = int(context.scene.scenario_upscale.preview_size)
-        return preview_frame.view_crop(window, image, size)
+        return preview_frame.view_crop(window, image, size, area)
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
         self._outcome = previews.conclude(runtime.get(), view)

@@ -13,7 +13,7 @@ from .lines import RESERVED_PX, _measure, _scale, label_lines
 from .panel_upscale import ScenarioImagePanel
 
 # Room a thumbnail needs at 1×, in pixels: its label and its button must read whole.
-THUMB_MIN_PX = 64
+THUMB_MIN_PX = 60
 ICON_UNIT_PX = 20  # a template_icon scale unit at 1×
 
 
@@ -69,10 +69,10 @@ def _draw_previews(layout: bpy.types.UILayout, context: bpy.types.Context,
     width = room / columns
     icon_scale = max(2.0, min(6.0, width / (ICON_UNIT_PX * scale) - 0.6))
     measure = _measure(context)
-    grid = box.grid_flow(row_major=True, columns=columns, even_columns=True, even_rows=False,
-                         align=False)
-    for image in made:
-        cell = grid.column(align=True)
+    for index, image in enumerate(made):
+        if index % columns == 0:
+            row = box.row()
+        cell = row.column(align=True)
         for line in fit_lines(str(image.get(previews.PREVIEW_LABEL, "")), width - 8 * scale,
                               measure):
             cell.label(text=line)

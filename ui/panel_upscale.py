@@ -118,7 +118,7 @@ def _draw_image(layout: bpy.types.UILayout, context: bpy.types.Context,
     if image is None:
         box.label(text="No image open", icon="INFO")
         return
-    box.label(text=image.name, icon="IMAGE_DATA")
+    label_lines(box, context, image.name, icon="IMAGE_DATA")
     try:
         facts = snapshot.describe_cached(image)
     except Refusal as exc:
