@@ -16,7 +16,7 @@ import bpy
 
 from ..api.params import UpscaleParams
 from ..core.journal import JobRecord
-from ..core.preview import PreviewResult, credits, plural
+from ..core.preview import Preview, PreviewResult, credits, plural
 from ..core.states import JobState, Stage, ViewStatus
 from . import apply, lookup, runtime
 from .preview_request import PREVIEW_OF
@@ -29,6 +29,7 @@ PREVIEW_REGION = "scenario_preview_region"  # [x, y, width, height] in the textu
 PREVIEW_TILE = "scenario_preview_tile"  # the UDIM tile, 0 for an ordinary image
 PREVIEW_ORDER = "scenario_preview_order"  # the set's time and the variant's index
 PREVIEW_SCALE = "scenario_preview_scale"  # its pixels per texture pixel (the factor)
+PREVIEW_ORIGINAL = "scenario_preview_original"  # a preview's A/B reference file
 
 
 @dataclass(frozen=True)
@@ -70,47 +71,47 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> apply.Outcome:
 
 def add(rt: runtime.Runtime, local_id: str) -> Outcome:
     """scenario.add_previews' work: the set's result files as images (or the ones already
-    loaded from them), marked as previews of their texture."""
+    loaded from them), marked as previews of their texture. The A/B reference is loaded only
+    when A/B asks for it."""
     view = rt.view(local_id)
     record = view.record if view is not None else None
     record = record or next((r for r in rt.recent if r.local_id == local_id), None)
     if record is None:
         return Outcome("ERROR", "Those previews are no longer known; see Recent Jobs.", [])
-    variants = _variant_records(rt, record)
-    added = []
-    for index, variant in enumerate(variants):
-        if not variant.result_path or not os.path.isfile(variant.result_path):
-            continue
-        image = _image_for(variant.result_path, record)
-        image[PREVIEW_ROLE] = "preview"
-        image[PREVIEW_LABEL] = str(variant.preview.get("label", ""))
-        image[PREVIEW_PARAMS] = json.dumps(variant.params, sort_keys=True)
-        image[PREVIEW_ORDER] = [int(record.created_at), index]
-        added.append(image.name)
+    result = view.result if view is not None else None
+    made = (result.previews if isinstance(result, PreviewResult)  # no disk read: this session
+            else [Preview(v.local_id, str(v.preview.get("label", "")), v.result_path, v.cost,
+                          v.job_id, v.params) for v in _variant_records(rt, record)])
+    added, paid = [], []
     original = str(record.preview.get("original", ""))
-    if added and original and os.path.isfile(original):
-        reference = _image_for(original, record)
-        reference[PREVIEW_ROLE] = "original"
-        reference[PREVIEW_LABEL] = "Original"
-        reference[PREVIEW_ORDER] = [int(record.created_at), -1]
+    for index, preview in enumerate(made):
+        if not preview.path or not os.path.isfile(preview.path):
+            continue
+        image = _image_for(preview.path, record)
+        image[PREVIEW_ROLE] = "preview"
+        image[PREVIEW_LABEL] = preview.label
+        image[PREVIEW_PARAMS] = json.dumps(preview.params, sort_keys=True)
+        image[PREVIEW_ORDER] = [int(record.created_at), index]
+        image[PREVIEW_ORIGINAL] = original
+        added.append(image.name)
+        paid.append(preview.cost or 0.0)
     if not added:
         return Outcome("ERROR", f"The previews of '{record.source_image}' are no longer on "
                                 f"disk ({record.output_dir}).", [])
     if view is not None and view.status == ViewStatus.READY:
         rt.journal.transition(record, JobState.APPLIED, durable=False)
         view.status = ViewStatus.DONE
-    return Outcome(*_report(record, view, variants, added))
+    return Outcome(*_report(record, view, sum(paid), added))
 
 
-def _report(record: JobRecord, view: runtime.JobView | None, variants: list[JobRecord],
-            added: list[str]) -> tuple[str, str, list[str]]:
+def _report(record: JobRecord, view: runtime.JobView | None, paid: float, added: list[str]
+            ) -> tuple[str, str, list[str]]:
     region = record.preview.get("region", [0, 0, 0, 0])
     factor = int(record.params.get("upscaleFactor", 2))
     took = f" in {view.elapsed:.0f} s" if view is not None else ""
-    paid = [v.cost for v in variants if v.result_path and v.cost is not None]
     message = (f"{plural(len(added), 'preview')} of '{record.source_image}' ({region[2]}×"
                f"{region[3]} at {region[0]}, {region[1]} → {region[2] * factor}×"
-               f"{region[3] * factor}){took}: {credits(sum(paid))}")
+               f"{region[3] * factor}){took}: {credits(paid)}")
     whole = record.preview.get("whole_cost") or []
     if whole:
         low, high = min(whole), max(whole)
@@ -169,10 +170,24 @@ def of_texture(name: str, role: str = "preview") -> list[bpy.types.Image]:
 
 
 def reference_of(image: bpy.types.Image) -> bpy.types.Image | None:
-    """The crop of the original, at a preview's size, for A/B."""
+    """The crop of the original, at a preview's size, for A/B: loaded the first time it is
+    asked for."""
     set_id = image.get(PREVIEW_SET)
-    return next((i for i in bpy.data.images if i.get(PREVIEW_SET) == set_id
-                 and i.get(PREVIEW_ROLE) == "original"), None)
+    found = next((i for i in bpy.data.images if i.get(PREVIEW_SET) == set_id
+                  and i.get(PREVIEW_ROLE) == "original"), None)
+    path = str(image.get(PREVIEW_ORIGINAL, ""))
+    if found is not None or not path or not os.path.isfile(path):
+        return found
+    reference = bpy.data.images.load(path, check_existing=False)
+    reference.name = Path(path).stem
+    for key in (PREVIEW_OF, PREVIEW_SET, PREVIEW_REGION, PREVIEW_TILE, PREVIEW_SCALE):
+        reference[key] = image[key]
+    reference.colorspace_settings.name = image.colorspace_settings.name
+    reference.alpha_mode = image.alpha_mode
+    reference[PREVIEW_ROLE] = "original"
+    reference[PREVIEW_LABEL] = "Original"
+    reference[PREVIEW_ORDER] = [int(list(image.get(PREVIEW_ORDER) or [0])[0]), -1]
+    return reference
 
 
 def params_of(image: bpy.types.Image) -> dict[str, Any]:
@@ -306,6 +321,7 @@ def clear(texture_name: str) -> tuple[int, int]:
     rt = runtime.peek()
     images = [i for i in bpy.data.images if i.get(PREVIEW_OF) == texture_name]
     paths = {bpy.path.abspath(i.filepath) for i in images if i.filepath}
+    paths |= {str(i.get(PREVIEW_ORIGINAL, "")) for i in images}
     sets = {str(i.get(PREVIEW_SET, "")) for i in images} - {""}
     for record in rt.recent if rt is not None else []:
         if record.local_id in sets or (record.is_preview_set

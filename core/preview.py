@@ -170,8 +170,11 @@ def run(job: PreviewJob, ctx: JobContext, journal: Journal, connect: pipeline.Cl
             _reserve_names(job, journal)
             wanted = [v for v in job.variants if v.record.state not in _ENDED
                       and not _has_result(v.record)]
+        # The A/B reference is made while Scenario works: it costs no wait.
+        reference = _Reference(job, ctx)
         outcomes = _each(ctx, board, wanted,
                          lambda variant, vctx: pipeline.run(variant, vctx, journal, connect))
+        reference.join(record, journal)
     except JobCancelled:
         _end_unsent(job.variants, journal, pipeline.CANCELLED_UNPAID)
         _end_set(job, journal, cancelled=True)
@@ -189,7 +192,6 @@ def run(job: PreviewJob, ctx: JobContext, journal: Journal, connect: pipeline.Cl
                    if failed else f"No preview of '{record.source_image}' was made.")
         _end_set(job, journal, error=message)
         raise PreviewFailed(message)
-    _reference(job, ctx, journal)
     costs = [p.cost for p in previews]
     cost = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
     kept = _paid_without_result(job)
@@ -386,26 +388,43 @@ def _price_note(job: PreviewJob, count: int, total: float, whole: list[float]) -
     return what
 
 
-def _reference(job: PreviewJob, ctx: JobContext, journal: Journal) -> None:
-    """The crop resampled to a preview's size, for A/B: made once, beside the previews."""
-    record = job.record
-    crop_path = str(record.preview.get("crop", ""))
-    original = str(record.preview.get("original", ""))
-    if (original and Path(original).is_file()) or not Path(crop_path).is_file():
-        return
-    factor = int(record.params.get("upscaleFactor") or 2)
-    width, height = job.region.width * factor, job.region.height * factor
-    name = f"{record.output_stem}_preview_original_x{factor}.png"
-    path = reserve_unique_path(record.output_dir, name)
-    try:
-        offload.call(crop.original_like, crop_path, width, height, str(path),
-                     pixels=width * height, cancel=ctx.cancel_event)
-    except (PNGError, offload.OffloadError, OSError, ValueError) as exc:
-        log.warning("no A/B reference for preview %s: %s", record.local_id, exc)
-        path.unlink(missing_ok=True)
-        return
-    record.preview["original"] = str(path)
-    journal.save(record)
+class _Reference:
+    """The crop resampled to a preview's size, for A/B, made once beside the previews in a
+    thread of its own."""
+
+    def __init__(self, job: PreviewJob, ctx: JobContext) -> None:
+        self.path = ""
+        record = job.record
+        crop_path = str(record.preview.get("crop", ""))
+        original = str(record.preview.get("original", ""))
+        self._thread: threading.Thread | None = None
+        if (original and Path(original).is_file()) or not Path(crop_path).is_file():
+            return
+        factor = int(record.params.get("upscaleFactor") or 2)
+        size = (job.region.width * factor, job.region.height * factor)
+        name = f"{record.output_stem}_preview_original_x{factor}.png"
+        target = reserve_unique_path(record.output_dir, name)
+        self._thread = threading.Thread(target=self._make, name="preview-reference",
+                                        args=(crop_path, size, target, ctx), daemon=True)
+        self._thread.start()
+
+    def _make(self, crop_path: str, size: tuple[int, int], target: Path, ctx: JobContext
+              ) -> None:
+        try:
+            offload.call(crop.original_like, crop_path, size[0], size[1], str(target),
+                         pixels=size[0] * size[1], cancel=ctx.cancel_event)
+            self.path = str(target)
+        except Exception as exc:  # noqa: BLE001 - A/B is a convenience: the previews go on
+            log.warning("no A/B reference for %s: %s", target.name, exc)
+            target.unlink(missing_ok=True)
+
+    def join(self, record: JobRecord, journal: Journal) -> None:
+        if self._thread is None:
+            return
+        self._thread.join()
+        if self.path:
+            record.preview["original"] = self.path
+            journal.save(record)
 
 
 # --- 4. the variants --------------------------------------------------------------------------

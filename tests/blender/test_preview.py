@@ -243,6 +243,9 @@ def test_clear_previews_leaves_nothing_behind(addon, prefs, emulator, tmp_path) 
     work = [rt.work_dir / record.local_id] + [rt.work_dir / e["local_id"]
                                               for e in record.preview["variants"]]
     assert any(p.exists() for p in work)
+    assert len([i for i in bpy.data.images if "scenario_preview_of" in i]) == 3
+    previews = module(addon, "bridge.previews")
+    assert previews.reference_of(previews_of("brick")[0]) is not None, "A/B loads its image"
     assert len([i for i in bpy.data.images if "scenario_preview_of" in i]) == 4
 
     assert bpy.ops.scenario.clear_previews(image_name="brick") == {"FINISHED"}
