@@ -26,6 +26,11 @@ def main(argv: list[str]) -> int:
     import bpy
     import numpy as np
 
+    cut = _byte_crop(path, x, y, width, height)
+    if cut is not None:  # Blender 5.2+: the stored bytes of the region, nothing else
+        np.save(out, cut.astype(np.float32) / np.float32(255.0))
+        print(ANSWER + json.dumps({"is_float": False}), flush=True)
+        return 0
     try:
         image = bpy.data.images.load(path, check_existing=False)
     except RuntimeError as exc:
@@ -47,6 +52,27 @@ def main(argv: list[str]) -> int:
     np.save(out, rgba)
     print(ANSWER + json.dumps({"is_float": bool(image.is_float)}), flush=True)
     return 0
+
+
+def _byte_crop(path: str, x: int, y: int, width: int, height: int):  # type: ignore[no-untyped-def]
+    """The region's bytes (rows bottom-up) where Blender's ``imbuf`` hands out pixels (5.2+)
+    and the image is held as bytes; None elsewhere, where the whole image is read as floats."""
+    import imbuf
+    import numpy as np
+
+    if not hasattr(imbuf.types.ImBuf, "with_buffer"):
+        return None
+    try:
+        image = imbuf.load(path)
+    except (OSError, ValueError):
+        return None
+    full_width, full_height = image.size
+    if (getattr(image, "buffer_type", "") != "BYTE" or x < 0 or y < 0
+            or x + width > full_width or y + height > full_height):
+        return None
+    with image.with_buffer(region=((x, y), (x + width, y + height))) as view:
+        cut = np.array(view, dtype=np.uint8)
+    return cut if cut.shape == (height, width, 4) else None  # byte buffers are RGBA
 
 
 def _arguments() -> list[str]:
