@@ -184,6 +184,7 @@ def run(job: PreviewJob, ctx: JobContext, journal: Journal, connect: pipeline.Cl
         raise JobCancelled()
     failed = [f"{_label(v)}: {outcomes[v.record.local_id]}" for v in job.variants
               if isinstance(outcomes.get(v.record.local_id), BaseException)]
+    _drop_placeholders([v for v in job.variants if v.record.state in _ENDED])
     previews = [Preview(v.record.local_id, _label(v), v.record.result_path, v.record.cost,
                         v.record.job_id, dict(v.record.params))
                 for v in job.variants if _has_result(v.record)]
@@ -500,11 +501,17 @@ def _paid_without_result(job: PreviewJob) -> list[pipeline.UpscaleJob]:
 def _end_unsent(variants: list[pipeline.UpscaleJob], journal: Journal, reason: str) -> None:
     for variant in variants:
         if _unsent(variant.record):
-            if variant.record.output_name:  # its reserved, still empty file
-                path = Path(variant.record.output_dir) / variant.record.output_name
-                if path.is_file() and not path.stat().st_size:
-                    path.unlink()
+            _drop_placeholders([variant])
             journal.transition(variant.record, JobState.FAILED, error=reason)
+
+
+def _drop_placeholders(variants: list[pipeline.UpscaleJob]) -> None:
+    """Removes the reserved, still empty files of variants that will never have a result."""
+    for variant in variants:
+        if variant.record.output_name:
+            path = Path(variant.record.output_dir) / variant.record.output_name
+            if path.is_file() and not path.stat().st_size:
+                path.unlink()
 
 
 def _end_set(job: PreviewJob, journal: Journal, cancelled: bool = False, error: str = "") -> None:

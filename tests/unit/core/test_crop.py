@@ -3,6 +3,9 @@ with the region's origin at the bottom left as Blender stores pixels."""
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +13,7 @@ import pytest
 from PIL import Image
 from scenario_texture_upscale.core import crop, png
 from scenario_texture_upscale.core.crop import Region
+from scenario_texture_upscale.core.scheduler import JobCancelled
 from scenario_texture_upscale.core.source import BytesSource, FileSource, PixelSource
 
 
@@ -131,3 +135,27 @@ def test_the_reference_is_the_crop_resampled_to_the_preview_size(tmp_path) -> No
     crop.original_like(str(tmp_path / "c.png"), 96, 64, str(tmp_path / "o.png"))
     out = png.decode_png(tmp_path / "o.png")
     assert out.shape == (64, 96, 3) and out.min() == out.max() == 77
+
+
+def test_a_helper_that_cannot_read_the_file_says_why(tmp_path) -> None:
+    helper = [sys.executable, "-c", "print('SCENARIO_CROP_ERROR Blender could not read x.jpg "
+              "as an image.'); raise SystemExit(1)"]
+    with pytest.raises(crop.CropHelperError, match="Blender could not read x.jpg"):
+        crop.crop_with_blender(helper, "x.jpg", Region(0, 0, 16, 16), tmp_path,
+                               str(tmp_path / "c.png"), is_data=False, keep_alpha=True)
+    with pytest.raises(crop.CropHelperError, match="could not be started"):
+        crop.crop_with_blender([str(tmp_path / "no-blender")], "x.jpg", Region(0, 0, 16, 16),
+                               tmp_path, str(tmp_path / "c.png"), is_data=False, keep_alpha=True)
+    assert not (tmp_path / "c.png").exists() and not list(tmp_path.glob("crop-*.npy"))
+
+
+def test_a_cancel_stops_the_helper_at_once(tmp_path) -> None:
+    cancel = threading.Event()
+    helper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    threading.Timer(0.3, cancel.set).start()
+    started = time.monotonic()
+    with pytest.raises(JobCancelled):
+        crop.crop_with_blender(helper, "x.jpg", Region(0, 0, 16, 16), tmp_path,
+                               str(tmp_path / "c.png"), is_data=False, keep_alpha=True,
+                               cancel=cancel)
+    assert time.monotonic() - started < 5

@@ -29,7 +29,8 @@ REGION = Region(40, 30, 64, 48)
 
 @pytest.fixture(autouse=True)
 def _reset(emulated: EmulatorServer) -> None:
-    """Every test here starts with a fresh emulator."""
+    """Every test here starts with a fresh emulator, no stand-in known from an earlier one."""
+    preview._stand_ins.clear()
 
 
 def a_set(tmp_path: Path, field: str = "STRENGTH", values: list | None = None,
@@ -207,3 +208,59 @@ def test_a_crop_that_cannot_be_cut_sends_nothing(server, tmp_path) -> None:
     with pytest.raises(Exception, match=r"could not be cut: .*Nothing was uploaded or spent"):
         preview.run(job, context()[0], Journal(tmp_path / "journal"), connect_to(server))
     assert server.requests() == []
+
+
+def test_one_variant_failing_keeps_the_others(server, tmp_path) -> None:
+    server.set_faults([{"kind": "job_failure", "error": "GPU fell over", "after": 1}])
+    journal = Journal(tmp_path / "journal")
+    job = a_set(tmp_path)
+
+    result = preview.run(job, context()[0], journal, connect_to(server))
+
+    assert [p.label for p in result.previews] == ["Strength 0.2"]
+    assert len(result.failed) == 1 and result.failed[0].startswith("Strength 0.6: ")
+    assert "GPU fell over" in result.failed[0]
+    assert journal.load(job.record.local_id).state == JobState.DOWNLOADED
+    names = sorted(p.name for p in (tmp_path / "previews").iterdir())
+    assert names == ["brick_preview_Strength 0.2_x2.png", "brick_preview_original_x2.png"], \
+        "no empty file left for the failed one"
+
+
+def test_a_whole_texture_that_cannot_be_priced_does_not_stop_the_previews(server,
+                                                                          tmp_path) -> None:
+    # The second upload is the stand-in: refused, so the whole texture has no price.
+    server.set_faults([{"kind": "status", "status": 400, "method": "POST",
+                        "path": "^/v1/assets", "after": 1}])
+    job = a_set(tmp_path, spend=pipeline.SpendPolicy(confirm_above=0.5))
+    ctx, events = context()
+    asked = []
+
+    def answer() -> None:
+        while True:
+            event = events.get()
+            if event.kind == EventKind.QUESTION:
+                asked.append(event.payload)
+                ctx.answer(True)
+                return
+
+    helper = threading.Thread(target=answer)
+    helper.start()
+    result = preview.run(job, ctx, Journal(tmp_path / "journal"), connect_to(server))
+    helper.join(10)
+
+    assert len(result.previews) == 2
+    assert "the whole texture could not be priced" in asked[0].note
+
+
+def test_a_stand_in_removed_at_scenario_is_uploaded_again(server, tmp_path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    preview.run(a_set(tmp_path / "a"), context()[0], Journal(tmp_path / "journal"),
+                connect_to(server))
+    server.reset(clear_state=True)  # every asset gone, the stand-in too
+    job = a_set(tmp_path / "b")
+
+    preview.run(job, context()[0], Journal(tmp_path / "journal"), connect_to(server))
+
+    saved = Journal(tmp_path / "journal").load(job.record.local_id)
+    assert saved.preview["whole_cost"] == [upscale_cost(*SIZE, 2)] * 2
