@@ -394,3 +394,27 @@ def test_the_panel_shows_the_thumbnails_and_what_to_do_with_them(addon, emulator
     assert [o.values["image_name"] for o in ops
             if o.idname == "scenario.use_preview_settings"] == [made[1].name]
     assert "scenario.clear_previews" in [o.idname for o in ops]
+
+
+def test_alpha_and_normals_are_kept_but_no_seam_work_is_done(addon, emulator, tmp_path) -> None:
+    settings = bpy.context.scene.scenario_upscale
+    settings.keep_alpha, settings.check_tiling, settings.seam_safe = True, True, True
+    settings.normal_map = "YES"
+    try:
+        scenes.texture_file(tmp_path / "src", "leaf", 64, 48, alpha=True)
+        assert bpy.ops.scenario.preview_upscale(image_name="leaf") == {"FINISHED"}
+    finally:
+        settings.seam_safe, settings.normal_map = False, "AUTO"
+
+    [made] = previews_of("leaf")
+    with Image.open(bpy.path.abspath(made.filepath)) as result:
+        assert result.mode == "RGBA", "the emulator dropped alpha; it is back"
+        assert result.size == (128, 96), "no seam-safe padding: the crop at ×2, nothing cropped"
+    rt = module(addon, "bridge.runtime").get()
+    rt.refresh_journal()
+    record = next(r for r in rt.recent if r.is_preview_set)
+    [variant] = [rt.journal.load(e["local_id"]) for e in record.preview["variants"]]
+    fidelity = variant.fidelity
+    assert fidelity["alpha_rebuilt"] and fidelity["normals_renormalized"]
+    assert fidelity["cropped"] == 0 and fidelity["source_seam"] is None
+    assert fidelity["result_seam"] is None, "a crop has no wrap seam to check"
