@@ -59,6 +59,14 @@ def measure(addon: harness.Addon, textures: dict[str, dict[str, Path]], sizes: l
     rows = []
     baselines: dict[str, float] = {}
     baseline_steps: dict[str, float] = {}
+    # A warm-up of each path: a process's first image load and first preview pay one-time
+    # costs (colour management, imports) that a Blender showing textures has paid long ago.
+    harness.clear_scene()
+    warm = bpy.data.images.load(str(textures["1K"]["png"]), check_existing=False)
+    harness.use_in_material(warm)
+    addon.upscale(warm, "warm-up upscale")
+    preview_run(addon, warm, "warm-up preview")
+    addon._mod("bridge.previews").clear(warm.name)
     for kind, key in (("file-png", "png"), ("file-jpeg", "jpeg")):
         harness.clear_scene()
         base = bpy.data.images.load(str(baseline_file(work, textures["1K"][key])),
