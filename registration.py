@@ -13,6 +13,7 @@ from .bridge import (
     defaults,
     editor_view,
     preview_frame,
+    previews,
     runtime,
     settings,
 )
@@ -33,6 +34,7 @@ def _before_file_load(_filepath: str) -> None:
 @persistent
 def _after_file_load(_filepath: str) -> None:
     editor_view.forget_all()
+    previews.forget_places()
     runtime.new_session()
     defaults.apply_to_all_scenes()
     runtime.get().refresh_journal()

@@ -205,6 +205,11 @@ class _Place:
 _places: dict[int, _Place] = {}  # by area pointer: the view to return to
 
 
+def forget_places() -> None:
+    """A new file has new editors."""
+    _places.clear()
+
+
 def show(context: bpy.types.Context, area: bpy.types.Area, image: bpy.types.Image) -> None:
     """Shows a preview (or its A/B reference) in the Image Editor ``area`` where its crop lies:
     the crop's pixels are replaced in place, at the same place on screen and the same size."""
