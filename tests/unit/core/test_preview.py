@@ -119,13 +119,11 @@ def drained(events: queue.Queue) -> list:
     return found
 
 
-@pytest.mark.parametrize("yes", [True, False])
-def test_one_question_covers_every_variant(server, tmp_path, yes) -> None:
-    journal = Journal(tmp_path / "journal")
-    job = a_set(tmp_path, "PRESET", ["precise", "balanced", "creative"],
-                pipeline.SpendPolicy(confirm_above=0.5))
-    ctx, events = context()
-    asked = []
+def answering(ctx: JobContext, events: queue.Queue, yes: bool
+              ) -> tuple[threading.Thread, list]:
+    """A thread that answers the first price question with ``yes``, as the panel's buttons
+    would; the questions asked land in the list."""
+    asked: list = []
 
     def answer() -> None:
         while True:
@@ -137,6 +135,16 @@ def test_one_question_covers_every_variant(server, tmp_path, yes) -> None:
 
     helper = threading.Thread(target=answer)
     helper.start()
+    return helper, asked
+
+
+@pytest.mark.parametrize("yes", [True, False])
+def test_one_question_covers_every_variant(server, tmp_path, yes) -> None:
+    journal = Journal(tmp_path / "journal")
+    job = a_set(tmp_path, "PRESET", ["precise", "balanced", "creative"],
+                pipeline.SpendPolicy(confirm_above=0.5))
+    ctx, events = context()
+    helper, asked = answering(ctx, events, yes)
     if yes:
         result = preview.run(job, ctx, journal, connect_to(server))
         assert len(result.previews) == 3
@@ -233,18 +241,7 @@ def test_a_whole_texture_that_cannot_be_priced_does_not_stop_the_previews(server
                         "path": "^/v1/assets", "after": 1}])
     job = a_set(tmp_path, spend=pipeline.SpendPolicy(confirm_above=0.5))
     ctx, events = context()
-    asked = []
-
-    def answer() -> None:
-        while True:
-            event = events.get()
-            if event.kind == EventKind.QUESTION:
-                asked.append(event.payload)
-                ctx.answer(True)
-                return
-
-    helper = threading.Thread(target=answer)
-    helper.start()
+    helper, asked = answering(ctx, events, True)
     result = preview.run(job, ctx, Journal(tmp_path / "journal"), connect_to(server))
     helper.join(10)
 
