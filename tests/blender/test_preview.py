@@ -418,3 +418,22 @@ def test_alpha_and_normals_are_kept_but_no_seam_work_is_done(addon, emulator, tm
     assert fidelity["alpha_rebuilt"] and fidelity["normals_renormalized"]
     assert fidelity["cropped"] == 0 and fidelity["source_seam"] is None
     assert fidelity["result_seam"] is None, "a crop has no wrap seam to check"
+
+
+def test_variants_wait_for_the_teams_slots_like_any_job(addon, prefs, emulator,
+                                                        tmp_path) -> None:
+    from test_team_limit import peak, span
+
+    prefs.max_concurrent_jobs = 4  # more places than the team's 2 slots (the emulator's limit)
+    try:
+        scenes.texture_file(tmp_path / "src", "brick", 64, 48)
+        settings = bpy.context.scene.scenario_upscale
+        settings.variant_field = "SEED"
+        settings.variants.add().seed = 4  # four values
+        assert bpy.ops.scenario.preview_upscale(image_name="brick") == {"FINISHED"}
+    finally:
+        prefs.max_concurrent_jobs = 0
+
+    assert len(previews_of("brick")) == 4
+    assert len(paid(emulator)) == 4, "each variant paid once, refusals re-sent"
+    assert peak([span(job) for job in emulator.state()["jobs"]]) <= 2
