@@ -15,6 +15,8 @@ from .bridge import (
     copies,
     defaults,
     editor_view,
+    preview_frame,
+    previews,
     runtime,
     settings,
 )
@@ -36,6 +38,7 @@ def _before_file_load(_filepath: str) -> None:
 @persistent
 def _after_file_load(_filepath: str) -> None:
     editor_view.forget_all()
+    previews.forget_places()
     runtime.new_session()
     defaults.apply_to_all_scenes()
     runtime.get().refresh_journal()
@@ -71,6 +74,7 @@ def register() -> None:
         type=batch_settings.ScenarioBatchList
     )
     ui.menus.register()
+    preview_frame.register()
     cli.register()
     for handlers, handler in HANDLERS:
         handlers.append(handler)
@@ -87,6 +91,7 @@ def unregister() -> None:
         if handler in handlers:
             handlers.remove(handler)
     cli.unregister()
+    preview_frame.unregister()
     ui.menus.unregister()
     runtime.shutdown()
     del bpy.types.WindowManager.scenario_batch

@@ -223,9 +223,11 @@ class Addon:
         for run in runs:
             run.record = run.view.record
 
-    def follow(self, runs: list[Run], batch: bool = False) -> None:
-        """Plays the modal timer until every run's job has ended and been concluded, and
-        between its ticks the app timer that runs queued main-thread steps."""
+    def follow(self, runs: list[Run], batch: bool = False,
+               conclude: Callable[[Any, Any], Any] | None = None) -> None:
+        """Plays the modal timer until every run's job has ended and been concluded (by
+        ``conclude``, else as its operator does), and between its ticks the app timer that runs
+        queued main-thread steps."""
         rt = self.runtime.get()
         running = self.runtime.ViewStatus.RUNNING
         pending = list(runs)
@@ -260,7 +262,8 @@ class Addon:
             for r in ended:
                 pending.remove(r)
                 c, cpu = time.perf_counter(), time.thread_time()
-                outcome = (self._batch_conclude if batch else self.apply.conclude)(rt, r.view)
+                ending = conclude or (self._batch_conclude if batch else self.apply.conclude)
+                outcome = ending(rt, r.view)
                 d = time.perf_counter()
                 r.cpu_max_ms = max(r.cpu_max_ms, (time.thread_time() - cpu) * 1e3)
                 r.conclude_ms, r.applied_at = (d - c) * 1e3, time.time()

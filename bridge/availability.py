@@ -8,6 +8,7 @@ from ..api.config import resolve_base_url
 from ..api.errors import ScenarioError
 from ..core.refusal import Refusal
 from . import connection, snapshot
+from .snapshot import PREVIEW_OF
 
 
 def why_cannot_connect() -> str | None:
@@ -41,6 +42,15 @@ def why_cannot_upscale(context: bpy.types.Context) -> str | None:
         except Refusal as exc:
             return str(exc)
     return why_cannot_connect()
+
+
+def why_cannot_preview(context: bpy.types.Context) -> str | None:
+    space = context.space_data
+    image = getattr(space, "image", None) if space and space.type == "IMAGE_EDITOR" else None
+    if image is not None and PREVIEW_OF in image:
+        return (f"'{image.name}' is a preview: Back to Texture shows '{image[PREVIEW_OF]}' "
+                "again, to preview or upscale it.")
+    return why_cannot_upscale(context)
 
 
 def allows(operator: type[bpy.types.Operator], reason: str | None) -> bool:

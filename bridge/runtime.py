@@ -144,9 +144,10 @@ class Runtime:
         # A job whose wait was just stopped is already recorded as abandoned while its thread
         # winds down: it counts as recoverable, a job still being worked on does not.
         busy = set(self.scheduler.active_ids())
-        # A UDIM tile is recovered with its set.
+        # A UDIM tile is recovered with its set, a preview with its set.
         return [r for r in self.recent
                 if r.recoverable and r.blend_file == blend_file and not r.tile_set
+                and not r.preview_set
                 and (r.local_id not in busy or r.state in (JobState.ABANDONED, JobState.TIMED_OUT))]
 
     def start(self, view: JobView, job: Callable[[scheduler.JobContext], Any],
@@ -206,7 +207,9 @@ class Runtime:
                 if event.stage != view.stage:
                     view.stage_since = time.monotonic()
                 view.stage, view.fraction, view.label = event.stage, event.fraction, event.message
-                if event.payload is not None:
+                if isinstance(event.payload, str):  # a line about the job (a preview's price)
+                    view.estimate = event.payload
+                elif event.payload is not None:
                     view.tiles = event.payload
             elif event.kind == EventKind.QUESTION:
                 view.question = event.payload

@@ -44,8 +44,15 @@ class ImageFacts:
     tiles: list[tiles.Tile] = field(default_factory=list)  # a UDIM set's, in order
 
 
+PREVIEW_OF = "scenario_preview_of"  # on a preview's images (bridge/previews.py): its texture
+
+
 def describe(image: bpy.types.Image) -> ImageFacts:
     """Facts about ``image`` without decoding it; raises Refusal for images that cannot be sent."""
+    if PREVIEW_OF in image:
+        raise Refusal(f"'{image.name}' is a preview of '{image[PREVIEW_OF]}': previews are "
+                      f"never upscaled nor put into a material. Back to Texture shows "
+                      f"'{image[PREVIEW_OF]}' again.")
     if image.source in {"MOVIE", "SEQUENCE"}:
         raise Refusal(
             f"'{image.name}' is a {image.source.lower()}; only still images can be upscaled. "

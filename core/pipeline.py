@@ -112,6 +112,8 @@ class PriceQuestion:
     limit: float
     batch_total: float | None = None  # the batch's credits with this image, for a batch
     tiles: int = 0  # for a UDIM set: how many tiles ``cost`` pays for
+    previews: int = 0  # for previews (core/preview.py): how many ``cost`` pays for
+    note: str = ""  # for previews: the crop, and what the whole texture would cost
 
 
 class NotSpentError(errors.ScenarioError):
@@ -528,7 +530,7 @@ def _usable(cost: Any) -> float:
 
 
 def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
-                  tiles: int = 0) -> str | None:
+                  tiles: int = 0, previews: int = 0, note: str = "") -> str | None:
     """None when ``cost`` may be spent under ``policy`` (asking the user if it passes the
     limit), else why it is not: a price that is not a usable number, a rehearsal, a decline,
     or nobody there to confirm."""
@@ -536,7 +538,9 @@ def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
     if problem is not None:  # -500 must never pass a limit, nor lower a batch's total
         return unusable_price_message(problem)
     if policy.never_spend:
-        what = f"the {tiles} tiles of '{name}'" if tiles else "this upscale"
+        what = (f"the {tiles} tiles of '{name}'" if tiles else
+                f"the {previews} preview{'s' if previews != 1 else ''} of '{name}'" if previews
+                else "this upscale")
         return (f"Rehearsal: {what} would cost {credits_text(cost)}. Nothing was spent; turn off "
                 "Never Spend in the preferences to run it.")
     limit = policy.confirm_above
@@ -551,17 +555,20 @@ def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
             return False
         asked.append(total)
         ctx.progress(Stage.CONFIRM, message=f"Waiting for your confirmation ({credits_text(total)})")
-        yes = ctx.ask(PriceQuestion(cost, limit, total if batch else None, tiles))
+        yes = ctx.ask(PriceQuestion(cost, limit, total if batch else None, tiles, previews, note))
         ctx.check_cancelled()  # a cancelled job has not answered for the batch
         return yes
 
     if ledger.commit(cost, ask, ctx.wait_for):
         return None
-    return _not_paid_message(name, policy, limit, cost, asked[0] if asked else None, batch)
+    what = (f"The {previews} preview{'s' if previews != 1 else ''} of '{name}' cost"
+            if previews else "This upscale costs")
+    return _not_paid_message(name, policy, limit, cost, asked[0] if asked else None, batch, what)
 
 
 def _not_paid_message(name: str, policy: SpendPolicy, limit: float, cost: float,
-                      declined_at: float | None, batch: bool) -> str:
+                      declined_at: float | None, batch: bool,
+                      what: str = "This upscale costs") -> str:
     if declined_at is not None:
         return (f"Declined at {credits_text(declined_at)}{' for the batch' if batch else ''}; "
                 "nothing was spent.")
@@ -569,7 +576,7 @@ def _not_paid_message(name: str, policy: SpendPolicy, limit: float, cost: float,
         return (f"The batch was declined at its price check; nothing was spent on "
                 f"'{name}'.")
     over = (f"The batch would pass {credits_text(limit)}" if batch else
-            f"This upscale costs {credits_text(cost)}, above your confirmation limit of "
+            f"{what} {credits_text(cost)}, above your confirmation limit of "
             f"{credits_text(limit)}")
     return (f"{over}. Run it from Blender's interface to confirm, or raise the limit in the "
             "preferences. Nothing was spent.")

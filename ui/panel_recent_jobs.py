@@ -30,7 +30,7 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
         layout = self.layout
         rt = runtime.peek()
         # A UDIM set is shown as one job: its tiles' records are its parts.
-        records = [r for r in rt.recent if not r.tile_set][:SHOWN] if rt else []
+        records = [r for r in rt.recent if not r.tile_set and not r.preview_set][:SHOWN] if rt else []
         if rt and rt.damaged:
             files = "1 damaged journal file" if len(rt.damaged) == 1 else \
                 f"{len(rt.damaged)} damaged journal files"
@@ -44,6 +44,7 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
             box = layout.box()
             row = box.row()
             title = (f"{record.source_image} ({len(record.tiles)} tiles)" if record.is_set
+                     else f"{record.source_image} (previews)" if record.is_preview_set
                      else record.source_image)
             row.label(text=title, icon=STATE_ICONS.get(record.state, "DOT"))
             row.label(text=record.state.replace("_", " ").title())

@@ -9,6 +9,7 @@ import bpy
 
 from ..api.prices import credits_text
 from ..bridge import apply, availability, connection, recovery, runtime, snapshot
+from ..core.preview import plural
 from ..core.refusal import Refusal
 from ..core.states import Stage
 from .lines import label_lines
@@ -118,7 +119,7 @@ def _draw_image(layout: bpy.types.UILayout, context: bpy.types.Context,
     if image is None:
         box.label(text="No image open", icon="INFO")
         return
-    box.label(text=image.name, icon="IMAGE_DATA")
+    label_lines(box, context, image.name, icon="IMAGE_DATA")
     try:
         facts = snapshot.describe_cached(image)
     except Refusal as exc:
@@ -187,8 +188,11 @@ def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
                    view: runtime.JobView) -> None:
     col.alert = True
     question = view.question
-    cost, limit = credits_text(question.cost), f"{question.limit:g}"
-    if question.tiles:
+    cost, limit = credits_text(question.cost), credits_text(question.limit)
+    if question.previews:
+        text = question.note or f"{plural(question.previews, 'preview')}, {cost}"
+        text += f"; your limit: {limit}"
+    elif question.tiles:
         text = f"{question.tiles} tiles, {cost} (your limit: {limit})"
         if question.batch_total is not None:
             text += f"; the batch with them: {credits_text(question.batch_total)}"
@@ -198,7 +202,8 @@ def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
     else:
         text = f"Costs {cost} (your limit: {limit})"
     label_lines(col, context, text)
-    pay = col.operator("scenario.answer_price", text="Pay and Upscale", icon="CHECKMARK")
+    pay = col.operator("scenario.answer_price", icon="CHECKMARK",
+                       text="Pay for Previews" if question.previews else "Pay and Upscale")
     pay.local_id, pay.pay = view.local_id, True
     stop = col.operator("scenario.answer_price", text="Don't Pay", icon="CANCEL")
     stop.local_id, stop.pay = view.local_id, False
