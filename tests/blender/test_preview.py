@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import requests
 import scenes
-from conftest import API_KEY, API_SECRET
+from conftest import API_KEY, API_SECRET, data_folder
 from fake_ui import FakeOperator, draw, texts
 from PIL import Image
 
@@ -257,7 +257,7 @@ def test_clear_previews_leaves_nothing_behind(addon, prefs, emulator, tmp_path) 
 
 
 def journal_states(addon: str) -> dict[str, str]:
-    folder = Path(bpy.utils.extension_path_user(addon, create=True)) / "journal"
+    folder = data_folder(addon) / "journal"
     return {p.stem: json.loads(p.read_text())["state"] for p in folder.glob("*.json")}
 
 
