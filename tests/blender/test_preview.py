@@ -265,6 +265,8 @@ def test_a_preview_is_journaled_cancelled_and_recovered(addon, prefs, emulator,
                                                         tmp_path) -> None:
     emulator.faults([{"kind": "delay", "method": "GET", "path": "^/v1/jobs/", "seconds": 4.0}])
     scenes.texture_file(tmp_path / "src", "brick", 64, 48)
+    # A file of its own: Recover below looks only at this file's jobs, not other tests'.
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "preview.blend"))
     bpy.context.scene.scenario_upscale.variant_field = "SEED"
     rt, view = start_preview(addon, "brick")
     record = view.record
@@ -294,6 +296,7 @@ def test_a_preview_is_journaled_cancelled_and_recovered(addon, prefs, emulator,
     assert len(previews_of("brick")) == 3
     assert len(paid(emulator)) == 3, "recovered without paying again"
     assert journal_states(addon)[record.local_id] == "applied"
+    bpy.ops.wm.read_homefile(use_empty=True)
 
 
 def test_cancel_before_paying_costs_nothing(addon, prefs, emulator, tmp_path) -> None:
