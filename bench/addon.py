@@ -105,7 +105,7 @@ class Run:
     readout_ms: float = 0.0  # image.pixels.foreach_get and friends (generated images)
     start_ms: float = 0.0
     ticks_ms: list[float] = field(default_factory=list)
-    steps_ms: list[float] = field(default_factory=list)  # app-timer steps (packed hand-over)
+    steps_ms: list[float] = field(default_factory=list)  # app-timer steps (a batch's starts)
     late_ms: list[float] = field(default_factory=list)  # tick wake-up past its due time
     # Ticks over SLOW_MS (work or wake-up): seconds into the run, work ms, late ms, job stage,
     # the tick's main-thread CPU ms (work far above it: the thread waited for the GIL or a core).
@@ -152,8 +152,11 @@ class Addon:
         return bpy.context.preferences.addons[self.module].preferences
 
     def _wrap_readout(self) -> None:
-        # The one unavoidable pixel copy for images without file bytes, timed on its own.
+        # The one unavoidable copy for images without file bytes (their pixels) and for packed
+        # ones (Blender's packed_file.data), timed on its own.
         self.snapshot.read_pixels = timed(self.snapshot.read_pixels, self._readouts)
+        packed = self._mod("bridge.packed_bytes")
+        packed.head = timed(packed.head, self._readouts)
 
     def configure(self, base_url: str, out_dir: Path, parallel: int = 0) -> None:
         prefs = self.prefs

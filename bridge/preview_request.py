@@ -23,7 +23,7 @@ from ..core.journal import JobRecord, new_job_id
 from ..core.naming import sanitize_stem, tile_set_stem
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
-from ..core.source import BytesSource, FileSource, Snapshot
+from ..core.source import BytesSource, FileSource, Source
 from . import connection, lookup, packed_bytes, request, runtime, snapshot, tiles
 from .settings import VARIANT_ATTRIBUTES
 
@@ -169,7 +169,7 @@ def _whole(facts: snapshot.ImageFacts, settings: bpy.types.PropertyGroup, factor
 
 
 def _source(image: bpy.types.Image, facts: snapshot.ImageFacts, tile: tiles.Tile | None,
-            keep_alpha: bool) -> Snapshot:
+            keep_alpha: bool) -> Source:
     """What the crop is cut from, without reading a file-backed image's pixels here: the file
     or the packed bytes, in whatever format; Blender's pixels only for images without bytes."""
     name = f"{sanitize_stem(image.name)}.png"

@@ -41,14 +41,11 @@ from .polling import PollSchedule
 from .result_check import ResultLimits, check_result
 from .scheduler import JobCancelled, JobContext
 from .source import (
-    ArrivingSource,
     PixelSource,
-    Snapshot,
     Source,
     SourceUnavailable,
     check_intact,
     prepare_upload,
-    settle,
 )
 from .spend_ledger import SpendLedger
 from .states import JobState, Stage
@@ -68,7 +65,6 @@ STAGE_LABELS = {
 # The stages a job reports (JobContext.progress), as the panel names them.
 STAGE_TEXT: dict[str, str] = {
     Stage.PREPARING: "Preparing",
-    Stage.READING: "Reading the packed image",
     Stage.UPLOADING: "Uploading",
     Stage.PRICING: "Pricing",
     Stage.CONFIRM: "Waiting for your confirmation",
@@ -127,8 +123,8 @@ class UpscaleJob:
     record: JobRecord
     params: UpscaleParams
     work_dir: Path
-    source: Snapshot | None = None
-    style_sources: list[Snapshot] = field(default_factory=list)
+    source: Source | None = None
+    style_sources: list[Source] = field(default_factory=list)
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
     fidelity: FidelityPlan = field(default_factory=FidelityPlan)
@@ -297,11 +293,9 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenario
         return
     if job.source is None:
         raise errors.ScenarioError("The source texture is no longer available; start again.")
-    source = job.source = _settle(job.source, ctx)
-    styles = [_settle(style, ctx) for style in job.style_sources]
-    job.style_sources = list[Snapshot](styles)
+    source = job.source
     ctx.progress(Stage.PREPARING)
-    _refuse_before_upload(job, journal, client, [source, *styles])
+    _refuse_before_upload(job, journal, client, [source, *job.style_sources])
     if isinstance(source, PixelSource):
         # Converted here, where numpy lets go of the GIL: a quarter of the bytes cross to a
         # child. Encoded once, and analysed from the same conversion.
@@ -320,9 +314,8 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenario
     style_ids = []
     for style in job.style_sources:
         ctx.check_cancelled()
-        style_source = _settle(style, ctx)
-        style_upload, style_name = _heavy(job, ctx, prepare_upload, style_source, job.work_dir,
-                                          pixels=_encoded_pixels(style_source))
+        style_upload, style_name = _heavy(job, ctx, prepare_upload, style, job.work_dir,
+                                          pixels=_encoded_pixels(style))
         style_ids.append(client.upload_image(style_upload, name=style_name).id)
     ctx.check_cancelled()
     # A UDIM tile redone by Recover reuses its set's style images, already at Scenario.
@@ -359,20 +352,10 @@ def _refuse_before_upload(job: UpscaleJob, journal: Journal, client: ScenarioCli
         raise errors.ScenarioError(str(exc), not_sent=True) from exc
 
 
-def _settle(source: Snapshot, ctx: JobContext) -> Source:
-    """``source`` with all its bytes: waits for those the main thread is still handing over."""
-    if isinstance(source, ArrivingSource):
-        ctx.progress(Stage.READING)
-    try:
-        return settle(source, ctx.check_cancelled)
-    except SourceUnavailable as exc:
-        raise errors.ScenarioError(str(exc)) from exc
-
-
 def _analysis(job: UpscaleJob, ctx: JobContext) -> SourceAnalysis:
     """What the result checks need from the source, read once."""
     if job.analysis is None:
-        source = None if job.source is None else _settle(job.source, ctx)
+        source = job.source
         job.analysis = _heavy(job, ctx, analyse_source, source, job.fidelity,
                               pixels=pixel_count(source) if source is not None else 0)
     return job.analysis

@@ -37,7 +37,7 @@ from .journal import JobRecord, Journal
 from .naming import reserve_unique_path, sanitize_stem
 from .png import PNGError
 from .scheduler import Event, JobCancelled, JobContext
-from .source import FileSource, PixelSource, Snapshot, SourceUnavailable, settle
+from .source import FileSource, PixelSource, Source, SourceUnavailable
 from .states import EventKind, JobState, Stage
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class PreviewJob:
     region: crop.Region
     image_size: tuple[int, int]  # of the image (or UDIM tile) the region is in
     work_dir: Path
-    source: Snapshot | None = None  # what the crop is cut from; None when recovering
+    source: Source | None = None  # what the crop is cut from; None when recovering
     # What the whole upscale would send: one size per image, or per tile of a UDIM set.
     whole_sizes: list[tuple[int, int]] = field(default_factory=list)
     whole_note: str = ""  # why the whole texture has no price (e.g. above the size limit)
@@ -212,7 +212,7 @@ def _cut_crop(job: PreviewJob, ctx: JobContext, journal: Journal) -> None:
         ctx.progress(Stage.PREPARING, message="Cutting the crop")
         job.work_dir.mkdir(parents=True, exist_ok=True)
         try:
-            source = settle(job.source, ctx.check_cancelled)
+            source = job.source
             result = _cut(job, ctx, source, str(target))
         except JobCancelled:
             raise
