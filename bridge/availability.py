@@ -32,6 +32,16 @@ def editor_image(context: bpy.types.Context) -> bpy.types.Image | None:
     return getattr(space, "image", None) if space and space.type == "IMAGE_EDITOR" else None
 
 
+def chosen_image(context: bpy.types.Context, name: str) -> bpy.types.Image | None:
+    """The image an operator was given by name (a script), else the Image Editor's."""
+    return bpy.data.images.get(name) if name else editor_image(context)
+
+
+def no_image_message(name: str) -> str:
+    return (f"There is no image named '{name}'." if name
+            else "No image: open a texture in the Image Editor first.")
+
+
 def why_cannot_upscale(context: bpy.types.Context) -> str | None:
     space = context.space_data
     if space is not None and space.type == "IMAGE_EDITOR":

@@ -590,6 +590,17 @@ def was_sent(record: JobRecord) -> bool:
     return bool(marks) and marks[-1] == SENDING
 
 
+def unsent(record: JobRecord) -> bool:
+    """Never sent to be paid for (a sent one whose answer was lost is not: it may be paid)."""
+    return record.state in (JobState.PREPARED, JobState.SUBMITTING) and not was_sent(record)
+
+
+def has_result(record: JobRecord) -> bool:
+    """Its result file is on disk (a part of a UDIM or preview set redone later is skipped)."""
+    return (record.state in (JobState.DOWNLOADED, JobState.APPLIED)
+            and Path(record.result_path).is_file())
+
+
 def _may_have_started(exc: errors.ScenarioError) -> bool:
     """Whether a failed generate request could still have created a (paid) job."""
     definite = (*errors.REFUSALS, errors.MissingCredentialsError, errors.InsecureURLError,

@@ -18,12 +18,10 @@ paid for; a variant never sent is never sent later.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,7 @@ from .naming import reserve_unique_path, sanitize_stem
 from .png import PNGError
 from .scheduler import Event, JobCancelled, JobContext
 from .source import FileSource, PixelSource, Source, SourceUnavailable
-from .states import EventKind, JobState, Stage
+from .states import JobState, Stage
 
 log = logging.getLogger(__name__)
 
@@ -160,13 +158,13 @@ def run(job: PreviewJob, ctx: JobContext, journal: Journal, connect: pipeline.Cl
             _end_unsent(job.variants, journal, "Never sent: Recover only collects previews "
                         "that were paid for; nothing was charged.")
             wanted = [v for v in job.variants
-                      if v.record.recoverable and not _has_result(v.record)]
+                      if v.record.recoverable and not pipeline.has_result(v.record)]
         else:
             _cut_crop(job, ctx, journal)
             _price_and_approve(job, ctx, journal, connect)
             _reserve_names(job, journal)
             wanted = [v for v in job.variants if v.record.state not in _ENDED
-                      and not _has_result(v.record)]
+                      and not pipeline.has_result(v.record)]
         # The A/B reference is made while Scenario works: it costs no wait.
         reference = _Reference(job, ctx)
         outcomes = _each(ctx, board, wanted,
@@ -184,7 +182,7 @@ def run(job: PreviewJob, ctx: JobContext, journal: Journal, connect: pipeline.Cl
     _drop_placeholders([v for v in job.variants if v.record.state in _ENDED])
     previews = [Preview(v.record.local_id, _label(v), v.record.result_path, v.record.cost,
                         v.record.job_id, dict(v.record.params))
-                for v in job.variants if _has_result(v.record)]
+                for v in job.variants if pipeline.has_result(v.record)]
     if not previews:
         message = (f"No preview of '{record.source_image}' was made ({'; '.join(failed)})."
                    if failed else f"No preview of '{record.source_image}' was made.")
@@ -273,7 +271,7 @@ def _price_and_approve(job: PreviewJob, ctx: JobContext, journal: Journal,
     """Uploads the crop once, prices every variant and the whole texture (dry runs), then asks
     once for the total, under the rules of any upscale; the variants then run on an approved
     policy."""
-    unpaid = [v for v in job.variants if _unsent(v.record)]
+    unpaid = [v for v in job.variants if pipeline.unsent(v.record)]
     if not unpaid:
         return
     asking = replace(job.spend, quote=True)  # a preview's price is always shown
@@ -432,7 +430,7 @@ def _reserve_names(job: PreviewJob, journal: Journal) -> None:
     record = job.record
     for variant in job.variants:
         vrecord = variant.record
-        if vrecord.output_name or not _unsent(vrecord):
+        if vrecord.output_name or not pipeline.unsent(vrecord):
             continue
         factor = int(vrecord.params.get("upscaleFactor") or 2)
         label = sanitize_stem(_label(variant), max_bytes=40)
@@ -448,32 +446,8 @@ def _each(ctx: JobContext, board: _Board, variants: list[pipeline.UpscaleJob],
     """Runs ``step`` for each variant as a job of the scheduler's (a place and a team slot like
     any job); returns each one's result or the exception it raised. Every paid variant goes on
     when another fails."""
-    stop = threading.Event()
-    events: queue.Queue[Event] = queue.Queue()
-    by_id = {v.record.local_id: v for v in variants}
-    children = [ctx.spawn(v.record.local_id, partial(step, v), stop, events) for v in variants]
-
-    def stop_all() -> None:
-        for child in children:
-            child.cancel(by_user=ctx.stopped_by_user)
-
-    ctx.on_cancel(stop_all)
-    if ctx.cancelled:
-        stop_all()
-    outcomes: dict[str, Any] = {}
-    while len(outcomes) < len(variants):
-        event = events.get()
-        variant = by_id.get(event.local_id)
-        if variant is None:
-            continue
-        if event.kind == EventKind.PROGRESS:
-            board.progress(variant, event)
-            continue
-        exc = (event.payload if event.kind == EventKind.FAILED else
-               JobCancelled() if event.kind == EventKind.CANCELLED else None)
-        outcomes[event.local_id] = exc if exc is not None else event.payload
-        board.ended(variant, exc)
-    return outcomes
+    return ctx.run_parts(variants, step, lambda variant: variant.record.local_id,
+                         board.progress, board.ended)
 
 
 # --- the journal ------------------------------------------------------------------------------
@@ -481,23 +455,13 @@ def _label(variant: pipeline.UpscaleJob) -> str:
     return str(variant.record.preview.get("label", ""))
 
 
-def _unsent(record: JobRecord) -> bool:
-    return (record.state in (JobState.PREPARED, JobState.SUBMITTING)
-            and not pipeline.was_sent(record))
-
-
-def _has_result(record: JobRecord) -> bool:
-    return (record.state in (JobState.DOWNLOADED, JobState.APPLIED)
-            and Path(record.result_path).is_file())
-
-
 def _paid_without_result(job: PreviewJob) -> list[pipeline.UpscaleJob]:
-    return [v for v in job.variants if v.record.recoverable and not _has_result(v.record)]
+    return [v for v in job.variants if v.record.recoverable and not pipeline.has_result(v.record)]
 
 
 def _end_unsent(variants: list[pipeline.UpscaleJob], journal: Journal, reason: str) -> None:
     for variant in variants:
-        if _unsent(variant.record):
+        if pipeline.unsent(variant.record):
             _drop_placeholders([variant])
             journal.transition(variant.record, JobState.FAILED, error=reason)
 
@@ -536,9 +500,9 @@ class _Board:
         self.ctx = ctx
         self.order = [v.record.local_id for v in job.variants]
         self.labels = {v.record.local_id: _label(v) for v in job.variants}
-        self.text = {v.record.local_id: "Done" if _has_result(v.record) else "Queued"
+        self.text = {v.record.local_id: "Done" if pipeline.has_result(v.record) else "Queued"
                      for v in job.variants}
-        self.done = {v.record.local_id for v in job.variants if _has_result(v.record)}
+        self.done = {v.record.local_id for v in job.variants if pipeline.has_result(v.record)}
 
     def progress(self, variant: pipeline.UpscaleJob, event: Event) -> None:
         text = event.message or pipeline.STAGE_TEXT.get(event.stage, event.stage.title())

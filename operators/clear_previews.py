@@ -21,8 +21,7 @@ class SCENARIO_OT_clear_previews(bpy.types.Operator):
     )
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        image = (bpy.data.images.get(self.image_name) if self.image_name
-                 else availability.editor_image(context))
+        image = availability.chosen_image(context, self.image_name)
         texture = previews.texture_of(image) if image is not None else None
         name = texture.name if texture is not None else (
             str(image.get(previews.PREVIEW_OF)) if image is not None else "")

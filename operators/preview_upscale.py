@@ -49,13 +49,10 @@ class SCENARIO_OT_preview_upscale(JobModalMixin, bpy.types.Operator):
         return self.execute(context)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        if self.image_name:
-            image = bpy.data.images.get(self.image_name)
-            if image is None:
-                self.report({"ERROR"}, f"There is no image named '{self.image_name}'.")
-                return {"CANCELLED"}
-        else:
-            image = availability.editor_image(context)
+        image = availability.chosen_image(context, self.image_name)
+        if image is None:
+            self.report({"ERROR"}, availability.no_image_message(self.image_name))
+            return {"CANCELLED"}
         region = crop.Region(*self.region) if self.properties.is_property_set("region") else None
         tile, center = self.tile, None
         framed = self._framed(context, image) if region is None and not self.image_name else None

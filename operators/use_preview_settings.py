@@ -24,8 +24,7 @@ class SCENARIO_OT_use_preview_settings(bpy.types.Operator):
     )
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        image = (bpy.data.images.get(self.image_name) if self.image_name
-                 else availability.editor_image(context))
+        image = availability.chosen_image(context, self.image_name)
         if image is None or image.get(previews.PREVIEW_ROLE) != "preview":
             self.report({"ERROR"}, "Choose a preview first (a thumbnail in the Preview panel).")
             return {"CANCELLED"}
