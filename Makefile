@@ -11,14 +11,15 @@ BLENDER_EXT = $(PY) $(firstword $(wildcard $(VENV)/lib/python3.11/site-packages/
 # Python 3.13 venv inside the Debian trixie root (tools/bpy_in_root.sh).
 MATRIX_VENVS := .venv-4.2 .venv-4.5 .venv
 TEST_VENVS := .venv-4.2
+INSTALL_VENVS := .venv-4.2 .venv
 BPY_52 := tools/bpy_in_root.sh python
 PYTEST := -m pytest -q -p no:randomly
 
-.PHONY: help setup lint typecheck unit blender-tests build validate install-test test test-suite test-matrix \
+.PHONY: help setup lint typecheck unit blender-tests build release validate install-test test test-suite test-matrix \
         test-gui blender-roots demo emulator bench bench-window clean
 
 help:
-	@echo "make demo | test | test-matrix | build | emulator PORT=8765 ARGS='...' | bench | clean"
+	@echo "make demo | test | test-matrix | build | release | emulator PORT=8765 ARGS='...' | bench | clean"
 
 # --- environments -------------------------------------------------------------------------
 $(VENV)/.stamp: requirements-dev.txt
@@ -77,9 +78,15 @@ build: $(VENV)/.stamp validate
 	$(BLENDER_EXT) build --source-dir . --output-dir dist
 	@ls -l dist
 
-# Installs the built zip into an isolated Blender user folder, as a user would, on each version.
-install-test: build $(addsuffix /.stamp,$(TEST_VENVS))
-	@set -e; for v in $(TEST_VENVS); do \
+# A folder any static web server or shared drive can serve as a Blender extension repository:
+# the zip, index.json and index.html (README: "Hosting a repository").
+release: $(VENV)/.stamp validate
+	$(PY) tools/release.py --out release
+
+# Installs the built zip into an isolated Blender user folder, as a user would, on each version,
+# and serves `make release`'s repository to Blender (on bpy 4.2 those tests skip: see there).
+install-test: build $(addsuffix /.stamp,$(INSTALL_VENVS))
+	@set -e; for v in $(INSTALL_VENVS); do \
 	  echo "== install test on $$v"; \
 	  EMULATOR_PYTHON=$(abspath $(PY)) $$v/bin/python $(PYTEST) tests/install; \
 	done
@@ -123,4 +130,4 @@ bench-window: $(VENV)/.stamp build blender-roots
 	EMULATOR_PYTHON=$(abspath $(PY)) $(PY) bench/windowed.py
 
 clean:
-	rm -rf dist build demo-output .pkgroot .mypy_cache .ruff_cache
+	rm -rf dist release build demo-output .pkgroot .mypy_cache .ruff_cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import bpy
 from bpy.app.handlers import persistent
 
@@ -10,14 +12,18 @@ from .bridge import (
     batch_settings,
     cli,
     connection,
+    copies,
     defaults,
     editor_view,
+    preview_frame,
+    previews,
     recent_list,
     runtime,
     settings,
 )
 from .core import addon_log
 
+log = logging.getLogger(__name__)
 classes = (settings.classes + batch_settings.classes + recent_list.classes + ui.classes
            + operators.classes)
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
@@ -34,6 +40,7 @@ def _before_file_load(_filepath: str) -> None:
 @persistent
 def _after_file_load(_filepath: str) -> None:
     editor_view.forget_all()
+    previews.forget_places()
     runtime.new_session()
     defaults.apply_to_all_scenes()
     runtime.get().refresh_journal()
@@ -53,7 +60,10 @@ HANDLERS = (
 
 
 def register() -> None:
-    addon_log.install(runtime.user_folder())
+    copies.refuse_beside_another()  # before anything is registered
+    data = runtime.user_folder()
+    addon_log.install(data)
+    gathered = copies.gather_old_data(data)
     _register_classes()
     connection.hide_from_log()
     bpy.types.Scene.scenario_upscale = bpy.props.PointerProperty(
@@ -67,17 +77,24 @@ def register() -> None:
     )
     recent_list.register()
     ui.menus.register()
+    preview_frame.register()
     cli.register()
     for handlers, handler in HANDLERS:
         handlers.append(handler)
+    taken_from = copies.take_over_preferences()
+    if taken_from or gathered:
+        log.info("Took over from other copies: preferences of %s; %d file(s) of jobs and log",
+                 taken_from or "none", len(gathered))
     runtime.get()  # reads the journal, so unfinished jobs are offered at once
 
 
 def unregister() -> None:
+    copies.leave_preferences()  # for a copy enabled next, while the preferences still exist
     for handlers, handler in HANDLERS:
         if handler in handlers:
             handlers.remove(handler)
     cli.unregister()
+    preview_frame.unregister()
     ui.menus.unregister()
     runtime.shutdown()
     recent_list.unregister()
@@ -85,6 +102,8 @@ def unregister() -> None:
     del bpy.types.Scene.scenario_batch
     del bpy.types.Scene.scenario_upscale
     _unregister_classes()
+    log.info("Disabled. Jobs and the log stay in %s, also when the add-on is uninstalled.",
+             runtime.user_folder())
     addon_log.uninstall()
 
 

@@ -249,6 +249,17 @@ class _Watchdog:
             if not self._guards:
                 self._idle_since = time.monotonic()
 
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Ends the thread now if no request is watched (the add-on is being disabled), rather
+        than after its linger. True when no watchdog thread is left."""
+        with self._lock:
+            thread = self._thread
+            if not self._guards:
+                self._idle_since = float("-inf")
+        if thread is not None:
+            thread.join(timeout)
+        return thread is None or not thread.is_alive()
+
     def _run(self) -> None:
         while True:
             with self._lock:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import random
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import requests
-
 from .config import Credentials
-from .constants import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MODEL_ID, USER_AGENT
+from .constants import MODEL_ID
 from .download import DEFAULT_DOWNLOAD_SECONDS, DEFAULT_MAX_DOWNLOAD_BYTES, download_asset
 from .errors import (
     DryRunIgnoredError,
@@ -32,7 +25,6 @@ from .prices import MISSING, unusable_price_message
 from .transport import RetryPolicy, Transport
 from .uploads import ImageSource, Progress, upload_image
 
-_GENERATE_PATH = f"/generate/custom/{quote(MODEL_ID)}"
 # The status Scenario answers a dry run with: a price, and no job.
 DRY_RUN_STATUS = 269
 
@@ -46,36 +38,18 @@ def _id(value: str, what: str) -> str:
 class ScenarioClient:
     """Talks to Scenario for one worker thread. Close it (or use ``with``) when done."""
 
-    def __init__(
-        self,
-        credentials: Credentials,
-        base_url: str,
-        *,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        project_id: str | None = None,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        rand: Callable[[], float] = random.random,
-        cancel_event: threading.Event | None = None,
-        user_agent: str = USER_AGENT,
-        logger: logging.Logger | None = None,
-    ) -> None:
-        self.transport = Transport(
-            credentials,
-            base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            project_id=project_id,
-            session=session,
-            sleep=sleep,
-            clock=clock,
-            rand=rand,
-            cancel_event=cancel_event,
-            user_agent=user_agent,
-            logger=logger,
-        )
+    def __init__(self, transport: Transport, *, model_id: str = MODEL_ID) -> None:
+        self.transport = transport
+        # The upscale model: Scenario may rename or retire it, so the preferences can name another.
+        self.model_id = model_id.strip() or MODEL_ID
+        self._generate_path = f"/generate/custom/{_id(self.model_id, 'model')}"
+
+    @classmethod
+    def open(cls, credentials: Credentials, base_url: str, *, model_id: str = MODEL_ID,
+             **transport_options: Any) -> ScenarioClient:
+        """A client with a transport of its own (``Transport``'s options: timeout, retries,
+        cancel_event, …)."""
+        return cls(Transport(credentials, base_url, **transport_options), model_id=model_id)
 
     def __enter__(self) -> ScenarioClient:
         return self
@@ -91,8 +65,9 @@ class ScenarioClient:
 
     # --- model ----------------------------------------------------------------------------------
     def check_connection(self) -> ModelDescription:
-        """Fetch the model description from the service; raises AuthenticationError on bad keys."""
-        return fetch_model(self.transport)
+        """Fetch the model description from the service; raises AuthenticationError on bad keys
+        and NotFoundError when Scenario has no such model (for these keys)."""
+        return fetch_model(self.transport, self.model_id)
 
     def find_model(self, model_id: str) -> dict[str, Any] | None:
         """Any model's description (a free lookup), or None when Scenario knows no such id."""
@@ -142,7 +117,7 @@ class ScenarioClient:
         # dryRun, a repeat would start a second paid job.
         resp = self.transport.request(
             "POST",
-            _GENERATE_PATH,
+            self._generate_path,
             json=params.to_body(),
             params={"dryRun": "true"},
             policy=RetryPolicy.UNSENT_ONLY,
@@ -167,7 +142,7 @@ class ScenarioClient:
         """Start an upscale (paid). Sent at most once unless it provably never reached Scenario."""
         self._validate(params, specs)
         resp = self.transport.request(
-            "POST", _GENERATE_PATH, json=params.to_body(), policy=RetryPolicy.SUBMIT
+            "POST", self._generate_path, json=params.to_body(), policy=RetryPolicy.SUBMIT
         )
         answered = f"Scenario answered the upscale request (HTTP {resp.status_code})"
         try:

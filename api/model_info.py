@@ -9,8 +9,9 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from .constants import MODEL_ID
+from .errors import InvalidRequestError
 from .models import as_float, as_int, as_str, unwrap
-from .params import FIELD_SPECS, FieldSpec
+from .params import FIELD_SPECS, FieldSpec, UpscaleParams
 from .service_text import clean_text
 from .wording import counted
 
@@ -107,6 +108,22 @@ class ModelDescription:
                      for i in self.inputs if i.required and i.name not in known)
         return notes
 
+    def refusal(self, params: UpscaleParams) -> str | None:
+        """Why this model would refuse ``params`` as they would be sent, or None: an input it no
+        longer takes, a value outside what it now accepts, an input it now requires."""
+        body = params.to_body()
+        gone = [name for name in body if self.input(name) is None]
+        if gone:
+            return f"it no longer takes {', '.join(gone)}"
+        try:
+            params.validate(self.field_specs())
+        except InvalidRequestError as exc:
+            return exc.message.rstrip(".")
+        needed = [i.name for i in self.inputs if i.required and i.name not in body]
+        if needed:
+            return f"it now requires {', '.join(needed)}, which this add-on does not send"
+        return None
+
 
 def _shown(limit: float | None) -> str:
     return "unbounded" if limit is None else f"{limit:g}"
@@ -173,6 +190,7 @@ def _default_fits(spec: FieldSpec, value: Any) -> bool:
     return isinstance(value, list)
 
 
-def fetch_model(requester: JsonRequester) -> ModelDescription:
-    """``GET /models/{MODEL_ID}``, errors raised as they come (used to check the keys)."""
-    return ModelDescription.from_api(requester.request_json("GET", f"/models/{quote(MODEL_ID)}"))
+def fetch_model(requester: JsonRequester, model_id: str = MODEL_ID) -> ModelDescription:
+    """``GET /models/{model_id}``, errors raised as they come (used to check the keys)."""
+    return ModelDescription.from_api(
+        requester.request_json("GET", f"/models/{quote(model_id, safe='')}"))

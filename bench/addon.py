@@ -105,7 +105,7 @@ class Run:
     readout_ms: float = 0.0  # image.pixels.foreach_get and friends (generated images)
     start_ms: float = 0.0
     ticks_ms: list[float] = field(default_factory=list)
-    steps_ms: list[float] = field(default_factory=list)  # app-timer steps (packed hand-over)
+    steps_ms: list[float] = field(default_factory=list)  # app-timer steps (a batch's starts)
     late_ms: list[float] = field(default_factory=list)  # tick wake-up past its due time
     # Ticks over SLOW_MS (work or wake-up): seconds into the run, work ms, late ms, job stage,
     # the tick's main-thread CPU ms (work far above it: the thread waited for the GIL or a core).
@@ -152,8 +152,11 @@ class Addon:
         return bpy.context.preferences.addons[self.module].preferences
 
     def _wrap_readout(self) -> None:
-        # The one unavoidable pixel copy for images without file bytes, timed on its own.
+        # The one unavoidable copy for images without file bytes (their pixels) and for packed
+        # ones (Blender's packed_file.data), timed on its own.
         self.snapshot.read_pixels = timed(self.snapshot.read_pixels, self._readouts)
+        packed = self._mod("bridge.packed_bytes")
+        packed.head = timed(packed.head, self._readouts)
 
     def configure(self, base_url: str, out_dir: Path, parallel: int = 0) -> None:
         prefs = self.prefs
@@ -223,9 +226,11 @@ class Addon:
         for run in runs:
             run.record = run.view.record
 
-    def follow(self, runs: list[Run], batch: bool = False) -> None:
-        """Plays the modal timer until every run's job has ended and been concluded, and
-        between its ticks the app timer that runs queued main-thread steps."""
+    def follow(self, runs: list[Run], batch: bool = False,
+               conclude: Callable[[Any, Any], Any] | None = None) -> None:
+        """Plays the modal timer until every run's job has ended and been concluded (by
+        ``conclude``, else as its operator does), and between its ticks the app timer that runs
+        queued main-thread steps."""
         rt = self.runtime.get()
         running = self.runtime.ViewStatus.RUNNING
         pending = list(runs)
@@ -260,7 +265,8 @@ class Addon:
             for r in ended:
                 pending.remove(r)
                 c, cpu = time.perf_counter(), time.thread_time()
-                outcome = (self._batch_conclude if batch else self.apply.conclude)(rt, r.view)
+                ending = conclude or (self._batch_conclude if batch else self.apply.conclude)
+                outcome = ending(rt, r.view)
                 d = time.perf_counter()
                 r.cpu_max_ms = max(r.cpu_max_ms, (time.thread_time() - cpu) * 1e3)
                 r.conclude_ms, r.applied_at = (d - c) * 1e3, time.time()

@@ -8,6 +8,7 @@ from ..api.config import resolve_base_url
 from ..api.errors import ScenarioError
 from ..core.refusal import Refusal
 from . import connection, snapshot
+from .snapshot import PREVIEW_OF
 
 NO_KEYS = ("No Scenario API key: enter the key and secret in the add-on preferences, or set "
            "SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET.")
@@ -31,6 +32,16 @@ def editor_image(context: bpy.types.Context) -> bpy.types.Image | None:
     return getattr(space, "image", None) if space and space.type == "IMAGE_EDITOR" else None
 
 
+def chosen_image(context: bpy.types.Context, name: str) -> bpy.types.Image | None:
+    """The image an operator was given by name (a script), else the Image Editor's."""
+    return bpy.data.images.get(name) if name else editor_image(context)
+
+
+def no_image_message(name: str) -> str:
+    return (f"There is no image named '{name}'." if name
+            else "No image: open a texture in the Image Editor first.")
+
+
 def why_cannot_upscale(context: bpy.types.Context) -> str | None:
     space = context.space_data
     if space is not None and space.type == "IMAGE_EDITOR":
@@ -41,6 +52,15 @@ def why_cannot_upscale(context: bpy.types.Context) -> str | None:
         except Refusal as exc:
             return str(exc)
     return why_cannot_connect()
+
+
+def why_cannot_preview(context: bpy.types.Context) -> str | None:
+    space = context.space_data
+    image = getattr(space, "image", None) if space and space.type == "IMAGE_EDITOR" else None
+    if image is not None and PREVIEW_OF in image:
+        return (f"'{image.name}' is a preview: Back to Texture shows '{image[PREVIEW_OF]}' "
+                "again, to preview or upscale it.")
+    return why_cannot_upscale(context)
 
 
 def allows(operator: type[bpy.types.Operator], reason: str | None) -> bool:

@@ -16,7 +16,7 @@ from ..api.config import (
     resolve_base_url,
     resolve_credentials,
 )
-from ..api.constants import ENV_API_KEY, ENV_API_SECRET
+from ..api.constants import ENV_API_KEY, ENV_API_SECRET, MODEL_ID
 from ..core import addon_log
 from ..core.refusal import Refusal
 from ..core.scheduler import JobContext
@@ -54,11 +54,13 @@ class Connection:
     credentials: Credentials
     base_url: str
     timeout: tuple[float, float]
+    model_id: str = MODEL_ID
 
     def connect(self, ctx: JobContext) -> ScenarioClient:
         """A client for one job; runs in the worker thread and stops retrying when cancelled."""
-        return ScenarioClient(
-            self.credentials, self.base_url, timeout=self.timeout, cancel_event=ctx.cancel_event
+        return ScenarioClient.open(
+            self.credentials, self.base_url, timeout=self.timeout, cancel_event=ctx.cancel_event,
+            model_id=self.model_id,
         )
 
 
@@ -101,4 +103,5 @@ def connection() -> Connection:
     # Blender's own network timeout (seconds, 0 = unset) bounds how long one request may wait.
     blender_timeout = float(getattr(bpy.context.preferences.system, "network_timeout", 0) or 0)
     read = blender_timeout if blender_timeout > 0 else DEFAULT_READ_TIMEOUT
-    return Connection(credentials, base_url, (min(10.0, read), read))
+    model_id = (getattr(prefs, "model_id", "") or "").strip() or MODEL_ID
+    return Connection(credentials, base_url, (min(10.0, read), read), model_id)

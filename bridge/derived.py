@@ -15,7 +15,7 @@ import bpy
 from ..core import fidelity, png
 from ..core.journal import new_job_id
 from ..core.scheduler import JobContext
-from ..core.source import Snapshot, settle
+from ..core.source import Source
 from ..core.states import Stage, ViewStatus
 from . import runtime, snapshot
 from .modal import JobModalMixin
@@ -23,7 +23,7 @@ from .modal import JobModalMixin
 PixelOp = Callable[[list[Any]], Any]
 
 
-def pixel_source(image: bpy.types.Image) -> Snapshot:
+def pixel_source(image: bpy.types.Image) -> Source:
     """What a worker can decode: the PNG file or packed bytes as they are, else Blender's pixels."""
     return snapshot.decodable_source(image, snapshot.describe(image))
 
@@ -38,7 +38,7 @@ def start(images: list[bpy.types.Image], operation: PixelOp, title: str) -> runt
 
     def work(ctx: JobContext) -> str:
         ctx.progress(Stage.PROCESSING)
-        decoded = [fidelity.decode_source(settle(source, ctx.check_cancelled)) for source in sources]
+        decoded = [fidelity.decode_source(source) for source in sources]
         ctx.check_cancelled()
         target.parent.mkdir(parents=True, exist_ok=True)
         png.write_png(target, operation(decoded))

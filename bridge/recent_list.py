@@ -30,8 +30,9 @@ classes = (ScenarioRecentRow, ScenarioRecentList)
 
 
 def shown(rt: runtime.Runtime) -> list[JobRecord]:
-    """The jobs Recent Jobs lists: a UDIM set as one job (its tiles' records are its parts)."""
-    return [r for r in rt.recent if not r.tile_set][:LONGEST]
+    """The jobs Recent Jobs lists: a UDIM set or a preview set as one job (its tiles' or
+    variants' records are its parts)."""
+    return [r for r in rt.recent if not r.tile_set and not r.preview_set][:LONGEST]
 
 
 def record_of(rt: runtime.Runtime | None, local_id: str) -> JobRecord | None:

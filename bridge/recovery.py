@@ -15,7 +15,7 @@ from ..core.journal import JobRecord
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.states import JobState
-from . import connection, request, runtime, set_recovery
+from . import connection, preview_request, request, runtime, set_recovery
 
 WINDING_DOWN = "Stopping: Recover is possible again in a moment."
 STILL_RUNNING = "Still running in this session."
@@ -43,6 +43,8 @@ def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
         return rt.ready_view(record)
     if record.is_set:
         return set_recovery.resume(rt, record)
+    if record.is_preview_set:
+        return preview_request.resume(rt, record)
     conn = connection.connection()
     prefs = connection.preferences()
     job = UpscaleJob(record=record, params=UpscaleParams(), work_dir=rt.work_dir / record.local_id,

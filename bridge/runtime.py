@@ -15,6 +15,7 @@ from typing import Any
 
 import bpy
 
+from ..api import abort
 from ..api.errors import ScenarioError
 from ..core import addon_log, batch, pipeline, scheduler, tile_set
 from ..core.batch import Batch
@@ -22,7 +23,7 @@ from ..core.journal import JobRecord, Journal, NewerEntry
 from ..core.refusal import Refusal
 from ..core.states import EventKind, JobState, Stage, ViewStatus
 from ..core.team_slots import TeamSlots
-from . import ADDON_PACKAGE
+from . import ADDON_PACKAGE, copies
 
 # Tells records made since the current file was loaded from older ones: Blender's image ids
 # (session_uid) are only meaningful within it.
@@ -170,9 +171,10 @@ class Runtime:
         # A job whose wait was just stopped is already recorded as abandoned while its thread
         # winds down: it counts as recoverable, a job still being worked on does not.
         busy = set(self.scheduler.active_ids())
-        # A UDIM tile is recovered with its set.
+        # A UDIM tile is recovered with its set, a preview with its set.
         return [r for r in self.recent
                 if r.recoverable and r.blend_file == blend_file and not r.tile_set
+                and not r.preview_set
                 and (r.local_id not in busy or r.state in (JobState.ABANDONED, JobState.TIMED_OUT))]
 
     def start(self, view: JobView, job: Callable[[scheduler.JobContext], Any],
@@ -260,7 +262,9 @@ class Runtime:
                 if event.stage != view.stage:
                     view.stage_since = time.monotonic()
                 view.stage, view.fraction, view.label = event.stage, event.fraction, event.message
-                if event.payload is not None:
+                if isinstance(event.payload, str):  # a line about the job (a preview's price)
+                    view.estimate = (event.payload,)
+                elif event.payload is not None:
                     view.tiles = event.payload
             elif event.kind == EventKind.QUESTION:
                 view.question = event.payload
@@ -368,8 +372,9 @@ def get() -> Runtime:
 
 
 def user_folder() -> Path:
-    """The add-on's folder in Blender's user files: the journal, work files and the log."""
-    return Path(bpy.utils.extension_path_user(ADDON_PACKAGE, create=True))
+    """The add-on's folder in Blender's user files, shared by every copy of it and kept when it
+    is uninstalled (bridge/copies.py): the journal, work files, team slots and the log."""
+    return copies.data_folder()
 
 
 def peek() -> Runtime | None:
@@ -382,6 +387,7 @@ def shutdown() -> None:
     if _runtime is not None:
         _runtime.shutdown()
         _runtime = None
+    abort.WATCHDOG.stop()  # its requests ended with the jobs: no thread is left behind
 
 
 def concurrency() -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import bpy
 from bpy.props import (
     BoolProperty,
@@ -12,6 +14,7 @@ from bpy.props import (
     StringProperty,
 )
 
+from . import model_props
 from .model_props import model_property
 
 SCOPE_ITEMS = [
@@ -40,6 +43,61 @@ class ScenarioLora(bpy.types.PropertyGroup):
         name="Strength", default=1.0, min=-2.0, max=2.0,
         description="How strongly the LoRA shapes the result (1: as trained, 0: not at all)",
     )
+
+
+# What a preview set may vary (core/preview.py VARIED), with the values it starts with.
+VARIANT_FIELDS = [
+    ("NONE", "Nothing", "One preview with the panel's settings"),
+    ("PRESET", "Preset", "One preview per preset"),
+    ("STRENGTH", "Strength", "One preview per strength"),
+    ("BASE_MODEL", "Base Model", "One preview per base model"),
+    ("SEED", "Seed", "One preview per seed"),
+    ("PROMPT", "Prompt", "One preview per prompt"),
+]
+PREVIEW_SIZES = [("256", "256", "A 256 px square of the texture"),
+                 ("512", "512", "A 512 px square of the texture"),
+                 ("1024", "1024", "A 1024 px square of the texture")]
+
+
+class ScenarioVariant(bpy.types.PropertyGroup):
+    """One value of the setting a preview set varies; only the field chosen is used."""
+
+    preset: model_property("preset", "Preset")  # type: ignore[valid-type]
+    strength: model_property("strength", "Strength")  # type: ignore[valid-type]
+    base_model: model_property("base_model", "Base Model")  # type: ignore[valid-type]
+    seed: model_property("seed", "Seed")  # type: ignore[valid-type]
+    prompt: StringProperty(name="Prompt")  # type: ignore[valid-type]
+
+
+VARIANT_ATTRIBUTES = {"PRESET": "preset", "STRENGTH": "strength", "BASE_MODEL": "base_model",
+                      "SEED": "seed", "PROMPT": "prompt"}
+
+
+def _variant_values_for(settings: bpy.types.PropertyGroup, field_name: str
+                        ) -> Sequence[object]:
+    """The values a newly chosen field starts with: every choice, or around the panel's."""
+    if field_name == "PRESET":
+        return [item[0] for item in model_props.enum_items("preset")]
+    if field_name == "BASE_MODEL":
+        return [item[0] for item in model_props.enum_items("base_model")]
+    if field_name == "STRENGTH":
+        now = round(float(settings.strength), 2)
+        return sorted({max(0.0, round(now - 0.2, 2)), now, min(1.0, round(now + 0.2, 2))})
+    if field_name == "SEED":
+        return [1, 2, 3]
+    if field_name == "PROMPT":
+        return [settings.prompt, ""] if settings.prompt else ["", "weathered"]
+    return []
+
+
+def _variant_field_changed(settings: bpy.types.PropertyGroup, _context: bpy.types.Context
+                           ) -> None:
+    settings.variants.clear()
+    attribute = VARIANT_ATTRIBUTES.get(settings.variant_field)
+    for value in _variant_values_for(settings, settings.variant_field):
+        item = settings.variants.add()
+        if attribute:
+            setattr(item, attribute, value)
 
 
 class ScenarioUpscaleSettings(bpy.types.PropertyGroup):
@@ -105,6 +163,19 @@ class ScenarioUpscaleSettings(bpy.types.PropertyGroup):
         name="Apply To", items=SCOPE_ITEMS, default="SELECTED_OBJECTS",
         description="Which Image Texture nodes switch to the upscaled image",
     )
+    preview_size: EnumProperty(  # type: ignore[valid-type]
+        name="Preview Size", items=PREVIEW_SIZES, default="512",
+        description="Source pixels a side of the crop a preview sends, centred on the view",
+    )
+    show_preview_frame: BoolProperty(  # type: ignore[valid-type]
+        name="Show Frame", default=True,
+        description="Draw the crop a preview would send over the image in the Image Editor",
+    )
+    variant_field: EnumProperty(  # type: ignore[valid-type]
+        name="Compare", items=VARIANT_FIELDS, default="NONE", update=_variant_field_changed,
+        description="The setting that differs between the previews of one go (up to 4 values)",
+    )
+    variants: CollectionProperty(type=ScenarioVariant)  # type: ignore[valid-type]
 
 
-classes = (ScenarioImagePrompt, ScenarioLora, ScenarioUpscaleSettings)
+classes = (ScenarioImagePrompt, ScenarioLora, ScenarioVariant, ScenarioUpscaleSettings)

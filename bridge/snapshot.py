@@ -23,7 +23,7 @@ from ..core.imagefile import (
 )
 from ..core.naming import sanitize_stem
 from ..core.refusal import Refusal, check_min_side
-from ..core.source import ArrivingSource, FileSource, PixelSource, Snapshot
+from ..core.source import FileSource, PixelSource, Source
 from . import lookup, packed_bytes, tiles
 
 
@@ -44,8 +44,15 @@ class ImageFacts:
     tiles: list[tiles.Tile] = field(default_factory=list)  # a UDIM set's, in order
 
 
+PREVIEW_OF = "scenario_preview_of"  # on a preview's images (bridge/previews.py): its texture
+
+
 def describe(image: bpy.types.Image) -> ImageFacts:
     """Facts about ``image`` without decoding it; raises Refusal for images that cannot be sent."""
+    if PREVIEW_OF in image:
+        raise Refusal(f"'{image.name}' is a preview of '{image[PREVIEW_OF]}': previews are "
+                      f"never upscaled nor put into a material. Back to Texture shows "
+                      f"'{image[PREVIEW_OF]}' again.")
     if image.source in {"MOVIE", "SEQUENCE"}:
         raise Refusal(
             f"'{image.name}' is a {image.source.lower()}; only still images can be upscaled. "
@@ -136,7 +143,7 @@ def check_output_size(facts: ImageFacts, factor: int, max_side: int) -> tuple[in
     return width, height
 
 
-def take_source(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool = True) -> Snapshot:
+def take_source(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool = True) -> Source:
     """What the worker will upload. Reads pixels only when no usable file bytes exist."""
     name = image.name
     if facts.kind == "file":
@@ -156,14 +163,12 @@ def take_source(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool = Tr
     return read_pixels(image, facts, keep_alpha)
 
 
-def decodable_source(image: bpy.types.Image, facts: ImageFacts) -> Snapshot:
+def decodable_source(image: bpy.types.Image, facts: ImageFacts) -> Source:
     """Like ``take_source``, but always something the worker can decode (pixels or a PNG): the
     pixels are read when the bytes are in a format it has no codec for (JPEG, WebP, …)."""
     source = take_source(image, facts)
     if can_decode(source):
         return source
-    if isinstance(source, ArrivingSource):
-        source.arriving.abandon()
     return read_pixels(image, facts, keep_alpha=True)
 
 

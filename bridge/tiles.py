@@ -23,7 +23,7 @@ from ..core.imagefile import (
 )
 from ..core.naming import UDIM_TOKEN, sanitize_stem
 from ..core.refusal import Refusal, check_min_side
-from ..core.source import BytesSource, FileSource, Snapshot
+from ..core.source import BytesSource, FileSource, Source
 from . import lookup
 
 UVTILE_TOKEN = "<UVTILE>"  # noqa: S105 - the file-name token, not a secret
@@ -97,13 +97,13 @@ def tile_path(image: bpy.types.Image, number: int) -> str:
 
 
 def take_sources(image: bpy.types.Image, tiles: list[Tile], work_dir: Path
-                 ) -> dict[int, Snapshot]:
+                 ) -> dict[int, Source]:
     """What each tile uploads: its file or packed bytes as they are; generated tiles as the
     PNGs Blender writes of them."""
     how = kind(image)
     stem = sanitize_stem(image.name)
     if how == "file":
-        sources: dict[int, Snapshot] = {}
+        sources: dict[int, Source] = {}
         for tile in tiles:
             with open(tile.path, "rb") as handle:
                 fmt = sniff_format(handle.read(64))

@@ -18,8 +18,9 @@ from typing import TextIO
 from ..api.config import Credentials
 from ..api.redact import redact_keys
 from ..api.service_text import visible
+from . import ADDON_PACKAGE
 
-PACKAGE = __package__.rpartition(".")[0]  # the add-on's package, as Blender imported it
+PACKAGE = ADDON_PACKAGE
 FILE_NAME = "scenario_upscale.log"
 FILE_BYTES = 1_000_000  # per file: with its backups the log never takes more than ~4 MB
 BACKUPS = 3

@@ -224,7 +224,7 @@ def short_text(stage: str, label: str = "", fraction: float | None = None) -> st
 
 
 _SHORT: dict[str, str] = {Stage.WAITING_SLOT: "Waiting", Stage.CONFIRM: "Confirm",
-                          Stage.CANCELLING: "Cancelling", Stage.READING: "Reading",
+                          Stage.CANCELLING: "Cancelling",
                           Stage.PRICING: "Pricing", Stage.TILES: "Tiles"}
 
 

@@ -24,7 +24,6 @@ from .source import (
     BytesSource,
     FileSource,
     PixelSource,
-    Snapshot,
     Source,
     head_bytes,
     prepare_upload,
@@ -80,8 +79,8 @@ def seam_pad_for(width: int, height: int) -> int:
     return max(8, int(min(width, height) * SEAM_PAD_FRACTION))
 
 
-def can_decode(source: Snapshot) -> bool:
-    """Whether ``decode_source`` can read it (once settled): pixels, or a PNG."""
+def can_decode(source: Source) -> bool:
+    """Whether ``decode_source`` can read it: pixels, or a PNG."""
     return isinstance(source, PixelSource) or sniff_format(head_bytes(source, 16)) == "png"
 
 

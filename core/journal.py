@@ -97,9 +97,14 @@ class JobRecord:
     tile_set: str = ""
     tile: int = 0
     output_name: str = ""
+    # Previews (core/preview.py): the set's record holds the crop and its variants (``variants``,
+    # each with its local id); a variant's record names its set (``set``) and its label.
+    preview: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        if not data["preview"]:  # only previews have it: other records stay as they were
+            del data["preview"]
         data["version"] = JOURNAL_VERSION
         return data
 
@@ -119,6 +124,15 @@ class JobRecord:
     @property
     def is_set(self) -> bool:
         return bool(self.tiles)
+
+    @property
+    def is_preview_set(self) -> bool:
+        return bool(self.preview.get("variants"))
+
+    @property
+    def preview_set(self) -> str:
+        """The local id of the preview set this record is a variant of, else ""."""
+        return str(self.preview.get("set", ""))
 
     @property
     def result_files(self) -> list[str]:
@@ -258,7 +272,8 @@ class Journal:
         except JournalError as exc:
             log.warning("Job %s is not forgotten: %s", local_id, exc)
             return False
-        tiles = [str(entry["local_id"]) for entry in record.tiles] if record is not None else []
+        parts = (record.tiles + record.preview.get("variants", [])) if record is not None else []
+        tiles = [str(entry["local_id"]) for entry in parts]
         for tile in tiles:
             if tile != local_id:
                 self._forget_one(tile)

@@ -77,6 +77,14 @@ def _tile_entry(entry: dict[str, Any]) -> bool:
             and isinstance(entry.get("label", ""), str))
 
 
+def _preview(preview: dict[str, Any]) -> bool:
+    """A preview set's record names its variants, a variant's names its set: ids only."""
+    variants = preview.get("variants", [])
+    return (isinstance(variants, list)
+            and all(isinstance(v, dict) and is_local_id(v.get("local_id")) for v in variants)
+            and (preview.get("set", "") == "" or is_local_id(preview.get("set"))))
+
+
 def _factor(params: dict[str, Any]) -> bool:
     return "upscaleFactor" not in params or _number(params["upscaleFactor"])
 
@@ -94,6 +102,7 @@ FIELD_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "result_size": (lambda v: v >= 0, "a size in bytes"),
     "tile": (lambda v: v >= 0, "a tile number"),
     "params": (_factor, "settings whose upscaleFactor is a number"),
+    "preview": (lambda v: _preview(v), "{set: a job id} or {variants: [{local_id}]}"),
 }
 
 

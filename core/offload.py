@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import ADDON_PACKAGE
 from . import offload_wire as wire
 from .scheduler import JobCancelled
 
@@ -34,7 +35,6 @@ CANCEL_POLL_S = 0.1
 
 T = TypeVar("T")
 
-_PACKAGE = __package__.rpartition(".")[0]  # this add-on's package, as Blender imported it
 _ROOT = str(Path(__file__).resolve().parent.parent)
 _CHILD_SCRIPT = str(Path(__file__).with_name("offload_child.py"))
 
@@ -90,7 +90,7 @@ def _run_in_child(fn: Callable[..., T], args: tuple[Any, ...],
     with tempfile.TemporaryFile() as errors:
         try:
             child = subprocess.Popen(
-                [sys.executable, "-I", _CHILD_SCRIPT, _PACKAGE, _ROOT],
+                [sys.executable, "-I", _CHILD_SCRIPT, ADDON_PACKAGE, _ROOT],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
                 creationflags=_LOW_PRIORITY, close_fds=True,
             )

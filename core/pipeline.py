@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..api import errors, lora_check
+from ..api import errors, lora_check, model_check
 from ..api.client import ScenarioClient
 from ..api.models import Job
 from ..api.params import UpscaleParams
@@ -42,14 +42,11 @@ from .polling import PollSchedule
 from .result_check import ResultLimits, check_result
 from .scheduler import JobCancelled, JobContext
 from .source import (
-    ArrivingSource,
     PixelSource,
-    Snapshot,
     Source,
     SourceUnavailable,
     check_intact,
     prepare_upload,
-    settle,
 )
 from .spend_ledger import SpendLedger
 from .spending import NotSpent
@@ -70,7 +67,6 @@ STAGE_LABELS = {
 # The stages a job reports (JobContext.progress), as the panel names them.
 STAGE_TEXT: dict[str, str] = {
     Stage.PREPARING: "Preparing",
-    Stage.READING: "Reading the packed image",
     Stage.UPLOADING: "Uploading",
     Stage.PRICING: "Pricing",
     Stage.CONFIRM: "Waiting for your confirmation",
@@ -115,6 +111,8 @@ class PriceQuestion:
     batch_total: float | None = None  # the batch's credits with this image, for a batch
     tiles: int = 0  # for a UDIM set: how many tiles ``cost`` pays for
     images: int = 0  # for a batch priced whole: how many images ``cost`` pays for
+    previews: int = 0  # for previews (core/preview.py): how many ``cost`` pays for
+    note: str = ""  # for previews: the crop, and what the whole texture would cost
 
 
 class NotSpentError(errors.ScenarioError):
@@ -137,8 +135,8 @@ class UpscaleJob:
     record: JobRecord
     params: UpscaleParams
     work_dir: Path
-    source: Snapshot | None = None
-    style_sources: list[Snapshot] = field(default_factory=list)
+    source: Source | None = None
+    style_sources: list[Source] = field(default_factory=list)
     timeout_s: float = DEFAULT_TIMEOUT_S
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
     fidelity: FidelityPlan = field(default_factory=FidelityPlan)
@@ -149,6 +147,9 @@ class UpscaleJob:
     # The session's LoRA answers: shared by every job, so an id is looked up once.
     loras: lora_check.LoraCheck = field(default_factory=lambda: lora_check.SESSION,
                                         compare=False, repr=False)
+    # The session's look at the upscale model: shared the same way.
+    model: model_check.ModelCheck = field(default_factory=lambda: model_check.SESSION,
+                                          compare=False, repr=False)
     # The team slot this job holds from its paid generate until Scenario ends it.
     slot: Slot | None = field(default=None, compare=False, repr=False)
     # Uploads a price check of the same image already made: the sha256 of the bytes sent →
@@ -310,11 +311,9 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenario
         return
     if job.source is None:
         raise errors.ScenarioError("The source texture is no longer available; start again.")
-    source = job.source = _settle(job.source, ctx)
-    styles = [_settle(style, ctx) for style in job.style_sources]
-    job.style_sources = list[Snapshot](styles)
+    source = job.source
     ctx.progress(Stage.PREPARING)
-    _refuse_before_upload(job, journal, client, [source, *styles])
+    _refuse_before_upload(job, journal, client, [source, *job.style_sources])
     if isinstance(source, PixelSource):
         # Converted here, where numpy lets go of the GIL: a quarter of the bytes cross to a
         # child. Encoded once, and analysed from the same conversion.
@@ -331,9 +330,8 @@ def _upload(job: UpscaleJob, ctx: JobContext, journal: Journal, client: Scenario
     style_ids = []
     for style in job.style_sources:
         ctx.check_cancelled()
-        style_source = _settle(style, ctx)
-        style_upload, style_name = _heavy(job, ctx, prepare_upload, style_source, job.work_dir,
-                                          pixels=_encoded_pixels(style_source))
+        style_upload, style_name = _heavy(job, ctx, prepare_upload, style, job.work_dir,
+                                          pixels=_encoded_pixels(style))
         style_ids.append(_send(job, ctx, client, style_upload, style_name))
     ctx.check_cancelled()
     # A UDIM tile redone by Recover reuses its set's style images, already at Scenario.
@@ -380,11 +378,13 @@ def _image_size(upload: str | bytes | memoryview) -> list[int]:
 
 def _refuse_before_upload(job: UpscaleJob, journal: Journal, client: ScenarioClient,
                           sources: list[Source]) -> None:
-    """What can be found wrong for free is, before the first byte goes up: damaged files, then
-    LoRA ids Scenario does not know (a lookup, unlike the generate, costs nothing)."""
+    """What can be found wrong for free is, before the first byte goes up: damaged files, a
+    model Scenario no longer has or that would refuse these settings, then LoRA ids Scenario
+    does not know (a lookup, unlike the generate, costs nothing)."""
     try:
         for source in sources:
             check_intact(source)
+        job.model.check(client, job.params)
         job.loras.check(client, job.params.loras or ())
     except errors.CancelledError:
         raise  # recorded as a cancel by run()
@@ -395,20 +395,10 @@ def _refuse_before_upload(job: UpscaleJob, journal: Journal, client: ScenarioCli
         raise errors.ScenarioError(str(exc), not_sent=True) from exc
 
 
-def _settle(source: Snapshot, ctx: JobContext) -> Source:
-    """``source`` with all its bytes: waits for those the main thread is still handing over."""
-    if isinstance(source, ArrivingSource):
-        ctx.progress(Stage.READING)
-    try:
-        return settle(source, ctx.check_cancelled)
-    except SourceUnavailable as exc:
-        raise errors.ScenarioError(str(exc)) from exc
-
-
 def _analysis(job: UpscaleJob, ctx: JobContext) -> SourceAnalysis:
     """What the result checks need from the source, read once."""
     if job.analysis is None:
-        source = None if job.source is None else _settle(job.source, ctx)
+        source = job.source
         job.analysis = _heavy(job, ctx, analyse_source, source, job.fidelity,
                               pixels=pixel_count(source) if source is not None else 0)
     return job.analysis
@@ -567,7 +557,7 @@ def _usable(cost: Any) -> float:
 
 
 def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
-                  tiles: int = 0) -> NotSpent | None:
+                  tiles: int = 0, previews: int = 0, note: str = "") -> NotSpent | None:
     """None when ``cost`` may be spent under ``policy`` (asking the user if it passes the
     limit), else why it is not: a price that is not a usable number, a rehearsal, a decline,
     or nobody there to confirm."""
@@ -575,8 +565,10 @@ def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
     if problem is not None:  # -500 must never pass a limit, nor lower a batch's total
         return NotSpent(unusable_price_message(problem))
     if policy.never_spend:
-        return spending.rehearsal(
-            f"the {counted(tiles, 'tile')} of '{name}'" if tiles else "this upscale", cost)
+        what = (f"the {counted(tiles, 'tile')} of '{name}'" if tiles else
+                f"the {counted(previews, 'preview')} of '{name}'" if previews
+                else "this upscale")
+        return spending.rehearsal(what, cost)
     limit = policy.confirm_above
     if limit is None:
         return None
@@ -589,17 +581,19 @@ def spend_refusal(policy: SpendPolicy, ctx: JobContext, cost: float, name: str,
             return False
         asked.append(total)
         ctx.progress(Stage.CONFIRM, message=f"Waiting for your confirmation ({credits_text(total)})")
-        yes = ctx.ask(PriceQuestion(cost, limit, total if batch else None, tiles))
+        yes = ctx.ask(PriceQuestion(cost, limit, total if batch else None, tiles=tiles,
+                                          previews=previews, note=note))
         ctx.check_cancelled()  # a cancelled job has not answered for the batch
         return yes
 
     if ledger.commit(cost, ask, ctx.wait_for):
         return None
-    return _not_paid_message(name, policy, limit, cost, asked[0] if asked else None, batch)
+    return _not_paid_message(name, policy, limit, cost, asked[0] if asked else None, batch,
+                             previews)
 
 
 def _not_paid_message(name: str, policy: SpendPolicy, limit: float, cost: float,
-                      declined_at: float | None, batch: bool) -> NotSpent:
+                      declined_at: float | None, batch: bool, previews: int = 0) -> NotSpent:
     if declined_at is not None:
         return spending.declined(declined_at, batch)
     if policy.can_ask:  # another job of the batch asked, and the answer was no
@@ -609,6 +603,9 @@ def _not_paid_message(name: str, policy: SpendPolicy, limit: float, cost: float,
         return NotSpent(f"The batch would pass {credits_text(limit)}. Run it from Blender's "
                         "interface to confirm, or raise the limit in the preferences. Nothing "
                         "was spent.")
+    if previews:
+        return spending.over_limit(cost, limit, f"The {counted(previews, 'preview')} of '{name}'",
+                                   verb="costs" if previews == 1 else "cost")
     return spending.over_limit(cost, limit)
 
 
@@ -635,6 +632,17 @@ def was_sent(record: JobRecord) -> bool:
     """Whether a paid generate may have reached Scenario: the last mark is 'sending'."""
     marks = [entry[0] for entry in record.history if entry[0] in (SENDING, REFUSED)]
     return bool(marks) and marks[-1] == SENDING
+
+
+def unsent(record: JobRecord) -> bool:
+    """Never sent to be paid for (a sent one whose answer was lost is not: it may be paid)."""
+    return record.state in (JobState.PREPARED, JobState.SUBMITTING) and not was_sent(record)
+
+
+def has_result(record: JobRecord) -> bool:
+    """Its result file is on disk (a part of a UDIM or preview set redone later is skipped)."""
+    return (record.state in (JobState.DOWNLOADED, JobState.APPLIED)
+            and Path(record.result_path).is_file())
 
 
 def _may_have_started(exc: errors.ScenarioError) -> bool:

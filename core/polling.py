@@ -24,8 +24,8 @@ RATE_PROBE = 0.5
 OVERDUE_SHARE = 0.2
 # While another job waits for the team slot this one holds, its end is noticed sooner: the
 # slot goes to the next job only once a poll has seen this one end.
-EAGER_MIN_DELAY = 0.1
-EAGER_MARGIN = 0.05
+EAGER_MIN_DELAY = 0.05
+EAGER_MARGIN = 0.02
 
 
 @dataclass

@@ -17,9 +17,10 @@ import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from .states import EventKind
 from .team_slots import TeamSlots
@@ -45,6 +46,7 @@ class Event:
 
 
 JobFunction = Callable[["JobContext"], Any]
+P = TypeVar("P")  # a part of a job: a UDIM tile, a preview variant
 # Turns an exception raised by a job into the message the user reads.
 ErrorFormatter = Callable[[BaseException], str]
 
@@ -117,6 +119,45 @@ class JobContext:
         if self._scheduler is None:
             raise RuntimeError("this job was not started by a scheduler")
         return self._scheduler.spawn(local_id, job, cancel_event, events, self.slots)
+
+    def run_parts(self, parts: Sequence[P], step: Callable[[P, JobContext], Any],
+                  local_id: Callable[[P], str], progress: Callable[[P, Event], None],
+                  ended: Callable[[P, BaseException | None], None],
+                  stop_at_first_failure: bool = False) -> dict[str, Any]:
+        """Runs ``step`` for each part (a UDIM tile, a preview variant) as a job of its own,
+        each queued for a place like any job; ``progress`` and ``ended`` hear of each part as it
+        goes (on this thread). Returns each part's result or the exception it raised, by local
+        id. A cancel of this job stops every part; with ``stop_at_first_failure`` (before any
+        is paid) the first failure does too."""
+        stop = threading.Event()  # the parts' shared cancel flag
+        events: queue.Queue[Event] = queue.Queue()
+        by_id = {local_id(part): part for part in parts}
+        children = [self.spawn(name, partial(step, part), stop, events)
+                    for name, part in by_id.items()]
+
+        def stop_all() -> None:
+            for child in children:  # only the user's stop cancels at Scenario
+                child.cancel(by_user=self.stopped_by_user)
+
+        self.on_cancel(stop_all)
+        if self.cancelled:
+            stop_all()
+        outcomes: dict[str, Any] = {}
+        while len(outcomes) < len(by_id):
+            event = events.get()  # every part ends with an event, cancelled ones too
+            part = by_id.get(event.local_id)
+            if part is None:
+                continue
+            if event.kind == EventKind.PROGRESS:
+                progress(part, event)
+                continue
+            exc = (event.payload if event.kind == EventKind.FAILED else
+                   JobCancelled() if event.kind == EventKind.CANCELLED else None)
+            outcomes[event.local_id] = exc if exc is not None else event.payload
+            ended(part, exc)
+            if exc is not None and stop_at_first_failure and not stop.is_set():
+                stop_all()
+        return outcomes
 
     def on_cancel(self, callback: Callable[[], None]) -> None:
         """Called (on the cancelling thread) when this job is cancelled."""

@@ -7,9 +7,6 @@ happens here, in a worker thread.
 
 from __future__ import annotations
 
-import mmap
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -38,57 +35,7 @@ class BytesSource:
 
 
 class SourceUnavailable(Exception):
-    """A source's bytes cannot be sent (not all handed over by the main thread, or damaged);
-    the message says why."""
-
-
-class ArrivingBytes:
-    """A buffer the main thread fills in short steps while the worker waits for it whole.
-
-    Blender hands a packed file's bytes out only on the main thread, and all at once takes
-    ~150 ms for an 8K PNG; filled a few megabytes per step the UI never stalls. The buffer is an
-    anonymous mapping, so its pages are touched only as they are filled.
-    """
-
-    def __init__(self, size: int, head: bytes) -> None:
-        self.size = size
-        self.head = head  # the first bytes, known at once: enough to sniff the format
-        self.buffer = mmap.mmap(-1, size)
-        self.filled = 0
-        self._whole = threading.Event()
-        self._error: str | None = None
-        self.abandoned = False
-
-    def abandon(self) -> None:
-        """Nobody will wait for it any more: the main thread stops filling it."""
-        self.abandoned = True
-
-    def complete(self) -> None:
-        self._whole.set()
-
-    def fail(self, message: str) -> None:
-        self._error = message
-        self._whole.set()
-
-    def wait(self, check_cancelled: Callable[[], None], poll: float = 0.05) -> memoryview:
-        """The whole buffer; raises SourceUnavailable, or whatever ``check_cancelled`` raises."""
-        try:
-            while not self._whole.wait(poll):
-                check_cancelled()
-        except BaseException:
-            self.abandon()
-            raise
-        if self._error is not None:
-            raise SourceUnavailable(self._error)
-        return memoryview(self.buffer)
-
-
-@dataclass(frozen=True)
-class ArrivingSource:
-    """A packed image whose bytes are still being handed over by the main thread."""
-
-    arriving: ArrivingBytes
-    name: str
+    """A source's bytes cannot be sent (a damaged file); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -119,16 +66,8 @@ class PixelSource:
         )
 
 
+# What the main thread hands a job.
 Source = FileSource | BytesSource | PixelSource
-# What the main thread hands a job: a source, or one whose bytes are still arriving.
-Snapshot = Source | ArrivingSource
-
-
-def settle(source: Snapshot, check_cancelled: Callable[[], None]) -> Source:
-    """The source with its bytes all there (waits for arriving ones, in a worker)."""
-    if isinstance(source, ArrivingSource):
-        return BytesSource(source.arriving.wait(check_cancelled), source.name)
-    return source
 
 
 def check_intact(source: Source) -> None:
@@ -147,10 +86,8 @@ def check_intact(source: Source) -> None:
             "Nothing was uploaded or spent.") from exc
 
 
-def head_bytes(source: Snapshot, count: int = 64) -> bytes:
-    """The source's first bytes, without waiting; empty for pixels."""
-    if isinstance(source, ArrivingSource):
-        return source.arriving.head[:count]
+def head_bytes(source: Source, count: int = 64) -> bytes:
+    """The source's first bytes; empty for pixels."""
     if isinstance(source, BytesSource):
         return bytes(source.data[:count])
     if isinstance(source, FileSource):

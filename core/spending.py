@@ -46,9 +46,10 @@ def declined(at: float, batch: bool = False) -> NotSpent:
                     "nothing was spent.", by_choice=True, declined=True)
 
 
-def over_limit(cost: float, limit: float, what: str = "This upscale") -> NotSpent:
+def over_limit(cost: float, limit: float, what: str = "This upscale",
+               verb: str = "costs") -> NotSpent:
     """Above the confirmation limit with nobody there to confirm (the command line)."""
-    return NotSpent(f"{what} costs {credits_text(cost)}, above your confirmation limit of "
+    return NotSpent(f"{what} {verb} {credits_text(cost)}, above your confirmation limit of "
                     f"{credits_text(limit)}. Run it from Blender's interface to confirm, or raise "
                     "the limit in the preferences. Nothing was spent.")
 
@@ -106,8 +107,8 @@ def total_of(records: Iterable[JobRecord]) -> Total:
     """What these jobs were charged: refunded, declined and never-started ones add nothing."""
     total = Total()
     for record in records:
-        if record.is_set:
-            continue  # counted through its tiles
+        if record.is_set or record.is_preview_set:
+            continue  # counted through its tiles or variants
         charge = charge_of(record)
         if charge == Charge.MAYBE or (charge == Charge.PAID and record.cost is None):
             total += Total(unknown=1)
@@ -117,8 +118,10 @@ def total_of(records: Iterable[JobRecord]) -> Total:
 
 
 def set_total(record: JobRecord, records: Iterable[JobRecord]) -> Total:
-    """What a UDIM set's tiles were charged, from their own records."""
-    return total_of(r for r in records if r.tile_set == record.local_id)
+    """What a UDIM set's tiles, or a preview set's variants, were charged, from their own
+    records."""
+    return total_of(r for r in records
+                    if record.local_id in (r.tile_set, r.preview_set))
 
 
 def paid_at(record: JobRecord) -> float:
@@ -154,11 +157,11 @@ def spent(records: Iterable[JobRecord], now: float | None = None) -> Spent:
 
 def cost_text(record: JobRecord, records: Iterable[JobRecord] = ()) -> str:
     """One line on what the job cost, for Recent Jobs."""
-    if record.is_set:
-        total = set_total(record, records)
-        return "Nothing was spent." if total == Total() else f"Paid {total.text}."
     if record.declined:
         return "Declined: nothing was spent."
+    if record.is_set or record.is_preview_set:
+        total = set_total(record, records)
+        return "Nothing was spent." if total == Total() else f"Paid {total.text}."
     charge = charge_of(record)
     if charge == Charge.REFUNDED:
         return "Refunded: Scenario does not charge for a job that fails."

@@ -39,7 +39,6 @@ class Stage(StrEnum):
     """What a running job is doing, as it reports it (JobContext.progress)."""
 
     PREPARING = "preparing"
-    READING = "reading"
     UPLOADING = "uploading"
     PRICING = "pricing"
     CONFIRM = "confirm"

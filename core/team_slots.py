@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 # More slots than any plan has: the bound while the team's limit is not known yet.
 UNKNOWN_LIMIT_SLOTS = 64
 # Another process cannot wake this one: how often a waiting job looks at the shared files.
-SHARED_POLL_SECONDS = 0.2
+SHARED_POLL_SECONDS = 0.05
 # A learned limit is trusted this long without another refusal (a plan can grow).
 LIMIT_TTL_SECONDS = 12 * 3600.0
 # Backoff after a refusal while this computer holds fewer slots than the limit (the team's other

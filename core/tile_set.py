@@ -9,12 +9,9 @@ tile was paid, and Recover pays only for the tiles that never got a result.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +21,7 @@ from . import pipeline, spending
 from .journal import JobRecord, Journal
 from .naming import UDIM_TOKEN, reserve_tile_names
 from .scheduler import Event, JobCancelled, JobContext
-from .states import EventKind, JobState, Stage
+from .states import JobState, Stage
 
 
 @dataclass
@@ -65,7 +62,7 @@ def run(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.Client
     if record.state == JobState.PREPARED and not record.history:
         journal.save(record)  # the set is on disk before any of its tiles
     board = _Board(ctx, job)
-    unpaid = [tile for tile in job.tiles if _unsent(tile.record)]
+    unpaid = [tile for tile in job.tiles if pipeline.unsent(tile.record)]
     try:
         if unpaid:
             _price_and_approve(job, ctx, journal, connect, board, unpaid)
@@ -73,7 +70,7 @@ def run(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.Client
         approved = pipeline.SpendPolicy(quote=False)  # the set's price was approved above
         for tile in job.tiles:
             tile.spend = approved
-        outcomes = _each(ctx, board, [t for t in job.tiles if not _has_result(t.record)],
+        outcomes = _each(ctx, board, [t for t in job.tiles if not pipeline.has_result(t.record)],
                          lambda tile, tctx: pipeline.run(tile, tctx, journal, connect),
                          final=True)
     except JobCancelled:
@@ -106,7 +103,7 @@ def price(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.Clie
     record = job.record
     if record.state == JobState.PREPARED and not record.history:
         journal.save(record)
-    unpaid = [tile for tile in job.tiles if _unsent(tile.record)]
+    unpaid = [tile for tile in job.tiles if pipeline.unsent(tile.record)]
     try:
         return _price_tiles(job, ctx, journal, connect, _Board(ctx, job), unpaid)
     except JobCancelled:
@@ -168,39 +165,16 @@ def _price_and_approve(job: SetJob, ctx: JobContext, journal: Journal,
 def _each(ctx: JobContext, board: _Board, tiles: list[pipeline.UpscaleJob],
           step: Callable[[pipeline.UpscaleJob, JobContext], Any], final: bool
           ) -> dict[int, Any]:
-    """Runs ``step`` for each tile as a job of the scheduler's (each queues for a place like any
-    job), feeding their progress to the board. Returns each tile's result, or the exception it
-    raised. In the first pass (not ``final``) one failure stops the others: nothing is paid yet.
-    In the final pass every tile goes on, as each is paid for."""
-    stop = threading.Event()  # the tiles' shared cancel flag
-    events: queue.Queue[Event] = queue.Queue()
-    by_id = {tile.record.local_id: tile for tile in tiles}
-    children = [ctx.spawn(tile.record.local_id, partial(step, tile), stop, events)
-                for tile in tiles]
-
-    def stop_all() -> None:
-        for child in children:  # only the user's stop cancels at Scenario
-            child.cancel(by_user=ctx.stopped_by_user)
-
-    ctx.on_cancel(stop_all)
-    if ctx.cancelled:
-        stop_all()
-    outcomes: dict[int, Any] = {}
-    while len(outcomes) < len(tiles):
-        event = events.get()  # every tile ends with an event, cancelled ones too
-        tile = by_id.get(event.local_id)
-        if tile is None:
-            continue
-        if event.kind == EventKind.PROGRESS:
-            board.progress(tile.record.tile, event)
-            continue
-        exc = (event.payload if event.kind == EventKind.FAILED else
-               JobCancelled() if event.kind == EventKind.CANCELLED else None)
-        outcomes[tile.record.tile] = exc if exc is not None else event.payload
-        board.ended(tile.record.tile, exc, finished=final)
-        if exc is not None and not final and not stop.is_set():
-            stop_all()
-    return outcomes
+    """Runs ``step`` for each tile as a job of the scheduler's, feeding their progress to the
+    board. Returns each tile's result, or the exception it raised, by tile number. In the first
+    pass (not ``final``) one failure stops the others: nothing is paid yet. In the final pass
+    every tile goes on, as each is paid for."""
+    outcomes = ctx.run_parts(
+        tiles, step, lambda tile: tile.record.local_id,
+        lambda tile, event: board.progress(tile.record.tile, event),
+        lambda tile, exc: board.ended(tile.record.tile, exc, finished=final),
+        stop_at_first_failure=not final)
+    return {tile.record.tile: outcomes[tile.record.local_id] for tile in tiles}
 
 
 def _reserve_names(job: SetJob, journal: Journal) -> None:
@@ -226,20 +200,11 @@ def _end_unsent(tiles: list[pipeline.UpscaleJob], journal: Journal, reason: str,
     """Ends the tiles that were never sent (uploaded or priced at most): nothing was paid.
     A tile that failed itself keeps its own reason (``own``)."""
     for tile in tiles:
-        if _unsent(tile.record):
+        if pipeline.unsent(tile.record):
             error = (own or {}).get(tile.record.tile)
             journal.transition(tile.record, JobState.FAILED, durable,
                                error=str(error) if error else reason,
                                declined=declined and error is None)
-
-
-def _unsent(record: JobRecord) -> bool:
-    """Never sent to be paid for (a sent one whose answer was lost is not: it may be paid)."""
-    return record.state in (JobState.PREPARED, JobState.SUBMITTING) and not pipeline.was_sent(record)
-
-
-def _has_result(record: JobRecord) -> bool:
-    return record.state in (JobState.DOWNLOADED, JobState.APPLIED) and Path(record.result_path).is_file()
 
 
 def _paid(job: SetJob) -> list[pipeline.UpscaleJob]:
@@ -292,9 +257,9 @@ class _Board:
 
     def __init__(self, ctx: JobContext, job: SetJob) -> None:
         self.ctx = ctx
-        self.text = {t.record.tile: ("Done" if _has_result(t.record) else "Queued")
+        self.text = {t.record.tile: ("Done" if pipeline.has_result(t.record) else "Queued")
                      for t in job.tiles}
-        self.done = {t.record.tile for t in job.tiles if _has_result(t.record)}
+        self.done = {t.record.tile for t in job.tiles if pipeline.has_result(t.record)}
 
     def progress(self, tile: int, event: Event) -> None:
         self.text[tile] = _stage_text(event)

@@ -15,6 +15,7 @@ from .asset_urls import AssetUrls
 from .errors import ApiError, gateway_body, reason_body
 from .faults import FaultPlan
 from .messages import Request, Response
+from .model_catalog import ModelCatalog
 from .options import EmulatorOptions
 from .rendering import Renderer
 from .request_log import RequestLog
@@ -56,6 +57,7 @@ class Emulator:
                                options.min_part_bytes),
             faults=self.faults,
             log=self.log,
+            models=ModelCatalog(options.model_missing, options.model_input_changes),
         )
         self.router = _build_router()
 

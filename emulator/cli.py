@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .faults import FaultPlanError, parse_plan
+from .model_catalog import parse_input_changes
 from .options import DEFAULT_TEAM_PARALLEL_JOBS, EmulatorOptions
 from .server import EmulatorServer
 
@@ -48,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="time from 'complete' to 'imported' for multipart uploads")
     parser.add_argument("--min-part-bytes", type=int, default=5 * 1024 * 1024,
                         help="minimum size of every multipart part but the last")
+    parser.add_argument("--model-missing", action="store_true",
+                        help="the upscale model is gone: 404 on its description and on generate")
+    parser.add_argument("--model-inputs", type=Path,
+                        help="JSON file changing the model's inputs: {name: {field: value} or "
+                             "null to remove it}")
     parser.add_argument("--faults", help="fault plan as JSON (see README.md)")
     parser.add_argument("--faults-file", type=Path, help="fault plan in a JSON file")
     parser.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
@@ -68,6 +74,12 @@ def _fault_plan(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rules
 
 
+def _input_changes(args: argparse.Namespace) -> dict[str, Any]:
+    if not args.model_inputs:
+        return {}
+    return parse_input_changes(json.loads(args.model_inputs.read_text(encoding="utf-8")))
+
+
 def options_from(args: argparse.Namespace) -> EmulatorOptions:
     return EmulatorOptions(
         port=args.port, host=args.host, api_key=args.api_key, api_secret=args.api_secret,
@@ -77,6 +89,7 @@ def options_from(args: argparse.Namespace) -> EmulatorOptions:
         accept_cancel=args.accept_cancel,
         url_ttl_seconds=args.url_ttl_seconds, upload_seconds=args.upload_seconds,
         min_part_bytes=args.min_part_bytes, faults=_fault_plan(args),
+        model_missing=args.model_missing, model_input_changes=_input_changes(args),
         log_requests=not args.quiet,
     )
 
@@ -97,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         server = EmulatorServer(options_from(args))
         server.start()
-    except (ValueError, FaultPlanError, OSError) as exc:
+    except (ValueError, FaultPlanError, OSError) as exc:  # a bad plan, option or input file
         print(f"emulator: {exc}", file=sys.stderr)
         return 2
     if not stop_requested:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import model_catalog
 from .errors import ApiError, existing
 from .faults import JOB_KINDS
 from .ids import new_id
@@ -36,10 +35,10 @@ def _check_output_size(services: Services, width: int, height: int, factor: int)
 
 def run_model(services: Services, request: Request, params: dict[str, str]) -> Response:
     model_id = params["model_id"]
-    model = existing(model_catalog.runnable_model(model_id), "Model", model_id)
+    model = existing(services.models.runnable_model(model_id), "Model", model_id)
     body = request.json()
     resolved = validate_inputs({} if body is None else body, model["inputs"],
-                               services.assets.has_asset, model_catalog.is_lora)
+                               services.assets.has_asset, services.models.is_lora)
     source = services.assets.asset(resolved["image"])
     if source is None:  # removed by a concurrent reset
         raise ApiError(400, f'Invalid input "image": asset {resolved["image"]} not found')

@@ -34,22 +34,51 @@ def _load(model_id: str) -> dict[str, Any] | None:
     return model
 
 
-def get_model(model_id: str) -> dict[str, Any] | None:
-    """A private copy of the model description, or None when the id is unknown."""
-    model = _load(model_id) or LORA_MODELS.get(model_id)
-    return copy.deepcopy(model) if model is not None else None
+class ModelCatalog:
+    """The models one emulator serves. Scenario may rename or retire a model, or change its
+    inputs: ``missing`` answers 404 for the upscale model, ``input_changes`` changes its inputs
+    (name → the fields to change, or None to remove the input), both in what ``GET /models``
+    says and in what a generate accepts."""
+
+    def __init__(self, missing: bool = False,
+                 input_changes: dict[str, dict[str, Any] | None] | None = None) -> None:
+        self.missing = missing
+        self.input_changes = dict(input_changes or {})
+
+    def get_model(self, model_id: str) -> dict[str, Any] | None:
+        """A private copy of the model description, or None when the id is unknown."""
+        return self.runnable_model(model_id) or copy.deepcopy(LORA_MODELS.get(model_id))
+
+    def runnable_model(self, model_id: str) -> dict[str, Any] | None:
+        """The description of a model a generate can run (LoRAs only modify one), or None."""
+        model = _load(model_id)
+        if model is None or self.missing:
+            return None
+        model = copy.deepcopy(model)
+        inputs = []
+        for spec in model["inputs"]:
+            if spec["name"] not in self.input_changes:
+                inputs.append(spec)
+                continue
+            change = self.input_changes[spec["name"]]
+            if change is not None:
+                inputs.append({**spec, **change})
+        model["inputs"] = inputs
+        return model
+
+    @staticmethod
+    def is_lora(model_id: str) -> bool:
+        return model_id in LORA_MODELS
 
 
-def runnable_model(model_id: str) -> dict[str, Any] | None:
-    """The description of a model a generate can run (LoRAs only modify one), or None."""
-    model = _load(model_id)
-    return copy.deepcopy(model) if model is not None else None
-
-
-def is_lora(model_id: str) -> bool:
-    return model_id in LORA_MODELS
-
-
-def inputs_of(model_id: str) -> list[dict[str, Any]]:
-    model = _load(model_id)
-    return list(model["inputs"]) if model else []
+def parse_input_changes(raw: Any) -> dict[str, dict[str, Any] | None]:
+    """``{"upscaleFactor": {"max": 4}, "detailsEnable": null}``, checked: ValueError if not."""
+    if not isinstance(raw, dict):
+        raise ValueError("model input changes must be a JSON object: input name -> changes")
+    known = {spec["name"] for spec in (_load(UPSCALE_MODEL_ID) or {}).get("inputs", [])}
+    for name, change in raw.items():
+        if name not in known:
+            raise ValueError(f"model input changes name an unknown input {name!r}")
+        if change is not None and not isinstance(change, dict):
+            raise ValueError(f"the change of {name!r} must be an object or null")
+    return raw

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import model_catalog
 from .errors import existing
 from .messages import Request, Response
 
@@ -13,8 +12,8 @@ if TYPE_CHECKING:
     from .services import Services
 
 
-def get_model(_services: Services, _request: Request, params: dict[str, str]) -> Response:
-    model = existing(model_catalog.get_model(params["model_id"]), "Model", params["model_id"])
+def get_model(services: Services, _request: Request, params: dict[str, str]) -> Response:
+    model = existing(services.models.get_model(params["model_id"]), "Model", params["model_id"])
     return Response.json(200, {"model": model})
 
 

@@ -53,6 +53,9 @@ class EmulatorOptions:
     # Output size the emulator agrees to render (the real limit is unknown).
     max_output_pixels: int = 8192 * 8192
     max_output_side: int = 16384
+    # Scenario may retire or rename the upscale model, or change its inputs (model_catalog.py).
+    model_missing: bool = False
+    model_input_changes: dict[str, Any] = field(default_factory=dict)
     log_requests: bool = True
     log_stream: TextIO | None = None
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from .asset_urls import AssetUrls
 from .faults import FaultPlan
+from .model_catalog import ModelCatalog
 from .options import EmulatorOptions
 from .request_log import RequestLog
 from .scheduler import JobScheduler
@@ -29,6 +30,7 @@ class Services:
     uploads: UploadFlow
     faults: FaultPlan
     log: RequestLog
+    models: ModelCatalog
 
     def reset(self, *, clear_state: bool = False) -> None:
         self.faults.clear()

@@ -28,8 +28,7 @@ class SCENARIO_OT_compare_images(derived.DerivedImageMixin, bpy.types.Operator):
     )
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        image = (bpy.data.images.get(self.image_name) if self.image_name
-                 else availability.editor_image(context))
+        image = availability.chosen_image(context, self.image_name)
         found = pair(image) if image is not None else None
         if found is None:
             self.report({"ERROR"}, "Open an upscaled result (or its original) to compare.")

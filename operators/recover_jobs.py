@@ -6,7 +6,7 @@ import bpy
 from bpy.props import StringProperty
 
 from ..api.errors import ScenarioError
-from ..bridge import apply, recent_list, recovery, runtime
+from ..bridge import apply, previews, recent_list, recovery, runtime
 from ..bridge.modal import JobModalMixin
 from ..core.refusal import Refusal
 from ..core.states import JobState
@@ -57,8 +57,9 @@ class SCENARIO_OT_recover_jobs(JobModalMixin, bpy.types.Operator):
         return self.follow(context, started) if started else {"CANCELLED"}
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
-        outcome = apply.conclude(runtime.get(), view)
-        self._applied += outcome.applied is not None
+        preview = view.record is not None and view.record.is_preview_set
+        outcome = (previews.conclude if preview else apply.conclude)(runtime.get(), view)
+        self._applied += outcome.applied is not None or (preview and outcome.level != "ERROR")
         self.report({outcome.level}, outcome.message)
 
     def finish(self, context: bpy.types.Context) -> set[str]:

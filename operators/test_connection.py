@@ -6,7 +6,8 @@ from typing import Any
 
 import bpy
 
-from ..api.errors import ScenarioError
+from ..api.errors import NotFoundError, ScenarioError
+from ..api.model_check import unavailable_message
 from ..bridge import connection, runtime
 from ..bridge.modal import JobModalMixin
 from ..core.journal import new_job_id
@@ -37,6 +38,7 @@ class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
             finally:
                 client.close()
 
+        self._model_id = conn.model_id
         view = runtime.JobView(new_job_id(), "Connection test")
         runtime.get().start(view, check)
         return self.follow(context, [view.local_id])
@@ -47,11 +49,14 @@ class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
         self._told = []
         if self._ok:
             source = connection.keys_source() or "unknown"
-            self._tell("INFO", f"Connected to Scenario (keys from the {source}).")
+            self._tell("INFO", f"Connected to Scenario (keys from the {source}); its model "
+                               f"'{view.result.model_id}' is available.")
             drift = view.result.differences()
             if drift:
                 self._tell("WARNING", "Scenario's model has changed; settings may be refused "
                                       "until the add-on is updated: " + " ".join(drift))
+        elif isinstance(view.error, NotFoundError):
+            self._tell("ERROR", f"The keys work, but {unavailable_message(self._model_id)}")
         elif view.status == ViewStatus.FAILED:
             self._tell("ERROR", view.failure_report)
         else:

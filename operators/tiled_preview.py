@@ -20,10 +20,9 @@ class SCENARIO_OT_tiled_preview(derived.DerivedImageMixin, bpy.types.Operator):
     )
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        image = (bpy.data.images.get(self.image_name) if self.image_name
-                 else availability.editor_image(context))
+        image = availability.chosen_image(context, self.image_name)
         if image is None:
-            self.report({"ERROR"}, "Open an image in the Image Editor first.")
+            self.report({"ERROR"}, availability.no_image_message(self.image_name))
             return {"CANCELLED"}
         try:
             view = derived.start([image], lambda decoded: pixels.tile_2x2(decoded[0]),

@@ -46,13 +46,10 @@ class SCENARIO_OT_upscale_image(ForAnImage, JobModalMixin, bpy.types.Operator):
     )
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        if self.image_name:
-            image = bpy.data.images.get(self.image_name)
-            if image is None:
-                self.report({"ERROR"}, f"There is no image named '{self.image_name}'.")
-                return {"CANCELLED"}
-        else:
-            image = availability.editor_image(context)
+        image = availability.chosen_image(context, self.image_name)
+        if image is None:
+            self.report({"ERROR"}, availability.no_image_message(self.image_name))
+            return {"CANCELLED"}
         if self.properties.is_property_set("scope"):
             scope_name = self.scope
         else:

@@ -42,6 +42,12 @@ def state_icon(record: JobRecord) -> str:
     return "X" if record.declined else STATE_ICONS.get(record.state, "DOT")
 
 
+def job_title(record: JobRecord) -> str:
+    if record.is_set:
+        return f"{record.source_image} ({counted(len(record.tiles), 'tile')})"
+    return f"{record.source_image} (previews)" if record.is_preview_set else record.source_image
+
+
 def factor_of(record: JobRecord) -> str:
     factor = record.params.get("upscaleFactor")
     return f"×{factor:g}" if isinstance(factor, (int, float)) else ""
@@ -59,7 +65,7 @@ class SCENARIO_UL_recent_jobs(bpy.types.UIList):
             layout.label(text=item.title, icon="DOT")
             return
         split = layout.split(factor=0.6)
-        split.label(text=record.source_image, icon=state_icon(record))
+        split.label(text=job_title(record), icon=state_icon(record))
         right = split.row()
         right.alignment = "RIGHT"
         right.label(text=f"{factor_of(record)} {recent_list.when_text(record.created_at)}")
@@ -103,8 +109,7 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
 def _draw_job(box: bpy.types.UILayout, context: bpy.types.Context, rt: runtime.Runtime,
               record: JobRecord) -> None:
     """The chosen job in full, in whole lines, and what can be done with it."""
-    title = (f"{record.source_image} ({counted(len(record.tiles), 'tile')})" if record.is_set
-             else record.source_image)
+    title = job_title(record)
     result = os.path.basename(record.result_path).replace(UDIM_TOKEN, "<UDIM>")
     label_lines(box, context, f"{title} → {result}" if result else title, icon=state_icon(record))
     when = recent_list.when_text(record.created_at)

@@ -249,8 +249,11 @@ def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
                    view: runtime.JobView) -> None:
     col.alert = True
     question = view.question
-    cost, limit = credits_text(question.cost), f"{question.limit:g}"
-    if question.tiles:
+    cost, limit = credits_text(question.cost), credits_text(question.limit)
+    if question.previews:
+        text = question.note or f"{counted(question.previews, 'preview')}, {cost}"
+        text += f"; your limit: {limit}"
+    elif question.tiles:
         text = f"{counted(question.tiles, 'tile')}, {cost} (your limit: {limit})"
         if question.batch_total is not None:
             text += f"; the batch with them: {credits_text(question.batch_total)}"
@@ -260,7 +263,8 @@ def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
     else:
         text = f"Costs {cost} (your limit: {limit})"
     label_lines(col, context, text)
-    pay = col.operator("scenario.answer_price", text="Pay and Upscale", icon="CHECKMARK")
+    pay = col.operator("scenario.answer_price", icon="CHECKMARK",
+                       text="Pay for Previews" if question.previews else "Pay and Upscale")
     pay.local_id, pay.pay = view.local_id, True
     stop = col.operator("scenario.answer_price", text="Don't Pay", icon="CANCEL")
     stop.local_id, stop.pay = view.local_id, False

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 
+from ..api.constants import MODEL_ID
 from ..api.wording import counted
 from ..bridge import ADDON_PACKAGE, connection, runtime
 from ..bridge.model_props import model_property
@@ -44,6 +45,11 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
         name="Service URL",
         description="Empty: SCENARIO_BASE_URL, else Scenario's cloud API. HTTPS required except "
                     "for this computer (loopback)",
+    )
+    model_id: StringProperty(  # type: ignore[valid-type]
+        name="Model", default=MODEL_ID,
+        description="Scenario's upscale model. Change it only when Scenario has renamed or "
+                    "replaced it; Test Connection then checks the new one",
     )
     output_dir: StringProperty(  # type: ignore[valid-type]
         name="Output Folder", subtype="DIR_PATH", default=DEFAULT_OUTPUT_DIR,
@@ -180,7 +186,12 @@ def _spending(prefs: ScenarioUpscalePreferences, layout: bpy.types.UILayout,
 
 def _advanced(prefs: ScenarioUpscalePreferences, layout: bpy.types.UILayout,
               context: bpy.types.Context) -> None:
-    layout.prop(prefs, "base_url")
+    col = layout.column()
+    col.prop(prefs, "base_url")
+    col.prop(prefs, "model_id")
+    # Where the jobs are: every copy of the add-on shares it, and uninstalling keeps it.
+    folder = col.operator("wm.path_open", text="Open Jobs and Log Folder", icon="FILE_FOLDER")
+    folder.filepath = str(runtime.user_folder())
 
 
 Draw = Callable[[ScenarioUpscalePreferences, bpy.types.UILayout, bpy.types.Context], None]

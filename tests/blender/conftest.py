@@ -34,6 +34,13 @@ API_KEY = "demo-key"
 API_SECRET = "demo-secret-canary-7f3a9"
 
 
+def data_folder(addon: str) -> Path:
+    """Where every copy of the add-on keeps its journal, log and work files (bridge/copies.py):
+    beside the per-package user folders, so it is known while the add-on is disabled too."""
+    package = Path(bpy.utils.extension_path_user(addon, create=True))
+    return package.parent.parent / f".{package.name}"
+
+
 @pytest.fixture(scope="session")
 def addon() -> Iterator[str]:
     module = dev_addon.enable_addon(_USER_DIR)

@@ -55,7 +55,7 @@ class FakeLayout:
     def _child(self, *args, **kwargs) -> FakeLayout:
         return FakeLayout(self.log)
 
-    column = row = split = box = _child
+    column = row = split = box = grid_flow = _child
 
     def panel(self, idname: str, default_closed: bool = False) -> tuple[FakeLayout, FakeLayout]:
         return FakeLayout(self.log), FakeLayout(self.log)
@@ -74,7 +74,15 @@ class FakeLayout:
         assert name in data.bl_rna.properties, name
         self.log.append(("prop", name))
 
-    def operator(self, idname: str, text: str = "", icon: str = "NONE") -> FakeOperator:
+    def template_icon(self, icon_value: int = 0, scale: float = 1.0) -> None:
+        self.log.append(("template_icon", scale))
+
+    def icon(self, data) -> int:
+        assert isinstance(data, bpy.types.ID), data
+        return 0
+
+    def operator(self, idname: str, text: str = "", icon: str = "NONE",
+                 depress: bool = False) -> FakeOperator:
         category, name = idname.split(".")
         rna = getattr(getattr(bpy.ops, category), name).get_rna_type()
         props = FakeOperator(rna, idname)

@@ -25,7 +25,7 @@ prefs = bpy.context.preferences.addons[module].preferences
 prefs.api_key, prefs.api_secret, prefs.base_url = api_key, api_secret, base_url
 prefs.output_dir = "//upscaled/"
 bpy.context.preferences.system.use_online_access = True
-journal = Path(bpy.utils.extension_path_user(module, create=True)) / "journal"
+journal = sys.modules[f"{module}.bridge.runtime"].user_folder() / "journal"
 
 bpy.ops.wm.read_homefile(use_empty=True)
 brick = scenes.texture_file(Path(workdir) / "src", "brick")

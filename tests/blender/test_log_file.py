@@ -15,7 +15,6 @@ from conftest import API_KEY, API_SECRET
 
 pytestmark = pytest.mark.usefixtures("clean_file", "prefs")
 
-ENV_KEY, ENV_SECRET = "env-key-canary-5b21", "env-secret-canary-c803"
 
 
 def module(addon: str, name: str):
@@ -43,9 +42,8 @@ def break_the_upload(addon: str, monkeypatch, key: str, secret: str) -> None:
 @pytest.mark.parametrize("keys_from", ["preferences", "environment"])
 def test_a_failing_jobs_traceback_is_in_the_log_under_its_id_without_secrets(
         addon, tmp_path, monkeypatch, capfd, keys_from) -> None:
-    key, secret = API_KEY, API_SECRET
+    key, secret = API_KEY, API_SECRET  # the emulator's: the model's lookup must pass first
     if keys_from == "environment":
-        key, secret = ENV_KEY, ENV_SECRET
         prefs = bpy.context.preferences.addons[addon].preferences
         prefs.api_key = prefs.api_secret = ""
         monkeypatch.setenv("SCENARIO_SDK_API_KEY", key)

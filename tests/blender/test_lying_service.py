@@ -15,7 +15,7 @@ from pathlib import Path
 import bpy
 import pytest
 import scenes
-from conftest import API_KEY, API_SECRET
+from conftest import API_KEY, API_SECRET, data_folder
 from fake_ui import draw, texts
 
 from emulator.answer_faults import HOSTILE_TEXT
@@ -53,7 +53,7 @@ def newest(addon: str):
 
 def log_path(addon: str) -> Path:
     """Where the add-on writes its log (known while it is disabled too)."""
-    return Path(bpy.utils.extension_path_user(addon, create=True)) / "scenario_upscale.log"
+    return data_folder(addon) / "scenario_upscale.log"
 
 
 class LogFile:
@@ -226,6 +226,8 @@ def test_a_paid_generate_that_may_have_started_says_what_happened_and_is_never_r
         addon, emulator, tmp_path, fault, said) -> None:
     emulator.faults([{**fault, "method": "POST", "path": "^/v1/generate", "after": 1}])
     upscale_brick(tmp_path)
+    # A file of its own: Recover below looks only at this file's jobs, not other tests'.
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "wall.blend"))
 
     with pytest.raises(RuntimeError) as uncertain:
         bpy.ops.scenario.upscale_image(image_name="brick")
@@ -242,13 +244,14 @@ def test_a_paid_generate_that_may_have_started_says_what_happened_and_is_never_r
     bpy.ops.scenario.recover_jobs()
     assert len(emulator.generates()) == 1, "Recover never sends it again"
     assert newest(addon).state == "uncertain"
+    bpy.ops.wm.read_homefile(use_empty=True)
 
 
 # --- one odd journal file never keeps the add-on from enabling -------------------------------------
 
 
 def journal_folder(addon: str) -> Path:
-    return Path(bpy.utils.extension_path_user(addon, create=True)) / "journal"
+    return data_folder(addon) / "journal"
 
 
 def a_good_entry(addon: str, folder: Path, **fields) -> dict:

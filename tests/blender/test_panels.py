@@ -71,7 +71,7 @@ def test_running_job_shows_progress_estimate_and_the_price_question(addon, tmp_p
         rt.jobs.pop("abc123")
     assert ("progress", "Generating 40 %") in log
     assert "File: about 0.1 MB as PNG | Memory: 1 MB, GPU: 1 MB" in texts(log)
-    assert "Costs 30 credits (your limit: 20)" in texts(log)
+    assert "Costs 30 credits (your limit: 20 credits)" in texts(log)
     answers = [e.values for e in log if isinstance(e, FakeOperator)
                and e.idname == "scenario.answer_price"]
     assert answers == [{"local_id": "abc123", "pay": True}, {"local_id": "abc123", "pay": False}]

@@ -15,7 +15,7 @@ from pathlib import Path
 import bpy
 import pytest
 import scenes
-from conftest import API_KEY, API_SECRET
+from conftest import API_KEY, API_SECRET, data_folder
 from fake_ui import draw, enabled_when_drawn, texts
 
 pytestmark = pytest.mark.usefixtures("clean_file", "prefs")
@@ -36,7 +36,7 @@ def _addon_name(addon: str) -> None:
 
 
 def journal_states() -> dict[str, str]:
-    folder = Path(bpy.utils.extension_path_user(ADDON, create=True)) / "journal"
+    folder = data_folder(ADDON) / "journal"
     return {p.stem: json.loads(p.read_text())["state"] for p in folder.glob("*.json")}
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import bpy
 import pytest
 import scenes
+from conftest import data_folder
 
 pytestmark = pytest.mark.usefixtures("clean_file", "prefs")
 
@@ -140,7 +141,7 @@ def test_unsaved_file_writes_into_the_extension_user_folder(prefs, addon, tmp_pa
     upscale(brick, "NONE")
 
     [result] = result_images()
-    user_dir = Path(bpy.utils.extension_path_user(addon, create=False))
+    user_dir = data_folder(addon)
     assert Path(result.filepath).is_relative_to(user_dir / "upscaled")
 
 

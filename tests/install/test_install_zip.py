@@ -72,8 +72,18 @@ def test_disable_leaves_nothing_registered_and_enable_works_again(installed: str
     assert not hasattr(bpy.ops.scenario, "upscale_image") or not _op_registered()
     for name in OUR_CLASSES:
         assert getattr(bpy.types, name, None) is None, name
+    import logging
     import threading
-    assert not [t for t in threading.enumerate() if t.name.startswith("scenario-worker")]
+    assert not [t for t in threading.enumerate() if t.name.startswith("scenario-")]
+    for name in dir(bpy.app.handlers):
+        handlers = getattr(bpy.app.handlers, name)
+        if isinstance(handlers, list):
+            assert not [h for h in handlers if getattr(h, "__module__", "").startswith(installed)]
+    ours = [h for h in logging.getLogger(installed).handlers
+            if (h.get_name() or "").startswith(installed)]
+    assert not ours, "the log file and console handlers"
+    steps_timer = sys.modules.get(f"{installed}.bridge.runtime")
+    assert steps_timer is None or not bpy.app.timers.is_registered(steps_timer._run_steps_timer)
 
     assert bpy.ops.preferences.addon_enable(module=installed) == {"FINISHED"}
     assert _op_registered()

@@ -50,7 +50,7 @@ def make_client(
 ) -> ScenarioClient:
     options: dict[str, Any] = {"timeout": (2.0, 10.0), "sleep": sleeper}
     options.update(kw)
-    return ScenarioClient(Credentials(KEY, secret), server.base_url, **options)
+    return ScenarioClient.open(Credentials(KEY, secret), server.base_url, **options)
 
 
 @pytest.fixture

@@ -206,7 +206,7 @@ def test_connection_refused(tmp_path: Path, sleeper: RecordingSleep) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = ScenarioClient(
+    client = ScenarioClient.open(
         Credentials("k", "s"), f"http://127.0.0.1:{port}/v1", sleep=sleeper, timeout=(1, 1)
     )
     with client, pytest.raises(ConnectionFailedError, match="internet connection") as info:

@@ -101,7 +101,7 @@ def credentials() -> Credentials:
 @pytest.fixture
 def client(credentials: Credentials, clock: FakeClock) -> Iterator[ScenarioClient]:
     # rand=0: no jitter, so backoff delays are exact.
-    with ScenarioClient(
+    with ScenarioClient.open(
         credentials, BASE, sleep=clock.sleep, clock=clock.now, rand=lambda: 0.0
     ) as c:
         yield c

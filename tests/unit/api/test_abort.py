@@ -254,7 +254,7 @@ def test_asking_scenario_to_cancel_waits_two_seconds_at_most() -> None:
 
     event = threading.Event()
     event.set()
-    with raw_server(silent) as root, ScenarioClient(
+    with raw_server(silent) as root, ScenarioClient.open(
             Credentials(API_KEY, CANARY), f"{root}/v1", timeout=(2.0, 60.0),
             cancel_event=event) as client:
         started = time.monotonic()

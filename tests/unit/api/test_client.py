@@ -465,7 +465,7 @@ def test_custom_logger_gets_redacted_lines(
     logger = logging.getLogger("addon.custom")
     caplog.set_level(logging.DEBUG, logger="addon.custom")
     mocked.add(responses.GET, f"{BASE}/jobs/job_1", status=404, json={"reason": CANARY})
-    with ScenarioClient(credentials, BASE, logger=logger) as c:  # type: ignore[arg-type]
+    with ScenarioClient.open(credentials, BASE, logger=logger) as c:  # type: ignore[arg-type]
         with pytest.raises(NotFoundError):
             c.get_job("job_1")
     assert any(r.name == "addon.custom" for r in caplog.records)

@@ -359,7 +359,7 @@ def test_a_local_emulator_serves_links_on_its_own_origin_only(
 ) -> None:
     local = "http://127.0.0.1:8765/v1"
     own, other = "http://127.0.0.1:8765/_cdn/a.png?sig=1", "http://127.0.0.1:9999/admin/x"
-    with ScenarioClient(credentials, local) as client:
+    with ScenarioClient.open(credentials, local) as client:
         mocked.add(responses.GET, f"{local}/assets/asset_1", json=asset_json("asset_1", own))
         add_file(mocked, png_bytes(100), url=own)
         client.download_asset("asset_1", tmp_path / "own.png")

@@ -69,7 +69,7 @@ def test_answers_are_per_key_and_service(
     mocked.add(responses.GET, f"{BASE}/models/{STONE}", json=LORA)
     check = LoraCheck()
     check.check(client, [STONE])
-    with ScenarioClient(Credentials("other-key", "other-secret"), BASE,
+    with ScenarioClient.open(Credentials("other-key", "other-secret"), BASE,
                         sleep=clock.sleep, clock=clock.now) as other:
         check.check(other, [STONE])
     assert lookups(mocked, STONE) == 2
@@ -104,7 +104,7 @@ def test_a_job_cancelled_while_another_looks_up_stops_waiting(
 ) -> None:
     check, cancel = LoraCheck(), threading.Event()
     cancel.set()
-    with ScenarioClient(credentials, BASE, cancel_event=cancel) as cancelled:
+    with ScenarioClient.open(credentials, BASE, cancel_event=cancel) as cancelled:
         with check._lock:  # another job's lookup in flight
             with pytest.raises(CancelledError):
                 check.check(cancelled, [STONE])

@@ -63,7 +63,7 @@ def test_canary_never_leaks(
 
 def test_credentials_and_client_reprs() -> None:
     creds = Credentials(API_KEY, CANARY)
-    with ScenarioClient(creds, BASE) as client:
+    with ScenarioClient.open(creds, BASE) as client:
         for text in (repr(creds), str(creds), repr(client), repr(client.transport),
                      repr(vars(client.transport))):
             assert CANARY not in text and TOKEN not in text

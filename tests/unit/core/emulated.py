@@ -12,6 +12,6 @@ from emulator.server import EmulatorServer
 def connect_to(server: EmulatorServer):
     """The pipeline's client factory for ``server``, with the job's cancel flag."""
     def connect(ctx: JobContext) -> ScenarioClient:
-        return ScenarioClient(Credentials("demo-key", "demo-secret"), server.base_url,
+        return ScenarioClient.open(Credentials("demo-key", "demo-secret"), server.base_url,
                               cancel_event=ctx.cancel_event)
     return connect

@@ -132,7 +132,7 @@ def test_without_a_usable_python_the_work_stays_in_the_thread(monkeypatch, pytho
 
 def test_the_child_exits_when_blender_goes_away():
     child = subprocess.Popen(
-        [sys.executable, "-I", offload._CHILD_SCRIPT, offload._PACKAGE, offload._ROOT],
+        [sys.executable, "-I", offload._CHILD_SCRIPT, offload.ADDON_PACKAGE, offload._ROOT],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert child.stdout.read(1) == offload_wire.READY
     offload_wire.send(child.stdin, (time.sleep, (60,)))

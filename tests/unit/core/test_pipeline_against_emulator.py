@@ -17,8 +17,6 @@ from scenario_texture_upscale.core import pipeline, png
 from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
 from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext
 from scenario_texture_upscale.core.source import (
-    ArrivingBytes,
-    ArrivingSource,
     BytesSource,
     FileSource,
     PixelSource,
@@ -160,38 +158,6 @@ def test_a_helper_that_dies_after_payment_keeps_the_result_recoverable(server, t
     result = pipeline.run(again, context()[0], journal, connect_to(server))
     assert png.decode_png(result.path).shape == (32, 32, 4)
     assert len(generates(server)) == 1
-
-
-def test_arriving_bytes_are_waited_for_and_uploaded_as_they_are(server, tmp_path) -> None:
-    data = texture(tmp_path).read_bytes()
-    arriving = ArrivingBytes(len(data), data[:64])
-    job = new_job(tmp_path, ArrivingSource(arriving, "brick.png"))
-    ctx, events = context()
-
-    def main_thread_steps() -> None:
-        arriving.buffer[:] = data
-        arriving.complete()
-
-    threading.Timer(0.2, main_thread_steps).start()
-    result = pipeline.run(job, ctx, Journal(tmp_path / "journal"), connect_to(server))
-
-    assert png.decode_png(result.path).shape[:2] == (64, 64)
-    stages = [events.get().stage for _ in range(events.qsize())]
-    assert stages.index("reading") < stages.index("uploading")
-    assert server.app.store.asset(job.record.input_asset_id).data == data
-
-
-def test_a_failed_hand_over_sends_nothing(server, tmp_path) -> None:
-    arriving = ArrivingBytes(100, b"\x89PNG\r\n\x1a\n")
-    arriving.fail("'brick' changed while its packed bytes were being read; nothing was sent.")
-    journal = Journal(tmp_path / "journal")
-    job = new_job(tmp_path, ArrivingSource(arriving, "brick.png"))
-
-    with pytest.raises(errors.ScenarioError, match="changed while"):
-        pipeline.run(job, context()[0], journal, connect_to(server))
-
-    assert not [r for r in server.requests() if r["path"] in ("/v1/assets", "/v1/uploads")]
-    assert generates(server) == []
 
 
 def uploads(server: EmulatorServer) -> list[dict]:

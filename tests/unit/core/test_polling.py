@@ -36,12 +36,12 @@ def test_progress_brings_the_next_poll_to_the_predicted_end():
 
 def test_an_awaited_slot_is_polled_closer_to_the_end():
     """Another job waits for this one's team slot: past the predicted end, polls come every
-    0.1 s rather than every 0.25 s, and aim 0.05 s after it rather than 0.1 s."""
+    0.05 s rather than every 0.25 s, and aim 0.02 s after it rather than 0.1 s."""
     calm, eager = PollSchedule(), PollSchedule()
     for schedule in (calm, eager):
         schedule.next_delay(0.0, 0.0)
         schedule.next_delay(1.0, 0.5)  # half done after a second: the end is due at 2 s
     assert calm.next_delay(1.9, 0.95) == pytest.approx(0.25)
-    assert eager.next_delay(1.9, 0.95, eager=True) == pytest.approx(0.15)
+    assert eager.next_delay(1.9, 0.95, eager=True) == pytest.approx(0.12)
     assert calm.next_delay(2.2, 0.99) == pytest.approx(0.25)
-    assert eager.next_delay(2.2, 0.99, eager=True) == pytest.approx(0.1)
+    assert eager.next_delay(2.2, 0.99, eager=True) == pytest.approx(0.05)
