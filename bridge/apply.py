@@ -215,7 +215,7 @@ def _where(record: JobRecord, done: Applied, scope_name: str) -> str:
 def _first_outcome(record: JobRecord, view: runtime.JobView, done: Applied,
                    scope_name: str) -> Outcome:
     if record.is_set:
-        factor = int(record.params.get("upscaleFactor", 2))
+        factor = record.factor
         what = f"the {len(record.tiles)} UDIM tiles of '{record.source_image}' ×{factor}"
     else:
         what = f"'{record.source_image}' to {done.width}×{done.height} px"

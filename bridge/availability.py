@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import bpy
 
 from ..api.config import resolve_base_url
@@ -35,6 +37,14 @@ def editor_image(context: bpy.types.Context) -> bpy.types.Image | None:
 def chosen_image(context: bpy.types.Context, name: str) -> bpy.types.Image | None:
     """The image an operator was given by name (a script), else the Image Editor's."""
     return bpy.data.images.get(name) if name else editor_image(context)
+
+
+def chosen_scope(operator: bpy.types.Operator, settings: Any) -> str:
+    """The operator's Apply To when a script or a menu set it, else the panel's (``settings``:
+    the scene's upscale or batch settings)."""
+    if operator.properties.is_property_set("scope"):
+        return str(operator.scope)  # type: ignore[attr-defined]
+    return str(settings.scope)
 
 
 def no_image_message(name: str) -> str:

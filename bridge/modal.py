@@ -128,3 +128,11 @@ class JobModalMixin:
 
     def finish(self, context: bpy.types.Context) -> set[str]:
         raise NotImplementedError
+
+
+class PaidJobModal(JobModalMixin):
+    """``JobModalMixin`` for an operator that can pay Scenario. Never REGISTER or UNDO: a redo
+    or Repeat Last would run execute() again and pay again. The swap is its own undoable,
+    repeatable step: scenario.apply_result."""
+
+    bl_options: set[str] = set()

@@ -195,7 +195,7 @@ def start(rt: runtime.Runtime, prepared: PreparedPreview, title: str) -> runtime
     rt.remember(job.record)
     view = runtime.JobView(job.record.local_id, title)
     view.record = job.record
-    factor = int(job.record.params.get("upscaleFactor", 2))
+    factor = job.record.factor
     view.output_pixels = job.region.width * job.region.height * factor * factor
     connect = prepared.connection.connect
     return rt.start(view, lambda ctx: preview.run(job, ctx, rt.journal, connect), counted=False)

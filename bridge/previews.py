@@ -20,7 +20,7 @@ from ..api.wording import counted
 from ..core.journal import JobRecord
 from ..core.preview import Preview, PreviewResult
 from ..core.states import JobState, Stage, ViewStatus
-from . import apply, lookup, runtime
+from . import apply, runtime
 from .preview_request import PREVIEW_OF
 
 PREVIEW_SET = "scenario_preview_set"  # the set's local id
@@ -109,7 +109,7 @@ def add(rt: runtime.Runtime, local_id: str) -> Outcome:
 def _report(record: JobRecord, view: runtime.JobView | None, paid: float, added: list[str]
             ) -> tuple[str, str, list[str]]:
     region = record.preview.get("region", [0, 0, 0, 0])
-    factor = int(record.params.get("upscaleFactor", 2))
+    factor = record.factor
     took = f" in {view.elapsed:.0f} s" if view is not None else ""
     message = (f"{counted(len(added), 'preview')} of '{record.source_image}' ({region[2]}×"
                f"{region[3]} at {region[0]}, {region[1]} → {region[2] * factor}×"
@@ -152,7 +152,7 @@ def _image_for(path: str, record: JobRecord) -> bpy.types.Image:
     image[PREVIEW_SET] = record.local_id
     image[PREVIEW_REGION] = list(record.preview.get("region", []))
     image[PREVIEW_TILE] = int(record.preview.get("tile", 0))
-    image[PREVIEW_SCALE] = int(record.params.get("upscaleFactor", 2))
+    image[PREVIEW_SCALE] = record.factor
     return image
 
 
@@ -358,9 +358,3 @@ def clear(texture_name: str) -> tuple[int, int]:
         except OSError:
             pass
     return len(images), removed
-
-
-def find_texture(record: JobRecord) -> bpy.types.Image | None:
-    if record.session == runtime.SESSION and record.source_session_uid:
-        return lookup.find_image(record.source_image, record.source_session_uid)
-    return bpy.data.images.get(record.source_image)

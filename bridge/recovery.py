@@ -1,7 +1,8 @@
 """Collecting the results of jobs a previous session (or a cancelled wait) left behind.
 
-Never sends a new generate request: a job that was sent but whose id was never learned is marked
-uncertain by the pipeline instead.
+Sends a new generate request only for a UDIM set's tiles that have no result (failed, or never
+sent: ``set_recovery.py``), priced and confirmed as an upscale is. A job that was sent but whose
+id was never learned is marked uncertain by the pipeline and never sent again by itself.
 """
 
 from __future__ import annotations

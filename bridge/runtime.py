@@ -229,7 +229,7 @@ class Runtime:
         view = held or JobView(record.local_id, title)
         view.record = record
         width, height = (record.source_size + [0, 0])[:2]
-        view.output_pixels = width * height * int(record.params.get("upscaleFactor", 2)) ** 2
+        view.output_pixels = width * height * record.factor ** 2
         if isinstance(upscale, tile_set.SetJob):
             view.output_pixels *= len(upscale.tiles)
         return view

@@ -12,7 +12,7 @@ from ..api.wording import counted
 from ..core.estimate import MEMORY_BYTES_PER_PIXEL, megabytes
 from ..core.journal import JobRecord, new_job_id
 from ..core.memory import MEMORY_SHARE, physical_bytes
-from ..core.naming import tile_set_stem, upscaled_stem
+from ..core.naming import tile_set_stem
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.tile_set import SetJob
@@ -45,8 +45,7 @@ def build(image: bpy.types.Image, facts: ImageFacts, template: UpscaleJob, work_
     """The set job: ``template`` is the job an ordinary image would have had, without a source;
     its record becomes the set's, and each tile gets a copy with its own id, source and size."""
     record = template.record
-    factor = int(template.params.upscale_factor or 2)
-    record.output_stem = upscaled_stem(tile_set_stem(image.name), factor)
+    record.output_stem = tile_set_stem(image.name)  # the factor is added as the names are chosen
     sources = tiles.take_sources(image, facts.tiles, work_dir / record.local_id)
     jobs = []
     for tile in facts.tiles:

@@ -45,7 +45,7 @@ class ScenarioLora(bpy.types.PropertyGroup):
     )
 
 
-# What a preview set may vary (core/preview.py VARIED), with the values it starts with.
+# What a preview set may vary (core/preview.py's variant_label names each value).
 VARIANT_FIELDS = [
     ("NONE", "Nothing", "One preview with the panel's settings"),
     ("PRESET", "Preset", "One preview per preset"),

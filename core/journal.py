@@ -39,8 +39,6 @@ log = logging.getLogger(__name__)
 # A job in one of these states holds, or may still produce, a result the user paid for.
 RECOVERABLE_STATES = frozenset({JobState.SUBMITTED, JobState.SUCCEEDED, JobState.DOWNLOADED,
                                 JobState.ABANDONED, JobState.TIMED_OUT})
-FINAL_STATES = frozenset({JobState.APPLIED, JobState.FAILED, JobState.UNCERTAIN,
-                          JobState.CANCELLED})
 
 JOURNAL_VERSION = 1
 
@@ -71,7 +69,7 @@ class JobRecord:
     base_url: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     output_dir: str = ""
-    output_stem: str = ""
+    output_stem: str = ""  # the result's name before "_x<factor>" (a UDIM set's: without its tile)
     state: JobState = JobState.PREPARED
     input_asset_id: str = ""
     style_asset_ids: list[str] = field(default_factory=list)
@@ -116,6 +114,11 @@ class JobRecord:
         record = cls(**{k: v for k, v in data.items() if k in known})
         record.state = JobState(record.state)  # the file holds its value
         return record
+
+    @property
+    def factor(self) -> int:
+        """The upscale factor the job asked for (2, the model's default, when it does not say)."""
+        return int(self.params.get("upscaleFactor") or 2)
 
     @property
     def recoverable(self) -> bool:

@@ -31,6 +31,7 @@ from ..api.params import UpscaleParams
 from ..api.prices import credits_text
 from ..api.wording import counted
 from . import crop, offload, pipeline
+from .batch import live_text
 from .imagefile import FILE_EXTENSIONS, sniff_format
 from .journal import JobRecord, Journal
 from .naming import reserve_unique_path, sanitize_stem
@@ -42,14 +43,6 @@ from .states import JobState, Stage
 log = logging.getLogger(__name__)
 
 MAX_VARIANTS = 4
-# The settings a preview set may vary, as the panel names them: (API name, label).
-VARIED = {
-    "PRESET": ("preset", "Preset"),
-    "STRENGTH": ("strength", "Strength"),
-    "BASE_MODEL": ("baseModel", "Base model"),
-    "SEED": ("seed", "Seed"),
-    "PROMPT": ("prompt", "Prompt"),
-}
 SEED_MAX = 2147483647
 
 
@@ -370,7 +363,7 @@ def _quote_size(client: ScenarioClient, job: PreviewJob, params: UpscaleParams,
 
 def _price_note(job: PreviewJob, count: int, total: float, whole: list[float]) -> str:
     region = job.region
-    factor = int(job.record.params.get("upscaleFactor") or 2)
+    factor = job.record.factor
     what = (f"{counted(count, 'preview')} of {region.width}×{region.height} → "
             f"{region.width * factor}×{region.height * factor}, {credits_text(total)}")
     if whole:
@@ -394,7 +387,7 @@ class _Reference:
         self._thread: threading.Thread | None = None
         if (original and Path(original).is_file()) or not Path(crop_path).is_file():
             return
-        factor = int(record.params.get("upscaleFactor") or 2)
+        factor = record.factor
         size = (job.region.width * factor, job.region.height * factor)
         name = f"{record.output_stem}_preview_original_x{factor}.png"
         target = reserve_unique_path(record.output_dir, name)
@@ -430,7 +423,7 @@ def _reserve_names(job: PreviewJob, journal: Journal) -> None:
         vrecord = variant.record
         if vrecord.output_name or not pipeline.unsent(vrecord):
             continue
-        factor = int(vrecord.params.get("upscaleFactor") or 2)
+        factor = vrecord.factor
         label = sanitize_stem(_label(variant), max_bytes=40)
         name = f"{record.output_stem}_preview_{label}_x{factor}.png"
         path = reserve_unique_path(vrecord.output_dir, name)
@@ -504,10 +497,7 @@ class _Board:
         self.done = {v.record.local_id for v in job.variants if pipeline.has_result(v.record)}
 
     def progress(self, variant: pipeline.UpscaleJob, event: Event) -> None:
-        text = event.message or pipeline.STAGE_TEXT.get(event.stage, event.stage.title())
-        if event.fraction is not None:
-            text = f"{text} {round(event.fraction * 100)} %"
-        self.text[variant.record.local_id] = text
+        self.text[variant.record.local_id] = live_text(event.stage, event.message, event.fraction)
         self.report()
 
     def ended(self, variant: pipeline.UpscaleJob, exc: BaseException | None) -> None:

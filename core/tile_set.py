@@ -18,8 +18,9 @@ from typing import Any
 from ..api import errors
 from ..api.wording import counted, plural, verb
 from . import pipeline, spending
+from .batch import live_text
 from .journal import JobRecord, Journal
-from .naming import UDIM_TOKEN, reserve_tile_names
+from .naming import UDIM_TOKEN, reserve_tile_names, upscaled_stem
 from .scheduler import Event, JobCancelled, JobContext
 from .states import JobState, Stage
 
@@ -183,7 +184,8 @@ def _reserve_names(job: SetJob, journal: Journal) -> None:
     record = job.record
     if not record.result_path:
         folder = Path(record.output_dir)
-        name = reserve_tile_names(folder, record.output_stem, [t.record.tile for t in job.tiles])
+        stem = upscaled_stem(record.output_stem, record.factor)
+        name = reserve_tile_names(folder, stem, [t.record.tile for t in job.tiles])
         journal.transition(record, JobState.SUBMITTED, result_path=str(folder / name))
     elif record.state != JobState.SUBMITTED:
         journal.transition(record, JobState.SUBMITTED)
@@ -285,8 +287,5 @@ class _Board:
 
 
 def _stage_text(event: Event) -> str:
-    text = event.message or pipeline.STAGE_TEXT.get(event.stage, event.stage.title())
-    if event.fraction is not None:
-        text = f"{text} {round(event.fraction * 100)} %"
-    return text
+    return live_text(event.stage, event.message, event.fraction)
 

@@ -9,12 +9,12 @@ from bpy.props import IntProperty, IntVectorProperty, StringProperty
 from ..api.errors import ScenarioError
 from ..api.wording import counted
 from ..bridge import availability, preview_frame, preview_request, previews, runtime
-from ..bridge.modal import JobModalMixin
+from ..bridge.modal import PaidJobModal
 from ..core import crop
 from ..core.refusal import Refusal
 
 
-class SCENARIO_OT_preview_upscale(JobModalMixin, bpy.types.Operator):
+class SCENARIO_OT_preview_upscale(PaidJobModal, bpy.types.Operator):
     bl_idname = "scenario.preview_upscale"
     bl_label = "Preview"
     bl_description = (
@@ -22,9 +22,6 @@ class SCENARIO_OT_preview_upscale(JobModalMixin, bpy.types.Operator):
         "value of Compare), to see the look before paying for the whole texture. Priced and "
         "confirmed like an upscale; no material changes"
     )
-    # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
-    bl_options = set()
-
     image_name: StringProperty(  # type: ignore[valid-type]
         name="Image", description="Texture to preview; empty means the Image Editor's image",
         options={"SKIP_SAVE"},
@@ -67,7 +64,7 @@ class SCENARIO_OT_preview_upscale(JobModalMixin, bpy.types.Operator):
             return {"CANCELLED"}
         job = prepared.job
         view = preview_request.start(rt, prepared, f"{prepared.facts.name} (previews)")
-        factor = int(job.record.params.get("upscaleFactor", 2))
+        factor = job.record.factor
         box = job.region
         where = f" of tile {prepared.tile}" if prepared.tile else ""
         view.estimate = (f"Crop {box.width}×{box.height} at ({box.x}, {box.y}){where} → "

@@ -7,22 +7,19 @@ from bpy.props import StringProperty
 
 from ..api.errors import ScenarioError
 from ..bridge import apply, previews, recent_list, recovery, runtime
-from ..bridge.modal import JobModalMixin
+from ..bridge.modal import PaidJobModal
 from ..core.refusal import Refusal
 from ..core.states import JobState
 
 
-class SCENARIO_OT_recover_jobs(JobModalMixin, bpy.types.Operator):
+class SCENARIO_OT_recover_jobs(PaidJobModal, bpy.types.Operator):
     bl_idname = "scenario.recover_jobs"
     bl_label = "Recover"
     bl_description = (
         "Collect the results of upscales that were paid for but not applied (after a crash, a "
-        "quit or a cancelled wait) and apply them. Never starts a new, paid job"
+        "quit or a cancelled wait) and apply them. It pays only for the tiles of a UDIM set "
+        "that have no result yet (failed or never sent), under the same price rules as an upscale"
     )
-    # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
-    # The swap is its own undoable, repeatable step: scenario.apply_result.
-    bl_options = set()
-
     local_id: StringProperty(  # type: ignore[valid-type]
         name="Job", description="One job from Recent Jobs (also re-applies a finished one); "
         "empty: every unfinished job of this file", options={"SKIP_SAVE"},

@@ -7,7 +7,7 @@ from bpy.props import EnumProperty, StringProperty
 
 from ..api.errors import ScenarioError
 from ..bridge import apply, availability, editor_view, quotes, request, runtime
-from ..bridge.modal import JobModalMixin
+from ..bridge.modal import PaidJobModal
 from ..bridge.settings import SCOPE_ITEMS
 from ..core.estimate import describe_output
 from ..core.refusal import Refusal
@@ -25,7 +25,7 @@ class ForAnImage:
         return self.execute(context)  # type: ignore[attr-defined, no-any-return]
 
 
-class SCENARIO_OT_upscale_image(ForAnImage, JobModalMixin, bpy.types.Operator):
+class SCENARIO_OT_upscale_image(ForAnImage, PaidJobModal, bpy.types.Operator):
     bl_idname = "scenario.upscale_image"
     bl_label = "Upscale with Scenario"
     bl_description = (
@@ -33,10 +33,6 @@ class SCENARIO_OT_upscale_image(ForAnImage, JobModalMixin, bpy.types.Operator):
         "save the result in the output folder (by default textures/upscaled beside the .blend) "
         "and use it in the materials in scope. The original image and its file never change"
     )
-    # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
-    # The swap is its own undoable, repeatable step: scenario.apply_result.
-    bl_options = set()
-
     image_name: StringProperty(  # type: ignore[valid-type]
         name="Image", description="Image to upscale; empty means the Image Editor's image",
         options={"SKIP_SAVE"},
@@ -50,10 +46,7 @@ class SCENARIO_OT_upscale_image(ForAnImage, JobModalMixin, bpy.types.Operator):
         if image is None:
             self.report({"ERROR"}, availability.no_image_message(self.image_name))
             return {"CANCELLED"}
-        if self.properties.is_property_set("scope"):
-            scope_name = self.scope
-        else:
-            scope_name = context.scene.scenario_upscale.scope
+        scope_name = availability.chosen_scope(self, context.scene.scenario_upscale)
         rt = runtime.get()
         try:
             prepared = request.prepare(context, image, scope_name, rt.user_dir, rt.work_dir)

@@ -9,7 +9,7 @@ from ..api.errors import ScenarioError
 from ..api.params import FIELD_SPECS
 from ..bridge import availability, batch_conclude, batch_list, batch_start, runtime
 from ..bridge.batch_settings import BATCH_SCOPE_ITEMS
-from ..bridge.modal import JobModalMixin, redraw_editors
+from ..bridge.modal import PaidJobModal, redraw_editors
 from ..bridge.model_props import enum_items
 from ..core.refusal import Refusal
 from ..core.states import ItemStatus, ViewStatus
@@ -17,7 +17,7 @@ from ..core.states import ItemStatus, ViewStatus
 SCENE_PRESET = "SCENE"
 
 
-class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
+class SCENARIO_OT_upscale_materials(PaidJobModal, bpy.types.Operator):
     bl_idname = "scenario.upscale_materials"
     bl_label = "Upscale All Textures"
     bl_description = (
@@ -25,10 +25,6 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
         "data maps kept precise) and switch their nodes to the results. Each image costs "
         "credits: with Show Price First, the batch's total is known before anything is paid"
     )
-    # Never REGISTER or UNDO: a redo or Repeat Last would run execute() again and pay again.
-    # The swap is its own undoable, repeatable step: scenario.apply_result.
-    bl_options = set()
-
     scope: EnumProperty(  # type: ignore[valid-type]
         name="Textures Of", items=BATCH_SCOPE_ITEMS, default="SELECTED_OBJECTS",
         options={"SKIP_SAVE"}, description="Which materials' textures; unset: the scene's setting",
@@ -52,10 +48,7 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
         return self.execute(context)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        if self.properties.is_property_set("scope"):
-            scope_name = self.scope
-        else:
-            scope_name = context.scene.scenario_batch.scope
+        scope_name = availability.chosen_scope(self, context.scene.scenario_batch)
         overrides = batch_start.Overrides(
             factor=int(self.upscale_factor),
             preset="" if self.preset == SCENE_PRESET else self.preset,

@@ -291,3 +291,15 @@ def test_applying_again_to_another_scope_reuses_the_result_and_sends_nothing(
     assert len(emulator.requests()) == sent, "re-applying never asks Scenario"
     with pytest.raises(RuntimeError, match="no longer known"):
         bpy.ops.scenario.apply_result(local_id="no-such-job", scope="ALL_USERS")
+
+
+PAYING_OPERATORS = ("upscale_image", "upscale_materials", "preview_upscale", "recover_jobs")
+
+
+@pytest.mark.parametrize("name", PAYING_OPERATORS)
+def test_an_operator_that_pays_is_never_redone_or_repeated_by_blender(addon, name) -> None:
+    """Blender registers what the operator declares (here through bridge/modal.PaidJobModal): with
+    REGISTER or UNDO, Adjust Last Operation or Repeat Last would run it, and pay, again."""
+    assert not {"REGISTER", "UNDO"} & getattr(bpy.ops.scenario, name).bl_options
+    # The swap itself is the undoable, repeatable step.
+    assert {"REGISTER", "UNDO"} <= bpy.ops.scenario.apply_result.bl_options

@@ -31,7 +31,7 @@ def _reset(emulated: EmulatorServer) -> None:
 def a_set(tmp_path: Path) -> tile_set.SetJob:
     rng = np.random.default_rng(3)
     record = JobRecord(local_id=new_job_id(), source_image="skin",
-                         output_dir=str(tmp_path / "out"), output_stem="skin_x2",
+                         output_dir=str(tmp_path / "out"), output_stem="skin",
                          params={"upscaleFactor": 2},
                          tiles=[{"tile": n, "label": "", "local_id": ""} for n in TILES])
     jobs = []
