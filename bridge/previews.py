@@ -10,7 +10,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 
@@ -22,6 +22,9 @@ from ..core.preview import Preview, PreviewResult
 from ..core.states import JobState, Stage, ViewStatus
 from . import apply, lookup, runtime
 from .preview_request import PREVIEW_OF
+
+if TYPE_CHECKING:
+    from .settings import ScenarioUpscaleSettings
 
 PREVIEW_SET = "scenario_preview_set"  # the set's local id
 PREVIEW_ROLE = "scenario_preview_role"  # "preview", or "original" (the crop, for A/B)
@@ -301,7 +304,7 @@ SETTINGS_FROM_PARAMS = {
 }
 
 
-def use_settings(settings: bpy.types.PropertyGroup, image: bpy.types.Image) -> list[str]:
+def use_settings(settings: ScenarioUpscaleSettings, image: bpy.types.Image) -> list[str]:
     """Copies the preview's inputs into the panel, its seed included; returns what changed."""
     params = UpscaleParams.from_body(params_of(image))
     body = params.to_body()

@@ -11,7 +11,7 @@ import bpy
 from bpy.props import CollectionProperty, IntProperty, StringProperty
 
 from ..core.journal import JobRecord
-from . import runtime
+from . import addon_data, runtime
 
 LONGEST = 100  # rows at most: older jobs stay in the journal (Recover still finds them)
 
@@ -45,7 +45,7 @@ def sync(rt: runtime.Runtime) -> bool:
     """Writes the rows from ``rt.recent``, keeping the active job selected. False when Blender
     does not allow it now (registering, drawing): then a timer does it a moment later."""
     wm = getattr(bpy.context, "window_manager", None)
-    state = getattr(wm, "scenario_recent", None)
+    state = addon_data.recent_list(wm)
     if state is None:
         return False
     wanted = [(r.local_id, r.source_image) for r in shown(rt)]

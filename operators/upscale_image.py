@@ -6,7 +6,7 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 
 from ..api.errors import ScenarioError
-from ..bridge import apply, availability, editor_view, quotes, request, runtime
+from ..bridge import addon_data, apply, availability, editor_view, quotes, request, runtime
 from ..bridge.modal import JobModalMixin
 from ..bridge.settings import SCOPE_ITEMS
 from ..core.estimate import describe_output
@@ -53,7 +53,7 @@ class SCENARIO_OT_upscale_image(ForAnImage, JobModalMixin, bpy.types.Operator):
         if self.properties.is_property_set("scope"):
             scope_name = self.scope
         else:
-            scope_name = context.scene.scenario_upscale.scope
+            scope_name = addon_data.upscale_settings(context.scene).scope
         rt = runtime.get()
         try:
             prepared = request.prepare(context, image, scope_name, rt.user_dir, rt.work_dir)
@@ -63,7 +63,7 @@ class SCENARIO_OT_upscale_image(ForAnImage, JobModalMixin, bpy.types.Operator):
         assert image is not None  # prepare refuses None
         for note in prepared.facts.notes:
             self.report({"INFO"}, note)
-        quotes.reuse(rt, quotes.key_of(image, context.scene.scenario_upscale), prepared.job,
+        quotes.reuse(rt, quotes.key_of(image, addon_data.upscale_settings(context.scene)), prepared.job,
                      prepared.connection)
         view = rt.start_upscale(prepared.job, prepared.connection.connect, prepared.facts.name)
         view.estimate = describe_output(*prepared.output_size)

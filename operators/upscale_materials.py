@@ -7,7 +7,7 @@ from bpy.props import EnumProperty, IntProperty
 
 from ..api.errors import ScenarioError
 from ..api.params import FIELD_SPECS
-from ..bridge import availability, batch_conclude, batch_list, batch_start, runtime
+from ..bridge import addon_data, availability, batch_conclude, batch_list, batch_start, runtime
 from ..bridge.batch_settings import BATCH_SCOPE_ITEMS
 from ..bridge.modal import JobModalMixin, redraw_editors
 from ..bridge.model_props import enum_items
@@ -55,7 +55,7 @@ class SCENARIO_OT_upscale_materials(JobModalMixin, bpy.types.Operator):
         if self.properties.is_property_set("scope"):
             scope_name = self.scope
         else:
-            scope_name = context.scene.scenario_batch.scope
+            scope_name = addon_data.batch_settings(context.scene).scope
         overrides = batch_start.Overrides(
             factor=int(self.upscale_factor),
             preset="" if self.preset == SCENE_PRESET else self.preset,

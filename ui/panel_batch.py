@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..bridge import batch_list, runtime
+from ..bridge import addon_data, batch_list, runtime
 from ..core.roles import ROLE_LABELS
 from ..core.states import ItemStatus
 from .lines import label_lines
@@ -66,8 +66,8 @@ class SCENARIO_UL_batch(bpy.types.UIList):
 def draw_batch(layout: bpy.types.UILayout, context: bpy.types.Context, *,
                scope_name: str = "", text: str = "Upscale All Textures") -> None:
     """Settings, the start button and the list. ``scope_name`` fixes the scope of the button."""
-    settings = context.scene.scenario_batch
-    colour = context.scene.scenario_upscale
+    settings = addon_data.batch_settings(context.scene)
+    colour = addon_data.upscale_settings(context.scene)
     layout.use_property_decorate = False
     col = layout.column(align=True)
     col.use_property_split = True
@@ -111,7 +111,7 @@ def _material_rows(state: bpy.types.AnyType, material: bpy.types.Material) -> se
 def draw_list(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     """The last batch: its question while it waits for one, its images (in Material
     Properties only those of the material), the active one in full, and what it spent."""
-    state = context.window_manager.scenario_batch
+    state = addon_data.batch_list(context.window_manager)
     rt = runtime.peek()
     batch = rt.batches.get(state.batch_id) if rt else None
     if rt is None or batch is None or not len(state.rows):

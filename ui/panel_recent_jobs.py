@@ -9,7 +9,7 @@ import os
 import bpy
 
 from ..api.wording import counted
-from ..bridge import recent_list, recovery, runtime
+from ..bridge import addon_data, recent_list, recovery, runtime
 from ..core import spending
 from ..core.journal import JobRecord
 from ..core.naming import UDIM_TOKEN
@@ -88,7 +88,7 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
         row = layout.split(factor=0.6, align=True)
         row.operator("scenario.open_folder", text="Output Folder", icon="FILE_FOLDER")
         row.operator("scenario.open_log", icon="TEXT")
-        state = context.window_manager.scenario_recent
+        state = addon_data.recent_list(context.window_manager)
         newer = rt.newer if rt else []
         if not len(state.rows) and not newer:
             layout.label(text="No upscales yet")
