@@ -245,8 +245,9 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
         # Through the operator, so the swap is an undo step of its own (see apply_result.py):
         # called from Python an operator pushes one only when asked to (the True).
         try:
-            bpy.ops.scenario.apply_result("EXEC_DEFAULT", True, local_id=view.local_id,
-                                          scope=record.scope)
+            # bpy.ops.scenario exists once the add-on registered its operators.
+            bpy.ops.scenario.apply_result(  # type: ignore[attr-defined]
+                "EXEC_DEFAULT", True, local_id=view.local_id, scope=record.scope)
         except RuntimeError as exc:
             _outcomes[view.local_id] = _failed(view, str(exc))
         return _outcomes.pop(view.local_id, None) or _failed(view, "the operator did not run")

@@ -43,7 +43,7 @@ def no_image_message(name: str) -> str:
 
 def why_cannot_upscale(context: bpy.types.Context) -> str | None:
     space = context.space_data
-    if space is not None and space.type == "IMAGE_EDITOR":
+    if isinstance(space, bpy.types.SpaceImageEditor):
         if space.image is None:
             return "Open an image in the Image Editor first."
         try:

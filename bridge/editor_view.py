@@ -25,7 +25,7 @@ def of(context: bpy.types.Context) -> EditorRef | None:
     if prefs is not None and not prefs.show_result_in_editor:
         return None
     space, screen, area = context.space_data, context.screen, context.area
-    if space is None or space.type != "IMAGE_EDITOR" or space.image is None or screen is None:
+    if not isinstance(space, bpy.types.SpaceImageEditor) or space.image is None or screen is None:
         return None
     index = next((i for i, a in enumerate(screen.areas) if a == area), None)
     if index is None:

@@ -56,7 +56,9 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> apply.Outcome:
     if view.status == ViewStatus.READY:
         view.stage = Stage.APPLYING
         try:
-            bpy.ops.scenario.add_previews("EXEC_DEFAULT", True, local_id=view.local_id)
+            # bpy.ops.scenario exists once the add-on registered its operators.
+            bpy.ops.scenario.add_previews(  # type: ignore[attr-defined]
+                "EXEC_DEFAULT", True, local_id=view.local_id)
         except RuntimeError as exc:
             _outcomes[view.local_id] = Outcome("ERROR", str(exc), [])
         found = _outcomes.pop(view.local_id, None) or Outcome("ERROR", "No preview was added.", [])
@@ -287,7 +289,9 @@ def _set_view(context: bpy.types.Context, area: bpy.types.Area, region: bpy.type
     of the view."""
     space = area.spaces.active
     space.image = image
-    with context.temp_override(area=area, region=region, space_data=space):
+    # The 5.2 stubs leave out that the override is a context manager.
+    with context.temp_override(  # type: ignore[attr-defined]
+            area=area, region=region, space_data=space):
         # The view's centre is the image's centre plus an offset in its pixels: View All puts
         # the offset back to 0, then the pan sets it.
         bpy.ops.image.view_all(fit_view=False)

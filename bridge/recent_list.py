@@ -90,7 +90,8 @@ def when_text(stamp: float, now: float | None = None) -> str:
 
 
 def register() -> None:
-    bpy.types.WindowManager.scenario_recent = bpy.props.PointerProperty(type=ScenarioRecentList)
+    setattr(bpy.types.WindowManager, addon_data.RECENT_LIST,
+            bpy.props.PointerProperty(type=ScenarioRecentList))
     if _changed not in runtime.RECENT_CHANGED:
         runtime.RECENT_CHANGED.append(_changed)
 
@@ -100,4 +101,4 @@ def unregister() -> None:
         runtime.RECENT_CHANGED.remove(_changed)
     if bpy.app.timers.is_registered(_sync_later):
         bpy.app.timers.unregister(_sync_later)
-    del bpy.types.WindowManager.scenario_recent
+    delattr(bpy.types.WindowManager, addon_data.RECENT_LIST)

@@ -177,7 +177,7 @@ def read_pixels(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool) -> 
     if width * height == 0:
         raise Refusal(f"'{image.name}' has no pixels to upscale.")
     buffer = np.empty(width * height * image.channels, dtype=np.float32)
-    image.pixels.foreach_get(buffer)
+    image.pixels.foreach_get(buffer)  # type: ignore[attr-defined]  # 4.2 stubs: a float
     facts.is_float = bool(image.is_float)  # loaded by now, so asking costs nothing
     if image.channels != 4:
         buffer = _to_rgba(buffer, image.channels)

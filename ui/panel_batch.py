@@ -7,6 +7,7 @@ from __future__ import annotations
 import bpy
 
 from ..bridge import addon_data, batch_list, runtime
+from ..bridge.batch_settings import ScenarioBatchList, ScenarioBatchRow
 from ..core.roles import ROLE_LABELS
 from ..core.states import ItemStatus
 from .lines import label_lines
@@ -36,7 +37,7 @@ class SCENARIO_UL_batch(bpy.types.UIList):
                 for index in range(len(rows))], []
 
     def draw_item(self, context: bpy.types.Context, layout: bpy.types.UILayout,
-                  data: bpy.types.AnyType, item: bpy.types.AnyType, icon: int,
+                  data: ScenarioBatchList, item: ScenarioBatchRow, icon: int,
                   active_data: bpy.types.AnyType, active_property: str, index: int = 0,
                   flt_flag: int = 0) -> None:
         rt = runtime.peek()
@@ -99,7 +100,7 @@ def _panel_material(context: bpy.types.Context) -> bpy.types.Material | None:
         else None
 
 
-def _material_rows(state: bpy.types.AnyType, material: bpy.types.Material) -> set[int]:
+def _material_rows(state: ScenarioBatchList, material: bpy.types.Material) -> set[int]:
     """The rows of the batch's images that ``material`` uses."""
     rt = runtime.peek()
     batch = rt.batches.get(state.batch_id) if rt else None

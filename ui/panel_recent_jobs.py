@@ -10,6 +10,7 @@ import bpy
 
 from ..api.wording import counted
 from ..bridge import addon_data, recent_list, recovery, runtime
+from ..bridge.recent_list import ScenarioRecentList, ScenarioRecentRow
 from ..core import spending
 from ..core.journal import JobRecord
 from ..core.naming import UDIM_TOKEN
@@ -57,7 +58,7 @@ class SCENARIO_UL_recent_jobs(bpy.types.UIList):
     """A job per row: its state's icon, the image, and on the right its factor and time."""
 
     def draw_item(self, context: bpy.types.Context, layout: bpy.types.UILayout,
-                  data: bpy.types.AnyType, item: bpy.types.AnyType, icon: int,
+                  data: ScenarioRecentList, item: ScenarioRecentRow, icon: int,
                   active_data: bpy.types.AnyType, active_property: str, index: int = 0,
                   flt_flag: int = 0) -> None:
         record = recent_list.record_of(runtime.peek(), item.local_id)
