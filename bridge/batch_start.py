@@ -120,7 +120,7 @@ class _Starter:
         image = lookup.find_image(queued.name, queued.session_uid)
         if image is None:
             return self._skip(item, f"'{queued.name}' was removed before its turn came.")
-        if apply.PROVENANCE_SOURCE in image:
+        if lookup.has_property(image, apply.PROVENANCE_SOURCE):
             return self._skip(item, f"Already an upscaled result (of '{image[apply.PROVENANCE_SOURCE]}').")
         try:
             facts = snapshot.describe(image)

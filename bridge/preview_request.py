@@ -44,7 +44,7 @@ class PreparedPreview:
 
 
 def is_preview(image: bpy.types.Image) -> bool:
-    return PREVIEW_OF in image
+    return lookup.has_property(image, PREVIEW_OF)
 
 
 def prepare(context: bpy.types.Context, image: bpy.types.Image | None,

@@ -144,7 +144,7 @@ def _variant_records(rt: runtime.Runtime, record: JobRecord) -> list[JobRecord]:
 def _image_for(path: str, record: JobRecord) -> bpy.types.Image:
     wanted = os.path.normcase(os.path.abspath(path))
     for image in bpy.data.images:
-        if (PREVIEW_OF in image and image.filepath
+        if (lookup.has_property(image, PREVIEW_OF) and image.filepath
                 and os.path.normcase(bpy.path.abspath(image.filepath)) == wanted):
             return image
     image = bpy.data.images.load(path, check_existing=False)
@@ -164,7 +164,7 @@ def _image_for(path: str, record: JobRecord) -> bpy.types.Image:
 # --- what the panel shows ------------------------------------------------------------------
 def texture_of(image: bpy.types.Image) -> bpy.types.Image | None:
     """The texture an image previews, or the image itself when it is not a preview."""
-    if PREVIEW_OF in image:
+    if lookup.has_property(image, PREVIEW_OF):
         return bpy.data.images.get(str(image[PREVIEW_OF]))
     return image
 

@@ -49,7 +49,7 @@ PREVIEW_OF = "scenario_preview_of"  # on a preview's images (bridge/previews.py)
 
 def describe(image: bpy.types.Image) -> ImageFacts:
     """Facts about ``image`` without decoding it; raises Refusal for images that cannot be sent."""
-    if PREVIEW_OF in image:
+    if lookup.has_property(image, PREVIEW_OF):
         raise Refusal(f"'{image.name}' is a preview of '{image[PREVIEW_OF]}': previews are "
                       f"never upscaled nor put into a material. Back to Texture shows "
                       f"'{image[PREVIEW_OF]}' again.")
