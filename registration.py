@@ -9,6 +9,7 @@ from bpy.app.handlers import persistent
 
 from . import bridge, operators, ui
 from .bridge import (
+    addon_data,
     batch_settings,
     cli,
     connection,
@@ -29,7 +30,7 @@ classes = (settings.classes + batch_settings.classes + recent_list.classes + ui.
 _register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
 
 
-@persistent
+@persistent  # type: ignore[untyped-decorator]  # bpy leaves it untyped
 def _before_file_load(_filepath: str) -> None:
     # Running jobs belong to the file being closed: stop waiting, keep them for recovery there.
     rt = runtime.peek()
@@ -37,7 +38,7 @@ def _before_file_load(_filepath: str) -> None:
         rt.cancel_all()
 
 
-@persistent
+@persistent  # type: ignore[untyped-decorator]  # bpy leaves it untyped
 def _after_file_load(_filepath: str) -> None:
     editor_view.forget_all()
     previews.forget_places()
@@ -46,11 +47,17 @@ def _after_file_load(_filepath: str) -> None:
     runtime.get().refresh_journal()
 
 
-@persistent
+@persistent  # type: ignore[untyped-decorator]  # bpy leaves it untyped
 def _after_undo_or_redo(*_args: object) -> None:
     editor_view.follow_undo()
 
 
+# The add-on's data on Blender's types; addon_data reads it by these names.
+POINTERS: tuple[tuple[type[bpy.types.ID], str, type[bpy.types.PropertyGroup]], ...] = (
+    (bpy.types.Scene, addon_data.UPSCALE_SETTINGS, settings.ScenarioUpscaleSettings),
+    (bpy.types.Scene, addon_data.BATCH_SETTINGS, batch_settings.ScenarioBatchSettings),
+    (bpy.types.WindowManager, addon_data.BATCH_LIST, batch_settings.ScenarioBatchList),
+)
 HANDLERS = (
     (bpy.app.handlers.load_pre, _before_file_load),
     (bpy.app.handlers.load_post, _after_file_load),
@@ -66,15 +73,8 @@ def register() -> None:
     gathered = copies.gather_old_data(data)
     _register_classes()
     connection.hide_from_log()
-    bpy.types.Scene.scenario_upscale = bpy.props.PointerProperty(
-        type=settings.ScenarioUpscaleSettings
-    )
-    bpy.types.Scene.scenario_batch = bpy.props.PointerProperty(
-        type=batch_settings.ScenarioBatchSettings
-    )
-    bpy.types.WindowManager.scenario_batch = bpy.props.PointerProperty(
-        type=batch_settings.ScenarioBatchList
-    )
+    for owner, name, group in POINTERS:
+        setattr(owner, name, bpy.props.PointerProperty(type=group))
     recent_list.register()
     ui.menus.register()
     preview_frame.register()
@@ -98,9 +98,8 @@ def unregister() -> None:
     ui.menus.unregister()
     runtime.shutdown()
     recent_list.unregister()
-    del bpy.types.WindowManager.scenario_batch
-    del bpy.types.Scene.scenario_batch
-    del bpy.types.Scene.scenario_upscale
+    for owner, name, _group in reversed(POINTERS):
+        delattr(owner, name)
     _unregister_classes()
     log.info("Disabled. Jobs and the log stay in %s, also when the add-on is uninstalled.",
              runtime.user_folder())

@@ -93,10 +93,10 @@ def find_source(record: JobRecord) -> bpy.types.Image | None:
 def pair(image: bpy.types.Image) -> tuple[bpy.types.Image, bpy.types.Image] | None:
     """(original, result) for a result, an original that has one (the newest), or their
     difference view."""
-    if PROVENANCE_DIFFERENCE in image:
+    if lookup.has_property(image, PROVENANCE_DIFFERENCE):
         result = bpy.data.images.get(str(image[PROVENANCE_DIFFERENCE]))
         return pair(result) if result is not None and PROVENANCE_SOURCE in result else None
-    if PROVENANCE_SOURCE in image:
+    if lookup.has_property(image, PROVENANCE_SOURCE):
         original = _original_of(image)
         return (original, image) if original else None
     results = _results_of(image)
@@ -118,7 +118,7 @@ def revert(image_name: str, scope_name: str, materials: list[str]) -> tuple[str,
     image = bpy.data.images.get(image_name)
     if image is None:
         raise LookupError(f"There is no image named '{image_name}'.")
-    if PROVENANCE_SOURCE in image:
+    if lookup.has_property(image, PROVENANCE_SOURCE):
         original, results = _original_of(image), [image]
     else:
         original, results = image, _results_of(image)
@@ -245,8 +245,9 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
         # Through the operator, so the swap is an undo step of its own (see apply_result.py):
         # called from Python an operator pushes one only when asked to (the True).
         try:
-            bpy.ops.scenario.apply_result("EXEC_DEFAULT", True, local_id=view.local_id,
-                                          scope=record.scope)
+            # bpy.ops.scenario exists once the add-on registered its operators.
+            bpy.ops.scenario.apply_result(  # type: ignore[attr-defined]
+                "EXEC_DEFAULT", True, local_id=view.local_id, scope=record.scope)
         except RuntimeError as exc:
             _outcomes[view.local_id] = _failed(view, str(exc))
         return _outcomes.pop(view.local_id, None) or _failed(view, "the operator did not run")

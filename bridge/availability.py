@@ -9,7 +9,7 @@ import bpy
 from ..api.config import resolve_base_url
 from ..api.errors import ScenarioError
 from ..core.refusal import Refusal
-from . import connection, snapshot
+from . import addon_data, connection, snapshot
 from .snapshot import PREVIEW_OF
 
 NO_KEYS = ("No Scenario API key: enter the key and secret in the add-on preferences, or set "
@@ -17,9 +17,8 @@ NO_KEYS = ("No Scenario API key: enter the key and secret in the add-on preferen
 
 
 def why_cannot_connect() -> str | None:
-    prefs = connection.preferences()
     try:
-        base_url = resolve_base_url(getattr(prefs, "base_url", "") or "")
+        base_url = resolve_base_url(connection.preferred_base_url(addon_data.preferences()))
     except ScenarioError as exc:
         return str(exc)
     if connection.online_access_blocks(base_url):
@@ -54,7 +53,7 @@ def no_image_message(name: str) -> str:
 
 def why_cannot_upscale(context: bpy.types.Context) -> str | None:
     space = context.space_data
-    if space is not None and space.type == "IMAGE_EDITOR":
+    if isinstance(space, bpy.types.SpaceImageEditor):
         if space.image is None:
             return "Open an image in the Image Editor first."
         try:

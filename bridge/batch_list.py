@@ -8,7 +8,7 @@ import bpy
 
 from ..core.batch import Batch, BatchItem, item_text, live_text
 from ..core.states import ItemStatus, ViewStatus
-from . import runtime
+from . import addon_data, runtime
 
 
 def latest(rt: runtime.Runtime | None) -> Batch | None:
@@ -53,7 +53,7 @@ def batch_ids(rt: runtime.Runtime | None) -> set[str]:
 
 def show(wm: bpy.types.WindowManager, batch: Batch) -> None:
     """Fills the list the panels draw (once per batch; live status is read when drawing)."""
-    state = wm.scenario_batch
+    state = addon_data.batch_list(wm)
     state.rows.clear()
     state.batch_id = batch.batch_id
     for item in batch.items:

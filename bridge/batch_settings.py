@@ -46,7 +46,7 @@ class ScenarioBatchSettings(bpy.types.PropertyGroup):
     )
 
 
-def role_policy(settings: bpy.types.PropertyGroup, override: str = "") -> roles.RolePolicy:
+def role_policy(settings: ScenarioBatchSettings, override: str = "") -> roles.RolePolicy:
     """The scene's per-role choices; ``override`` (PRECISE, COLOR or SKIP) sets every data role."""
     keys = [*roles.DATA_ROLES, roles.OTHER_DATA]
     choices = {key: override or str(getattr(settings, key)) for key in keys}

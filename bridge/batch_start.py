@@ -23,7 +23,7 @@ from ..core.batch import Batch, BatchItem
 from ..core.journal import new_job_id
 from ..core.refusal import Refusal
 from ..core.states import ItemStatus, Stage, ViewStatus
-from . import apply, batch_settings, connection, lookup, request, runtime, snapshot
+from . import addon_data, apply, batch_settings, connection, lookup, request, runtime, snapshot
 from .batch_collect import SCOPE_TEXT, collect
 from .batch_conclude import settle
 
@@ -45,7 +45,7 @@ def start(context: bpy.types.Context, scope_name: str, overrides: Overrides = Ov
     stalls it; each waits as a held view meanwhile. Without one they all start at once.
     """
     rt = runtime.get()
-    colour = request.params_from_settings(context.scene.scenario_upscale)
+    colour = request.params_from_settings(addon_data.upscale_settings(context.scene))
     if overrides.factor:
         colour = replace(colour, upscale_factor=overrides.factor)
     if overrides.preset:
@@ -53,15 +53,15 @@ def start(context: bpy.types.Context, scope_name: str, overrides: Overrides = Ov
     # Problems shared by every image refuse the whole batch, before anything is sent.
     replace(colour, image="pending-upload").validate()
     connection.connection()
-    request.ensure_writable(request.output_folder(connection.preferences(), rt.user_dir))
+    request.ensure_writable(request.output_folder(addon_data.preferences(), rt.user_dir))
     found = collect(context, scope_name)
     if not found:
         raise Refusal(f"No image textures in {SCOPE_TEXT.get(scope_name, scope_name)}.")
-    policy = batch_settings.role_policy(context.scene.scenario_batch, overrides.data_maps)
+    policy = batch_settings.role_policy(addon_data.batch_settings(context.scene), overrides.data_maps)
     # Results switch nodes only in the materials listed with each job, whatever the scope.
     record_scope = "ACTIVE_MATERIAL" if scope_name == "ACTIVE_MATERIAL" else "SELECTED_OBJECTS"
     batch = Batch(scope_name)
-    spend = request.spend_policy(connection.preferences())
+    spend = request.spend_policy(addon_data.preferences())
     # The confirmation limit counts the whole batch: many cheap images can add up.
     if spend.quote or spend.must_know:
         batch.spend = spend
@@ -120,7 +120,7 @@ class _Starter:
         image = lookup.find_image(queued.name, queued.session_uid)
         if image is None:
             return self._skip(item, f"'{queued.name}' was removed before its turn came.")
-        if apply.PROVENANCE_SOURCE in image:
+        if lookup.has_property(image, apply.PROVENANCE_SOURCE):
             return self._skip(item, f"Already an upscaled result (of '{image[apply.PROVENANCE_SOURCE]}').")
         try:
             facts = snapshot.describe(image)

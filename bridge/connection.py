@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import bpy
 
@@ -20,7 +21,10 @@ from ..api.constants import ENV_API_KEY, ENV_API_SECRET, MODEL_ID
 from ..core import addon_log
 from ..core.refusal import Refusal
 from ..core.scheduler import JobContext
-from . import ADDON_PACKAGE
+from . import addon_data
+
+if TYPE_CHECKING:
+    from ..ui.preferences import ScenarioUpscalePreferences
 
 DEFAULT_READ_TIMEOUT = 60.0
 ONLINE_ACCESS_MESSAGE = (
@@ -64,26 +68,29 @@ class Connection:
         )
 
 
-def preferences() -> bpy.types.AddonPreferences | None:
-    addon = bpy.context.preferences.addons.get(ADDON_PACKAGE)
-    return addon.preferences if addon else None
+def _preference_keys() -> tuple[str, str]:
+    """The key and secret typed into the preferences ("" where empty or not enabled)."""
+    prefs = addon_data.preferences()
+    return (prefs.api_key or "", prefs.api_secret or "") if prefs is not None else ("", "")
 
 
 def keys_source() -> str | None:
-    prefs = preferences()
-    return credentials_source(
-        getattr(prefs, "api_key", "") or "", getattr(prefs, "api_secret", "") or ""
-    )
+    return credentials_source(*_preference_keys())
 
 
 def hide_from_log() -> None:
     """Masks in the log every key pair this Blender could send: the preferences' and the
     environment's (each also when only half of it is filled in)."""
-    prefs = preferences()
-    pairs = ((getattr(prefs, "api_key", "") or "", getattr(prefs, "api_secret", "") or ""),
+    pairs = (_preference_keys(),
              (os.environ.get(ENV_API_KEY, ""), os.environ.get(ENV_API_SECRET, "")))
     for key, secret in pairs:
         addon_log.hide(Credentials(key.strip(), secret.strip()))
+
+
+def preferred_base_url(prefs: ScenarioUpscalePreferences | None) -> str:
+    """The Service URL preference ("" where empty or not enabled: the environment's, else
+    Scenario's cloud)."""
+    return (prefs.base_url if prefs is not None else "") or ""
 
 
 def online_access_blocks(base_url: str) -> bool:
@@ -92,16 +99,16 @@ def online_access_blocks(base_url: str) -> bool:
 
 def connection() -> Connection:
     """Credentials, base URL and timeouts; raises Refusal or a ScenarioError saying what to fix."""
-    prefs = preferences()
-    base_url = resolve_base_url(getattr(prefs, "base_url", "") or "")
+    prefs = addon_data.preferences()
+    base_url = resolve_base_url(preferred_base_url(prefs))
     if online_access_blocks(base_url):
         raise Refusal(ONLINE_ACCESS_MESSAGE)
-    credentials = resolve_credentials(
-        getattr(prefs, "api_key", "") or "", getattr(prefs, "api_secret", "") or ""
-    )
+    credentials = resolve_credentials(*_preference_keys())
     addon_log.hide(credentials)  # before any thread can log a line that holds them
     # Blender's own network timeout (seconds, 0 = unset) bounds how long one request may wait.
-    blender_timeout = float(getattr(bpy.context.preferences.system, "network_timeout", 0) or 0)
+    blender = bpy.context.preferences
+    system = blender.system if blender is not None else None
+    blender_timeout = float(getattr(system, "network_timeout", 0) or 0)
     read = blender_timeout if blender_timeout > 0 else DEFAULT_READ_TIMEOUT
-    model_id = (getattr(prefs, "model_id", "") or "").strip() or MODEL_ID
+    model_id = ((prefs.model_id if prefs is not None else "") or "").strip() or MODEL_ID
     return Connection(credentials, base_url, (min(10.0, read), read), model_id)

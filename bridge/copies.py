@@ -89,7 +89,9 @@ def installed_copies() -> list[str]:
     """Module names of the other copies installed in any repository (enabled or not)."""
     import addon_utils
 
-    return [module.__name__ for module in addon_utils.modules(refresh=False)
+    # The stubs have modules() return None; it returns the add-on modules.
+    modules = addon_utils.modules(refresh=False)  # type: ignore[func-returns-value]
+    return [module.__name__ for module in modules  # type: ignore[attr-defined]
             if module.__name__ != ADDON_PACKAGE
             and module.__name__.rpartition(".")[2] == ADDON_ID]
 

@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
               f"{full_width}×{full_height} px image {path}.", flush=True)
         return 1
     buffer = np.empty(full_width * full_height * channels, dtype=np.float32)
-    image.pixels.foreach_get(buffer)
+    image.pixels.foreach_get(buffer)  # type: ignore[attr-defined]  # 4.2 stubs: a float
     cut = buffer.reshape(full_height, full_width, channels)[y:y + height, x:x + width]
     rgba = np.ones((height, width, 4), dtype=np.float32)
     rgba[:, :, :3] = cut[:, :, :3] if channels >= 3 else cut[:, :, :1]
@@ -70,7 +70,9 @@ def _byte_crop(path: str, x: int, y: int, width: int, height: int):  # type: ign
     if (getattr(image, "buffer_type", "") != "BYTE" or x < 0 or y < 0
             or x + width > full_width or y + height > full_height):
         return None
-    with image.with_buffer(region=((x, y), (x + width, y + height))) as view:
+    # The stubs leave out that the buffer is a context manager.
+    with image.with_buffer(  # type: ignore[attr-defined]
+            region=((x, y), (x + width, y + height))) as view:
         cut = np.array(view, dtype=np.uint8)
     return cut if cut.shape == (height, width, 4) else None  # byte buffers are RGBA
 

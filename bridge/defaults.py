@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import bpy
 
-from . import connection
+from . import addon_data
+
+if TYPE_CHECKING:
+    from .settings import ScenarioUpscaleSettings
 
 # Scene setting → preference holding its default.
 DEFAULTED = {
@@ -14,9 +19,9 @@ DEFAULTED = {
 }
 
 
-def apply(settings: bpy.types.PropertyGroup, only_unset: bool = True) -> int:
+def apply(settings: ScenarioUpscaleSettings, only_unset: bool = True) -> int:
     """Copies the preferred defaults into ``settings``; returns how many values changed."""
-    prefs = connection.preferences()
+    prefs = addon_data.preferences()
     if prefs is None:
         return 0
     changed = 0
@@ -32,12 +37,12 @@ def apply(settings: bpy.types.PropertyGroup, only_unset: bool = True) -> int:
 
 def apply_to_all_scenes() -> None:
     for scene in bpy.data.scenes:
-        settings = getattr(scene, "scenario_upscale", None)
+        settings = addon_data.upscale_settings_if_registered(scene)
         if settings is not None:
             apply(settings)
 
 
-def save(settings: bpy.types.PropertyGroup) -> None:
-    prefs = connection.preferences()
+def save(settings: ScenarioUpscaleSettings) -> None:
+    prefs = addon_data.preferences()
     for name, pref_name in DEFAULTED.items():
         setattr(prefs, pref_name, getattr(settings, name))

@@ -59,7 +59,7 @@ def load_result(view: runtime.JobView, name: str, like: bpy.types.Image) -> bpy.
 
 def show(context: bpy.types.Context, image: bpy.types.Image) -> None:
     space = context.space_data
-    if space is not None and space.type == "IMAGE_EDITOR":
+    if isinstance(space, bpy.types.SpaceImageEditor):
         space.image = image
 
 

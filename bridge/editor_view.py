@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import bpy
 
-from . import connection, lookup
+from . import addon_data, lookup
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,11 @@ class EditorRef:
 
 def of(context: bpy.types.Context) -> EditorRef | None:
     """The editor of ``context`` when it is an Image Editor and the preference wants it."""
-    if not getattr(connection.preferences(), "show_result_in_editor", True):
+    prefs = addon_data.preferences()
+    if prefs is not None and not prefs.show_result_in_editor:
         return None
     space, screen, area = context.space_data, context.screen, context.area
-    if space is None or space.type != "IMAGE_EDITOR" or space.image is None or screen is None:
+    if not isinstance(space, bpy.types.SpaceImageEditor) or space.image is None or screen is None:
         return None
     index = next((i for i, a in enumerate(screen.areas) if a == area), None)
     if index is None:

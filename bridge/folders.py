@@ -9,13 +9,13 @@ from pathlib import Path
 import bpy
 
 from ..core import addon_log
-from . import connection, request, runtime
+from . import addon_data, request, runtime
 
 
 def output_folder() -> Path:
     """Where the next result is saved: the Output Folder preference, relative to this .blend
     (for an unsaved file, the add-on's user folder)."""
-    return request.output_folder(connection.preferences(), runtime.user_folder())
+    return request.output_folder(addon_data.preferences(), runtime.user_folder())
 
 
 def log_file() -> Path | None:

@@ -22,3 +22,9 @@ def file_path(image: bpy.types.Image) -> str:
     if not image.filepath:
         return ""
     return os.path.normpath(bpy.path.abspath(image.filepath, library=image.library))
+
+
+def has_property(image: bpy.types.Image, key: str) -> bool:
+    """Whether the image carries the custom property ``key`` (the add-on's marks on previews
+    and results). The stubs leave out that an ID supports ``in``."""
+    return key in image  # type: ignore[operator]

@@ -18,7 +18,7 @@ import gpu
 from gpu_extras.batch import batch_for_shader
 
 from ..core import crop
-from . import snapshot
+from . import addon_data, snapshot
 from .preview_request import is_preview
 
 COLOR = (1.0, 0.62, 0.0, 1.0)  # Blender's active-object orange: seen over most textures
@@ -114,7 +114,7 @@ def draw() -> None:
     context = bpy.context
     space, region = context.space_data, context.region
     image = getattr(space, "image", None)
-    settings = getattr(context.scene, "scenario_upscale", None)
+    settings = addon_data.upscale_settings_if_registered(context.scene)
     if image is None or settings is None or not settings.show_preview_frame or is_preview(image):
         return
     if image.type not in {"IMAGE", "UV_TEST"}:

@@ -12,6 +12,7 @@ import random
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bpy
 
@@ -24,8 +25,11 @@ from ..core.naming import sanitize_stem, tile_set_stem
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.source import BytesSource, FileSource, Source
-from . import connection, lookup, packed_bytes, request, runtime, snapshot, tiles
+from . import addon_data, connection, lookup, packed_bytes, request, runtime, snapshot, tiles
 from .settings import VARIANT_ATTRIBUTES
+
+if TYPE_CHECKING:
+    from .settings import ScenarioUpscaleSettings
 
 PREVIEW_OF = snapshot.PREVIEW_OF  # on a preview's images: the texture it previews
 HELPER_SCRIPT = str(Path(__file__).with_name("crop_helper.py"))
@@ -40,7 +44,7 @@ class PreparedPreview:
 
 
 def is_preview(image: bpy.types.Image) -> bool:
-    return PREVIEW_OF in image
+    return lookup.has_property(image, PREVIEW_OF)
 
 
 def prepare(context: bpy.types.Context, image: bpy.types.Image | None,
@@ -53,8 +57,8 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None,
     if is_preview(image):
         raise Refusal(f"'{image.name}' is a preview of '{image[PREVIEW_OF]}'. Open the texture "
                       "itself (Back to Texture) to preview or upscale it.")
-    settings = context.scene.scenario_upscale
-    prefs = connection.preferences()
+    settings = addon_data.upscale_settings(context.scene)
+    prefs = addon_data.preferences()
     base = request.params_from_settings(settings)
     replace(base, image="pending-upload").validate()
     style_images = request._style_images(settings)
@@ -74,7 +78,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None,
                      else (facts.width, facts.height))
     region = _region(region, center, int(settings.preview_size), width, height)
     factor = int(base.upscale_factor or 2)
-    max_side = int(getattr(prefs, "max_output_side", 0) or request.DEFAULT_MAX_SIDE)
+    max_side = request.max_result_side(prefs)
     snapshot.check_output_size(replace(facts, width=region.width, height=region.height),
                                factor, max_side)
     whole_sizes, whole_note = _whole(facts, settings, factor, max_side)
@@ -152,7 +156,7 @@ def _region(region: crop.Region | None, center: tuple[float, float] | None, size
     return region
 
 
-def _whole(facts: snapshot.ImageFacts, settings: bpy.types.PropertyGroup, factor: int,
+def _whole(facts: snapshot.ImageFacts, settings: ScenarioUpscaleSettings, factor: int,
            max_side: int) -> tuple[list[tuple[int, int]], str]:
     """What an upscale of the whole texture would send (per tile of a set), or why it could
     not be upscaled at all."""
@@ -203,7 +207,7 @@ def start(rt: runtime.Runtime, prepared: PreparedPreview, title: str) -> runtime
 
 def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
     """Recover: collects the previews that were paid for; none is sent again."""
-    timeout = request.timeout_seconds(connection.preferences())
+    timeout = request.timeout_seconds(addon_data.preferences())
     variants = []
     for entry in record.preview.get("variants", []):
         found = rt.journal.load(str(entry["local_id"]))

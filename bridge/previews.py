@@ -10,7 +10,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 
@@ -20,8 +20,11 @@ from ..api.wording import counted
 from ..core.journal import JobRecord
 from ..core.preview import Preview, PreviewResult
 from ..core.states import JobState, Stage, ViewStatus
-from . import apply, runtime
+from . import apply, lookup, runtime
 from .preview_request import PREVIEW_OF
+
+if TYPE_CHECKING:
+    from .settings import ScenarioUpscaleSettings
 
 PREVIEW_SET = "scenario_preview_set"  # the set's local id
 PREVIEW_ROLE = "scenario_preview_role"  # "preview", or "original" (the crop, for A/B)
@@ -53,7 +56,9 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> apply.Outcome:
     if view.status == ViewStatus.READY:
         view.stage = Stage.APPLYING
         try:
-            bpy.ops.scenario.add_previews("EXEC_DEFAULT", True, local_id=view.local_id)
+            # bpy.ops.scenario exists once the add-on registered its operators.
+            bpy.ops.scenario.add_previews(  # type: ignore[attr-defined]
+                "EXEC_DEFAULT", True, local_id=view.local_id)
         except RuntimeError as exc:
             _outcomes[view.local_id] = Outcome("ERROR", str(exc), [])
         found = _outcomes.pop(view.local_id, None) or Outcome("ERROR", "No preview was added.", [])
@@ -139,7 +144,7 @@ def _variant_records(rt: runtime.Runtime, record: JobRecord) -> list[JobRecord]:
 def _image_for(path: str, record: JobRecord) -> bpy.types.Image:
     wanted = os.path.normcase(os.path.abspath(path))
     for image in bpy.data.images:
-        if (PREVIEW_OF in image and image.filepath
+        if (lookup.has_property(image, PREVIEW_OF) and image.filepath
                 and os.path.normcase(bpy.path.abspath(image.filepath)) == wanted):
             return image
     image = bpy.data.images.load(path, check_existing=False)
@@ -159,7 +164,7 @@ def _image_for(path: str, record: JobRecord) -> bpy.types.Image:
 # --- what the panel shows ------------------------------------------------------------------
 def texture_of(image: bpy.types.Image) -> bpy.types.Image | None:
     """The texture an image previews, or the image itself when it is not a preview."""
-    if PREVIEW_OF in image:
+    if lookup.has_property(image, PREVIEW_OF):
         return bpy.data.images.get(str(image[PREVIEW_OF]))
     return image
 
@@ -284,7 +289,9 @@ def _set_view(context: bpy.types.Context, area: bpy.types.Area, region: bpy.type
     of the view."""
     space = area.spaces.active
     space.image = image
-    with context.temp_override(area=area, region=region, space_data=space):
+    # The 5.2 stubs leave out that the override is a context manager.
+    with context.temp_override(  # type: ignore[attr-defined]
+            area=area, region=region, space_data=space):
         # The view's centre is the image's centre plus an offset in its pixels: View All puts
         # the offset back to 0, then the pan sets it.
         bpy.ops.image.view_all(fit_view=False)
@@ -301,7 +308,7 @@ SETTINGS_FROM_PARAMS = {
 }
 
 
-def use_settings(settings: bpy.types.PropertyGroup, image: bpy.types.Image) -> list[str]:
+def use_settings(settings: ScenarioUpscaleSettings, image: bpy.types.Image) -> list[str]:
     """Copies the preview's inputs into the panel, its seed included; returns what changed."""
     params = UpscaleParams.from_body(params_of(image))
     body = params.to_body()

@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import bpy
 
@@ -20,6 +21,9 @@ from ..core.pipeline import SpendPolicy, UpscaleJob
 from ..core.refusal import Refusal
 from ..core.tile_set import SetJob
 from . import connection, request, runtime, snapshot
+
+if TYPE_CHECKING:
+    from .settings import ScenarioUpscaleSettings
 
 # An asset uploaded for a price check is reused for this long; the price is shown as long.
 KEEP_SECONDS = 3600.0
@@ -37,7 +41,7 @@ class Quote:
         return time.monotonic() - self.made < KEEP_SECONDS
 
 
-def key_of(image: bpy.types.Image, settings: bpy.types.PropertyGroup) -> str:
+def key_of(image: bpy.types.Image, settings: ScenarioUpscaleSettings) -> str:
     """What a price depends on: the image (and its size) and every setting that is sent."""
     try:
         facts = snapshot.describe_cached(image)
@@ -56,7 +60,7 @@ def account_of(conn: connection.Connection) -> str:
 
 
 def current(rt: runtime.Runtime | None, image: bpy.types.Image | None,
-            settings: bpy.types.PropertyGroup) -> Quote | None:
+            settings: ScenarioUpscaleSettings) -> Quote | None:
     """The price check of ``image`` with these settings, if one is fresh (drawing: no disk)."""
     if rt is None or image is None or not rt.quotes:
         return None

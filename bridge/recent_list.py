@@ -11,7 +11,7 @@ import bpy
 from bpy.props import CollectionProperty, IntProperty, StringProperty
 
 from ..core.journal import JobRecord
-from . import runtime
+from . import addon_data, runtime
 
 LONGEST = 100  # rows at most: older jobs stay in the journal (Recover still finds them)
 
@@ -45,7 +45,7 @@ def sync(rt: runtime.Runtime) -> bool:
     """Writes the rows from ``rt.recent``, keeping the active job selected. False when Blender
     does not allow it now (registering, drawing): then a timer does it a moment later."""
     wm = getattr(bpy.context, "window_manager", None)
-    state = getattr(wm, "scenario_recent", None)
+    state = addon_data.recent_list(wm)
     if state is None:
         return False
     wanted = [(r.local_id, r.source_image) for r in shown(rt)]
@@ -90,7 +90,8 @@ def when_text(stamp: float, now: float | None = None) -> str:
 
 
 def register() -> None:
-    bpy.types.WindowManager.scenario_recent = bpy.props.PointerProperty(type=ScenarioRecentList)
+    setattr(bpy.types.WindowManager, addon_data.RECENT_LIST,
+            bpy.props.PointerProperty(type=ScenarioRecentList))
     if _changed not in runtime.RECENT_CHANGED:
         runtime.RECENT_CHANGED.append(_changed)
 
@@ -100,4 +101,4 @@ def unregister() -> None:
         runtime.RECENT_CHANGED.remove(_changed)
     if bpy.app.timers.is_registered(_sync_later):
         bpy.app.timers.unregister(_sync_later)
-    del bpy.types.WindowManager.scenario_recent
+    delattr(bpy.types.WindowManager, addon_data.RECENT_LIST)

@@ -16,7 +16,7 @@ from ..core.journal import JobRecord
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.states import JobState
-from . import connection, preview_request, request, runtime, set_recovery
+from . import addon_data, connection, preview_request, request, runtime, set_recovery
 
 WINDING_DOWN = "Stopping: Recover is possible again in a moment."
 STILL_RUNNING = "Still running in this session."
@@ -47,7 +47,7 @@ def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
     if record.is_preview_set:
         return preview_request.resume(rt, record)
     conn = connection.connection()
-    prefs = connection.preferences()
+    prefs = addon_data.preferences()
     job = UpscaleJob(record=record, params=UpscaleParams(), work_dir=rt.work_dir / record.local_id,
                      timeout_s=request.timeout_seconds(prefs),
                      limits=request.result_limits(prefs))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bpy
 
@@ -21,7 +22,11 @@ from ..core.refusal import Refusal
 from ..core.result_check import DEFAULT_MAX_SIDE, ResultLimits
 from ..core.source import PixelSource
 from ..core.tile_set import SetJob
-from . import connection, runtime, scope, set_request, snapshot, texture_graph
+from . import addon_data, connection, runtime, scope, set_request, snapshot, texture_graph
+
+if TYPE_CHECKING:
+    from ..ui.preferences import ScenarioUpscalePreferences
+    from .settings import ScenarioUpscaleSettings
 
 DEFAULT_OUTPUT_DIR = "//textures/upscaled/"
 
@@ -34,7 +39,7 @@ class Prepared:
     output_size: tuple[int, int]
 
 
-def params_from_settings(settings: bpy.types.PropertyGroup) -> UpscaleParams:
+def params_from_settings(settings: ScenarioUpscaleSettings) -> UpscaleParams:
     loras = [item.model.strip() for item in settings.loras if item.model.strip()]
     scales = [float(item.scale) for item in settings.loras if item.model.strip()]
     return UpscaleParams(
@@ -55,9 +60,9 @@ def params_from_settings(settings: bpy.types.PropertyGroup) -> UpscaleParams:
     )
 
 
-def output_folder(prefs: bpy.types.AddonPreferences | None, user_dir: Path) -> Path:
+def output_folder(prefs: ScenarioUpscalePreferences | None, user_dir: Path) -> Path:
     """The folder results are written to: beside the .blend, or the add-on's user folder."""
-    wanted = (getattr(prefs, "output_dir", "") or DEFAULT_OUTPUT_DIR).strip()
+    wanted = ((prefs.output_dir if prefs is not None else "") or DEFAULT_OUTPUT_DIR).strip()
     if wanted.startswith("//") and not bpy.data.filepath:
         return user_dir / "upscaled"
     return Path(bpy.path.abspath(wanted))
@@ -88,8 +93,8 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     tried writing to the output folder (a batch, once for all its images)."""
     if image is None:
         raise Refusal("No image to upscale: open a texture in the Image Editor first.")
-    settings = context.scene.scenario_upscale
-    prefs = connection.preferences()
+    settings = addon_data.upscale_settings(context.scene)
+    prefs = addon_data.preferences()
     if params is None:
         params = params_from_settings(settings)
     # The asset id comes after the upload; everything else is checked before anything is sent.
@@ -145,7 +150,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
 
 
 def fidelity_plan(image: bpy.types.Image, facts: snapshot.ImageFacts,
-                  settings: bpy.types.PropertyGroup) -> FidelityPlan:
+                  settings: ScenarioUpscaleSettings) -> FidelityPlan:
     normal = settings.normal_map == "YES" or (
         settings.normal_map == "AUTO" and texture_graph.role_of(image) == roles.NORMAL)
     # A UDIM tile's edges meet the next tile, not its own opposite edge: no seam-safe padding.
@@ -158,24 +163,31 @@ def fidelity_plan(image: bpy.types.Image, facts: snapshot.ImageFacts,
     )
 
 
-def spend_policy(prefs: bpy.types.AddonPreferences | None) -> SpendPolicy:
-    confirm = bool(getattr(prefs, "confirm_expensive", True))
+def spend_policy(prefs: ScenarioUpscalePreferences | None) -> SpendPolicy:
+    can_ask = not bpy.app.background
+    if prefs is None:  # not enabled: the price first, and every paid upscale confirmed
+        return SpendPolicy(quote=True, never_spend=False, confirm_above=0.0, can_ask=can_ask)
     return SpendPolicy(
-        quote=bool(getattr(prefs, "quote_before_paying", True)),
-        never_spend=bool(getattr(prefs, "never_spend", False)),
-        confirm_above=float(getattr(prefs, "confirm_above_credits", 0.0)) if confirm else None,
-        can_ask=not bpy.app.background,
+        quote=bool(prefs.quote_before_paying),
+        never_spend=bool(prefs.never_spend),
+        confirm_above=float(prefs.confirm_above_credits) if prefs.confirm_expensive else None,
+        can_ask=can_ask,
     )
 
 
 
-def result_limits(prefs: bpy.types.AddonPreferences | None) -> ResultLimits:
+def result_limits(prefs: ScenarioUpscalePreferences | None) -> ResultLimits:
     """How large a result may be, checked before the upload and again on its header."""
-    return ResultLimits(max_side=int(getattr(prefs, "max_output_side", 0) or DEFAULT_MAX_SIDE))
+    return ResultLimits(max_side=max_result_side(prefs))
 
 
-def timeout_seconds(prefs: bpy.types.AddonPreferences | None) -> float:
-    return 60.0 * float(getattr(prefs, "job_timeout_minutes", 30) or 30)
+def max_result_side(prefs: ScenarioUpscalePreferences | None) -> int:
+    """The Largest Result Side preference (its default when not enabled)."""
+    return int((prefs.max_output_side if prefs is not None else 0) or DEFAULT_MAX_SIDE)
+
+
+def timeout_seconds(prefs: ScenarioUpscalePreferences | None) -> float:
+    return 60.0 * float((prefs.job_timeout_minutes if prefs is not None else 30) or 30)
 
 
 def check_style_count(count: int) -> None:
@@ -189,5 +201,5 @@ def check_style_count(count: int) -> None:
         )
 
 
-def _style_images(settings: bpy.types.PropertyGroup) -> list[bpy.types.Image]:
+def _style_images(settings: ScenarioUpscaleSettings) -> list[bpy.types.Image]:
     return [item.image for item in settings.image_prompts if item.image is not None]

@@ -23,7 +23,7 @@ from ..core.journal import JobRecord, Journal, NewerEntry
 from ..core.refusal import Refusal
 from ..core.states import EventKind, JobState, Stage, ViewStatus
 from ..core.team_slots import TeamSlots
-from . import ADDON_PACKAGE, copies
+from . import addon_data, copies
 
 # Tells records made since the current file was loaded from older ones: Blender's image ids
 # (session_uid) are only meaningful within it.
@@ -392,9 +392,10 @@ def shutdown() -> None:
 
 def concurrency() -> int:
     """How many jobs (or a set's tiles) run at once: the Parallel Jobs preference."""
-    prefs = bpy.context.preferences
-    addon = prefs.addons.get(ADDON_PACKAGE)
-    wanted = int(getattr(addon.preferences, "max_concurrent_jobs", 0)) if addon else 0
+    prefs = addon_data.preferences()
+    wanted = int(prefs.max_concurrent_jobs) if prefs is not None else 0
     if wanted <= 0:
-        wanted = int(getattr(prefs.system, "network_connection_limit", 0) or 4)
+        blender = bpy.context.preferences
+        system = blender.system if blender is not None else None
+        wanted = int(getattr(system, "network_connection_limit", 0) or 4)
     return max(1, min(wanted, 16))

@@ -47,7 +47,7 @@ def _trees_of_scope(scope: str, materials: Iterable[str]) -> list[bpy.types.Node
     return found
 
 
-def image_nodes(trees: Iterable[bpy.types.NodeTree]) -> Iterator[bpy.types.Node]:
+def image_nodes(trees: Iterable[bpy.types.NodeTree]) -> Iterator[bpy.types.ShaderNodeTexImage]:
     """Every Image Texture node in ``trees`` and the node groups they use, each group once."""
     seen: set[int] = set()
     stack = list(trees)
@@ -58,20 +58,21 @@ def image_nodes(trees: Iterable[bpy.types.NodeTree]) -> Iterator[bpy.types.Node]
             continue
         seen.add(tree.as_pointer())
         for node in tree.nodes:
-            if node.bl_idname == "ShaderNodeTexImage":
+            if isinstance(node, bpy.types.ShaderNodeTexImage):
                 yield node
-            elif node.bl_idname == "ShaderNodeGroup" and node.node_tree is not None:
+            elif isinstance(node, bpy.types.ShaderNodeGroup) and node.node_tree is not None:
                 stack.append(node.node_tree)
 
 
-def nodes_using(image_name: str, scope: str, materials: Iterable[str]) -> list[bpy.types.Node]:
+def nodes_using(image_name: str, scope: str, materials: Iterable[str]
+                ) -> list[bpy.types.ShaderNodeTexImage]:
     image = bpy.data.images.get(image_name)
     if image is None:
         return []
     return [n for n in image_nodes(_trees_of_scope(scope, materials)) if n.image == image]
 
 
-def swap_image(nodes: Iterable[bpy.types.Node], new_image: bpy.types.Image) -> int:
+def swap_image(nodes: Iterable[bpy.types.ShaderNodeTexImage], new_image: bpy.types.Image) -> int:
     """Points ``nodes`` at ``new_image``; every other node setting stays as it was."""
     count = 0
     for node in nodes:

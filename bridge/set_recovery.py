@@ -14,12 +14,12 @@ from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.states import JobState
 from ..core.tile_set import SetJob
-from . import apply, connection, request, runtime
+from . import addon_data, apply, connection, request, runtime
 
 
 def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
-    timeout = request.timeout_seconds(connection.preferences())
-    limits = request.result_limits(connection.preferences())
+    timeout = request.timeout_seconds(addon_data.preferences())
+    limits = request.result_limits(addon_data.preferences())
     kept: list[UpscaleJob] = []
     redo: list[int] = []
     for entry in record.tiles:
@@ -46,7 +46,7 @@ def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
     record.tiles = [{**entry, "local_id": job.record.local_id}
                     for entry, job in zip(sorted(record.tiles, key=lambda e: int(e["tile"])),
                                           jobs, strict=True)]
-    spend = request.spend_policy(connection.preferences())
+    spend = request.spend_policy(addon_data.preferences())
     set_job = SetJob(record=record, tiles=jobs, spend=spend)
     return rt.start_upscale(set_job, connection.connection().connect, record.source_image)
 

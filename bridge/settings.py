@@ -73,7 +73,7 @@ VARIANT_ATTRIBUTES = {"PRESET": "preset", "STRENGTH": "strength", "BASE_MODEL": 
                       "SEED": "seed", "PROMPT": "prompt"}
 
 
-def _variant_values_for(settings: bpy.types.PropertyGroup, field_name: str
+def _variant_values_for(settings: ScenarioUpscaleSettings, field_name: str
                         ) -> Sequence[object]:
     """The values a newly chosen field starts with: every choice, or around the panel's."""
     if field_name == "PRESET":
@@ -90,7 +90,7 @@ def _variant_values_for(settings: bpy.types.PropertyGroup, field_name: str
     return []
 
 
-def _variant_field_changed(settings: bpy.types.PropertyGroup, _context: bpy.types.Context
+def _variant_field_changed(settings: ScenarioUpscaleSettings, _context: bpy.types.Context
                            ) -> None:
     settings.variants.clear()
     attribute = VARIANT_ATTRIBUTES.get(settings.variant_field)

@@ -49,7 +49,7 @@ PREVIEW_OF = "scenario_preview_of"  # on a preview's images (bridge/previews.py)
 
 def describe(image: bpy.types.Image) -> ImageFacts:
     """Facts about ``image`` without decoding it; raises Refusal for images that cannot be sent."""
-    if PREVIEW_OF in image:
+    if lookup.has_property(image, PREVIEW_OF):
         raise Refusal(f"'{image.name}' is a preview of '{image[PREVIEW_OF]}': previews are "
                       f"never upscaled nor put into a material. Back to Texture shows "
                       f"'{image[PREVIEW_OF]}' again.")
@@ -177,7 +177,7 @@ def read_pixels(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool) -> 
     if width * height == 0:
         raise Refusal(f"'{image.name}' has no pixels to upscale.")
     buffer = np.empty(width * height * image.channels, dtype=np.float32)
-    image.pixels.foreach_get(buffer)
+    image.pixels.foreach_get(buffer)  # type: ignore[attr-defined]  # 4.2 stubs: a float
     facts.is_float = bool(image.is_float)  # loaded by now, so asking costs nothing
     if image.channels != 4:
         buffer = _to_rgba(buffer, image.channels)

@@ -18,12 +18,12 @@ from ..core.roles import Destination, Hop, classify
 MAX_DEPTH = 64  # links followed from one output; node trees are acyclic, this only bounds work
 
 # Group nodes on the way from the material's tree to the tree holding a node, outermost first.
-Frames = tuple[bpy.types.Node, ...]
+Frames = tuple[bpy.types.ShaderNodeGroup, ...]
 
 
 @dataclass
 class TextureUse:
-    node: bpy.types.Node
+    node: bpy.types.ShaderNodeTexImage
     frames: Frames
 
 
@@ -35,9 +35,9 @@ def texture_nodes(material: bpy.types.Material) -> Iterator[TextureUse]:
     while stack:
         tree, frames = stack.pop()
         for node in tree.nodes:
-            if node.bl_idname == "ShaderNodeTexImage":
+            if isinstance(node, bpy.types.ShaderNodeTexImage):
                 yield TextureUse(node, frames)
-            elif (node.bl_idname == "ShaderNodeGroup" and node.node_tree is not None
+            elif (isinstance(node, bpy.types.ShaderNodeGroup) and node.node_tree is not None
                   and len(frames) < MAX_DEPTH and node.node_tree not in [f.node_tree for f in frames]):
                 stack.append((node.node_tree, frames + (node,)))
 
@@ -77,7 +77,7 @@ def _follow(socket: bpy.types.NodeSocket, frames: Frames, via: tuple[Hop, ...], 
                 out = _by_identifier(group_node.outputs, target.identifier)
                 if out is not None:
                     _follow(out, frames[:-1], via, start, found, depth + 1)
-        elif node.bl_idname == "ShaderNodeGroup" and node.node_tree is not None:
+        elif isinstance(node, bpy.types.ShaderNodeGroup) and node.node_tree is not None:
             # Into the group: continue from the Group Input nodes inside.
             for inner in node.node_tree.nodes:
                 if inner.bl_idname == "NodeGroupInput":

@@ -65,7 +65,8 @@ def describe(image: bpy.types.Image) -> list[Tile]:
         number = int(tile.number)
         path = ""
         if how == "generated":
-            width, height = (int(v) for v in tile.size)
+            # The stubs' bpy_prop_array is not iterable; Blender's is.
+            width, height = (int(v) for v in tile.size)  # type: ignore[attr-defined]
         elif how == "packed":
             if number not in packed:
                 raise Refusal(f"Tile {number} of '{image.name}' is not packed: pack the image "

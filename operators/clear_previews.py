@@ -6,7 +6,7 @@ import bpy
 from bpy.props import StringProperty
 
 from ..api.wording import counted
-from ..bridge import availability, previews
+from ..bridge import availability, previews, snapshot
 
 
 class SCENARIO_OT_clear_previews(bpy.types.Operator):
@@ -24,7 +24,7 @@ class SCENARIO_OT_clear_previews(bpy.types.Operator):
         image = availability.chosen_image(context, self.image_name)
         texture = previews.texture_of(image) if image is not None else None
         name = texture.name if texture is not None else (
-            str(image.get(previews.PREVIEW_OF)) if image is not None else "")
+            str(image.get(snapshot.PREVIEW_OF)) if image is not None else "")
         if not name:
             self.report({"ERROR"}, "Open a texture with previews first.")
             return {"CANCELLED"}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import bpy
 from bpy.props import EnumProperty, IntProperty
 
+from ..bridge import addon_data
+
 # List → the most entries it may hold, and what they are called in messages.
 LISTS = {"image_prompts": (4, "style images"), "loras": (8, "LoRAs"),
          "variants": (4, "values to compare")}
@@ -25,7 +27,7 @@ class SCENARIO_OT_edit_settings_list(bpy.types.Operator):
     index: IntProperty(default=-1)  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        items = getattr(context.scene.scenario_upscale, self.list_name)
+        items = getattr(addon_data.upscale_settings(context.scene), self.list_name)
         if self.action == "ADD":
             most, what = LISTS[self.list_name]
             if len(items) >= most:

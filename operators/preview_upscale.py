@@ -8,7 +8,7 @@ from bpy.props import IntProperty, IntVectorProperty, StringProperty
 
 from ..api.errors import ScenarioError
 from ..api.wording import counted
-from ..bridge import availability, preview_frame, preview_request, previews, runtime
+from ..bridge import addon_data, availability, preview_frame, preview_request, previews, runtime
 from ..bridge.modal import PaidJobModal
 from ..core import crop
 from ..core.refusal import Refusal
@@ -81,7 +81,7 @@ class SCENARIO_OT_preview_upscale(PaidJobModal, bpy.types.Operator):
         window = next((r for r in area.regions if r.type == "WINDOW"), None)
         if window is None or not window.width:
             return None
-        size = int(context.scene.scenario_upscale.preview_size)
+        size = int(addon_data.upscale_settings(context.scene).preview_size)
         return preview_frame.view_crop(window, image, size, area)
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:

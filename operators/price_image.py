@@ -7,7 +7,7 @@ from bpy.props import StringProperty
 
 from ..api.errors import ScenarioError
 from ..api.prices import credits_text
-from ..bridge import availability, quotes, request, runtime
+from ..bridge import addon_data, availability, quotes, request, runtime
 from ..bridge.modal import JobModalMixin
 from ..core.refusal import Refusal
 from ..core.states import ViewStatus
@@ -31,7 +31,7 @@ class SCENARIO_OT_price_image(ForAnImage, JobModalMixin, bpy.types.Operator):
     def execute(self, context: bpy.types.Context) -> set[str]:
         image = (bpy.data.images.get(self.image_name) if self.image_name
                  else availability.editor_image(context))
-        settings = context.scene.scenario_upscale
+        settings = addon_data.upscale_settings(context.scene)
         rt = runtime.get()
         try:
             prepared = request.prepare(context, image, "NONE", rt.user_dir, rt.work_dir)

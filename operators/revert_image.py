@@ -41,7 +41,7 @@ class SCENARIO_OT_revert_image(bpy.types.Operator):
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         space = context.space_data
-        if space is not None and space.type == "IMAGE_EDITOR" and not self.image_name:
+        if isinstance(space, bpy.types.SpaceImageEditor) and not self.image_name:
             space.image = bpy.data.images[original]
         self.report({"INFO"}, f"{counted(switched, 'node')} {verb(switched, 'uses', 'use')} "
                               f"'{original}' again.")

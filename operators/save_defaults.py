@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import BoolProperty
 
-from ..bridge import defaults
+from ..bridge import addon_data, defaults
 
 
 class SCENARIO_OT_save_defaults(bpy.types.Operator):
@@ -22,7 +22,7 @@ class SCENARIO_OT_save_defaults(bpy.types.Operator):
     )
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        settings = context.scene.scenario_upscale
+        settings = addon_data.upscale_settings(context.scene)
         if self.reset:
             defaults.apply(settings, only_unset=False)
             self.report({"INFO"}, "Loaded the default upscale settings.")

@@ -6,7 +6,7 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 
 from ..api.errors import ScenarioError
-from ..bridge import apply, availability, editor_view, quotes, request, runtime
+from ..bridge import addon_data, apply, availability, editor_view, quotes, request, runtime
 from ..bridge.modal import PaidJobModal
 from ..bridge.settings import SCOPE_ITEMS
 from ..core.estimate import describe_output
@@ -46,7 +46,7 @@ class SCENARIO_OT_upscale_image(ForAnImage, PaidJobModal, bpy.types.Operator):
         if image is None:
             self.report({"ERROR"}, availability.no_image_message(self.image_name))
             return {"CANCELLED"}
-        scope_name = availability.chosen_scope(self, context.scene.scenario_upscale)
+        scope_name = availability.chosen_scope(self, addon_data.upscale_settings(context.scene))
         rt = runtime.get()
         try:
             prepared = request.prepare(context, image, scope_name, rt.user_dir, rt.work_dir)
@@ -56,7 +56,7 @@ class SCENARIO_OT_upscale_image(ForAnImage, PaidJobModal, bpy.types.Operator):
         assert image is not None  # prepare refuses None
         for note in prepared.facts.notes:
             self.report({"INFO"}, note)
-        quotes.reuse(rt, quotes.key_of(image, context.scene.scenario_upscale), prepared.job,
+        quotes.reuse(rt, quotes.key_of(image, addon_data.upscale_settings(context.scene)), prepared.job,
                      prepared.connection)
         view = rt.start_upscale(prepared.job, prepared.connection.connect, prepared.facts.name)
         view.estimate = describe_output(*prepared.output_size)

@@ -7,7 +7,7 @@ from bpy.props import EnumProperty, IntProperty
 
 from ..api.errors import ScenarioError
 from ..api.params import FIELD_SPECS
-from ..bridge import availability, batch_conclude, batch_list, batch_start, runtime
+from ..bridge import addon_data, availability, batch_conclude, batch_list, batch_start, runtime
 from ..bridge.batch_settings import BATCH_SCOPE_ITEMS
 from ..bridge.modal import PaidJobModal, redraw_editors
 from ..bridge.model_props import enum_items
@@ -48,7 +48,7 @@ class SCENARIO_OT_upscale_materials(PaidJobModal, bpy.types.Operator):
         return self.execute(context)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        scope_name = availability.chosen_scope(self, context.scene.scenario_batch)
+        scope_name = availability.chosen_scope(self, addon_data.batch_settings(context.scene))
         overrides = batch_start.Overrides(
             factor=int(self.upscale_factor),
             preset="" if self.preset == SCENE_PRESET else self.preset,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import StringProperty
 
-from ..bridge import availability, previews
+from ..bridge import addon_data, availability, previews
 
 
 class SCENARIO_OT_use_preview_settings(bpy.types.Operator):
@@ -28,7 +28,7 @@ class SCENARIO_OT_use_preview_settings(bpy.types.Operator):
         if image is None or image.get(previews.PREVIEW_ROLE) != "preview":
             self.report({"ERROR"}, "Choose a preview first (a thumbnail in the Preview panel).")
             return {"CANCELLED"}
-        settings = context.scene.scenario_upscale
+        settings = addon_data.upscale_settings(context.scene)
         changed = previews.use_settings(settings, image)
         area = context.area
         if area is not None and area.type == "IMAGE_EDITOR":

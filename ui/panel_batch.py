@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import bpy
 
-from ..bridge import batch_list, runtime
+from ..bridge import addon_data, batch_list, runtime
+from ..bridge.batch_settings import ScenarioBatchList, ScenarioBatchRow
 from ..core.roles import ROLE_LABELS
 from ..core.states import ItemStatus
 from .lines import label_lines
@@ -36,7 +37,7 @@ class SCENARIO_UL_batch(bpy.types.UIList):
                 for index in range(len(rows))], []
 
     def draw_item(self, context: bpy.types.Context, layout: bpy.types.UILayout,
-                  data: bpy.types.AnyType, item: bpy.types.AnyType, icon: int,
+                  data: ScenarioBatchList, item: ScenarioBatchRow, icon: int,
                   active_data: bpy.types.AnyType, active_property: str, index: int = 0,
                   flt_flag: int = 0) -> None:
         rt = runtime.peek()
@@ -66,8 +67,8 @@ class SCENARIO_UL_batch(bpy.types.UIList):
 def draw_batch(layout: bpy.types.UILayout, context: bpy.types.Context, *,
                scope_name: str = "", text: str = "Upscale All Textures") -> None:
     """Settings, the start button and the list. ``scope_name`` fixes the scope of the button."""
-    settings = context.scene.scenario_batch
-    colour = context.scene.scenario_upscale
+    settings = addon_data.batch_settings(context.scene)
+    colour = addon_data.upscale_settings(context.scene)
     layout.use_property_decorate = False
     col = layout.column(align=True)
     col.use_property_split = True
@@ -99,7 +100,7 @@ def _panel_material(context: bpy.types.Context) -> bpy.types.Material | None:
         else None
 
 
-def _material_rows(state: bpy.types.AnyType, material: bpy.types.Material) -> set[int]:
+def _material_rows(state: ScenarioBatchList, material: bpy.types.Material) -> set[int]:
     """The rows of the batch's images that ``material`` uses."""
     rt = runtime.peek()
     batch = rt.batches.get(state.batch_id) if rt else None
@@ -111,7 +112,7 @@ def _material_rows(state: bpy.types.AnyType, material: bpy.types.Material) -> se
 def draw_list(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     """The last batch: its question while it waits for one, its images (in Material
     Properties only those of the material), the active one in full, and what it spent."""
-    state = context.window_manager.scenario_batch
+    state = addon_data.batch_list(context.window_manager)
     rt = runtime.peek()
     batch = rt.batches.get(state.batch_id) if rt else None
     if rt is None or batch is None or not len(state.rows):

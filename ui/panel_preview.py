@@ -3,14 +3,19 @@ Preview button, and the previews of the texture as a row of thumbnails with what
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import bpy
 
-from ..bridge import availability, previews
+from ..bridge import addon_data, availability, previews
 from ..bridge.settings import VARIANT_ATTRIBUTES
 from ..core.preview import MAX_VARIANTS
 from ..core.text_fit import fit_lines
 from .lines import RESERVED_PX, _measure, _scale, label_lines
 from .panel_upscale import ScenarioImagePanel
+
+if TYPE_CHECKING:
+    from ..bridge.settings import ScenarioUpscaleSettings
 
 # Room a thumbnail needs at 1×, in pixels: its label and its button must read whole.
 THUMB_MIN_PX = 60
@@ -24,7 +29,7 @@ class IMAGE_PT_scenario_preview(ScenarioImagePanel, bpy.types.Panel):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         layout.use_property_decorate = False
-        settings = context.scene.scenario_upscale
+        settings = addon_data.upscale_settings(context.scene)
         shown = availability.editor_image(context)
         texture = previews.texture_of(shown) if shown is not None else None
         col = layout.column(align=True)
@@ -42,7 +47,7 @@ class IMAGE_PT_scenario_preview(ScenarioImagePanel, bpy.types.Panel):
             _draw_previews(layout, context, texture, shown)
 
 
-def _draw_values(layout: bpy.types.UILayout, settings: bpy.types.PropertyGroup) -> None:
+def _draw_values(layout: bpy.types.UILayout, settings: ScenarioUpscaleSettings) -> None:
     attribute = VARIANT_ATTRIBUTES.get(settings.variant_field)
     if attribute is None:
         return

@@ -9,7 +9,8 @@ import os
 import bpy
 
 from ..api.wording import counted
-from ..bridge import recent_list, recovery, runtime
+from ..bridge import addon_data, recent_list, recovery, runtime
+from ..bridge.recent_list import ScenarioRecentList, ScenarioRecentRow
 from ..core import spending
 from ..core.journal import JobRecord
 from ..core.naming import UDIM_TOKEN
@@ -57,7 +58,7 @@ class SCENARIO_UL_recent_jobs(bpy.types.UIList):
     """A job per row: its state's icon, the image, and on the right its factor and time."""
 
     def draw_item(self, context: bpy.types.Context, layout: bpy.types.UILayout,
-                  data: bpy.types.AnyType, item: bpy.types.AnyType, icon: int,
+                  data: ScenarioRecentList, item: ScenarioRecentRow, icon: int,
                   active_data: bpy.types.AnyType, active_property: str, index: int = 0,
                   flt_flag: int = 0) -> None:
         record = recent_list.record_of(runtime.peek(), item.local_id)
@@ -88,7 +89,7 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
         row = layout.split(factor=0.6, align=True)
         row.operator("scenario.open_folder", text="Output Folder", icon="FILE_FOLDER")
         row.operator("scenario.open_log", icon="TEXT")
-        state = context.window_manager.scenario_recent
+        state = addon_data.recent_list(context.window_manager)
         newer = rt.newer if rt else []
         if not len(state.rows) and not newer:
             layout.label(text="No upscales yet")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 
 from ..api.prices import credits_text
 from ..api.wording import counted, plural
 from ..bridge import (
+    addon_data,
     apply,
     availability,
     batch_list,
@@ -24,6 +25,9 @@ from ..core.states import Stage
 from .lines import label_lines
 from .parts import draw_batch_question, draw_connection_problem
 
+if TYPE_CHECKING:
+    from ..bridge.settings import ScenarioUpscaleSettings
+
 
 class ScenarioImagePanel:
     bl_space_type = "IMAGE_EDITOR"
@@ -37,7 +41,7 @@ class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         layout.use_property_decorate = False  # tool settings are not animated
-        settings = context.scene.scenario_upscale
+        settings = addon_data.upscale_settings(context.scene)
         image = availability.editor_image(context)
         _draw_image(layout, context, image, int(settings.upscale_factor))
         col = layout.column(align=True)
@@ -80,7 +84,7 @@ class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
         layout = self.layout
         layout.use_property_split = True
         layout.use_property_decorate = False
-        settings = context.scene.scenario_upscale
+        settings = addon_data.upscale_settings(context.scene)
         # What the add-on does to the result (free), then what Scenario is asked for (the
         # tooltips say what each does; the line below says it for the three sliders).
         col = layout.column(heading="Result", align=True)
@@ -112,7 +116,7 @@ class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
 SLIDERS_HELP = "More strength: more new detail. More structure: closer shapes."
 
 
-def _draw_list(layout: bpy.types.UILayout, settings: bpy.types.PropertyGroup, name: str,
+def _draw_list(layout: bpy.types.UILayout, settings: ScenarioUpscaleSettings, name: str,
                title: str, draw_item: Callable[[bpy.types.UILayout, Any], object]) -> None:
     row = layout.row()
     row.label(text=title)
@@ -172,7 +176,7 @@ def _draw_upscale_button(layout: bpy.types.UILayout, context: bpy.types.Context,
     found = apply.pair(image) if image is not None else None
     original = found[0] if found is not None and image != found[0] else None
     target = original or image
-    quote = quotes.current(runtime.peek(), target, context.scene.scenario_upscale)
+    quote = quotes.current(runtime.peek(), target, addon_data.upscale_settings(context.scene))
     row = layout.row()
     row.scale_y = 1.4
     if quote is not None and quote.cost is not None:

@@ -12,8 +12,9 @@ from ..api.constants import MODEL_ID
 from ..api.wording import counted
 from ..bridge import ADDON_PACKAGE, connection, runtime
 from ..bridge.model_props import model_property
-from ..bridge.request import DEFAULT_MAX_SIDE, DEFAULT_OUTPUT_DIR
+from ..bridge.request import DEFAULT_OUTPUT_DIR
 from ..core import spending
+from ..core.result_check import DEFAULT_MAX_SIDE
 from ..core.spending import STOP_BEFORE_PAYING
 from .lines import label_lines
 
@@ -21,11 +22,11 @@ from .lines import label_lines
 _BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
 
 
-def _is_automatic(prefs: bpy.types.AddonPreferences) -> bool:
+def _is_automatic(prefs: ScenarioUpscalePreferences) -> bool:
     return int(prefs.max_concurrent_jobs) == 0
 
 
-def _set_automatic(prefs: bpy.types.AddonPreferences, on: bool) -> None:
+def _set_automatic(prefs: ScenarioUpscalePreferences, on: bool) -> None:
     """Off: the number that was automatic stays, now the artist's to change."""
     prefs.max_concurrent_jobs = 0 if on else runtime.concurrency()
 
