@@ -8,6 +8,7 @@ Pure numpy: also used on the host, on saved screenshots."""
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,13 +38,35 @@ def components(bright: np.ndarray) -> list[list[tuple[int, int]]]:
     return found
 
 
-def closed_chevrons(gray: np.ndarray, scale: float = 1.0) -> list[tuple[int, int]]:
-    """Centres (x, y) of the closed-panel chevrons in ``gray`` (rows from the top), top first.
+@dataclass(frozen=True)
+class Stroke:
+    """A bright area alone on its row (no other within a gap left or right), not filled in."""
 
-    A closed chevron is two thin strokes meeting at a point on the right: about an em tall,
-    two thirds of an em wide, mostly empty inside, its middle rows further right than its ends.
-    A list's filled triangle, an open "v" and letters (")", ">" in a word: they have neighbours
-    closer than a chevron's gap to its label) do not pass."""
+    ys: np.ndarray
+    xs: np.ndarray
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0 + 1
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0 + 1
+
+    @property
+    def centre(self) -> tuple[int, int]:
+        return int((self.x0 + self.x1) / 2), int((self.y0 + self.y1) / 2)
+
+
+def strokes(gray: np.ndarray, scale: float, heights: tuple[float, float],
+            widths: tuple[float, float]) -> list[Stroke]:
+    """The lone, thin-stroked areas whose height and width lie in ``heights`` and ``widths``
+    (in ems). A letter among letters has a neighbour closer than a chevron's gap to its
+    label; a list's triangle or a bullet is filled."""
     em = FONT_PX * scale
     bright = gray > TEXT_LEVEL
     gap = max(2, int(0.35 * em))
@@ -51,51 +74,47 @@ def closed_chevrons(gray: np.ndarray, scale: float = 1.0) -> list[tuple[int, int
     for pixels in components(bright):
         ys = np.array([p[0] for p in pixels])
         xs = np.array([p[1] for p in pixels])
-        y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
-        height, width = y1 - y0 + 1, x1 - x0 + 1
-        if not (0.75 * em <= height <= 1.2 * em and 0.5 * em <= width <= 0.85 * em):
+        stroke = Stroke(ys, xs, int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max()))
+        height, width = stroke.height, stroke.width
+        if not (heights[0] * em <= height <= heights[1] * em
+                and widths[0] * em <= width <= widths[1] * em):
             continue
-        beside = bright[y0:y1 + 1, max(x0 - gap, 0):x0].any() or \
-            bright[y0:y1 + 1, x1 + 1:x1 + 1 + gap].any()
-        if beside:
-            continue  # a letter among letters, not a chevron alone before its label
+        y0, y1, x0, x1 = stroke.y0, stroke.y1, stroke.x0, stroke.x1
+        if bright[y0:y1 + 1, max(x0 - gap, 0):x0].any() or \
+                bright[y0:y1 + 1, x1 + 1:x1 + 1 + gap].any():
+            continue
         if len(pixels) > 0.55 * height * width:
-            continue  # filled: a list's triangle, a bullet
-        widest = max(np.bincount(ys - y0))  # pixels in its fullest row
-        if widest > 0.4 * em:
+            continue
+        found.append(stroke)
+    return found
+
+
+def closed_chevrons(gray: np.ndarray, scale: float = 1.0) -> list[tuple[int, int]]:
+    """Centres (x, y) of the closed-panel chevrons in ``gray`` (rows from the top), top first:
+    two thin strokes meeting at a point on the right, about an em tall and two thirds of an em
+    wide, their middle rows further right than their ends."""
+    em = FONT_PX * scale
+    found = []
+    for s in strokes(gray, scale, (0.75, 1.2), (0.5, 0.85)):
+        if max(np.bincount(s.ys - s.y0)) > 0.4 * em:
             continue  # a bar across: a "2", a "z", not two thin strokes
-        third = height / 3
-        ends = xs[(ys < y0 + third) | (ys > y1 - third)].mean()
-        middle = xs[(ys >= y0 + third) & (ys <= y1 - third)].mean()
-        top, bottom = xs[ys == y0].mean(), xs[ys == y1].mean()
-        if middle - ends > 0.25 * width and abs(top - bottom) <= 0.3 * width:
-            found.append((int((x0 + x1) / 2), int((y0 + y1) / 2)))
+        third = s.height / 3
+        ends = s.xs[(s.ys < s.y0 + third) | (s.ys > s.y1 - third)].mean()
+        middle = s.xs[(s.ys >= s.y0 + third) & (s.ys <= s.y1 - third)].mean()
+        top, bottom = s.xs[s.ys == s.y0].mean(), s.xs[s.ys == s.y1].mean()
+        if middle - ends > 0.25 * s.width and abs(top - bottom) <= 0.3 * s.width:
+            found.append(s.centre)
     return sorted(found, key=lambda point: point[1])
 
 
 def open_chevrons(gray: np.ndarray, scale: float = 1.0) -> list[tuple[int, int]]:
     """Centres (x, y) of the open-panel chevrons ("v") in ``gray``, top first: two thin strokes
-    meeting at a point at the bottom, about an em wide and half an em tall, alone before
-    their label."""
-    em = FONT_PX * scale
-    bright = gray > TEXT_LEVEL
-    gap = max(2, int(0.35 * em))
+    meeting at a point at the bottom, about an em wide and half an em tall."""
     found = []
-    for pixels in components(bright):
-        ys = np.array([p[0] for p in pixels])
-        xs = np.array([p[1] for p in pixels])
-        y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
-        height, width = y1 - y0 + 1, x1 - x0 + 1
-        if not (0.3 * em <= height <= 0.7 * em and 0.75 * em <= width <= 1.2 * em):
-            continue
-        if len(pixels) > 0.55 * height * width:
-            continue
-        if bright[y0:y1 + 1, max(x0 - gap, 0):x0].any() or \
-                bright[y0:y1 + 1, x1 + 1:x1 + 1 + gap].any():
-            continue
-        third = width / 3
-        ends = ys[(xs < x0 + third) | (xs > x1 - third)].mean()
-        middle = ys[(xs >= x0 + third) & (xs <= x1 - third)].mean()
-        if middle - ends > 0.25 * height:
-            found.append((int((x0 + x1) / 2), int((y0 + y1) / 2)))
+    for s in strokes(gray, scale, (0.3, 0.7), (0.75, 1.2)):
+        third = s.width / 3
+        ends = s.ys[(s.xs < s.x0 + third) | (s.xs > s.x1 - third)].mean()
+        middle = s.ys[(s.xs >= s.x0 + third) & (s.xs <= s.x1 - third)].mean()
+        if middle - ends > 0.25 * s.height:
+            found.append(s.centre)
     return sorted(found, key=lambda point: point[1])
