@@ -219,6 +219,7 @@ class Addon:
             run.calls = calls.setdefault(item.local_id, [])
             runs.append(run)
         self._batch_conclude = lambda rt_, view: batch_conclude.conclude(rt_, batch, view)
+        self._batch_item = batch.item_for
         return batch, runs
 
     def end_batch(self, runs: list[Run]) -> None:
@@ -251,7 +252,10 @@ class Addon:
             # What JobModalMixin.modal does on a TIMER event, before concluding ended jobs.
             if rt.pump():
                 self.modal.redraw_editors(bpy.context)
-            ended = [r for r in pending if r.view.status != running]
+            # As the batch operator follows its batch: a priced image waits for the batch's
+            # total, then the same job goes on to be paid (operators/upscale_materials.py).
+            ended = [r for r in pending if r.view.status != running
+                     and not (batch and self._waits_for_batch(r))]
             b, cpu = time.perf_counter(), (time.thread_time() - cpu) * 1e3
             for r in pending:
                 work, late = (b - a) * 1e3, max(0.0, a - due) * 1e3
@@ -263,17 +267,28 @@ class Addon:
                                    round(late, 1), f"{r.view.stage} {r.view.label}".strip(),
                                    round(cpu, 1)))
             for r in ended:
-                pending.remove(r)
                 c, cpu = time.perf_counter(), time.thread_time()
                 ending = conclude or (self._batch_conclude if batch else self.apply.conclude)
                 outcome = ending(rt, r.view)
                 d = time.perf_counter()
+                if batch and self._still_on_its_way(r):
+                    continue  # priced: paid once the batch's total is judged
+                pending.remove(r)
                 r.cpu_max_ms = max(r.cpu_max_ms, (time.thread_time() - cpu) * 1e3)
                 r.conclude_ms, r.applied_at = (d - c) * 1e3, time.time()
                 r.outcome, r.applied = outcome.message, bool(outcome.applied)
             # The operator's timer: faster while a result is on its way (bridge/modal.py).
             tick = self.modal.tick_seconds([r.view for r in pending])
             due = max(due + tick, time.perf_counter())
+
+    def _waits_for_batch(self, run: Run) -> bool:
+        item = self._batch_item(run.view.local_id)
+        return item is not None and item.status == "priced"
+
+    def _still_on_its_way(self, run: Run) -> bool:
+        """After its conclude: priced and waiting, or paid just now (the same job runs on)."""
+        item = self._batch_item(run.view.local_id)
+        return item is not None and item.status in ("priced", "running", "queued")
 
     def upscale(self, image: bpy.types.Image, label: str, scope: str = "SELECTED_OBJECTS") -> Run:
         run = Run(label)

@@ -2,8 +2,8 @@
 starts one job per image with the params of its role, a few per main-thread step; what cannot be
 sent is listed as skipped with the reason. The runtime's worker pool bounds how many run at once.
 
-When a price is wanted (Show Price First, Confirm Above, Stop Before Paying), the batch is priced
-whole before anything is paid: each job first uploads and prices its image (free), and once
+When the price decides (Confirm Above, Stop Before Paying), the batch is priced whole before
+anything is paid: each job first uploads and prices its image (free), and once
 every image is priced the total is judged, asked once, and the same jobs go on to be paid
 (bridge/batch_conclude.py)."""
 
@@ -62,8 +62,10 @@ def start(context: bpy.types.Context, scope_name: str, overrides: Overrides = Ov
     record_scope = "ACTIVE_MATERIAL" if scope_name == "ACTIVE_MATERIAL" else "SELECTED_OBJECTS"
     batch = Batch(scope_name)
     spend = request.spend_policy(addon_data.preferences())
-    # The confirmation limit counts the whole batch: many cheap images can add up.
-    if spend.quote or spend.must_know:
+    # The confirmation limit counts the whole batch: many cheap images can add up. With nothing
+    # to decide (no limit, no rehearsal) each image is priced and paid at once, not held for
+    # the total: its price is still shown, and the summary says what was spent.
+    if spend.must_know:
         batch.spend = spend
     starter = _Starter(rt, batch, colour, policy, record_scope)
     for entry in found:

@@ -163,6 +163,25 @@ def test_a_batch_shows_its_total_before_anything_is_paid_and_asks_once(
                    for i in batch.items)
 
 
+def test_a_batch_with_nothing_to_decide_is_not_held_for_its_total(addon, prefs, emulator,
+                                                                   tmp_path) -> None:
+    """Show Price First alone: each image is priced and paid at once (no limit, no rehearsal:
+    the total would decide nothing), and each is paid once."""
+    prefs.quote_before_paying, prefs.confirm_expensive, prefs.never_spend = True, False, False
+    rt, batch, drive = batch_of_four(addon, tmp_path)
+    statuses: set[str] = set()
+
+    def ended() -> bool:
+        statuses.update(i.status for i in batch.items)
+        return not batch.pending
+
+    drive(ended)
+    assert batch.spend is None and "priced" not in statuses
+    assert [i.status for i in batch.items] == ["done"] * 4
+    assert len(dry_runs(emulator)) == 4, "each image's price is still asked for and shown"
+    assert len([g for g in emulator.generates() if g["status"] == 200]) == 4
+
+
 def test_the_material_panel_lists_only_that_materials_images(addon, emulator, tmp_path) -> None:
     wall = pbr_scenes.simple_material("Wall", scenes.texture_file(tmp_path, "wall"))
     crate = pbr_scenes.simple_material("Crate", scenes.texture_file(tmp_path, "crate"))
