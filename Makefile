@@ -15,7 +15,7 @@ INSTALL_VENVS := .venv-4.2 .venv
 BPY_52 := tools/bpy_in_root.sh python
 PYTEST := -m pytest -q -p no:randomly
 
-.PHONY: help setup lint typecheck unit blender-tests build release validate install-test test test-suite test-matrix \
+.PHONY: help setup lint typecheck unit blender-tests build release validate install-test test test-matrix \
         test-gui blender-roots demo emulator bench bench-window clean
 
 help:
@@ -101,11 +101,12 @@ blender-roots:
 test-gui: build blender-roots
 	EMULATOR_PYTHON=$(abspath $(PY)) $(PY) $(PYTEST) tests/gui
 
-# The whole suite, then a check that nothing it started (emulator, Xvfb, Blender) outlived it.
-test:
-	$(PYTHON) tools/no_leftovers.py $(MAKE) --no-print-directory test-suite
+# Every tier, the windowed one (test-gui) included, run under a check that nothing the run
+# started (emulator, Xvfb, Blender) outlived it.
+SUITE := lint typecheck unit blender-tests install-test test-gui
 
-test-suite: lint typecheck unit blender-tests install-test test-gui
+test:
+	$(PYTHON) tools/no_leftovers.py $(MAKE) --no-print-directory $(SUITE)
 
 test-matrix: $(VENV)/.stamp $(addsuffix /.stamp,$(MATRIX_VENVS))
 	@set -e; for v in $(MATRIX_VENVS); do \

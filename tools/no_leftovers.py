@@ -1,6 +1,6 @@
 """Runs a command (the test suite) and fails if anything it started is still running after it.
 
-    python tools/no_leftovers.py make test-suite
+    python tools/no_leftovers.py make lint unit test-gui   (what `make test` does, with every tier)
 
 Every process the command starts inherits a marker in its environment (``SCENARIO_TEST_RUN``);
 the launchers that clean the environment for Blender, Xvfb and the bpy venv pass it on. When the
