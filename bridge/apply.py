@@ -15,6 +15,7 @@ from ..core.imagefile import ImageHeaderError, read_image_header
 from ..core.journal import JobRecord
 from ..core.states import JobState, Stage, ViewStatus
 from . import lookup, result_set, runtime, scope
+from .undo_step import UndoStep
 
 PROVENANCE_SOURCE = "scenario_source_image"
 PROVENANCE_JOB = "scenario_job_id"
@@ -151,7 +152,7 @@ class Outcome:
 
 
 # What scenario.apply_result found, for the operator that ran the job to report.
-_outcomes: dict[str, Outcome] = {}
+APPLIED: UndoStep[Outcome] = UndoStep()
 
 
 def is_waiting(rt: runtime.Runtime, local_id: str) -> bool:
@@ -191,7 +192,7 @@ def apply_job(rt: runtime.Runtime, context: bpy.types.Context, local_id: str,
         else:
             outcome = Outcome("INFO", f"{_where(record, done, scope_name)}.", done)
     if waiting:
-        _outcomes[local_id] = outcome
+        APPLIED.hand_back(local_id, outcome)
     return outcome
 
 
@@ -244,13 +245,12 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
         view.stage = Stage.APPLYING
         # Through the operator, so the swap is an undo step of its own (see apply_result.py):
         # called from Python an operator pushes one only when asked to (the True).
-        try:
-            # bpy.ops.scenario exists once the add-on registered its operators.
-            bpy.ops.scenario.apply_result(  # type: ignore[attr-defined]
-                "EXEC_DEFAULT", True, local_id=view.local_id, scope=record.scope)
-        except RuntimeError as exc:
-            _outcomes[view.local_id] = _failed(view, str(exc))
-        return _outcomes.pop(view.local_id, None) or _failed(view, "the operator did not run")
+        # bpy.ops.scenario exists once the add-on registered its operators.
+        return APPLIED.run(
+            view.local_id,
+            lambda: bpy.ops.scenario.apply_result(  # type: ignore[attr-defined]
+                "EXEC_DEFAULT", True, local_id=view.local_id, scope=record.scope),
+            lambda reason: _failed(view, reason), missing="the operator did not run")
     if view.status == ViewStatus.CANCELLED:
         level = "INFO" if record.state == JobState.CANCELLED else "WARNING"
         return Outcome(level, pipeline.cancel_report(record))

@@ -22,6 +22,7 @@ from ..core.preview import Preview, PreviewResult
 from ..core.states import JobState, Stage, ViewStatus
 from . import apply, lookup, runtime
 from .preview_request import PREVIEW_OF
+from .undo_step import UndoStep
 
 if TYPE_CHECKING:
     from .settings import ScenarioUpscaleSettings
@@ -44,7 +45,8 @@ class Outcome:
     added: list[str]
 
 
-_outcomes: dict[str, Outcome] = {}
+# What scenario.add_previews added, for the operator that ran the set to report.
+ADDED: UndoStep[Outcome] = UndoStep()
 
 
 # --- a finished set ------------------------------------------------------------------------------
@@ -55,13 +57,12 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> apply.Outcome:
     assert record is not None
     if view.status == ViewStatus.READY:
         view.stage = Stage.APPLYING
-        try:
-            # bpy.ops.scenario exists once the add-on registered its operators.
-            bpy.ops.scenario.add_previews(  # type: ignore[attr-defined]
-                "EXEC_DEFAULT", True, local_id=view.local_id)
-        except RuntimeError as exc:
-            _outcomes[view.local_id] = Outcome("ERROR", str(exc), [])
-        found = _outcomes.pop(view.local_id, None) or Outcome("ERROR", "No preview was added.", [])
+        # bpy.ops.scenario exists once the add-on registered its operators.
+        found = ADDED.run(
+            view.local_id,
+            lambda: bpy.ops.scenario.add_previews(  # type: ignore[attr-defined]
+                "EXEC_DEFAULT", True, local_id=view.local_id),
+            lambda reason: Outcome("ERROR", reason, []), missing="No preview was added.")
         if not found.added:
             view.status, view.message = ViewStatus.FAILED, found.message
         return apply.Outcome(found.level, found.message, None)

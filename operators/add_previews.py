@@ -24,5 +24,5 @@ class SCENARIO_OT_add_previews(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         outcome = previews.add(runtime.get(), self.local_id)
-        previews._outcomes[self.local_id] = outcome
+        previews.ADDED.hand_back(self.local_id, outcome)
         return {"FINISHED"} if outcome.added else {"CANCELLED"}
