@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+
 from scenario_texture_upscale.api.client import ScenarioClient
 from scenario_texture_upscale.api.config import Credentials
 from scenario_texture_upscale.core.scheduler import JobContext
@@ -15,3 +19,24 @@ def connect_to(server: EmulatorServer):
         return ScenarioClient.open(Credentials("demo-key", "demo-secret"), server.base_url,
                               cancel_event=ctx.cancel_event)
     return connect
+
+
+def cancelled_once(run: Callable[[], object], ctx: JobContext,
+                   ready: Callable[[], bool]) -> BaseException | None:
+    """Runs ``run`` in a thread, cancels ``ctx`` as the user would once ``ready()`` holds, and
+    returns what ``run`` raised (None if it returned)."""
+    raised: list[BaseException] = []
+
+    def go() -> None:
+        try:
+            run()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            raised.append(exc)
+
+    thread = threading.Thread(target=go)
+    thread.start()
+    while not ready():
+        time.sleep(0.01)
+    ctx.cancel(by_user=True)
+    thread.join(30)
+    return raised[0] if raised else None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from scenario_texture_upscale.core.states import EventKind, JobState
 
 from emulator.pricing import upscale_cost
 from emulator.server import EmulatorServer
-from tests.unit.core.emulated import connect_to
+from tests.unit.core.emulated import cancelled_once, connect_to
 
 SIZE = (640, 480)
 REGION = Region(40, 30, 64, 48)
@@ -180,22 +179,10 @@ def test_a_set_stopped_while_generating_is_kept_and_recovered(server, tmp_path) 
                         "times": 2}])
     job = a_set(tmp_path)
     ctx, _ = context()
-    outcome: list[BaseException] = []
+    raised = cancelled_once(lambda: preview.run(job, ctx, journal, connect_to(server)), ctx,
+                            lambda: len(generates(server)) >= 2)
 
-    def go() -> None:
-        try:
-            preview.run(job, ctx, journal, connect_to(server))
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            outcome.append(exc)
-
-    thread = threading.Thread(target=go)
-    thread.start()
-    while len(generates(server)) < 2:
-        time.sleep(0.01)
-    ctx.cancel(by_user=True)
-    thread.join(30)
-
-    assert isinstance(outcome[0], JobCancelled)
+    assert isinstance(raised, JobCancelled)
     saved = journal.load(job.record.local_id)
     assert saved.state == JobState.ABANDONED and saved.recoverable
     variants = [journal.load(v.record.local_id) for v in job.variants]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from scenario_texture_upscale.core.source import FileSource
 from scenario_texture_upscale.core.states import EventKind, JobState
 
 from emulator.server import EmulatorServer
-from tests.unit.core.emulated import connect_to
+from tests.unit.core.emulated import cancelled_once, connect_to
 
 TILES = (1001, 1002, 1011)
 
@@ -111,22 +110,10 @@ def test_a_set_stopped_while_generating_is_kept_for_recover(server, tmp_path) ->
     journal = Journal(tmp_path / "journal")
     job = a_set(tmp_path)
     ctx, _ = context()
-    outcome: list[BaseException] = []
+    raised = cancelled_once(lambda: tile_set.run(job, ctx, journal, connect_to(server)), ctx,
+                            lambda: len(paid(server)) >= 3)
 
-    def go() -> None:
-        try:
-            tile_set.run(job, ctx, journal, connect_to(server))
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            outcome.append(exc)
-
-    thread = threading.Thread(target=go)
-    thread.start()
-    while len(paid(server)) < 3:
-        time.sleep(0.01)
-    ctx.cancel(by_user=True)
-    thread.join(30)
-
-    assert isinstance(outcome[0], JobCancelled)
+    assert isinstance(raised, JobCancelled)
     saved = journal.load(job.record.local_id)
     assert saved.state == JobState.ABANDONED and saved.recoverable
     assert all(journal.load(t.record.local_id).recoverable for t in job.tiles)
