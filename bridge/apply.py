@@ -14,7 +14,7 @@ from ..core import pipeline
 from ..core.imagefile import ImageHeaderError, read_image_header
 from ..core.journal import JobRecord
 from ..core.states import JobState, Stage, ViewStatus
-from . import lookup, result_set, runtime, scope
+from . import lookup, runtime, scope, udim_result
 from .undo_step import UndoStep
 
 PROVENANCE_SOURCE = "scenario_source_image"
@@ -43,7 +43,7 @@ def apply_result(record: JobRecord, scope_name: str, materials: list[str]) -> Ap
         image = bpy.data.images.load(_blend_relative(path), check_existing=False)
         image.name = os.path.splitext(os.path.basename(path))[0]
         if record.is_set:
-            result_set.make_tiled(image, record)
+            udim_result.make_tiled(image, record)
         else:
             image[PROVENANCE_JOB] = record.job_id
             image[PROVENANCE_ASSET] = (record.result_asset_ids[0] if record.result_asset_ids
@@ -225,7 +225,7 @@ def _first_outcome(record: JobRecord, view: runtime.JobView, done: Applied,
     message = (f"Upscaled {what} in {view.elapsed:.0f} s {paid}: "
                f"{_where(record, done, scope_name)}; saved to {done.path}.")
     if record.is_set:
-        extra, warns = result_set.fidelity_text(record)
+        extra, warns = udim_result.fidelity_text(record)
         return Outcome("WARNING" if warns else "INFO", f"{message} {extra}".strip(), done)
     fidelity = record.fidelity
     if fidelity.get("result_seam") is not None:

@@ -3,7 +3,7 @@ batch's total once every image is priced (paid, asked once, or refused), and can
 
 from __future__ import annotations
 
-from ..core import spending, tile_set
+from ..core import spending, udim_set
 from ..core.batch import Batch, BatchItem, decide
 from ..core.journal import JobRecord
 from ..core.pipeline import CANCELLED_UNPAID, NotSpentError, PriceQuestion
@@ -114,7 +114,7 @@ def _end_all(rt: runtime.Runtime, batch: Batch, refusal: spending.NotSpent,
     for item in batch.priced:
         job, _ = batch.parked.pop(item.local_id)
         # Nothing was paid, nothing can be lost: no need to wait for the disk here.
-        tile_set.end_unpaid(job, rt.journal, refusal, durable=False)
+        udim_set.end_unpaid(job, rt.journal, refusal, durable=False)
         rt.remember(job.record)
         view = rt.jobs[item.local_id]
         view.status, view.message = ViewStatus.FAILED, refusal.message
@@ -142,7 +142,7 @@ def cancel_one(rt: runtime.Runtime, local_id: str) -> bool:
         item = batch.item_for(local_id)
         if item is not None and item.status == ItemStatus.PRICED:
             job, _ = batch.parked.pop(local_id)
-            tile_set.end_unpaid(job, rt.journal, spending.NotSpent(CANCELLED_UNPAID),
+            udim_set.end_unpaid(job, rt.journal, spending.NotSpent(CANCELLED_UNPAID),
                                 durable=False)
             rt.remember(job.record)
             rt.jobs[local_id].status = ViewStatus.CANCELLED

@@ -25,7 +25,7 @@ from ..core.naming import sanitize_stem, tile_set_stem
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.source import BytesSource, FileSource, Source
-from . import addon_data, connection, lookup, packed_bytes, request, runtime, snapshot, tiles
+from . import addon_data, connection, lookup, packed_bytes, request, runtime, snapshot, udim_tiles
 from .settings import VARIANT_ATTRIBUTES
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def helper_blender() -> list[str]:
     return [sys.executable, HELPER_SCRIPT]
 
 
-def _tile(facts: snapshot.ImageFacts, number: int) -> tiles.Tile:
+def _tile(facts: snapshot.ImageFacts, number: int) -> udim_tiles.Tile:
     if not number:
         return facts.tiles[0]
     found = next((t for t in facts.tiles if t.number == number), None)
@@ -172,20 +172,20 @@ def _whole(facts: snapshot.ImageFacts, settings: ScenarioUpscaleSettings, factor
     return sizes, ""
 
 
-def _source(image: bpy.types.Image, facts: snapshot.ImageFacts, tile: tiles.Tile | None,
+def _source(image: bpy.types.Image, facts: snapshot.ImageFacts, tile: udim_tiles.Tile | None,
             keep_alpha: bool) -> Source:
     """What the crop is cut from, without reading a file-backed image's pixels here: the file
     or the packed bytes, in whatever format; Blender's pixels only for images without bytes."""
     name = f"{sanitize_stem(image.name)}.png"
     if tile is not None:
-        how = tiles.kind(image)
+        how = udim_tiles.kind(image)
         if how == "file":
             return FileSource(tile.path, name)
         if how == "packed":
             packed = next(p for p in image.packed_files if int(p.tile_number) == tile.number)
             return BytesSource(bytes(packed.packed_file.data), name)
         runtime_dir = runtime.get().work_dir / f"tiles-{new_job_id()}"
-        return tiles.take_sources(image, [tile], runtime_dir)[tile.number]
+        return udim_tiles.take_sources(image, [tile], runtime_dir)[tile.number]
     if facts.kind == "file":
         return FileSource(lookup.file_path(image), name)
     if facts.kind == "packed":

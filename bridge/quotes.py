@@ -19,7 +19,7 @@ import bpy
 
 from ..core.pipeline import SpendPolicy, UpscaleJob
 from ..core.refusal import Refusal
-from ..core.tile_set import SetJob
+from ..core.udim_set import SetJob
 from . import connection, request, runtime, snapshot
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Collecting the results of jobs a previous session (or a cancelled wait) left behind.
 
 Sends a new generate request only for a UDIM set's tiles that have no result (failed, or never
-sent: ``set_recovery.py``), priced and confirmed as an upscale is. A job that was sent but whose
+sent: ``udim_recovery.py``), priced and confirmed as an upscale is. A job that was sent but whose
 id was never learned is marked uncertain by the pipeline and never sent again by itself.
 """
 
@@ -16,7 +16,7 @@ from ..core.journal import JobRecord
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.states import JobState
-from . import addon_data, connection, preview_request, request, runtime, set_recovery
+from . import addon_data, connection, preview_request, request, runtime, udim_recovery
 
 WINDING_DOWN = "Stopping: Recover is possible again in a moment."
 STILL_RUNNING = "Still running in this session."
@@ -43,7 +43,7 @@ def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
             )
         return rt.ready_view(record)
     if record.is_set:
-        return set_recovery.resume(rt, record)
+        return udim_recovery.resume(rt, record)
     if record.is_preview_set:
         return preview_request.resume(rt, record)
     conn = connection.connection()

@@ -21,8 +21,8 @@ from ..core.pipeline import SpendPolicy, UpscaleJob
 from ..core.refusal import Refusal
 from ..core.result_check import DEFAULT_MAX_SIDE, ResultLimits
 from ..core.source import PixelSource
-from ..core.tile_set import SetJob
-from . import addon_data, connection, runtime, scope, set_request, snapshot, texture_graph
+from ..core.udim_set import SetJob
+from . import addon_data, connection, runtime, scope, snapshot, texture_graph, udim_request
 
 if TYPE_CHECKING:
     from ..ui.preferences import ScenarioUpscalePreferences
@@ -105,8 +105,8 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     max_side = result_limits(prefs).max_side
     factor = int(params.upscale_factor or 2)
     if facts.tiles:
-        set_request.check_memory(facts, factor)
-    output_size = snapshot.check_output_size(set_request.largest(facts) if facts.tiles else facts,
+        udim_request.check_memory(facts, factor)
+    output_size = snapshot.check_output_size(udim_request.largest(facts) if facts.tiles else facts,
                                              factor, max_side)
     plan = fidelity_plan(image, facts, settings)
     if plan.seam_pad:
@@ -144,7 +144,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
                      source=source, style_sources=style_sources, timeout_s=timeout_seconds(prefs),
                      fidelity=plan, limits=result_limits(prefs), spend=spend_policy(prefs))
     if facts.tiles:
-        return Prepared(set_request.build(image, facts, job, work_dir),
+        return Prepared(udim_request.build(image, facts, job, work_dir),
                         conn, facts, output_size)
     return Prepared(job, conn, facts, output_size)
 

@@ -17,7 +17,7 @@ import bpy
 
 from ..api import abort
 from ..api.errors import ScenarioError
-from ..core import addon_log, batch, pipeline, scheduler, tile_set
+from ..core import addon_log, batch, pipeline, scheduler, udim_set
 from ..core.batch import Batch
 from ..core.journal import JobRecord, Journal, NewerEntry
 from ..core.refusal import Refusal
@@ -66,7 +66,7 @@ class JobView:
     question: Any = None  # a PriceQuestion while the job waits for the user's yes or no
     estimate: tuple[str, ...] = ()  # the result's file size and memory, for the panel
     output_pixels: int = 0  # of the result, when known: small ones are fetched in a blink
-    tiles: tuple[tile_set.TileProgress, ...] = ()  # a UDIM set's tiles, as they go
+    tiles: tuple[udim_set.TileProgress, ...] = ()  # a UDIM set's tiles, as they go
     priced_only: bool = False  # ends PRICED, its price as its result (see Runtime.start_price)
 
     @property
@@ -189,30 +189,30 @@ class Runtime:
         self.scheduler.submit(view.local_id, job, counted)
         return view
 
-    def start_upscale(self, upscale: pipeline.UpscaleJob | tile_set.SetJob,
+    def start_upscale(self, upscale: pipeline.UpscaleJob | udim_set.SetJob,
                       connect: pipeline.ClientFactory, title: str,
                       held: JobView | None = None) -> JobView:
         """Starts the job (an image's or a UDIM set's); ``held`` is its view if ``hold`` made
         one while it was queued."""
         view = self._view_of(upscale, title, held)
-        if isinstance(upscale, tile_set.SetJob):
-            return self.start(view, lambda ctx: tile_set.run(upscale, ctx, self.journal, connect),
+        if isinstance(upscale, udim_set.SetJob):
+            return self.start(view, lambda ctx: udim_set.run(upscale, ctx, self.journal, connect),
                               counted=False)
         return self.start(view, lambda ctx: pipeline.run(upscale, ctx, self.journal, connect))
 
-    def start_price(self, upscale: pipeline.UpscaleJob | tile_set.SetJob,
+    def start_price(self, upscale: pipeline.UpscaleJob | udim_set.SetJob,
                     connect: pipeline.ClientFactory, title: str,
                     held: JobView | None = None) -> JobView:
         """Uploads and prices the job, paying nothing: its view ends PRICED with the price
         (None when none was had) as its result. ``pay`` then goes on with the same job."""
         view = self._view_of(upscale, title, held)
         view.priced_only = True
-        if isinstance(upscale, tile_set.SetJob):
-            return self.start(view, lambda ctx: tile_set.price(upscale, ctx, self.journal,
+        if isinstance(upscale, udim_set.SetJob):
+            return self.start(view, lambda ctx: udim_set.price(upscale, ctx, self.journal,
                                                                connect), counted=False)
         return self.start(view, lambda ctx: pipeline.price(upscale, ctx, self.journal, connect))
 
-    def pay(self, view: JobView, upscale: pipeline.UpscaleJob | tile_set.SetJob,
+    def pay(self, view: JobView, upscale: pipeline.UpscaleJob | udim_set.SetJob,
             connect: pipeline.ClientFactory) -> JobView:
         """Goes on with a priced job to its result: its upload and price are not repeated
         (its records wait in *submitting*), and its price counts as approved."""
@@ -222,7 +222,7 @@ class Runtime:
         view.stage, view.label, view.fraction = Stage.SUBMITTING, "", None
         return self.start_upscale(upscale, connect, view.title, held=view)
 
-    def _view_of(self, upscale: pipeline.UpscaleJob | tile_set.SetJob, title: str,
+    def _view_of(self, upscale: pipeline.UpscaleJob | udim_set.SetJob, title: str,
                  held: JobView | None) -> JobView:
         record = upscale.record
         self.remember(record)  # the worker writes it to the journal (disk stays off this thread)
@@ -230,7 +230,7 @@ class Runtime:
         view.record = record
         width, height = (record.source_size + [0, 0])[:2]
         view.output_pixels = width * height * record.factor ** 2
-        if isinstance(upscale, tile_set.SetJob):
+        if isinstance(upscale, udim_set.SetJob):
             view.output_pixels *= len(upscale.tiles)
         return view
 

@@ -24,7 +24,7 @@ from ..core.imagefile import (
 from ..core.naming import sanitize_stem
 from ..core.refusal import Refusal, check_min_side
 from ..core.source import FileSource, PixelSource, Source
-from . import lookup, packed_bytes, tiles
+from . import lookup, packed_bytes, udim_tiles
 
 
 @dataclass
@@ -41,7 +41,7 @@ class ImageFacts:
     # A packed file's bytes when describe() had to copy them whole (Blender versions whose
     # packed files are not read in steps): take_source() reuses this copy.
     packed_data: bytes | None = field(default=None, repr=False, compare=False)
-    tiles: list[tiles.Tile] = field(default_factory=list)  # a UDIM set's, in order
+    tiles: list[udim_tiles.Tile] = field(default_factory=list)  # a UDIM set's, in order
 
 
 PREVIEW_OF = "scenario_preview_of"  # on a preview's images (bridge/previews.py): its texture
@@ -66,7 +66,7 @@ def describe(image: bpy.types.Image) -> ImageFacts:
         colorspace=image.colorspace_settings.name, alpha_mode=image.alpha_mode,
         is_data=bool(image.colorspace_settings.is_data), is_float=_is_float_if_loaded(image),
     )
-    if tiles.is_tiled(image):
+    if udim_tiles.is_tiled(image):
         return _describe_set(image, facts)
     if image.source == "GENERATED":
         facts.kind = "generated"
@@ -105,8 +105,8 @@ def describe(image: bpy.types.Image) -> ImageFacts:
 
 def _describe_set(image: bpy.types.Image, facts: ImageFacts) -> ImageFacts:
     """A UDIM set: its first tile's size, and every tile."""
-    facts.tiles = tiles.describe(image)
-    facts.kind = f"UDIM set, {tiles.kind(image)}"
+    facts.tiles = udim_tiles.describe(image)
+    facts.kind = f"UDIM set, {udim_tiles.kind(image)}"
     facts.width, facts.height = facts.tiles[0].width, facts.tiles[0].height
     return facts
 

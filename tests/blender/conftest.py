@@ -90,6 +90,11 @@ class EmulatorControl(ControlClient):
                 if r["method"] == "POST" and str(r["path"]).startswith("/v1/generate")
                 and "dryRun" not in (r.get("query") or {})]
 
+    def paid(self) -> list[dict[str, object]]:
+        """The generates Scenario accepted, so charged for: a refused one (429 at the team's
+        limit, a fault) costs nothing, and the add-on sends it again."""
+        return [r for r in self.generates() if r["status"] == 200]
+
 
 @pytest.fixture
 def clean_file(addon: str) -> Iterator[None]:

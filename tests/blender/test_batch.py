@@ -62,7 +62,7 @@ def dry_runs(emulator) -> list[dict]:
 def paid_generates(emulator) -> list[dict]:
     """Generate requests that created a job, with the uploaded image's name added."""
     names = {a["id"]: a["name"] for a in emulator_state(emulator)["assets"]}
-    bodies = [dict(r["body"]) for r in emulator.generates() if r["status"] == 200]
+    bodies = [dict(r["body"]) for r in emulator.paid()]
     for body in bodies:
         body["image_name"] = names[body["image"]].rsplit(".", 1)[0]
     return bodies

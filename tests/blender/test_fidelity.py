@@ -209,10 +209,6 @@ def test_float_sources_come_back_as_srgb_images(addon, tmp_path, capfd) -> None:
     assert "8-bit PNG" in capfd.readouterr().out
 
 
-def paid_generates(emulator) -> list[dict]:
-    return [g for g in emulator.generates() if not (g.get("query") or {}).get("dryRun")]
-
-
 def test_never_spend_shows_the_price_and_stops(addon, prefs, emulator, tmp_path) -> None:
     prefs.never_spend = True
     try:
@@ -225,7 +221,7 @@ def test_never_spend_shows_the_price_and_stops(addon, prefs, emulator, tmp_path)
     assert record.error.startswith("Rehearsal: this upscale would cost 1 credit. Nothing was "
                                    "spent; turn off Stop Before Paying")
     dry = [r for r in emulator.requests() if (r.get("query") or {}).get("dryRun")]
-    assert len(dry) == 1 and paid_generates(emulator) == []
+    assert len(dry) == 1 and emulator.paid() == []
 
 
 def test_price_above_the_limit_in_background_mode_is_refused(prefs, emulator, tmp_path) -> None:
@@ -236,7 +232,7 @@ def test_price_above_the_limit_in_background_mode_is_refused(prefs, emulator, tm
             upscale("brick", "NONE")
     finally:
         prefs.confirm_above_credits = 20.0
-    assert paid_generates(emulator) == []
+    assert emulator.paid() == []
 
 
 @pytest.mark.parametrize("pay", [True, False])
@@ -254,13 +250,13 @@ def test_price_above_the_limit_waits_for_the_artist(addon, prefs, emulator, tmp_
         while view.question is None and view.status == "running":
             rt.pump(timeout=0.05)
         assert view.question.cost > 0.5 and view.question.limit == 0.5
-        assert paid_generates(emulator) == [], "nothing paid while waiting"
+        assert emulator.paid() == [], "nothing paid while waiting"
         rt.answer(view.local_id, pay)
         while view.status == "running":
             rt.pump(timeout=0.05)
     finally:
         prefs.confirm_above_credits = 20.0
-    assert len(paid_generates(emulator)) == (1 if pay else 0)
+    assert len(emulator.paid()) == (1 if pay else 0)
     assert view.status == ("ready" if pay else "failed")
 
 

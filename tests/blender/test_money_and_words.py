@@ -90,7 +90,7 @@ def test_the_price_is_known_before_the_click_and_the_upscale_reuses_its_upload(
 
     assert bpy.ops.scenario.upscale_image(image_name="brick", scope="NONE") == {"FINISHED"}
     assert len(uploads(emulator)) == 1, "the upscale sent no byte the price check had sent"
-    assert len([g for g in emulator.generates() if g["status"] == 200]) == 1
+    assert len(emulator.paid()) == 1
 
     # Other settings: no price shown for them. Other bytes: uploaded again.
     settings = bpy.context.scene.scenario_upscale
@@ -148,7 +148,7 @@ def test_a_batch_shows_its_total_before_anything_is_paid_and_asks_once(
     assert bpy.ops.scenario.answer_price(batch_id=batch.batch_id, pay=pay) == {"FINISHED"}
     drive(lambda: not batch.pending)
 
-    paid = [g for g in emulator.generates() if g["status"] == 200]
+    paid = emulator.paid()
     if pay:
         assert [i.status for i in batch.items] == ["done"] * 4 and len(paid) == 4
         assert len(uploads(emulator)) == 4, "paying sent no image again"
@@ -179,7 +179,7 @@ def test_a_batch_with_nothing_to_decide_is_not_held_for_its_total(addon, prefs, 
     assert batch.spend is None and "priced" not in statuses
     assert [i.status for i in batch.items] == ["done"] * 4
     assert len(dry_runs(emulator)) == 4, "each image's price is still asked for and shown"
-    assert len([g for g in emulator.generates() if g["status"] == 200]) == 4
+    assert len(emulator.paid()) == 4
 
 
 def test_the_material_panel_lists_only_that_materials_images(addon, emulator, tmp_path) -> None:

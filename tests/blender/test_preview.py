@@ -74,10 +74,6 @@ def previews_of(name: str) -> list[bpy.types.Image]:
                   key=lambda i: tuple(i["scenario_preview_order"]))
 
 
-def paid(emulator) -> list[dict]:
-    return [r for r in emulator.generates() if r["status"] == 200]
-
-
 REGION = (10, 6, 40, 24)
 
 
@@ -119,7 +115,7 @@ def test_nothing_in_the_scene_or_the_texture_changes(tmp_path, emulator, prefs) 
     names = sorted(p.name for p in (out / "previews").iterdir())
     assert len(names) == 4 and len(set(names)) == 4, names  # 3 presets and the A/B reference
     assert not [i for i in bpy.data.images if "scenario_source_image" in i], "no result"
-    assert len(paid(emulator)) == 3
+    assert len(emulator.paid()) == 3
 
 
 VARIED = {
@@ -146,7 +142,7 @@ def test_each_variant_sends_its_value_and_use_these_settings_copies_it(tmp_path,
 
     assert bpy.ops.scenario.preview_upscale(image_name="brick") == {"FINISHED"}
 
-    bodies = [r["body"] for r in paid(emulator)]
+    bodies = [r["body"] for r in emulator.paid()]
     assert sorted(b[api_name] for b in bodies) == sorted(values), "one generate per value"
     seeds = {b["seed"] for b in bodies}
     if field == "SEED":
@@ -213,7 +209,7 @@ def test_one_price_question_covers_every_variant(addon, prefs, emulator, tmp_pat
     assert question.previews == 3 and question.cost == 3, "1 credit each, asked once"
     assert "3 previews of 64×48 → 128×96, 3 credits (the whole texture: 1 credit)" in \
         question.note
-    assert len(paid(emulator)) == (3 if yes else 0)
+    assert len(emulator.paid()) == (3 if yes else 0)
     assert len(previews_of("brick")) == (3 if yes else 0)
     if not yes:
         assert "Declined at 3 credits" in outcome.message
@@ -230,7 +226,7 @@ def test_never_spend_and_no_one_to_ask_spend_nothing(addon, prefs, emulator, tmp
             bpy.ops.scenario.preview_upscale(image_name="brick")
     finally:
         prefs.never_spend = False
-    assert paid(emulator) == [] and previews_of("brick") == []
+    assert emulator.paid() == [] and previews_of("brick") == []
 
 
 def test_clear_previews_leaves_nothing_behind(addon, prefs, emulator, tmp_path) -> None:
@@ -271,7 +267,7 @@ def test_a_preview_is_journaled_cancelled_and_recovered(addon, prefs, emulator,
     rt, view = start_preview(addon, "brick")
     record = view.record
     deadline = time.monotonic() + 30
-    while len(paid(emulator)) < 3:
+    while len(emulator.paid()) < 3:
         assert time.monotonic() < deadline
         rt.pump(timeout=0.05)
     assert journal_states(addon)[record.local_id] == "submitted", "journaled before paying"
@@ -294,7 +290,7 @@ def test_a_preview_is_journaled_cancelled_and_recovered(addon, prefs, emulator,
     assert bpy.ops.scenario.recover_jobs() == {"FINISHED"}
 
     assert len(previews_of("brick")) == 3
-    assert len(paid(emulator)) == 3, "recovered without paying again"
+    assert len(emulator.paid()) == 3, "recovered without paying again"
     assert journal_states(addon)[record.local_id] == "applied"
     bpy.ops.wm.read_homefile(use_empty=True)
 
@@ -309,7 +305,7 @@ def test_cancel_before_paying_costs_nothing(addon, prefs, emulator, tmp_path) ->
         rt.pump(timeout=0.05)
     rt.cancel(view.local_id, by_user=True)
     drive(addon, view)
-    assert paid(emulator) == []
+    assert emulator.paid() == []
     assert journal_states(addon)[view.local_id] == "failed"
 
 
@@ -438,5 +434,5 @@ def test_variants_wait_for_the_teams_slots_like_any_job(addon, prefs, emulator,
         prefs.max_concurrent_jobs = 0
 
     assert len(previews_of("brick")) == 4
-    assert len(paid(emulator)) == 4, "each variant paid once, refusals re-sent"
+    assert len(emulator.paid()) == 4, "each variant paid once, refusals re-sent"
     assert peak([span(job) for job in emulator.state()["jobs"]]) <= 2

@@ -48,7 +48,7 @@ def paid_per_image(emulator: EmulatorControl) -> Counter:
     """Accepted paid generates per uploaded file name."""
     state = emulator.state()
     names = {a["id"]: a["name"] for a in state["assets"]}
-    return Counter(names[r["body"]["image"]] for r in emulator.generates() if r["status"] == 200)
+    return Counter(names[r["body"]["image"]] for r in emulator.paid())
 
 
 def refused(emulator: EmulatorControl) -> int:

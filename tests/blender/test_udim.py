@@ -64,7 +64,7 @@ def test_a_set_of_files_is_one_tiled_result(tmp_path: Path, emulator) -> None:
     assert sorted(p.name for p in (tmp_path / "upscaled").iterdir()) == [
         f"skin_x2.{n}.png" for n in sorted(SIZES)]
     assert {n: sha256(tmp_path / "src" / f"skin.{n}.png") for n in SIZES} == before
-    assert len(emulator.generates()) == 4
+    assert len(emulator.paid()) == 4
     bpy.ops.wm.read_homefile(use_empty=True)
 
 
@@ -106,7 +106,7 @@ def test_generated_and_packed_tiles(tmp_path: Path, emulator) -> None:
     assert tile_sizes(by_source["grid"]) == {1001: (64, 64), 1002: (96, 96)}
     assert tile_sizes(by_source["packed"]) == {1001: (64, 64), 1003: (64, 64)}
     assert generated.filepath == "" and not generated.is_dirty, "the original is untouched"
-    assert len(emulator.generates()) == 4
+    assert len(emulator.paid()) == 4
 
 
 def test_a_missing_tile_is_refused_before_anything_is_sent(tmp_path: Path, emulator) -> None:
@@ -131,7 +131,7 @@ def test_the_largest_tile_and_the_memory_are_checked_first(addon, prefs, tmp_pat
     finally:
         prefs.max_output_side = 16384
     # (64² + 300 × 260) px at ×2, 4 bytes each: 1.3 MB in memory, refused past half of it.
-    monkeypatch.setattr(module(addon, "bridge.set_request"), "physical_bytes", lambda: 2_000_000)
+    monkeypatch.setattr(module(addon, "bridge.udim_request"), "physical_bytes", lambda: 2_000_000)
     with pytest.raises(RuntimeError, match=r"the 2 tiles of 'skin' 1.3 MB in memory, more than "
                                            r"half of this computer's 2.0 MB"):
         bpy.ops.scenario.upscale_image(image_name=image.name)
@@ -151,7 +151,7 @@ def test_a_failed_tile_changes_nothing_and_recover_pays_only_for_it(addon, tmp_p
 
     assert scenes.texture_nodes(material)[0].image == image, "the scene is unchanged"
     assert result_sets() == []
-    assert len(emulator.generates()) == 4
+    assert len(emulator.paid()) == 4
     rt = module(addon, "bridge.runtime").get()
     rt.refresh_journal()
     [waiting] = [r for r in rt.recoverable(bpy.data.filepath) if r.source_image == "skin"]
@@ -160,7 +160,7 @@ def test_a_failed_tile_changes_nothing_and_recover_pays_only_for_it(addon, tmp_p
 
     assert bpy.ops.scenario.recover_jobs(local_id=waiting.local_id) == {"FINISHED"}
 
-    assert len(emulator.generates()) == 5, "exactly one more paid request"
+    assert len(emulator.paid()) == 5, "exactly one more paid request"
     [result] = result_sets()
     assert scenes.texture_nodes(material)[0].image == result
     assert tile_sizes(result) == {n: (w * 2, h * 2) for n, (w, h) in SIZES.items()}
@@ -188,7 +188,7 @@ def test_the_set_is_priced_once(addon, prefs, emulator, tmp_path, pay) -> None:
             assert emulator.generates() == [], "nothing paid while waiting"
             rt.answer(view.local_id, pay)
     assert [(q.tiles, q.cost, q.limit) for q in questions] == [(4, 4.0, 2.0)]
-    assert len(emulator.generates()) == (4 if pay else 0)
+    assert len(emulator.paid()) == (4 if pay else 0)
     assert view.status == ("ready" if pay else "failed")
     if not pay:
         assert "Declined at 4 credits; nothing was spent." in view.message

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scenario_texture_upscale.api.params import UpscaleParams
-from scenario_texture_upscale.core import pipeline, png, tile_set
+from scenario_texture_upscale.core import pipeline, png, udim_set
 from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
 from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext, Scheduler
 from scenario_texture_upscale.core.source import FileSource
@@ -27,7 +27,7 @@ def _reset(emulated: EmulatorServer) -> None:
     """Every test here starts with a fresh emulator."""
 
 
-def a_set(tmp_path: Path) -> tile_set.SetJob:
+def a_set(tmp_path: Path) -> udim_set.SetJob:
     rng = np.random.default_rng(3)
     record = JobRecord(local_id=new_job_id(), source_image="skin",
                          output_dir=str(tmp_path / "out"), output_stem="skin",
@@ -44,7 +44,7 @@ def a_set(tmp_path: Path) -> tile_set.SetJob:
         jobs.append(pipeline.UpscaleJob(record=tile, params=UpscaleParams(upscale_factor=2),
                                         work_dir=tmp_path / "work" / tile.local_id,
                                         source=FileSource(str(path), path.name)))
-    return tile_set.SetJob(record=record, tiles=jobs)
+    return udim_set.SetJob(record=record, tiles=jobs)
 
 
 def context(parallel: int = 2) -> tuple[JobContext, queue.Queue]:
@@ -71,7 +71,7 @@ def test_every_tile_runs_and_the_board_shows_each(server, tmp_path) -> None:
     job = a_set(tmp_path)
     ctx, events = context()
 
-    result = tile_set.run(job, ctx, journal, connect_to(server))
+    result = udim_set.run(job, ctx, journal, connect_to(server))
 
     assert result.tiles == 3 and result.path == str(tmp_path / "out" / "skin_x2.<UDIM>.png")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
@@ -97,7 +97,7 @@ def test_a_tile_failing_before_the_price_stops_the_set_unpaid(server, tmp_path) 
     ctx, _ = context(parallel=1)
 
     with pytest.raises(Exception, match=r"The UDIM set 'skin' was not upscaled \(tile 1002"):
-        tile_set.run(job, ctx, journal, connect_to(server))
+        udim_set.run(job, ctx, journal, connect_to(server))
 
     assert paid(server) == []
     states = {t.record.tile: journal.load(t.record.local_id).state for t in job.tiles}
@@ -110,7 +110,7 @@ def test_a_set_stopped_while_generating_is_kept_for_recover(server, tmp_path) ->
     journal = Journal(tmp_path / "journal")
     job = a_set(tmp_path)
     ctx, _ = context()
-    raised = cancelled_once(lambda: tile_set.run(job, ctx, journal, connect_to(server)), ctx,
+    raised = cancelled_once(lambda: udim_set.run(job, ctx, journal, connect_to(server)), ctx,
                             lambda: len(paid(server)) >= 3)
 
     assert isinstance(raised, JobCancelled)

@@ -15,8 +15,8 @@ from ..core.memory import MEMORY_SHARE, physical_bytes
 from ..core.naming import tile_set_stem
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
-from ..core.tile_set import SetJob
-from . import tiles
+from ..core.udim_set import SetJob
+from . import udim_tiles
 from .snapshot import ImageFacts
 
 
@@ -46,7 +46,7 @@ def build(image: bpy.types.Image, facts: ImageFacts, template: UpscaleJob, work_
     its record becomes the set's, and each tile gets a copy with its own id, source and size."""
     record = template.record
     record.output_stem = tile_set_stem(image.name)  # the factor is added as the names are chosen
-    sources = tiles.take_sources(image, facts.tiles, work_dir / record.local_id)
+    sources = udim_tiles.take_sources(image, facts.tiles, work_dir / record.local_id)
     jobs = []
     for tile in facts.tiles:
         tile_record = JobRecord.from_json(record.to_json())

@@ -13,7 +13,7 @@ from ..core.journal import JobRecord, JournalError
 from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.states import JobState
-from ..core.tile_set import SetJob
+from ..core.udim_set import SetJob
 from . import addon_data, apply, connection, request, runtime
 
 
