@@ -90,6 +90,15 @@ class ScenarioClient:
             raise UnexpectedResponseError("Scenario's asset answer named no asset id.")
         return asset
 
+    def download_link(self, asset_id: str, target_format: str) -> Asset:
+        """A link to the asset converted to ``target_format`` ("png", ...) by Scenario; only the
+        link and its type are known, and the link is checked like any other before use."""
+        data = self.transport.request_json(
+            "POST", f"/assets/{_id(asset_id, 'asset')}/download",
+            json={"targetFormat": target_format})
+        link = unwrap(data, "asset")
+        return Asset(id=asset_id, url=as_str(link.get("url")), mime_type=as_str(link.get("mimeType")))
+
     def download_asset(
         self,
         asset_id: str,
@@ -98,11 +107,15 @@ class ScenarioClient:
         max_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
         progress: Progress | None = None,
         seconds: float = DEFAULT_DOWNLOAD_SECONDS,
+        as_format: str | None = None,
     ) -> Download:
-        """The result file, whole (see ``download``); ``seconds`` bounds the download."""
+        """The result file, whole (see ``download``); ``seconds`` bounds the download. With
+        ``as_format``, Scenario is asked for the image in that format (a UDIM set's tiles must
+        all be the format their reserved names say)."""
         return download_asset(
             self.transport,
-            lambda: self.get_asset(asset_id),
+            (lambda: self.download_link(asset_id, as_format)) if as_format
+            else (lambda: self.get_asset(asset_id)),
             dest_path,
             max_bytes=max_bytes,
             progress=progress,

@@ -10,7 +10,7 @@ import bpy
 
 from ..api.prices import credits_text
 from ..api.wording import counted, verb
-from ..core import pipeline
+from ..core import job_text, spend_policy
 from ..core.imagefile import ImageHeaderError, read_image_header
 from ..core.journal import JobRecord
 from ..core.states import JobState, Stage, ViewStatus
@@ -253,7 +253,7 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
             lambda reason: _failed(view, reason), missing="the operator did not run")
     if view.status == ViewStatus.CANCELLED:
         level = "INFO" if record.state == JobState.CANCELLED else "WARNING"
-        return Outcome(level, pipeline.cancel_report(record))
-    if isinstance(view.error, pipeline.NotSpentError) and view.error.by_choice:
+        return Outcome(level, job_text.cancel_report(record))
+    if isinstance(view.error, spend_policy.NotSpentError) and view.error.by_choice:
         return Outcome("INFO", view.message)  # Don't Pay, or a rehearsal: the artist's choice
     return Outcome("ERROR", view.failure_report)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from ..core import spending, udim_set
 from ..core.batch import Batch, BatchItem, decide
+from ..core.job_text import CANCELLED_UNPAID
 from ..core.journal import JobRecord
-from ..core.pipeline import CANCELLED_UNPAID, NotSpentError, PriceQuestion
+from ..core.spend_policy import NotSpentError, PriceQuestion
 from ..core.states import ItemStatus, ViewStatus
 from . import apply, runtime
 

@@ -22,9 +22,9 @@ from ..core import crop, preview
 from ..core.fidelity import FidelityPlan, seam_pad_for
 from ..core.journal import JobRecord, new_job_id
 from ..core.naming import sanitize_stem, tile_set_stem
-from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.source import BytesSource, FileSource, Source
+from ..core.upscale_job import UpscaleJob
 from . import addon_data, connection, lookup, packed_bytes, request, runtime, snapshot, udim_tiles
 from .settings import VARIANT_ATTRIBUTES
 

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 import bpy
 
-from ..core.pipeline import SpendPolicy, UpscaleJob
 from ..core.refusal import Refusal
+from ..core.spend_policy import SpendPolicy
 from ..core.udim_set import SetJob
+from ..core.upscale_job import UpscaleJob
 from . import connection, request, runtime, snapshot
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ import bpy
 
 from ..api.params import UpscaleParams
 from ..core.journal import JobRecord
-from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.states import JobState
+from ..core.upscale_job import UpscaleJob
 from . import addon_data, connection, preview_request, request, runtime, udim_recovery
 
 WINDING_DOWN = "Stopping: Recover is possible again in a moment."

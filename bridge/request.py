@@ -17,11 +17,12 @@ from ..core import roles
 from ..core.fidelity import FidelityPlan, seam_pad_for
 from ..core.journal import JobRecord, new_job_id
 from ..core.naming import sanitize_stem
-from ..core.pipeline import SpendPolicy, UpscaleJob
 from ..core.refusal import Refusal
 from ..core.result_check import DEFAULT_MAX_SIDE, ResultLimits
 from ..core.source import PixelSource
+from ..core.spend_policy import SpendPolicy
 from ..core.udim_set import SetJob
+from ..core.upscale_job import UpscaleJob
 from . import addon_data, connection, runtime, scope, snapshot, texture_graph, udim_request
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def prepare(context: bpy.types.Context, image: bpy.types.Image | None, scope_nam
     plan = fidelity_plan(image, facts, settings)
     if plan.seam_pad:
         padded = replace(facts, width=facts.width + 2 * plan.seam_pad,
-                                     height=facts.height + 2 * plan.seam_pad)
+                         height=facts.height + 2 * plan.seam_pad)
         snapshot.check_output_size(padded, factor, max_side)
     conn = connection.connection()
     folder = output_folder(prefs, user_dir)

@@ -17,7 +17,7 @@ import bpy
 
 from ..api import abort
 from ..api.errors import ScenarioError
-from ..core import addon_log, batch, pipeline, scheduler, udim_set
+from ..core import addon_log, batch, job_text, pipeline, scheduler, spend_policy, udim_set, upscale_job
 from ..core.batch import Batch
 from ..core.journal import JobRecord, Journal, NewerEntry
 from ..core.refusal import Refusal
@@ -86,7 +86,7 @@ class JobView:
     def stage_text(self) -> str:
         """What the job is doing, in the words every panel and the command line use."""
         if self.status == ViewStatus.READY:
-            return pipeline.STAGE_TEXT[Stage.APPLYING]
+            return job_text.STAGE_TEXT[Stage.APPLYING]
         running = self.status == ViewStatus.RUNNING
         return batch.live_text(self.stage, self.label, self.fraction if running else None)
 
@@ -108,7 +108,7 @@ class Runtime:
         self.work_dir = user_dir / "work"
         # Team slots are shared through this folder with every Blender using it.
         self.scheduler = scheduler.Scheduler(parallel, TeamSlots(user_dir / "slots"),
-                                        error_message=_user_message, expected=EXPECTED_FAILURES)
+                                             error_message=_user_message, expected=EXPECTED_FAILURES)
         self.jobs: dict[str, JobView] = {}
         # Batches by id, oldest first: their jobs are views in ``jobs`` (see bridge/batch_start.py).
         self.batches: dict[str, Batch] = {}
@@ -189,8 +189,8 @@ class Runtime:
         self.scheduler.submit(view.local_id, job, counted)
         return view
 
-    def start_upscale(self, upscale: pipeline.UpscaleJob | udim_set.SetJob,
-                      connect: pipeline.ClientFactory, title: str,
+    def start_upscale(self, upscale: upscale_job.UpscaleJob | udim_set.SetJob,
+                      connect: upscale_job.ClientFactory, title: str,
                       held: JobView | None = None) -> JobView:
         """Starts the job (an image's or a UDIM set's); ``held`` is its view if ``hold`` made
         one while it was queued."""
@@ -200,8 +200,8 @@ class Runtime:
                               counted=False)
         return self.start(view, lambda ctx: pipeline.run(upscale, ctx, self.journal, connect))
 
-    def start_price(self, upscale: pipeline.UpscaleJob | udim_set.SetJob,
-                    connect: pipeline.ClientFactory, title: str,
+    def start_price(self, upscale: upscale_job.UpscaleJob | udim_set.SetJob,
+                    connect: upscale_job.ClientFactory, title: str,
                     held: JobView | None = None) -> JobView:
         """Uploads and prices the job, paying nothing: its view ends PRICED with the price
         (None when none was had) as its result. ``pay`` then goes on with the same job."""
@@ -212,17 +212,17 @@ class Runtime:
                                                                connect), counted=False)
         return self.start(view, lambda ctx: pipeline.price(upscale, ctx, self.journal, connect))
 
-    def pay(self, view: JobView, upscale: pipeline.UpscaleJob | udim_set.SetJob,
-            connect: pipeline.ClientFactory) -> JobView:
+    def pay(self, view: JobView, upscale: upscale_job.UpscaleJob | udim_set.SetJob,
+            connect: upscale_job.ClientFactory) -> JobView:
         """Goes on with a priced job to its result: its upload and price are not repeated
         (its records wait in *submitting*), and its price counts as approved."""
-        upscale.spend = pipeline.SpendPolicy(quote=False)
+        upscale.spend = spend_policy.SpendPolicy(quote=False)
         self._held.add(view.local_id)  # the same view goes on: nothing of its first run is left
         view.status, view.priced_only, view.result, view.ended = ViewStatus.RUNNING, False, None, None
         view.stage, view.label, view.fraction = Stage.SUBMITTING, "", None
         return self.start_upscale(upscale, connect, view.title, held=view)
 
-    def _view_of(self, upscale: pipeline.UpscaleJob | udim_set.SetJob, title: str,
+    def _view_of(self, upscale: upscale_job.UpscaleJob | udim_set.SetJob, title: str,
                  held: JobView | None) -> JobView:
         record = upscale.record
         self.remember(record)  # the worker writes it to the journal (disk stays off this thread)

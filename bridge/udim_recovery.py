@@ -10,10 +10,10 @@ import bpy
 from ..api.params import UpscaleParams
 from ..api.wording import plural, verb
 from ..core.journal import JobRecord, JournalError
-from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.states import JobState
 from ..core.udim_set import SetJob
+from ..core.upscale_job import UpscaleJob
 from . import addon_data, apply, connection, request, runtime
 
 

@@ -13,9 +13,9 @@ from ..core.estimate import MEMORY_BYTES_PER_PIXEL, megabytes
 from ..core.journal import JobRecord, new_job_id
 from ..core.memory import MEMORY_SHARE, physical_bytes
 from ..core.naming import tile_set_stem
-from ..core.pipeline import UpscaleJob
 from ..core.refusal import Refusal
 from ..core.udim_set import SetJob
+from ..core.upscale_job import UpscaleJob
 from . import udim_tiles
 from .snapshot import ImageFacts
 

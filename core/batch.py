@@ -14,8 +14,9 @@ from typing import Any
 from ..api.prices import credits_text
 from ..api.wording import counted
 from . import spending
-from .pipeline import STAGE_TEXT, PriceQuestion, SpendPolicy
+from .job_text import STAGE_TEXT
 from .roles import ROLE_LABELS
+from .spend_policy import PriceQuestion, SpendPolicy
 from .spending import NotSpent, Total
 from .states import ItemStatus, Stage
 

@@ -30,7 +30,7 @@ from ..api.client import ScenarioClient
 from ..api.params import UpscaleParams
 from ..api.prices import credits_text
 from ..api.wording import counted
-from . import crop, offload, pipeline
+from . import crop, job_text, offload, pipeline, sent_marks, spend_policy, upscale_job
 from .batch import live_text
 from .imagefile import FILE_EXTENSIONS, sniff_format
 from .journal import JobRecord, Journal
@@ -89,7 +89,7 @@ class PreviewJob:
     """What the main thread hands to a worker for a preview set: plain data, no bpy."""
 
     record: JobRecord  # the set's; ``record.preview["variants"]`` lists the variants' records
-    variants: list[pipeline.UpscaleJob]  # each with ``record.preview["set"]`` set
+    variants: list[upscale_job.UpscaleJob]  # each with ``record.preview["set"]`` set
     region: crop.Region
     image_size: tuple[int, int]  # of the image (or UDIM tile) the region is in
     work_dir: Path
@@ -100,7 +100,7 @@ class PreviewJob:
     blender: list[str] = field(default_factory=list)  # starts a helper Blender (other formats)
     is_data: bool = False
     keep_alpha: bool = True
-    spend: pipeline.SpendPolicy = field(default_factory=lambda: pipeline.SpendPolicy())
+    spend: spend_policy.SpendPolicy = field(default_factory=lambda: spend_policy.SpendPolicy())
     recovering: bool = False  # only collect what was paid for
 
 
@@ -136,7 +136,7 @@ class PreviewFailed(errors.ScenarioError):
     """No variant of the set gave a result; the message names why."""
 
 
-def run(job: PreviewJob, ctx: JobContext, journal: Journal, connect: pipeline.ClientFactory
+def run(job: PreviewJob, ctx: JobContext, journal: Journal, connect: upscale_job.ClientFactory
         ) -> PreviewResult:
     started = time.monotonic()
     record = job.record
@@ -148,20 +148,20 @@ def run(job: PreviewJob, ctx: JobContext, journal: Journal, connect: pipeline.Cl
             _end_unsent(job.variants, journal, "Never sent: Recover only collects previews "
                         "that were paid for; nothing was charged.")
             wanted = [v for v in job.variants
-                      if v.record.recoverable and not pipeline.has_result(v.record)]
+                      if v.record.recoverable and not sent_marks.has_result(v.record)]
         else:
             _cut_crop(job, ctx, journal)
             _price_and_approve(job, ctx, journal, connect)
             _reserve_names(job, journal)
             wanted = [v for v in job.variants if v.record.state not in _ENDED
-                      and not pipeline.has_result(v.record)]
+                      and not sent_marks.has_result(v.record)]
         # The A/B reference is made while Scenario works: it costs no wait.
         reference = _Reference(job, ctx)
         outcomes = _each(ctx, board, wanted,
                          lambda variant, vctx: pipeline.run(variant, vctx, journal, connect))
         reference.join(record, journal)
     except JobCancelled:
-        _end_unsent(job.variants, journal, pipeline.CANCELLED_UNPAID)
+        _end_unsent(job.variants, journal, job_text.CANCELLED_UNPAID)
         _end_set(job, journal, cancelled=True)
         raise
     if ctx.cancelled:
@@ -172,7 +172,7 @@ def run(job: PreviewJob, ctx: JobContext, journal: Journal, connect: pipeline.Cl
     _drop_placeholders([v for v in job.variants if v.record.state in _ENDED])
     previews = [Preview(v.record.local_id, _label(v), v.record.result_path, v.record.cost,
                         v.record.job_id, dict(v.record.params))
-                for v in job.variants if pipeline.has_result(v.record)]
+                for v in job.variants if sent_marks.has_result(v.record)]
     if not previews:
         message = (f"No preview of '{record.source_image}' was made ({'; '.join(failed)})."
                    if failed else f"No preview of '{record.source_image}' was made.")
@@ -257,11 +257,11 @@ def _unreadable(name: str, exc: BaseException) -> str:
 
 # --- 2 and 3. prices, and the artist's yes --------------------------------------------------------
 def _price_and_approve(job: PreviewJob, ctx: JobContext, journal: Journal,
-                       connect: pipeline.ClientFactory) -> None:
+                       connect: upscale_job.ClientFactory) -> None:
     """Uploads the crop once, prices every variant and the whole texture (dry runs), then asks
     once for the total, under the rules of any upscale; the variants then run on an approved
     policy."""
-    unpaid = [v for v in job.variants if pipeline.unsent(v.record)]
+    unpaid = [v for v in job.variants if sent_marks.unsent(v.record)]
     if not unpaid:
         return
     asking = replace(job.spend, quote=True)  # a preview's price is always shown
@@ -282,25 +282,25 @@ def _price_and_approve(job: PreviewJob, ctx: JobContext, journal: Journal,
     journal.save(job.record)
     ctx.progress(Stage.PRICING, message=f"{counted(len(unpaid), 'preview')}, {credits_text(total)}",
                  detail=note)
-    refusal = pipeline.spend_refusal(job.spend, ctx, total, job.record.source_image,
-                                     previews=len(unpaid), note=note)
+    refusal = spend_policy.spend_refusal(job.spend, ctx, total, job.record.source_image,
+                                         previews=len(unpaid), note=note)
     if refusal is not None:
         _end_unsent(unpaid, journal, refusal.message, declined=refusal.declined)
         journal.transition(job.record, JobState.FAILED, error=refusal.message,
                            declined=refusal.declined)
-        raise pipeline.NotSpentError.of(refusal)
-    approved = pipeline.SpendPolicy(quote=False)
+        raise spend_policy.NotSpentError.of(refusal)
+    approved = spend_policy.SpendPolicy(quote=False)
     for variant in job.variants:
         variant.spend = approved
 
 
-def _price(job: PreviewJob, variant: pipeline.UpscaleJob, ctx: JobContext, journal: Journal,
-           connect: pipeline.ClientFactory) -> float:
+def _price(job: PreviewJob, variant: upscale_job.UpscaleJob, ctx: JobContext, journal: Journal,
+           connect: upscale_job.ClientFactory) -> float:
     try:
         cost = pipeline.price(variant, ctx, journal, connect)
         if cost is None:  # shown, not needed by the rules: pipeline went on without it
-            raise pipeline.NotSpentError("Scenario gave no price for the preview, so nothing "
-                                         "was spent. Try again in a moment.")
+            raise spend_policy.NotSpentError("Scenario gave no price for the preview, so nothing "
+                                             "was spent. Try again in a moment.")
     except errors.ScenarioError as exc:
         reason = str(exc)
         _end_unsent(job.variants, journal, reason)
@@ -309,8 +309,8 @@ def _price(job: PreviewJob, variant: pipeline.UpscaleJob, ctx: JobContext, journ
     return cost
 
 
-def _whole_costs(job: PreviewJob, ctx: JobContext, connect: pipeline.ClientFactory,
-                 priced: pipeline.UpscaleJob) -> list[float]:
+def _whole_costs(job: PreviewJob, ctx: JobContext, connect: upscale_job.ClientFactory,
+                 priced: upscale_job.UpscaleJob) -> list[float]:
     """What an upscale of the whole texture costs with each variant's settings: a dry run of
     a stand-in of the size the upscale would send (per tile of a UDIM set, summed). Empty when
     it could not be had: the previews go on without it."""
@@ -421,7 +421,7 @@ def _reserve_names(job: PreviewJob, journal: Journal) -> None:
     record = job.record
     for variant in job.variants:
         vrecord = variant.record
-        if vrecord.output_name or not pipeline.unsent(vrecord):
+        if vrecord.output_name or not sent_marks.unsent(vrecord):
             continue
         factor = vrecord.factor
         label = sanitize_stem(_label(variant), max_bytes=40)
@@ -432,8 +432,8 @@ def _reserve_names(job: PreviewJob, journal: Journal) -> None:
     journal.transition(record, JobState.SUBMITTED)
 
 
-def _each(ctx: JobContext, board: _Board, variants: list[pipeline.UpscaleJob],
-          step: Callable[[pipeline.UpscaleJob, JobContext], Any]) -> dict[str, Any]:
+def _each(ctx: JobContext, board: _Board, variants: list[upscale_job.UpscaleJob],
+          step: Callable[[upscale_job.UpscaleJob, JobContext], Any]) -> dict[str, Any]:
     """Runs ``step`` for each variant as a job of the scheduler's (a place and a team slot like
     any job); returns each one's result or the exception it raised. Every paid variant goes on
     when another fails."""
@@ -442,23 +442,23 @@ def _each(ctx: JobContext, board: _Board, variants: list[pipeline.UpscaleJob],
 
 
 # --- the journal ------------------------------------------------------------------------------
-def _label(variant: pipeline.UpscaleJob) -> str:
+def _label(variant: upscale_job.UpscaleJob) -> str:
     return str(variant.record.preview.get("label", ""))
 
 
-def _paid_without_result(job: PreviewJob) -> list[pipeline.UpscaleJob]:
-    return [v for v in job.variants if v.record.recoverable and not pipeline.has_result(v.record)]
+def _paid_without_result(job: PreviewJob) -> list[upscale_job.UpscaleJob]:
+    return [v for v in job.variants if v.record.recoverable and not sent_marks.has_result(v.record)]
 
 
-def _end_unsent(variants: list[pipeline.UpscaleJob], journal: Journal, reason: str,
+def _end_unsent(variants: list[upscale_job.UpscaleJob], journal: Journal, reason: str,
                 declined: bool = False) -> None:
     for variant in variants:
-        if pipeline.unsent(variant.record):
+        if sent_marks.unsent(variant.record):
             _drop_placeholders([variant])
             journal.transition(variant.record, JobState.FAILED, error=reason, declined=declined)
 
 
-def _drop_placeholders(variants: list[pipeline.UpscaleJob]) -> None:
+def _drop_placeholders(variants: list[upscale_job.UpscaleJob]) -> None:
     """Removes the reserved, still empty files of variants that will never have a result."""
     for variant in variants:
         if variant.record.output_name:
@@ -479,10 +479,10 @@ def _end_set(job: PreviewJob, journal: Journal, cancelled: bool = False, error: 
                            error=error)
     elif cancelled and any(v.record.state == JobState.CANCELLED for v in job.variants):
         ids = ", ".join(v.record.job_id for v in job.variants if v.record.job_id)
-        journal.transition(record, JobState.CANCELLED, error=pipeline.cancelled_at_service(ids))
+        journal.transition(record, JobState.CANCELLED, error=job_text.cancelled_at_service(ids))
     else:
         journal.transition(record, JobState.FAILED,
-                           error=error or pipeline.CANCELLED_UNPAID)
+                           error=error or job_text.CANCELLED_UNPAID)
 
 
 class _Board:
@@ -492,15 +492,15 @@ class _Board:
         self.ctx = ctx
         self.order = [v.record.local_id for v in job.variants]
         self.labels = {v.record.local_id: _label(v) for v in job.variants}
-        self.text = {v.record.local_id: "Done" if pipeline.has_result(v.record) else "Queued"
+        self.text = {v.record.local_id: "Done" if sent_marks.has_result(v.record) else "Queued"
                      for v in job.variants}
-        self.done = {v.record.local_id for v in job.variants if pipeline.has_result(v.record)}
+        self.done = {v.record.local_id for v in job.variants if sent_marks.has_result(v.record)}
 
-    def progress(self, variant: pipeline.UpscaleJob, event: Event) -> None:
+    def progress(self, variant: upscale_job.UpscaleJob, event: Event) -> None:
         self.text[variant.record.local_id] = live_text(event.stage, event.message, event.fraction)
         self.report()
 
-    def ended(self, variant: pipeline.UpscaleJob, exc: BaseException | None) -> None:
+    def ended(self, variant: upscale_job.UpscaleJob, exc: BaseException | None) -> None:
         local_id = variant.record.local_id
         if exc is None:
             self.text[local_id] = "Done"

@@ -43,14 +43,18 @@ class ResultLimits:
 
 
 def check_result(path: str | os.PathLike[str], expected: tuple[int, int] | None,
-                 limits: ResultLimits) -> ImageInfo:
+                 limits: ResultLimits, fmt: str | None = None) -> ImageInfo:
     """The result's header when it may be used, else ``ResultRejected`` saying why.
-    ``expected`` is (width, height) as sent × factor, None when not known."""
+    ``expected`` is (width, height) as sent × factor, None when not known; ``fmt`` the format
+    asked for, when one was."""
     try:
         info = read_image_header(path)
     except (ImageHeaderError, OSError) as exc:
         reason = f"Scenario's result is not an image the add-on can read ({exc})."
         raise ResultRejected(reason) from exc
+    if fmt is not None and info.format != fmt:
+        raise ResultRejected(
+            f"Scenario's result is a {info.format.upper()} image, but a {fmt.upper()} was asked for.")
     size = f"{info.width}×{info.height} px"
     if max(info.width, info.height) > limits.max_side:
         raise ResultRejected(

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..api import errors
 from ..api.wording import counted, plural, verb
-from . import pipeline, spending
+from . import job_text, pipeline, sent_marks, spend_policy, spending, upscale_job
 from .batch import live_text
 from .journal import JobRecord, Journal
 from .naming import UDIM_TOKEN, reserve_tile_names, upscaled_stem
@@ -30,8 +30,8 @@ class SetJob:
     """What the main thread hands to a worker for a UDIM set: plain data, no bpy."""
 
     record: JobRecord  # the set's; ``record.tiles`` names the tiles' records
-    tiles: list[pipeline.UpscaleJob]  # one per tile, each with ``record.tile_set`` set
-    spend: pipeline.SpendPolicy = field(default_factory=lambda: pipeline.SpendPolicy())
+    tiles: list[upscale_job.UpscaleJob]  # one per tile, each with ``record.tile_set`` set
+    spend: spend_policy.SpendPolicy = field(default_factory=lambda: spend_policy.SpendPolicy())
 
 
 @dataclass(frozen=True)
@@ -56,27 +56,27 @@ class TileFailed(errors.ScenarioError):
     """Some tiles ended without a result; the message names them and says what is kept."""
 
 
-def run(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.ClientFactory
+def run(job: SetJob, ctx: JobContext, journal: Journal, connect: upscale_job.ClientFactory
         ) -> SetResult:
     started = time.monotonic()
     record = job.record
     if record.state == JobState.PREPARED and not record.history:
         journal.save(record)  # the set is on disk before any of its tiles
     board = _Board(ctx, job)
-    unpaid = [tile for tile in job.tiles if pipeline.unsent(tile.record)]
+    unpaid = [tile for tile in job.tiles if sent_marks.unsent(tile.record)]
     try:
         if unpaid:
             _price_and_approve(job, ctx, journal, connect, board, unpaid)
         _reserve_names(job, journal)
-        approved = pipeline.SpendPolicy(quote=False)  # the set's price was approved above
+        approved = spend_policy.SpendPolicy(quote=False)  # the set's price was approved above
         for tile in job.tiles:
             tile.spend = approved
-        outcomes = _each(ctx, board, [t for t in job.tiles if not pipeline.has_result(t.record)],
+        outcomes = _each(ctx, board, [t for t in job.tiles if not sent_marks.has_result(t.record)],
                          lambda tile, tctx: pipeline.run(tile, tctx, journal, connect),
                          final=True)
     except JobCancelled:
-        _end_unsent(job.tiles, journal, pipeline.CANCELLED_UNPAID)
-        _end_set(job, journal, JobState.FAILED, pipeline.CANCELLED_UNPAID)
+        _end_unsent(job.tiles, journal, job_text.CANCELLED_UNPAID)
+        _end_set(job, journal, JobState.FAILED, job_text.CANCELLED_UNPAID)
         raise
     if ctx.cancelled:
         _end_cancelled(job, journal)
@@ -96,7 +96,7 @@ def run(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.Client
                      time.monotonic() - started)
 
 
-def price(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.ClientFactory
+def price(job: SetJob, ctx: JobContext, journal: Journal, connect: upscale_job.ClientFactory
           ) -> float | None:
     """Uploads and prices the set's unpaid tiles, paying nothing (a price check, or the first
     pass of a batch): their total, None when no price was wanted or had. ``run`` on the same
@@ -104,16 +104,16 @@ def price(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.Clie
     record = job.record
     if record.state == JobState.PREPARED and not record.history:
         journal.save(record)
-    unpaid = [tile for tile in job.tiles if pipeline.unsent(tile.record)]
+    unpaid = [tile for tile in job.tiles if sent_marks.unsent(tile.record)]
     try:
         return _price_tiles(job, ctx, journal, connect, _Board(ctx, job), unpaid)
     except JobCancelled:
-        _end_unsent(job.tiles, journal, pipeline.CANCELLED_UNPAID)
-        _end_set(job, journal, JobState.FAILED, pipeline.CANCELLED_UNPAID)
+        _end_unsent(job.tiles, journal, job_text.CANCELLED_UNPAID)
+        _end_set(job, journal, JobState.FAILED, job_text.CANCELLED_UNPAID)
         raise
 
 
-def end_unpaid(job: pipeline.UpscaleJob | SetJob, journal: Journal,
+def end_unpaid(job: upscale_job.UpscaleJob | SetJob, journal: Journal,
                refusal: spending.NotSpent, durable: bool = True) -> None:
     """Ends a priced job (an image's or a set's) that will not be paid: declined, a
     rehearsal, or above the limit with nobody to confirm."""
@@ -127,8 +127,8 @@ def end_unpaid(job: pipeline.UpscaleJob | SetJob, journal: Journal,
                            declined=refusal.declined)
 
 
-def _price_tiles(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeline.ClientFactory,
-                 board: _Board, unpaid: list[pipeline.UpscaleJob]) -> float | None:
+def _price_tiles(job: SetJob, ctx: JobContext, journal: Journal, connect: upscale_job.ClientFactory,
+                 board: _Board, unpaid: list[upscale_job.UpscaleJob]) -> float | None:
     """Uploads and prices every unpaid tile; their total (None when there is no price)."""
     for tile in unpaid:
         tile.spend = job.spend
@@ -149,22 +149,22 @@ def _price_tiles(job: SetJob, ctx: JobContext, journal: Journal, connect: pipeli
 
 
 def _price_and_approve(job: SetJob, ctx: JobContext, journal: Journal,
-                       connect: pipeline.ClientFactory, board: _Board,
-                       unpaid: list[pipeline.UpscaleJob]) -> None:
+                       connect: upscale_job.ClientFactory, board: _Board,
+                       unpaid: list[upscale_job.UpscaleJob]) -> None:
     """First pass: uploads and prices every unpaid tile, then asks once for their total."""
     total = _price_tiles(job, ctx, journal, connect, board, unpaid)
     if not job.spend.must_know or total is None:
         return
-    refusal = pipeline.spend_refusal(job.spend, ctx, total, job.record.source_image,
-                                     tiles=len(unpaid))
+    refusal = spend_policy.spend_refusal(job.spend, ctx, total, job.record.source_image,
+                                         tiles=len(unpaid))
     if refusal is not None:
         _end_unsent(unpaid, journal, refusal.message, declined=refusal.declined)
         _end_set(job, journal, JobState.FAILED, refusal.message, declined=refusal.declined)
-        raise pipeline.NotSpentError.of(refusal)
+        raise spend_policy.NotSpentError.of(refusal)
 
 
-def _each(ctx: JobContext, board: _Board, tiles: list[pipeline.UpscaleJob],
-          step: Callable[[pipeline.UpscaleJob, JobContext], Any], final: bool
+def _each(ctx: JobContext, board: _Board, tiles: list[upscale_job.UpscaleJob],
+          step: Callable[[upscale_job.UpscaleJob, JobContext], Any], final: bool
           ) -> dict[int, Any]:
     """Runs ``step`` for each tile as a job of the scheduler's, feeding their progress to the
     board. Returns each tile's result, or the exception it raised, by tile number. In the first
@@ -196,20 +196,20 @@ def _reserve_names(job: SetJob, journal: Journal) -> None:
             journal.save(tile.record)
 
 
-def _end_unsent(tiles: list[pipeline.UpscaleJob], journal: Journal, reason: str,
+def _end_unsent(tiles: list[upscale_job.UpscaleJob], journal: Journal, reason: str,
                 own: dict[int, BaseException] | None = None, declined: bool = False,
                 durable: bool = True) -> None:
     """Ends the tiles that were never sent (uploaded or priced at most): nothing was paid.
     A tile that failed itself keeps its own reason (``own``)."""
     for tile in tiles:
-        if pipeline.unsent(tile.record):
+        if sent_marks.unsent(tile.record):
             error = (own or {}).get(tile.record.tile)
             journal.transition(tile.record, JobState.FAILED, durable,
                                error=str(error) if error else reason,
                                declined=declined and error is None)
 
 
-def _paid(job: SetJob) -> list[pipeline.UpscaleJob]:
+def _paid(job: SetJob) -> list[upscale_job.UpscaleJob]:
     return [t for t in job.tiles if t.record.recoverable or t.record.state == JobState.APPLIED]
 
 
@@ -228,9 +228,9 @@ def _end_cancelled(job: SetJob, journal: Journal) -> None:
         journal.transition(job.record, JobState.ABANDONED, tiles=_tile_entries(job))
     elif any(t.record.state == JobState.CANCELLED for t in job.tiles):
         job_ids = ", ".join(t.record.job_id for t in job.tiles if t.record.job_id)
-        journal.transition(job.record, JobState.CANCELLED, error=pipeline.cancelled_at_service(job_ids))
+        journal.transition(job.record, JobState.CANCELLED, error=job_text.cancelled_at_service(job_ids))
     else:
-        journal.transition(job.record, JobState.FAILED, error=pipeline.CANCELLED_UNPAID)
+        journal.transition(job.record, JobState.FAILED, error=job_text.CANCELLED_UNPAID)
 
 
 def _failure_message(job: SetJob, failed: dict[int, BaseException]) -> str:
@@ -259,9 +259,9 @@ class _Board:
 
     def __init__(self, ctx: JobContext, job: SetJob) -> None:
         self.ctx = ctx
-        self.text = {t.record.tile: ("Done" if pipeline.has_result(t.record) else "Queued")
+        self.text = {t.record.tile: ("Done" if sent_marks.has_result(t.record) else "Queued")
                      for t in job.tiles}
-        self.done = {t.record.tile for t in job.tiles if pipeline.has_result(t.record)}
+        self.done = {t.record.tile for t in job.tiles if sent_marks.has_result(t.record)}
 
     def progress(self, tile: int, event: Event) -> None:
         self.text[tile] = _stage_text(event)

@@ -45,7 +45,7 @@ class Emulator:
         self.faults.set(options.faults)
         self.log = RequestLog()
         renderer = Renderer(self.store, keep_alpha=options.keep_alpha,
-                            break_tiling=options.break_tiling)
+                            break_tiling=options.break_tiling, result_format=options.result_format)
         self.scheduler = JobScheduler(self.store, options.job_seconds,
                                       options.max_concurrent_jobs, renderer)
         self.services = Services(

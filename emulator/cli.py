@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import formats
 from .faults import FaultPlanError, parse_plan
 from .model_catalog import parse_input_changes
 from .options import DEFAULT_TEAM_PARALLEL_JOBS, EmulatorOptions
@@ -42,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="keep RGBA in results (default: alpha dropped)")
     parser.add_argument("--break-tiling", action="store_true",
                         help="add a visible seam so results no longer tile")
+    parser.add_argument("--result-format", default="png", choices=sorted(formats.CONVERTIBLE),
+                        help="the format results are made in (default: png)")
     parser.add_argument("--accept-cancel", action="store_true",
                         help="cancel running jobs when asked (default: refused, 400)")
     parser.add_argument("--url-ttl-seconds", type=float, default=3600.0)
@@ -85,7 +88,7 @@ def options_from(args: argparse.Namespace) -> EmulatorOptions:
         port=args.port, host=args.host, api_key=args.api_key, api_secret=args.api_secret,
         job_seconds=args.job_seconds, max_concurrent_jobs=args.max_concurrent_jobs,
         team_parallel_jobs=args.team_parallel_jobs,
-        keep_alpha=args.keep_alpha, break_tiling=args.break_tiling,
+        keep_alpha=args.keep_alpha, break_tiling=args.break_tiling, result_format=args.result_format,
         accept_cancel=args.accept_cancel,
         url_ttl_seconds=args.url_ttl_seconds, upload_seconds=args.upload_seconds,
         min_part_bytes=args.min_part_bytes, faults=_fault_plan(args),

@@ -38,6 +38,9 @@ class EmulatorOptions:
     team_parallel_jobs: int = DEFAULT_TEAM_PARALLEL_JOBS
     keep_alpha: bool = False
     break_tiling: bool = False
+    # The format results are made in: Scenario does not promise PNG, and a client that needs
+    # one asks POST /assets/{id}/download for it.
+    result_format: str = "png"
     # Whether POST /jobs/{id}/action {"action": "cancel"} is accepted. Off, it is refused as
     # a live call refused it for a custom-model job.
     accept_cancel: bool = False

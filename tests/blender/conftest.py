@@ -98,9 +98,14 @@ class EmulatorControl(ControlClient):
 
 @pytest.fixture
 def clean_file(addon: str) -> Iterator[None]:
-    """An empty scene for each test, the add-on staying enabled."""
+    """An empty scene for each test, the add-on staying enabled, and a runtime of its own: the
+    next test neither sees this one's jobs (a result left ready, a batch) nor waits on them. The
+    new runtime is made as enabling the add-on makes it, reading the journal."""
     _clear_data()
     yield
+    runtime = sys.modules[f"{addon}.bridge.runtime"]
+    runtime.shutdown()
+    runtime.get()
     _clear_data()
 
 

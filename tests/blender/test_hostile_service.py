@@ -233,7 +233,7 @@ def test_a_redirected_upload_is_not_followed(addon, emulator, brick) -> None:
 
 
 @pytest.mark.parametrize("rule", [
-    {"kind": "local_link", "method": "GET", "path": "^/v1/assets/"},
+    {"kind": "local_link", "path": "^/v1/assets/"},  # the asset, or its link as a PNG
     {"kind": "redirect", "path": "^/_cdn/"},
     {"kind": "redirect", "path": "^/_cdn/", "to": "http://example.com/result.png"},
 ], ids=["a result link to another local service", "a download redirect to another origin",

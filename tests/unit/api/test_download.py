@@ -451,3 +451,26 @@ def test_relative_destination(
     add_file(mocked, png_bytes(500))
     result = client.download_asset("asset_1", "rel.png")
     assert result.path == os.path.join(str(tmp_path), "rel.png")
+
+
+def test_a_download_in_a_format_asks_scenario_for_that_format_and_checks_its_link(
+    mocked: responses.RequestsMock, client: ScenarioClient, tmp_path: Path
+) -> None:
+    data = png_bytes(2_000)
+    mocked.add(responses.POST, f"{ASSET_URL}/download", json={"url": FRESH, "mimeType": "image/png"})
+    add_file(mocked, data, url=FRESH)
+    result = client.download_asset("asset_1", tmp_path / "out.png", as_format="png")
+    assert (tmp_path / "out.png").read_bytes() == data and result.mime_type == "image/png"
+    asked = mocked.calls[0].request
+    assert (asked.method, asked.url) == ("POST", f"{ASSET_URL}/download")
+    assert asked.body == b'{"targetFormat":"png"}'
+
+
+def test_a_converted_link_that_leads_off_scenario_is_refused(
+    mocked: responses.RequestsMock, client: ScenarioClient, tmp_path: Path
+) -> None:
+    mocked.add(responses.POST, f"{ASSET_URL}/download",
+               json={"url": "http://127.0.0.1:9/assets/asset_1.png", "mimeType": "image/png"})
+    with pytest.raises(UnsafeLinkError):
+        client.download_asset("asset_1", tmp_path / "out.png", as_format="png")
+    assert leftovers(tmp_path) == []

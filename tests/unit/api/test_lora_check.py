@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 
 import pytest
 import responses
-from scenario_texture_upscale.api import CancelledError, Credentials, ScenarioClient
+from scenario_texture_upscale.api import Credentials, ScenarioClient
 from scenario_texture_upscale.api.lora_check import (
     LoraCheck,
     LoraCheckFailedError,
     UnknownLoraError,
 )
+from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext
 
 from .conftest import API_KEY, BASE, CANARY, FakeClock, refused
 
@@ -100,12 +102,32 @@ def test_a_secret_pasted_as_a_lora_is_not_echoed(
 
 
 def test_a_job_cancelled_while_another_looks_up_stops_waiting(
-    mocked: responses.RequestsMock, credentials: Credentials
+    mocked: responses.RequestsMock, client: ScenarioClient
 ) -> None:
-    check, cancel = LoraCheck(), threading.Event()
-    cancel.set()
-    with ScenarioClient.open(credentials, BASE, cancel_event=cancel) as cancelled:
-        with check._lock:  # another job's lookup in flight
-            with pytest.raises(CancelledError):
-                check.check(cancelled, [STONE])
-    assert len(mocked.calls) == 0
+    """A job waits for another's lookup of the same id without polling, and a cancel wakes it at
+    once (the scheduler's wait); then the lookup's answer reaches the jobs still waiting."""
+    check, events = LoraCheck(), queue.Queue()
+    key = (client.transport.account, STONE)
+    check._asking.add(key)  # another job's lookup in flight
+    waiting = JobContext("waiting", threading.Event(), events)
+    raised: list[BaseException] = []
+
+    def job() -> None:
+        try:
+            check.check(client, [STONE], waiting.wait_for)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            raised.append(exc)
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join(0.2)
+    assert thread.is_alive(), "it waits for the other lookup"
+    waiting.cancel(by_user=True)
+    thread.join(5)
+    assert not thread.is_alive() and isinstance(raised[0], JobCancelled)
+
+    other = threading.Thread(target=check.check, args=(client, [STONE]))
+    other.start()
+    check._settle(key, True)  # the first lookup's answer
+    other.join(5)
+    assert not other.is_alive() and len(mocked.calls) == 0, "nobody looked it up again"

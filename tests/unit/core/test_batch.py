@@ -13,7 +13,7 @@ from scenario_texture_upscale.core.batch import (
     refused_summary,
     short_text,
 )
-from scenario_texture_upscale.core.pipeline import PriceQuestion, SpendPolicy
+from scenario_texture_upscale.core.spend_policy import PriceQuestion, SpendPolicy
 from scenario_texture_upscale.core.spending import NotSpent
 from scenario_texture_upscale.core.states import ItemStatus, Stage
 
@@ -22,12 +22,12 @@ def make_batch():
     batch = Batch("SELECTED_OBJECTS", batch_id="b1")
     batch.items = [
         BatchItem("albedo", "base_color", status=ItemStatus.DONE, local_id="j1", result_path="/o/a_x2.png",
-                    job_id="job1", cost=9.0, charge="paid", seconds=3.25, preset="balanced"),
+                  job_id="job1", cost=9.0, charge="paid", seconds=3.25, preset="balanced"),
         # Its job failed at Scenario, which refunds it: it cost nothing.
         BatchItem("normal", "normal", status=ItemStatus.FAILED, local_id="j2", reason="Out of GPU memory",
-                    cost=0.0, charge="refunded"),
+                  cost=0.0, charge="refunded"),
         BatchItem("tiles", "base_color", status=ItemStatus.SKIPPED,
-                    reason="'tiles' is a UDIM (tiled) image, which is not supported yet."),
+                  reason="'tiles' is a UDIM (tiled) image, which is not supported yet."),
     ]
     return batch
 

@@ -13,7 +13,8 @@ from scenario_texture_upscale.api.lora_check import LoraCheck
 from scenario_texture_upscale.api.params import UpscaleParams
 from scenario_texture_upscale.api.prices import credits_text
 from scenario_texture_upscale.api.service_text import UNSAFE
-from scenario_texture_upscale.core import pipeline, png
+from scenario_texture_upscale.core import job_text, pipeline, png, spend_policy, upscale_job
+from scenario_texture_upscale.core.fidelity import FidelityPlan
 from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
 from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext
 from scenario_texture_upscale.core.source import (
@@ -51,14 +52,14 @@ def texture(tmp_path: Path, size: int = 32) -> Path:
     return path
 
 
-def new_job(tmp_path: Path, source=None, **record_fields) -> pipeline.UpscaleJob:
+def new_job(tmp_path: Path, source=None, **record_fields) -> upscale_job.UpscaleJob:
     record = JobRecord(local_id=new_job_id(), source_image="brick",
-                         output_dir=str(tmp_path / "out"), output_stem="brick",
-                         params={"upscaleFactor": 2}, **record_fields)
+                       output_dir=str(tmp_path / "out"), output_stem="brick",
+                       params={"upscaleFactor": 2}, **record_fields)
     # Pricing has its own tests below; here it would add a dry run to every request log.
-    return pipeline.UpscaleJob(record=record, params=UpscaleParams(upscale_factor=2),
-                               work_dir=tmp_path / "work", source=source,
-                               spend=pipeline.SpendPolicy(quote=False))
+    return upscale_job.UpscaleJob(record=record, params=UpscaleParams(upscale_factor=2),
+                                  work_dir=tmp_path / "work", source=source,
+                                  spend=spend_policy.SpendPolicy(quote=False))
 
 
 def generates(server: EmulatorServer) -> list[dict]:
@@ -93,9 +94,36 @@ def test_pixel_source_is_encoded_off_blender(server, tmp_path) -> None:
     assert png.decode_png(result.path).shape[:2] == (40, 48)
 
 
+def test_a_result_made_as_jpeg_is_asked_for_as_png_only_when_its_pixels_are_needed(tmp_path) -> None:
+    """Scenario does not promise PNG. A result whose alpha must be rebuilt (read by the add-on's
+    PNG codec) is asked for as a PNG; one taken as it is keeps Scenario's own format."""
+    rgba = np.zeros((32, 32, 4), np.uint8)
+    rgba[..., :3] = np.random.default_rng(2).integers(0, 255, (32, 32, 3))
+    rgba[..., 3] = np.linspace(0, 255, 32)[None, :]  # an alpha the emulator drops
+    png.write_png(tmp_path / "leaf.png", rgba)
+    texture(tmp_path)  # brick.png: opaque, nothing to rebuild
+    options = EmulatorOptions(job_seconds=0.2, log_requests=False, result_format="jpeg")
+    with EmulatorServer(options) as jpeg_server:
+        results = {}
+        for name in ("leaf.png", "brick.png"):
+            folder = tmp_path / name.replace(".", "_")
+            job = new_job(folder, FileSource(str(tmp_path / name), name))
+            job.fidelity = FidelityPlan(check_tiling=False)
+            results[name] = pipeline.run(job, context()[0], Journal(folder / "journal"),
+                                         connect_to(jpeg_server))
+        asked = [r["body"] for r in jpeg_server.requests() if r["path"].endswith("/download")]
+
+    assert asked == [{"targetFormat": "png"}], "only the result whose alpha is rebuilt"
+    leaf = png.decode_png(results["leaf.png"].path)
+    assert results["leaf.png"].path.endswith("brick_x2.png") and leaf.shape == (64, 64, 4)
+    assert np.ptp(leaf[..., 3]) > 200, "the source's alpha, rebuilt"
+    brick = Path(results["brick.png"].path)
+    assert brick.name == "brick_x2.jpg" and brick.read_bytes()[:3] == b"\xff\xd8\xff"
+
+
 @pytest.mark.parametrize("kind", ["file", "pixels"])
 def test_big_image_work_runs_in_a_child_with_the_threads_result(server, tmp_path, monkeypatch,
-                                                                 kind) -> None:
+                                                                kind) -> None:
     from scenario_texture_upscale.core import fidelity, offload
 
     rgba = np.zeros((32, 32, 4), np.uint8)
@@ -153,8 +181,8 @@ def test_a_helper_that_dies_after_payment_keeps_the_result_recoverable(server, t
     assert record.state == JobState.SUCCEEDED
 
     monkeypatch.undo()
-    again = pipeline.UpscaleJob(record=record, params=job.params, work_dir=job.work_dir,
-                                analysis=job.analysis, spend=job.spend)
+    again = upscale_job.UpscaleJob(record=record, params=job.params, work_dir=job.work_dir,
+                                   analysis=job.analysis, spend=job.spend)
     result = pipeline.run(again, context()[0], journal, connect_to(server))
     assert png.decode_png(result.path).shape == (32, 32, 4)
     assert len(generates(server)) == 1
@@ -307,7 +335,7 @@ def test_stopped_by_the_user_and_accepted_is_journaled_cancelled(tmp_path) -> No
         [job] = accepting.app.scheduler.jobs()
     assert asked["status"] == 200 and job.status == "canceled"
     assert record.state == JobState.CANCELLED and not record.recoverable
-    assert record.error == pipeline.cancelled_at_service(record.job_id)
+    assert record.error == job_text.cancelled_at_service(record.job_id)
 
 
 def test_stopped_by_a_file_load_never_asks_scenario(tmp_path) -> None:
@@ -339,7 +367,7 @@ def test_cancel_during_the_lora_check_is_a_cancel_and_sends_nothing(server, tmp_
 
     with pytest.raises(JobCancelled):
         pipeline.run(job, ctx, journal, connect_to(server))
-    assert journal.load(job.record.local_id).error == pipeline.CANCELLED_UNPAID
+    assert journal.load(job.record.local_id).error == job_text.CANCELLED_UNPAID
     assert server.requests() == []
 
 
@@ -350,7 +378,7 @@ def test_recovery_from_submitted_downloads_without_a_new_generate(server, tmp_pa
     # The same job as a crashed session left it: submitted, result never fetched, no source.
     record = journal.load(job.record.local_id)
     record.state, record.result_asset_ids, record.result_path = JobState.SUBMITTED, [], ""
-    resumed = pipeline.UpscaleJob(record=record, params=UpscaleParams(), work_dir=tmp_path / "w")
+    resumed = upscale_job.UpscaleJob(record=record, params=UpscaleParams(), work_dir=tmp_path / "w")
 
     result = pipeline.run(resumed, context()[0], journal, connect_to(server))
 
@@ -382,7 +410,7 @@ def test_unwritable_output_keeps_the_paid_result_collectable(server, tmp_path) -
     assert record.state == JobState.SUCCEEDED and record.recoverable
 
     record.output_dir = str(tmp_path / "elsewhere")
-    resumed = pipeline.UpscaleJob(record=record, params=UpscaleParams(), work_dir=tmp_path / "w")
+    resumed = upscale_job.UpscaleJob(record=record, params=UpscaleParams(), work_dir=tmp_path / "w")
     result = pipeline.run(resumed, context()[0], journal, connect_to(server))
     assert Path(result.path).parent == tmp_path / "elsewhere"
     assert len(generates(server)) == 1
@@ -400,7 +428,7 @@ def paid(server: EmulatorServer) -> list[dict]:
 def test_price_is_recorded_before_paying(server, tmp_path) -> None:
     journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
-    job.spend = pipeline.SpendPolicy()
+    job.spend = spend_policy.SpendPolicy()
     ctx, events = context()
     pipeline.run(job, ctx, journal, connect_to(server))
     record = journal.load(job.record.local_id)
@@ -414,8 +442,8 @@ def test_price_is_recorded_before_paying(server, tmp_path) -> None:
 def test_never_spend_stops_before_the_paid_call(server, tmp_path) -> None:
     journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
-    job.spend = pipeline.SpendPolicy(never_spend=True)
-    with pytest.raises(pipeline.NotSpentError, match="Rehearsal: this upscale would cost") as info:
+    job.spend = spend_policy.SpendPolicy(never_spend=True)
+    with pytest.raises(spend_policy.NotSpentError, match="Rehearsal: this upscale would cost") as info:
         pipeline.run(job, context()[0], journal, connect_to(server))
     assert len(dry_runs(server)) == 1 and paid(server) == []
     assert journal.load(job.record.local_id).state == JobState.FAILED
@@ -427,7 +455,7 @@ def test_never_spend_stops_before_the_paid_call(server, tmp_path) -> None:
 def test_price_above_the_limit_waits_for_the_user(server, tmp_path, answer) -> None:
     journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
-    job.spend = pipeline.SpendPolicy(confirm_above=0.5)
+    job.spend = spend_policy.SpendPolicy(confirm_above=0.5)
     ctx, events = context()
     asked = []
 
@@ -445,7 +473,7 @@ def test_price_above_the_limit_waits_for_the_user(server, tmp_path, answer) -> N
         pipeline.run(job, ctx, journal, connect_to(server))
         assert len(paid(server)) == 1
     else:
-        with pytest.raises(pipeline.NotSpentError, match="Declined at") as info:
+        with pytest.raises(spend_policy.NotSpentError, match="Declined at") as info:
             pipeline.run(job, ctx, journal, connect_to(server))
         assert paid(server) == []
         # The artist's no is no failure: said as such, and journaled as declined.
@@ -459,8 +487,8 @@ def test_price_above_the_limit_waits_for_the_user(server, tmp_path, answer) -> N
 def test_price_above_the_limit_without_anyone_to_ask_spends_nothing(server, tmp_path) -> None:
     journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
-    job.spend = pipeline.SpendPolicy(confirm_above=0.5, can_ask=False)
-    with pytest.raises(pipeline.NotSpentError, match="above your confirmation limit"):
+    job.spend = spend_policy.SpendPolicy(confirm_above=0.5, can_ask=False)
+    with pytest.raises(spend_policy.NotSpentError, match="above your confirmation limit"):
         pipeline.run(job, context()[0], journal, connect_to(server))
     assert paid(server) == []
 
@@ -471,7 +499,7 @@ def test_a_batch_is_confirmed_by_its_total_not_per_image(server, tmp_path) -> No
     ledger = SpendLedger(1.5)
     jobs = [new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png")) for _ in range(3)]
     for job in jobs:
-        job.spend = pipeline.SpendPolicy(confirm_above=1.5, ledger=ledger)
+        job.spend = spend_policy.SpendPolicy(confirm_above=1.5, ledger=ledger)
 
     pipeline.run(jobs[0], context()[0], journal, connect_to(server))  # 1 credit: no question
     ctx, events = context()
@@ -485,13 +513,13 @@ def test_a_batch_is_confirmed_by_its_total_not_per_image(server, tmp_path) -> No
     questions: list = []
     helper = threading.Thread(target=decline_when_asked)
     helper.start()
-    with pytest.raises(pipeline.NotSpentError, match="Declined at 2 credits for the batch"):
+    with pytest.raises(spend_policy.NotSpentError, match="Declined at 2 credits for the batch"):
         pipeline.run(jobs[1], ctx, journal, connect_to(server))
     helper.join()
     [question] = questions
     assert (question.cost, question.batch_total, question.limit) == (1, 2, 1.5)
     # The answer holds for the batch: the next image is not spent either, and nobody is asked.
-    with pytest.raises(pipeline.NotSpentError, match="batch was declined"):
+    with pytest.raises(spend_policy.NotSpentError, match="batch was declined"):
         pipeline.run(jobs[2], context()[0], journal, connect_to(server))
     assert len(paid(server)) == 1 and len(dry_runs(server)) == 3
 
@@ -501,9 +529,9 @@ def test_without_anyone_to_ask_a_batch_stops_at_its_limit(server, tmp_path) -> N
     ledger = SpendLedger(1.5)
     jobs = [new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png")) for _ in range(2)]
     for job in jobs:
-        job.spend = pipeline.SpendPolicy(confirm_above=1.5, ledger=ledger, can_ask=False)
+        job.spend = spend_policy.SpendPolicy(confirm_above=1.5, ledger=ledger, can_ask=False)
     pipeline.run(jobs[0], context()[0], journal, connect_to(server))
-    with pytest.raises(pipeline.NotSpentError, match="The batch would pass 1.5 credits"):
+    with pytest.raises(spend_policy.NotSpentError, match="The batch would pass 1.5 credits"):
         pipeline.run(jobs[1], context()[0], journal, connect_to(server))
     assert len(paid(server)) == 1
 
@@ -519,9 +547,9 @@ def test_a_dry_run_price_that_is_not_a_usable_number_is_refused_before_paying(
     server.set_faults([{"kind": "bad_price", "answer": "dry_run", "value": value}])
     journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
-    job.spend = pipeline.SpendPolicy(confirm_above=20.0)
+    job.spend = spend_policy.SpendPolicy(confirm_above=20.0)
 
-    with pytest.raises(pipeline.NotSpentError) as info:
+    with pytest.raises(spend_policy.NotSpentError) as info:
         pipeline.run(job, context()[0], journal, connect_to(server))
 
     assert str(info.value).startswith("Scenario's price answer was not a usable number (")
@@ -532,19 +560,19 @@ def test_a_dry_run_price_that_is_not_a_usable_number_is_refused_before_paying(
     assert record.error == str(info.value)
 
 
-@pytest.mark.parametrize("spend", [pipeline.SpendPolicy(), pipeline.SpendPolicy(never_spend=True)])
+@pytest.mark.parametrize("spend", [spend_policy.SpendPolicy(), spend_policy.SpendPolicy(never_spend=True)])
 def test_a_missing_price_is_refused_even_when_the_price_only_informs(server, tmp_path,
                                                                      spend) -> None:
     server.set_faults([{"kind": "bad_price", "answer": "dry_run", "missing": True}])
     journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
     job.spend = spend
-    with pytest.raises(pipeline.NotSpentError, match=r"\(no price at all\); nothing was spent"):
+    with pytest.raises(spend_policy.NotSpentError, match=r"\(no price at all\); nothing was spent"):
         pipeline.run(job, context()[0], journal, connect_to(server))
     assert paid(server) == []
 
 
-@pytest.mark.parametrize("spend", [pipeline.SpendPolicy(), pipeline.SpendPolicy(confirm_above=20.0)])
+@pytest.mark.parametrize("spend", [spend_policy.SpendPolicy(), spend_policy.SpendPolicy(confirm_above=20.0)])
 def test_a_dry_run_answered_with_a_job_is_never_paid_on_top(server, tmp_path, spend) -> None:
     # The price only informs (first case): this used to go on and pay a second job.
     server.set_faults([{"kind": "status", "status": 200, "path": "^/v1/generate",
@@ -566,8 +594,8 @@ def test_a_batch_with_a_negative_price_never_lowers_its_total(server, tmp_path) 
     server.set_faults([{"kind": "bad_price", "answer": "dry_run", "value": -500}])
     journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
-    job.spend = pipeline.SpendPolicy(confirm_above=20.0, can_ask=False, ledger=ledger)
-    with pytest.raises(pipeline.NotSpentError):
+    job.spend = spend_policy.SpendPolicy(confirm_above=20.0, can_ask=False, ledger=ledger)
+    with pytest.raises(spend_policy.NotSpentError):
         pipeline.run(job, context()[0], journal, connect_to(server))
     assert ledger.committed == 0 and paid(server) == []
 
@@ -584,7 +612,7 @@ def test_a_garbage_cost_in_the_paid_answer_is_never_taken(server, tmp_path, answ
                         "value": value}])
     journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path)), "brick.png"))
-    job.spend = pipeline.SpendPolicy()  # a good dry-run price first
+    job.spend = spend_policy.SpendPolicy()  # a good dry-run price first
 
     result = pipeline.run(job, context()[0], journal, connect_to(server))
 
@@ -643,14 +671,14 @@ def test_a_job_failure_with_control_characters_is_reported_clean(server, tmp_pat
 
 @pytest.mark.parametrize("cost", [-500, float("nan"), float("inf"), "9", None, True, 1e300])
 @pytest.mark.parametrize("policy", [
-    pipeline.SpendPolicy(confirm_above=20.0), pipeline.SpendPolicy(never_spend=True),
-    pipeline.SpendPolicy(confirm_above=20.0, ledger=SpendLedger(20.0)), pipeline.SpendPolicy(),
+    spend_policy.SpendPolicy(confirm_above=20.0), spend_policy.SpendPolicy(never_spend=True),
+    spend_policy.SpendPolicy(confirm_above=20.0, ledger=SpendLedger(20.0)), spend_policy.SpendPolicy(),
 ], ids=["limit", "never spend", "batch", "no limit"])
 def test_the_spending_decision_refuses_a_price_that_is_not_a_usable_number(cost, policy) -> None:
     asked = []
     ctx = context()[0]
     ctx.ask = lambda question: asked.append(question) or True  # type: ignore[method-assign]
-    refusal = pipeline.spend_refusal(policy, ctx, cost, "brick")
+    refusal = spend_policy.spend_refusal(policy, ctx, cost, "brick")
     assert refusal is not None and refusal.message.startswith(
         "Scenario's price answer was not a usable number (")
     assert not refusal.by_choice and not refusal.declined

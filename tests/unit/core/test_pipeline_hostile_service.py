@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 from scenario_texture_upscale.api import errors
 from scenario_texture_upscale.api.params import UpscaleParams
-from scenario_texture_upscale.core import pipeline, png
+from scenario_texture_upscale.core import (
+    job_text,
+    pipeline,
+    pipeline_download,
+    png,
+    spend_policy,
+    upscale_job,
+)
 from scenario_texture_upscale.core.fidelity import FidelityPlan
 from scenario_texture_upscale.core.journal import JobRecord, Journal
 from scenario_texture_upscale.core.result_check import ResultLimits
@@ -41,7 +48,7 @@ def to_other_origin(server: EmulatorServer) -> list[dict]:
     return [r for r in server.requests() if r["listener"] == "other"]
 
 
-def start(tmp_path: Path, size: int = 32, **job_fields) -> tuple[pipeline.UpscaleJob, Journal]:
+def start(tmp_path: Path, size: int = 32, **job_fields) -> tuple[upscale_job.UpscaleJob, Journal]:
     journal = Journal(tmp_path / "journal")
     job = new_job(tmp_path, FileSource(str(texture(tmp_path, size)), "brick.png"),
                   source_size=[size, size])
@@ -51,15 +58,15 @@ def start(tmp_path: Path, size: int = 32, **job_fields) -> tuple[pipeline.Upscal
 
 
 def recover(server: EmulatorServer, journal: Journal, record: JobRecord,
-            tmp_path: Path) -> pipeline.UpscaleResult:
+            tmp_path: Path) -> upscale_job.UpscaleResult:
     """What Recover does: the journaled record, no source, no plan; the faults spent."""
     server.set_faults([])
     again = journal.load(record.local_id)
-    resumed = pipeline.UpscaleJob(record=again, params=UpscaleParams(), work_dir=tmp_path / "w")
+    resumed = upscale_job.UpscaleJob(record=again, params=UpscaleParams(), work_dir=tmp_path / "w")
     return pipeline.run(resumed, context()[0], journal, connect_to(server))
 
 
-def refused_and_kept(server: EmulatorServer, tmp_path: Path, job: pipeline.UpscaleJob,
+def refused_and_kept(server: EmulatorServer, tmp_path: Path, job: upscale_job.UpscaleJob,
                      journal: Journal, reason: str) -> JobRecord:
     with pytest.raises(errors.ScenarioError) as info:
         pipeline.run(job, context()[0], journal, connect_to(server))
@@ -132,7 +139,7 @@ def test_seam_safe_results_are_checked_as_sent_then_cropped_also_on_recover(
     assert journal.load(record.local_id).fidelity["cropped"] == 16
 
 
-def cancelled_when(server: EmulatorServer, job: pipeline.UpscaleJob, journal: Journal,
+def cancelled_when(server: EmulatorServer, job: upscale_job.UpscaleJob, journal: Journal,
                    ready: Callable[[], bool], after: float = 0.0) -> JobRecord:
     """Runs ``job``; the user cancels ``after`` s once ``ready()``. Asserts the cancel took
     effect within the promise; returns the journaled record."""
@@ -163,7 +170,7 @@ def test_cancel_during_a_dripping_download_is_quick_and_says_the_job_is_paid(ser
         r["outcome"] == "dripped" for r in server.requests()))
 
     assert record.state == JobState.SUCCEEDED and record.recoverable
-    report = pipeline.cancel_report(record)
+    report = job_text.cancel_report(record)
     assert report.startswith(f"Cancelled while downloading: Scenario job {record.job_id} is paid")
     assert "Recover" in report and "nothing was charged" not in report
     assert [r for r in server.requests() if r["path"].endswith("/action")] == [], \
@@ -180,15 +187,15 @@ def test_cancel_while_the_generate_is_on_its_way_is_quick_and_uncertain(server, 
     job, journal = start(tmp_path)
     record = cancelled_when(server, job, journal, ready=lambda: bool(generates(server)))
     assert record.state == JobState.UNCERTAIN
-    assert pipeline.cancel_report(record) == pipeline.CANCELLED_WHILE_SENDING
+    assert job_text.cancel_report(record) == job_text.CANCELLED_WHILE_SENDING
 
 
 def test_cancel_during_the_price_check_is_a_cancel_and_pays_nothing(server, tmp_path) -> None:
     server.set_faults([{"kind": "delay", "seconds": 3, "method": "POST", "path": "^/v1/generate"}])
-    job, journal = start(tmp_path, spend=pipeline.SpendPolicy(confirm_above=100.0))
+    job, journal = start(tmp_path, spend=spend_policy.SpendPolicy(confirm_above=100.0))
     record = cancelled_when(server, job, journal, ready=lambda: bool(generates(server)))
     assert record.state == JobState.FAILED
-    assert pipeline.cancel_report(record) == pipeline.CANCELLED_UNPAID
+    assert job_text.cancel_report(record) == job_text.CANCELLED_UNPAID
     assert paid(server) == []
 
 
@@ -206,7 +213,7 @@ def test_a_redirected_upload_is_not_followed(server, tmp_path) -> None:
 
 
 @pytest.mark.parametrize("rule", [
-    {"kind": "local_link", "method": "GET", "path": "^/v1/assets/"},
+    {"kind": "local_link", "path": "^/v1/assets/"},  # the asset, or its link as a PNG
     {"kind": "redirect", "path": "^/_cdn/"},
     {"kind": "redirect", "path": "^/_cdn/", "to": "http://127.0.0.1:9/admin"},
 ], ids=["a link to another local service", "a CDN redirect to another origin",
@@ -245,7 +252,7 @@ def test_a_whole_result_that_does_not_decode_is_named_damaged_not_unexpected(
     def broken(*args: object, **kwargs: object) -> None:
         raise png.PNGError("invalid zlib stream in IDAT")
 
-    monkeypatch.setattr(pipeline, "finish_result", broken)
+    monkeypatch.setattr(pipeline_download, "finish_result", broken)
     job, journal = start(tmp_path)
     refused_and_kept(server, tmp_path, job, journal,
                      "Scenario's result is damaged (invalid zlib stream in IDAT).")
@@ -268,24 +275,24 @@ def test_a_redirected_poll_leaves_the_submitted_job_kept_and_says_so(server, tmp
 
 
 @pytest.mark.parametrize(("state", "error", "says"), [
-    (JobState.PREPARED, "", pipeline.CANCELLED_UNPAID),
-    (JobState.FAILED, pipeline.CANCELLED_UNPAID, pipeline.CANCELLED_UNPAID),
+    (JobState.PREPARED, "", job_text.CANCELLED_UNPAID),
+    (JobState.FAILED, job_text.CANCELLED_UNPAID, job_text.CANCELLED_UNPAID),
     (JobState.ABANDONED, "", "may still finish and be charged"),
     (JobState.SUCCEEDED, "", "is paid; the result can be collected with Recover"),
     (JobState.TIMED_OUT, "", "may still finish and be charged"),
     (JobState.DOWNLOADED, "", "is paid; the result can be collected with Recover"),
-    (JobState.UNCERTAIN, pipeline.CANCELLED_WHILE_SENDING, "unknown whether Scenario started"),
+    (JobState.UNCERTAIN, job_text.CANCELLED_WHILE_SENDING, "unknown whether Scenario started"),
 ])
 def test_every_cancelled_state_is_worded_true_to_what_was_paid(state, error, says) -> None:
     record = JobRecord(local_id="a1", source_image="brick", job_id="job_1", state=state,
                        error=error)
-    assert says in pipeline.cancel_report(record)
+    assert says in job_text.cancel_report(record)
 
 
 def test_a_set_with_paid_tiles_is_never_called_free() -> None:
     """Its tiles' run may have left 'nothing was charged' in its error (no tile of this run was
     paid), while earlier tiles were."""
     record = JobRecord(local_id="s1", source_image="skin", state=JobState.SUBMITTED,
-                       error=pipeline.CANCELLED_UNPAID, tiles=[{"tile": 1001}])
-    report = pipeline.cancel_report(record)
+                       error=job_text.CANCELLED_UNPAID, tiles=[{"tile": 1001}])
+    report = job_text.cancel_report(record)
     assert "nothing was charged" not in report and "already paid for are kept" in report

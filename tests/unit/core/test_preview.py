@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scenario_texture_upscale.api.params import UpscaleParams
 from scenario_texture_upscale.api.prices import credits_text
-from scenario_texture_upscale.core import pipeline, png, preview
+from scenario_texture_upscale.core import png, preview, spend_policy, upscale_job
 from scenario_texture_upscale.core.crop import Region
 from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
 from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext, Scheduler
@@ -34,7 +34,7 @@ def _reset(emulated: EmulatorServer) -> None:
 
 
 def a_set(tmp_path: Path, field: str = "STRENGTH", values: list | None = None,
-          spend: pipeline.SpendPolicy | None = None) -> preview.PreviewJob:
+          spend: spend_policy.SpendPolicy | None = None) -> preview.PreviewJob:
     image = np.random.default_rng(5).integers(0, 255, (SIZE[1], SIZE[0], 3), dtype=np.uint8)
     source = tmp_path / "brick.png"
     png.write_png(source, image)
@@ -49,14 +49,14 @@ def a_set(tmp_path: Path, field: str = "STRENGTH", values: list | None = None,
         vrecord = JobRecord.from_json(record.to_json())
         vrecord.local_id, vrecord.params = new_job_id(), params.to_body()
         vrecord.preview = {"set": record.local_id, "label": label, "index": index}
-        jobs.append(pipeline.UpscaleJob(record=vrecord, params=params,
-                                        work_dir=tmp_path / "work" / vrecord.local_id))
+        jobs.append(upscale_job.UpscaleJob(record=vrecord, params=params,
+                                           work_dir=tmp_path / "work" / vrecord.local_id))
     record.preview = {"region": REGION.as_list(), "variants": [
         {"local_id": j.record.local_id, "label": j.record.preview["label"]} for j in jobs]}
     return preview.PreviewJob(record=record, variants=jobs, region=REGION, image_size=SIZE,
                               work_dir=tmp_path / "work" / record.local_id,
                               source=FileSource(str(source), "brick.png"),
-                              whole_sizes=[SIZE], spend=spend or pipeline.SpendPolicy())
+                              whole_sizes=[SIZE], spend=spend or spend_policy.SpendPolicy())
 
 
 def context(parallel: int = 2) -> tuple[JobContext, queue.Queue]:
@@ -74,7 +74,7 @@ def test_labels_and_explicit_seeds() -> None:
     base = UpscaleParams(upscale_factor=2, preset="balanced", seed=None)
     made = preview.variant_params(base, "PRESET", ["precise", "creative"], seed=77)
     assert [(label, p.preset, p.seed) for label, p in made] == [("Precise", "precise", 77),
-                                                               ("Creative", "creative", 77)]
+                                                                ("Creative", "creative", 77)]
     seeds = preview.variant_params(base, "SEED", [1, 2], seed=77)
     assert [(label, p.seed) for label, p in seeds] == [("Seed 1", 1), ("Seed 2", 2)]
     [(label, single)] = preview.variant_params(UpscaleParams(seed=9), "NONE", [], seed=77)
@@ -142,14 +142,14 @@ def answering(ctx: JobContext, events: queue.Queue, yes: bool
 def test_one_question_covers_every_variant(server, tmp_path, yes) -> None:
     journal = Journal(tmp_path / "journal")
     job = a_set(tmp_path, "PRESET", ["precise", "balanced", "creative"],
-                pipeline.SpendPolicy(confirm_above=0.5))
+                spend_policy.SpendPolicy(confirm_above=0.5))
     ctx, events = context()
     helper, asked = answering(ctx, events, yes)
     if yes:
         result = preview.run(job, ctx, journal, connect_to(server))
         assert len(result.previews) == 3
     else:
-        with pytest.raises(pipeline.NotSpentError, match="Declined at"):
+        with pytest.raises(spend_policy.NotSpentError, match="Declined at"):
             preview.run(job, ctx, journal, connect_to(server))
     helper.join(10)
 
@@ -166,9 +166,9 @@ def test_one_question_covers_every_variant(server, tmp_path, yes) -> None:
 
 
 def test_never_spend_prices_and_pays_nothing(server, tmp_path) -> None:
-    job = a_set(tmp_path, spend=pipeline.SpendPolicy(never_spend=True))
+    job = a_set(tmp_path, spend=spend_policy.SpendPolicy(never_spend=True))
     ctx, _ = context()
-    with pytest.raises(pipeline.NotSpentError, match="the 2 previews of 'brick' would cost"):
+    with pytest.raises(spend_policy.NotSpentError, match="the 2 previews of 'brick' would cost"):
         preview.run(job, ctx, Journal(tmp_path / "journal"), connect_to(server))
     assert generates(server) == [] and len(generates(server, dry=True)) == 4
 
@@ -190,8 +190,8 @@ def test_a_set_stopped_while_generating_is_kept_and_recovered(server, tmp_path) 
 
     again = preview.PreviewJob(
         record=saved, region=REGION, image_size=SIZE, work_dir=job.work_dir, recovering=True,
-        variants=[pipeline.UpscaleJob(record=v, params=UpscaleParams(),
-                                      work_dir=tmp_path / "work" / v.local_id) for v in variants])
+        variants=[upscale_job.UpscaleJob(record=v, params=UpscaleParams(),
+                                         work_dir=tmp_path / "work" / v.local_id) for v in variants])
     result = preview.run(again, context()[0], journal, connect_to(server))
 
     assert len(result.previews) == 2 and len(generates(server)) == 2, "nothing paid twice"
@@ -229,7 +229,7 @@ def test_a_whole_texture_that_cannot_be_priced_does_not_stop_the_previews(server
     # The second upload is the stand-in: refused, so the whole texture has no price.
     server.set_faults([{"kind": "status", "status": 400, "method": "POST",
                         "path": "^/v1/assets", "after": 1}])
-    job = a_set(tmp_path, spend=pipeline.SpendPolicy(confirm_above=0.5))
+    job = a_set(tmp_path, spend=spend_policy.SpendPolicy(confirm_above=0.5))
     ctx, events = context()
     helper, asked = answering(ctx, events, True)
     result = preview.run(job, ctx, Journal(tmp_path / "journal"), connect_to(server))

@@ -69,3 +69,13 @@ def test_an_unreadable_header_is_refused(tmp_path: Path, data: bytes) -> None:
     path.write_bytes(data)
     with pytest.raises(ResultRejected, match="not an image the add-on can read"):
         check_result(path, (128, 96), ResultLimits())
+
+
+def test_a_result_in_another_format_than_asked_is_refused_naming_both(tmp_path: Path) -> None:
+    path = tmp_path / "r.png"
+    path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+                     b"\xff\xc0\x00\x11\x08\x00\x60\x00\x80\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+                     b"\xff\xd9")
+    with pytest.raises(ResultRejected, match="is a JPEG image, but a PNG was asked for"):
+        check_result(path, (128, 96), ResultLimits(), "png")
+    assert check_result(path, (128, 96), ResultLimits()).format == "jpeg", "any format will do"

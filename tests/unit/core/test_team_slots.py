@@ -17,7 +17,15 @@ import numpy as np
 import pytest
 import requests
 from scenario_texture_upscale.api.params import UpscaleParams
-from scenario_texture_upscale.core import pipeline, png, team_slots
+from scenario_texture_upscale.core import (
+    job_text,
+    pipeline,
+    png,
+    sent_marks,
+    spend_policy,
+    team_slots,
+    upscale_job,
+)
 from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
 from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext, Scheduler
 from scenario_texture_upscale.core.source import FileSource
@@ -202,19 +210,19 @@ def limited() -> EmulatorServer:
 def texture(folder: Path, name: str) -> Path:
     path = folder / f"{name}.png"
     png.write_png(path, np.random.default_rng(len(name)).integers(0, 255, (16, 16, 3),
-                                                                   dtype=np.uint8))
+                                                                  dtype=np.uint8))
     return path
 
 
-def a_job(tmp_path: Path, name: str, timeout_s: float = 60.0) -> pipeline.UpscaleJob:
+def a_job(tmp_path: Path, name: str, timeout_s: float = 60.0) -> upscale_job.UpscaleJob:
     record = JobRecord(local_id=new_job_id(), source_image=name,
                        output_dir=str(tmp_path / "out"), output_stem=name,
                        params={"upscaleFactor": 2})
     path = texture(tmp_path, name)
-    return pipeline.UpscaleJob(record=record, params=UpscaleParams(upscale_factor=2),
-                               work_dir=tmp_path / "work" / name, source=FileSource(str(path),
-                                                                                    path.name),
-                               spend=pipeline.SpendPolicy(quote=False), timeout_s=timeout_s)
+    return upscale_job.UpscaleJob(record=record, params=UpscaleParams(upscale_factor=2),
+                                  work_dir=tmp_path / "work" / name, source=FileSource(str(path),
+                                                                                       path.name),
+                                  spend=spend_policy.SpendPolicy(quote=False), timeout_s=timeout_s)
 
 
 def generates(server: EmulatorServer, status: int | None = None) -> list[dict]:
@@ -223,7 +231,7 @@ def generates(server: EmulatorServer, status: int | None = None) -> list[dict]:
             and (status is None or r["status"] == status)]
 
 
-def run_all(jobs: list[pipeline.UpscaleJob], journal: Journal, server: EmulatorServer,
+def run_all(jobs: list[upscale_job.UpscaleJob], journal: Journal, server: EmulatorServer,
             slots: TeamSlots, parallel: int) -> tuple[dict[str, object], list]:
     runner = Scheduler(parallel, slots)
     for job in jobs:
@@ -247,7 +255,7 @@ def test_more_jobs_than_the_team_limit_all_finish_paid_once_each(limited, tmp_pa
 
     ends, events = run_all(jobs, journal, limited, slots, parallel=4)
 
-    assert all(isinstance(v, pipeline.UpscaleResult) for v in ends.values()), ends
+    assert all(isinstance(v, upscale_job.UpscaleResult) for v in ends.values()), ends
     assert len(generates(limited, 200)) == 6, "one paid generate per texture"
     # Four started at once before the limit was known: two were refused and taught it;
     # from then on each waited for a slot instead of asking.
@@ -282,7 +290,7 @@ def test_other_clients_holding_the_slots_mean_backoff_until_one_ends(limited, tm
 
     ends, events = run_all([job], journal, limited, TeamSlots(tmp_path / "slots"), parallel=4)
 
-    assert isinstance(ends[job.record.local_id], pipeline.UpscaleResult)
+    assert isinstance(ends[job.record.local_id], upscale_job.UpscaleResult)
     assert len(generates(limited, 429)) >= 1 and len(generates(limited, 200)) == 3
     texts = [e.message for e in events if e.stage == Stage.WAITING_SLOT]
     assert any(t.startswith("Waiting for a free slot at Scenario (2 of 2 in use); trying again in")
@@ -317,7 +325,7 @@ def test_cancel_while_waiting_for_a_slot_costs_nothing(limited, tmp_path) -> Non
 
     assert ended[0].kind == EventKind.CANCELLED and took < 1.0
     record = journal.load(waiting)
-    assert record.state == JobState.FAILED and record.error == pipeline.CANCELLED_UNPAID
+    assert record.state == JobState.FAILED and record.error == job_text.CANCELLED_UNPAID
     assert len(generates(limited, 200)) == paid_before == 2
     runner.shutdown()
     limited.reset()  # ends the stuck jobs
@@ -342,7 +350,7 @@ def test_a_job_that_waits_past_its_limit_fails_unpaid(limited, tmp_path) -> None
     assert ended[0].kind == EventKind.FAILED
     assert "Gave up waiting for a free slot at Scenario" in ended[0].message
     record = journal.load(late.record.local_id)
-    assert record.state == JobState.FAILED and not pipeline.was_sent(record)
+    assert record.state == JobState.FAILED and not sent_marks.was_sent(record)
     assert len(generates(limited, 200)) == 2
     runner.shutdown()
     limited.reset()
@@ -351,9 +359,9 @@ def test_a_job_that_waits_past_its_limit_fails_unpaid(limited, tmp_path) -> None
 def test_a_resumed_job_refused_before_is_not_taken_for_sent(tmp_path) -> None:
     record = JobRecord(local_id="r", source_image="brick",
                        history=[["submitting", 1.0], ["sending", 2.0], ["refused", 3.0]])
-    assert not pipeline.was_sent(record)
+    assert not sent_marks.was_sent(record)
     record.history.append(["sending", 4.0])
-    assert pipeline.was_sent(record)
+    assert sent_marks.was_sent(record)
 
 
 def test_the_slot_is_given_back_when_scenario_ends_the_job(limited, tmp_path) -> None:

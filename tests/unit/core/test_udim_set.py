@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scenario_texture_upscale.api.params import UpscaleParams
-from scenario_texture_upscale.core import pipeline, png, udim_set
+from scenario_texture_upscale.core import imagefile, png, udim_set, upscale_job
 from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
 from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext, Scheduler
 from scenario_texture_upscale.core.source import FileSource
 from scenario_texture_upscale.core.states import EventKind, JobState
 
+from emulator.options import EmulatorOptions
 from emulator.server import EmulatorServer
 from tests.unit.core.emulated import cancelled_once, connect_to
 
@@ -30,9 +31,9 @@ def _reset(emulated: EmulatorServer) -> None:
 def a_set(tmp_path: Path) -> udim_set.SetJob:
     rng = np.random.default_rng(3)
     record = JobRecord(local_id=new_job_id(), source_image="skin",
-                         output_dir=str(tmp_path / "out"), output_stem="skin",
-                         params={"upscaleFactor": 2},
-                         tiles=[{"tile": n, "label": "", "local_id": ""} for n in TILES])
+                       output_dir=str(tmp_path / "out"), output_stem="skin",
+                       params={"upscaleFactor": 2},
+                       tiles=[{"tile": n, "label": "", "local_id": ""} for n in TILES])
     jobs = []
     for entry in record.tiles:
         path = tmp_path / f"skin.{entry['tile']}.png"
@@ -41,9 +42,9 @@ def a_set(tmp_path: Path) -> udim_set.SetJob:
         tile.local_id, tile.tiles = new_job_id(), []
         tile.tile_set, tile.tile, tile.source_size = record.local_id, entry["tile"], [32, 32]
         entry["local_id"] = tile.local_id
-        jobs.append(pipeline.UpscaleJob(record=tile, params=UpscaleParams(upscale_factor=2),
-                                        work_dir=tmp_path / "work" / tile.local_id,
-                                        source=FileSource(str(path), path.name)))
+        jobs.append(upscale_job.UpscaleJob(record=tile, params=UpscaleParams(upscale_factor=2),
+                                           work_dir=tmp_path / "work" / tile.local_id,
+                                           source=FileSource(str(path), path.name)))
     return udim_set.SetJob(record=record, tiles=jobs)
 
 
@@ -89,9 +90,28 @@ def test_every_tile_runs_and_the_board_shows_each(server, tmp_path) -> None:
     assert len(paid(server)) == 3
 
 
+def test_tiles_are_asked_for_in_their_reserved_format_whatever_scenario_makes(tmp_path) -> None:
+    """Scenario does not promise PNG: a set's names are reserved as .png before any tile is
+    paid, so each tile's result is asked for as a PNG, and its file is one."""
+    options = EmulatorOptions(job_seconds=0.4, log_requests=False, result_format="jpeg")
+    with EmulatorServer(options) as jpeg_server:
+        result = udim_set.run(a_set(tmp_path), context()[0], Journal(tmp_path / "journal"),
+                              connect_to(jpeg_server))
+        asked = [r["body"] for r in jpeg_server.requests() if r["path"].endswith("/download")]
+        made = {a["mimeType"] for a in jpeg_server.state()["assets"] if a["source"] == "upscale-texture"}
+
+    assert made == {"image/jpeg"}, "Scenario made JPEGs"
+    assert asked == [{"targetFormat": "png"}] * 3
+    assert result.tiles == 3
+    for n in TILES:
+        path = tmp_path / "out" / f"skin_x2.{n}.png"
+        assert imagefile.sniff_format(path.read_bytes()[:64]) == "png"
+        assert png.read_png(path).pixels.shape[:2] == (64, 64)
+
+
 def test_a_tile_failing_before_the_price_stops_the_set_unpaid(server, tmp_path) -> None:
     server.set_faults([{"kind": "status", "method": "POST", "path": "^/v1/assets",
-                     "status": 400, "after": 1, "times": 1}])
+                        "status": 400, "after": 1, "times": 1}])
     journal = Journal(tmp_path / "journal")
     job = a_set(tmp_path)
     ctx, _ = context(parallel=1)
