@@ -55,7 +55,8 @@ lint: $(VENV)/.stamp
 # oldest and the newest release supported, in venvs of their own.
 typecheck: $(VENV)/.stamp .venv-types-4.2/.stamp .venv-types-5.2/.stamp .pkgroot/scenario_texture_upscale
 	$(VENV)/bin/mypy
-	.venv-types-4.2/bin/mypy --python-executable .venv-types-4.2/bin/python
+	@# The 4.2 stubs say bpy.props.*, UILayout.panel and a few more return None (pyproject.toml).
+	.venv-types-4.2/bin/mypy --python-executable .venv-types-4.2/bin/python --disable-error-code func-returns-value
 	.venv-types-5.2/bin/mypy --python-executable .venv-types-5.2/bin/python
 
 unit: $(VENV)/.stamp

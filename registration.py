@@ -27,7 +27,6 @@ from .core import addon_log
 log = logging.getLogger(__name__)
 classes = (settings.classes + batch_settings.classes + recent_list.classes + ui.classes
            + operators.classes)
-_register_classes, _unregister_classes = bpy.utils.register_classes_factory(classes)
 
 
 @persistent  # type: ignore[untyped-decorator]  # bpy leaves it untyped
@@ -71,7 +70,8 @@ def register() -> None:
     data = runtime.user_folder()
     addon_log.install(data)
     gathered = copies.gather_old_data(data)
-    _register_classes()
+    for cls in classes:  # as bpy.utils.register_classes_factory does
+        bpy.utils.register_class(cls)
     connection.hide_from_log()
     for owner, name, group in POINTERS:
         setattr(owner, name, bpy.props.PointerProperty(type=group))
@@ -100,7 +100,8 @@ def unregister() -> None:
     recent_list.unregister()
     for owner, name, _group in reversed(POINTERS):
         delattr(owner, name)
-    _unregister_classes()
+    for cls in reversed(classes):
+        bpy.utils.unregister_class(cls)
     log.info("Disabled. Jobs and the log stay in %s, also when the add-on is uninstalled.",
              runtime.user_folder())
     addon_log.uninstall()

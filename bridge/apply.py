@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from typing import Literal
 
 import bpy
 
@@ -14,7 +15,7 @@ from ..core import job_text, spend_policy
 from ..core.imagefile import ImageHeaderError, read_image_header
 from ..core.journal import JobRecord
 from ..core.states import JobState, Stage, ViewStatus
-from . import lookup, runtime, scope, udim_result
+from . import lookup, rna, runtime, scope, udim_result
 from .undo_step import UndoStep
 
 PROVENANCE_SOURCE = "scenario_source_image"
@@ -49,7 +50,7 @@ def apply_result(record: JobRecord, scope_name: str, materials: list[str]) -> Ap
             image[PROVENANCE_ASSET] = (record.result_asset_ids[0] if record.result_asset_ids
                                        else "")
         if record.source_colorspace:
-            image.colorspace_settings.name = record.source_colorspace
+            rna.set_colorspace(image, record.source_colorspace)
         if record.source_alpha_mode:
             image.alpha_mode = record.source_alpha_mode  # type: ignore[assignment]
         image[PROVENANCE_SOURCE] = record.source_image
@@ -144,9 +145,13 @@ def _blend_relative(path: str) -> str:
         return path
 
 
+# The report types an outcome is told with (Operator.report).
+ReportLevel = Literal["INFO", "WARNING", "ERROR"]
+
+
 @dataclass(frozen=True)
 class Outcome:
-    level: str  # a report type: INFO, WARNING or ERROR
+    level: ReportLevel
     message: str
     applied: Applied | None = None
 
@@ -233,7 +238,7 @@ def _first_outcome(record: JobRecord, view: runtime.JobView, done: Applied,
         message += (f" Seam ratio {before:.2f} → {fidelity['result_seam']:.2f}."
                     if before is not None else f" Seam ratio {fidelity['result_seam']:.2f}.")
     extra = " ".join(fidelity.get("notes", []) + fidelity.get("warnings", []))
-    level = "WARNING" if fidelity.get("warnings") else "INFO"
+    level: ReportLevel = "WARNING" if fidelity.get("warnings") else "INFO"
     return Outcome(level, f"{message} {extra}".strip(), done)
 
 
@@ -252,7 +257,7 @@ def conclude(rt: runtime.Runtime, view: runtime.JobView) -> Outcome:
                 "EXEC_DEFAULT", True, local_id=view.local_id, scope=record.scope),
             lambda reason: _failed(view, reason), missing="the operator did not run")
     if view.status == ViewStatus.CANCELLED:
-        level = "INFO" if record.state == JobState.CANCELLED else "WARNING"
+        level: ReportLevel = "INFO" if record.state == JobState.CANCELLED else "WARNING"
         return Outcome(level, job_text.cancel_report(record))
     if isinstance(view.error, spend_policy.NotSpentError) and view.error.by_choice:
         return Outcome("INFO", view.message)  # Don't Pay, or a rehearsal: the artist's choice

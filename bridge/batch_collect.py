@@ -35,7 +35,7 @@ def materials_in_scope(context: bpy.types.Context, scope_name: str) -> list[bpy.
         candidates = list(bpy.data.materials)
     else:
         names = scope.scope_materials(context, scope_name)
-        candidates = [m for m in (bpy.data.materials.get(n) for n in names) if m is not None]
+        candidates = [bpy.data.materials[n] for n in names if n in bpy.data.materials]
     # A linked material is read-only here: its nodes could not be switched to the results.
     return [m for m in candidates if m.node_tree is not None and m.library is None]
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import bpy
 
-from . import ADDON_PACKAGE
+from . import ADDON_PACKAGE, rna
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def _old_files(package: Path) -> list[Path]:
 def leave_preferences() -> None:
     """Called when this copy is disabled: its preferences wait, in memory, for another copy
     enabled later in this Blender session."""
-    addon = bpy.context.preferences.addons.get(ADDON_PACKAGE)
+    addon = rna.preferences(bpy.context).addons.get(ADDON_PACKAGE)
     if addon is None or addon.preferences is None or not installed_copies():
         return
     values = {name: _plain(getattr(addon.preferences, name))
@@ -153,7 +153,7 @@ def take_over_preferences() -> str | None:
     for every one this copy has not set itself. Returns the module they came from."""
     mailbox = sys.modules.get(_HANDOVER)
     left = mailbox.__dict__.pop("left", None) if mailbox is not None else None
-    addon = bpy.context.preferences.addons.get(ADDON_PACKAGE)
+    addon = rna.preferences(bpy.context).addons.get(ADDON_PACKAGE)
     if not left or left["from"] == ADDON_PACKAGE or addon is None or addon.preferences is None:
         return None
     prefs = addon.preferences

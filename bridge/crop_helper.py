@@ -36,7 +36,8 @@ def main(argv: list[str]) -> int:
     except RuntimeError as exc:
         print(f"{ERROR}Blender could not read {path} as an image ({exc}).", flush=True)
         return 1
-    full_width, full_height = image.size[:]
+    # Not the add-on's rna.size(): this runs alone. The stubs' bpy_prop_array has no [].
+    full_width, full_height = image.size[:]  # type: ignore[index]
     channels = image.channels
     if x < 0 or y < 0 or x + width > full_width or y + height > full_height:
         print(f"{ERROR}The region {width}×{height} at ({x}, {y}) is outside the "

@@ -17,7 +17,7 @@ from ..core.journal import new_job_id
 from ..core.scheduler import JobContext
 from ..core.source import Source
 from ..core.states import Stage, ViewStatus
-from . import runtime, snapshot
+from . import rna, runtime, snapshot
 from .modal import JobModalMixin
 
 PixelOp = Callable[[list[Any]], Any]
@@ -51,7 +51,7 @@ def load_result(view: runtime.JobView, name: str, like: bpy.types.Image) -> bpy.
     """Loads the PNG a derived job wrote, packed so the work folder can be cleaned."""
     image = bpy.data.images.load(str(view.result), check_existing=False)
     image.name = name
-    image.colorspace_settings.name = like.colorspace_settings.name
+    rna.set_colorspace(image, rna.colorspace(like).name)
     image.pack()
     Path(view.result).unlink(missing_ok=True)
     return image
@@ -83,7 +83,7 @@ class DerivedImageMixin(JobModalMixin):
             return {"CANCELLED"}
         image = load_result(view, view.title, bpy.data.images[self._like])
         if self._colorspace:
-            image.colorspace_settings.name = self._colorspace
+            rna.set_colorspace(image, self._colorspace)
         for key, value in self._marks.items():
             image[key] = value
         show(context, image)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import bpy
 
-from . import addon_data, lookup
+from . import addon_data, lookup, rna
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,13 @@ def follow_undo() -> None:
     """After an undo or redo: an undo that removes the result would leave its editor empty, so
     it shows the original; a redo that brings the result back shows it again. Editors whose
     image the artist changed are left alone."""
-    for window in bpy.context.window_manager.windows:
+    wm = bpy.context.window_manager
+    for window in wm.windows if wm is not None else ():
         for area in window.screen.areas:
             shown = _showing.get(area.as_pointer())
             if shown is None:
                 continue
-            space = area.spaces.active
+            space = rna.image_space(area)
             name = space.image.name if area.type == "IMAGE_EDITOR" and space.image else None
             result = bpy.data.images.get(shown.result)
             original = bpy.data.images.get(shown.original)

@@ -4,11 +4,18 @@ drains worker events, or a blocking wait in background mode where no event loop 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import bpy
 
 from ..core.states import Stage, ViewStatus
 from . import runtime
+
+if TYPE_CHECKING:
+    # What a mixin is mixed into, so mypy sees the Operator's methods (report, execute, ...).
+    OperatorMixin = bpy.types.Operator
+else:
+    OperatorMixin = object
 
 TICK_SECONDS = 0.05
 # While a result is on its way the ticks come faster, so it is applied as soon as it is there
@@ -47,7 +54,7 @@ def redraw_editors(context: bpy.types.Context) -> None:
                 region.tag_redraw()
 
 
-class JobModalMixin:
+class JobModalMixin(OperatorMixin):
     """Mixed into an Operator: call ``follow(context, ids)`` at the end of invoke/execute.
     ``job_ended(context, view)`` runs on the main thread as each job ends; ``finish(context)``
     once all have, and returns the operator's result."""
@@ -65,13 +72,16 @@ class JobModalMixin:
                 self._collect(context, rt)
             return self.finish(context)
         wm = context.window_manager
+        assert wm is not None  # there is a window
         self._start_timer(context, TICK_SECONDS)
         wm.modal_handler_add(self)
         return {"RUNNING_MODAL"}
 
     def _start_timer(self, context: bpy.types.Context, seconds: float) -> None:
         self._stop_timer(context)
-        self._timer = context.window_manager.event_timer_add(seconds, window=context.window)
+        wm = context.window_manager
+        assert wm is not None  # only with a window (follow)
+        self._timer = wm.event_timer_add(seconds, window=context.window)
         self._tick = seconds
 
     def _collect(self, context: bpy.types.Context, rt: runtime.Runtime) -> None:
@@ -120,7 +130,9 @@ class JobModalMixin:
 
     def _stop_timer(self, context: bpy.types.Context) -> None:
         if self._timer is not None:
-            context.window_manager.event_timer_remove(self._timer)
+            wm = context.window_manager
+            assert wm is not None  # it made the timer
+            wm.event_timer_remove(self._timer)
             self._timer = None
 
     def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
@@ -135,4 +147,4 @@ class PaidJobModal(JobModalMixin):
     or Repeat Last would run execute() again and pay again. The swap is its own undoable,
     repeatable step: scenario.apply_result."""
 
-    bl_options: set[str] = set()
+    bl_options = set()

@@ -16,12 +16,19 @@ from ..core.source import BytesSource
 HEAD_BYTES = 65536  # enough for any header read_image_header parses
 
 
+def data(packed: bpy.types.PackedFile | None) -> bytes:
+    """``packed.data``, copied: a packed image's (tile's) file. Blender hands out bytes, which
+    the stubs call str; callers know the image is packed."""
+    assert packed is not None
+    return bytes(packed.data)  # type: ignore[arg-type]  # bytes; the stubs after 4.2 say str
+
+
 def head(image: bpy.types.Image) -> tuple[bytes, bytes]:
     """The packed file's first bytes, and the whole file (kept, so it is copied only once)."""
-    whole = bytes(image.packed_file.data)
+    whole = data(image.packed_file)
     return whole[:HEAD_BYTES], whole
 
 
 def take(image: bpy.types.Image, name: str, whole: bytes | None = None) -> BytesSource:
     """The packed bytes as a source, copied now unless ``head`` already did."""
-    return BytesSource(whole if whole is not None else bytes(image.packed_file.data), name)
+    return BytesSource(whole if whole is not None else data(image.packed_file), name)

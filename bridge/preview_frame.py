@@ -18,7 +18,7 @@ import gpu
 from gpu_extras.batch import batch_for_shader
 
 from ..core import crop
-from . import addon_data, snapshot
+from . import addon_data, rna, snapshot
 from .preview_request import is_preview
 
 COLOR = (1.0, 0.62, 0.0, 1.0)  # Blender's active-object orange: seen over most textures
@@ -37,7 +37,7 @@ class ViewCrop:
 def image_size(image: bpy.types.Image) -> tuple[int, int] | None:
     """The image's size without loading it: Blender's when it is on screen, else its header."""
     if image.has_data:
-        width, height = image.size[:]
+        width, height = rna.size(image)
         if width and height:
             return int(width), int(height)
     try:
@@ -71,7 +71,7 @@ def view_crop(region: bpy.types.Region, image: bpy.types.Image, size: int,
     """The crop centred on the middle of what ``region`` shows (an Image Editor's main region
     showing ``image``; ``area`` its editor, for the sidebars over it), or None when it cannot be
     told (nothing under the view, no size)."""
-    u, v = region.view2d.region_to_view(*visible_middle(area, region))
+    u, v = rna.pair(region.view2d.region_to_view(*visible_middle(area, region)))
     if image.source == "TILED":
         column, row = math.floor(u), math.floor(v)
         number = 1001 + column + 10 * row
@@ -80,7 +80,7 @@ def view_crop(region: bpy.types.Region, image: bpy.types.Image, size: int,
             tile = image.tiles.active or image.tiles[0]
             number = int(tile.number)
             column, row = (number - 1001) % 10, (number - 1001) // 10
-        width, height = int(tile.size[0]), int(tile.size[1])
+        width, height = rna.size(tile)
         if not (width and height):
             return None
         center = ((u - column) * width, (v - row) * height)
@@ -100,9 +100,8 @@ def _corners(region: bpy.types.Region, found: ViewCrop) -> list[tuple[float, flo
     corners = []
     for x, y in ((box.x, box.y), (box.x + box.width, box.y),
                  (box.x + box.width, box.y + box.height), (box.x, box.y + box.height)):
-        at = region.view2d.view_to_region(found.offset[0] + x / width,
-                                          found.offset[1] + y / height, clip=False)
-        corners.append((float(at[0]), float(at[1])))
+        corners.append(rna.pair(region.view2d.view_to_region(
+            found.offset[0] + x / width, found.offset[1] + y / height, clip=False)))
     return corners
 
 
@@ -115,7 +114,8 @@ def draw() -> None:
     space, region = context.space_data, context.region
     image = getattr(space, "image", None)
     settings = addon_data.upscale_settings_if_registered(context.scene)
-    if image is None or settings is None or not settings.show_preview_frame or is_preview(image):
+    if (image is None or region is None or settings is None or not settings.show_preview_frame
+            or is_preview(image)):
         return
     if image.type not in {"IMAGE", "UV_TEST"}:
         return
@@ -131,7 +131,7 @@ def draw() -> None:
     _shader.bind()
     _shader.uniform_float("viewportSize", (region.width, region.height))
     for color, width in ((SHADOW, LINE_WIDTH + 2.0), (COLOR, LINE_WIDTH)):
-        _shader.uniform_float("lineWidth", width * context.preferences.system.ui_scale)
+        _shader.uniform_float("lineWidth", width * rna.preferences(context).system.ui_scale)
         _shader.uniform_float("color", color)
         batch_for_shader(_shader, "LINES", {"pos": lines}).draw(_shader)
     gpu.state.blend_set("NONE")
@@ -144,7 +144,7 @@ def _label(context: bpy.types.Context, corners: list[tuple[float, float]], found
     text = f"Preview {box.width}×{box.height} → {box.width * factor}×{box.height * factor}"
     if found.tile:
         text += f" (tile {found.tile})"
-    scale = context.preferences.system.ui_scale
+    scale = rna.preferences(context).system.ui_scale
     font = 0
     blf.size(font, 11 * scale)
     x, y = corners[3][0], corners[3][1] + 4 * scale

@@ -183,7 +183,7 @@ def _source(image: bpy.types.Image, facts: snapshot.ImageFacts, tile: udim_tiles
             return FileSource(tile.path, name)
         if how == "packed":
             packed = next(p for p in image.packed_files if int(p.tile_number) == tile.number)
-            return BytesSource(bytes(packed.packed_file.data), name)
+            return BytesSource(packed_bytes.data(packed.packed_file), name)
         runtime_dir = runtime.get().work_dir / f"tiles-{new_job_id()}"
         return udim_tiles.take_sources(image, [tile], runtime_dir)[tile.number]
     if facts.kind == "file":

@@ -20,7 +20,7 @@ from ..api.wording import counted
 from ..core.journal import JobRecord
 from ..core.preview import Preview, PreviewResult
 from ..core.states import JobState, Stage, ViewStatus
-from . import apply, lookup, runtime
+from . import apply, lookup, rna, runtime
 from .preview_request import PREVIEW_OF
 from .undo_step import UndoStep
 
@@ -40,7 +40,7 @@ PREVIEW_ORIGINAL = "scenario_preview_original"  # a preview's A/B reference file
 
 @dataclass(frozen=True)
 class Outcome:
-    level: str
+    level: apply.ReportLevel
     message: str
     added: list[str]
 
@@ -113,7 +113,7 @@ def add(rt: runtime.Runtime, local_id: str) -> Outcome:
 
 
 def _report(record: JobRecord, view: runtime.JobView | None, paid: float, added: list[str]
-            ) -> tuple[str, str, list[str]]:
+            ) -> tuple[apply.ReportLevel, str, list[str]]:
     region = record.preview.get("region", [0, 0, 0, 0])
     factor = record.factor
     took = f" in {view.elapsed:.0f} s" if view is not None else ""
@@ -151,7 +151,7 @@ def _image_for(path: str, record: JobRecord) -> bpy.types.Image:
     image = bpy.data.images.load(path, check_existing=False)
     image.name = Path(path).stem
     if record.source_colorspace:
-        image.colorspace_settings.name = record.source_colorspace
+        rna.set_colorspace(image, record.source_colorspace)
     if record.source_alpha_mode:
         image.alpha_mode = record.source_alpha_mode  # type: ignore[assignment]
     image[PREVIEW_OF] = record.source_image
@@ -174,7 +174,7 @@ def of_texture(name: str, role: str = "preview") -> list[bpy.types.Image]:
     """The previews (or A/B references) of the texture ``name``, oldest set first."""
     found = [i for i in bpy.data.images
              if i.get(PREVIEW_OF) == name and i.get(PREVIEW_ROLE) == role]
-    return sorted(found, key=lambda i: tuple(i.get(PREVIEW_ORDER, [0, 0])))
+    return sorted(found, key=lambda i: tuple(i.get(PREVIEW_ORDER) or [0, 0]))
 
 
 def reference_of(image: bpy.types.Image) -> bpy.types.Image | None:
@@ -190,7 +190,7 @@ def reference_of(image: bpy.types.Image) -> bpy.types.Image | None:
     reference.name = Path(path).stem
     for key in (PREVIEW_OF, PREVIEW_SET, PREVIEW_REGION, PREVIEW_TILE, PREVIEW_SCALE):
         reference[key] = image[key]
-    reference.colorspace_settings.name = image.colorspace_settings.name
+    rna.set_colorspace(reference, rna.colorspace(image).name)
     reference.alpha_mode = image.alpha_mode
     reference[PREVIEW_ROLE] = "original"
     reference[PREVIEW_LABEL] = "Original"
@@ -221,20 +221,20 @@ def forget_places() -> None:
 def show(context: bpy.types.Context, area: bpy.types.Area, image: bpy.types.Image) -> None:
     """Shows a preview (or its A/B reference) in the Image Editor ``area`` where its crop lies:
     the crop's pixels are replaced in place, at the same place on screen and the same size."""
-    space = area.spaces.active
+    space = rna.image_space(area)
     region = next(r for r in area.regions if r.type == "WINDOW")
     shown = space.image
     texture = texture_of(image)
-    if shown is not None and PREVIEW_OF not in shown and shown == texture:
+    if shown is not None and not lookup.has_property(shown, PREVIEW_OF) and shown == texture:
         # From the texture: remember its view, to go back to it.
-        _places[area.as_pointer()] = _Place(texture.name, float(space.zoom[0]),
+        _places[area.as_pointer()] = _Place(texture.name, rna.pair(space.zoom)[0],
                                             _view_center(region, shown))
     place = _places.get(area.as_pointer())
     if texture is None or place is None or place.texture != texture.name:
         space.image = image
         return
     x, y, width, height = (list(image.get(PREVIEW_REGION) or []) + [0, 0, 1, 1])[:4]
-    scale = float(image.get(PREVIEW_SCALE, 1)) or 1.0  # preview pixels per texture pixel
+    scale = float(image.get(PREVIEW_SCALE) or 1)  # preview pixels per texture pixel
     tile_x, tile_y = _tile_offset(texture, int(image.get(PREVIEW_TILE) or 0))
     center = ((place.center[0] - tile_x - x) * scale, (place.center[1] - tile_y - y) * scale)
     _set_view(context, area, region, image, (width * scale, height * scale),
@@ -244,7 +244,7 @@ def show(context: bpy.types.Context, area: bpy.types.Area, image: bpy.types.Imag
 def back_to_texture(context: bpy.types.Context, area: bpy.types.Area) -> bool:
     """Shows the texture again with the view it had; False when there is nothing to go back
     to."""
-    space = area.spaces.active
+    space = rna.image_space(area)
     shown = space.image
     texture = texture_of(shown) if shown is not None else None
     if shown is None or texture is None or texture == shown:
@@ -261,7 +261,7 @@ def back_to_texture(context: bpy.types.Context, area: bpy.types.Area) -> bool:
 def _view_center(region: bpy.types.Region, image: bpy.types.Image) -> tuple[float, float]:
     """The view's centre in the image's pixels (a UDIM set: in its first tile's pixels, counting
     whole tiles)."""
-    u, v = region.view2d.region_to_view(region.width / 2, region.height / 2)
+    u, v = rna.pair(region.view2d.region_to_view(region.width / 2, region.height / 2))
     width, height = _unit(image)
     return u * width, v * height
 
@@ -270,9 +270,9 @@ def _unit(image: bpy.types.Image) -> tuple[int, int]:
     """The pixels one unit of the editor's view spans: the image's (its first tile's). Only for
     an image on screen already (asking a file's size loads it)."""
     if image.source == "TILED" and len(image.tiles):
-        size = image.tiles[0].size
-        return int(size[0]) or 1, int(size[1]) or 1
-    width, height = image.size[:]
+        width, height = rna.size(image.tiles[0])
+    else:
+        width, height = rna.size(image)
     return width or 1, height or 1
 
 
@@ -288,7 +288,7 @@ def _set_view(context: bpy.types.Context, area: bpy.types.Area, region: bpy.type
               center: tuple[float, float]) -> None:
     """Shows ``image`` (``size`` pixels) at ``zoom`` with ``center`` (its pixels) in the middle
     of the view."""
-    space = area.spaces.active
+    space = rna.image_space(area)
     space.image = image
     # The 5.2 stubs leave out that the override is a context manager.
     with context.temp_override(  # type: ignore[attr-defined]
@@ -338,13 +338,14 @@ def clear(texture_name: str) -> tuple[int, int]:
     paths = {bpy.path.abspath(i.filepath) for i in images if i.filepath}
     paths |= {str(i.get(PREVIEW_ORIGINAL, "")) for i in images}
     sets = {str(i.get(PREVIEW_SET, "")) for i in images} - {""}
-    for record in rt.recent if rt is not None else []:
-        if record.local_id in sets or (record.is_preview_set
-                                       and record.source_image == texture_name):
-            sets.add(record.local_id)
-            paths.add(str(record.preview.get("original", "")))
-            for variant in _variant_records(rt, record):
-                paths.add(variant.result_path)
+    if rt is not None:
+        for record in rt.recent:
+            if record.local_id in sets or (record.is_preview_set
+                                           and record.source_image == texture_name):
+                sets.add(record.local_id)
+                paths.add(str(record.preview.get("original", "")))
+                for variant in _variant_records(rt, record):
+                    paths.add(variant.result_path)
     for image in images:
         bpy.data.images.remove(image)
     removed = 0

@@ -24,7 +24,7 @@ from ..core.imagefile import (
 from ..core.naming import sanitize_stem
 from ..core.refusal import Refusal, check_min_side
 from ..core.source import FileSource, PixelSource, Source
-from . import lookup, packed_bytes, udim_tiles
+from . import lookup, packed_bytes, rna, udim_tiles
 
 
 @dataclass
@@ -63,8 +63,8 @@ def describe(image: bpy.types.Image) -> ImageFacts:
         raise Refusal(f"'{image.name}' is a {kind}; save it as an image first.")
     facts = ImageFacts(
         name=image.name, width=0, height=0, kind="file",
-        colorspace=image.colorspace_settings.name, alpha_mode=image.alpha_mode,
-        is_data=bool(image.colorspace_settings.is_data), is_float=_is_float_if_loaded(image),
+        colorspace=rna.colorspace(image).name, alpha_mode=image.alpha_mode,
+        is_data=bool(rna.colorspace(image).is_data), is_float=_is_float_if_loaded(image),
     )
     if udim_tiles.is_tiled(image):
         return _describe_set(image, facts)
@@ -72,11 +72,11 @@ def describe(image: bpy.types.Image) -> ImageFacts:
         facts.kind = "generated"
         facts.width, facts.height = int(image.generated_width), int(image.generated_height)
         if image.is_dirty or image.has_data:
-            facts.width, facts.height = image.size[:]
+            facts.width, facts.height = rna.size(image)
     elif image.packed_file is not None:
         facts.kind = "packed"
         if image.has_data:  # shown in an editor already: Blender knows the size, no copy needed
-            facts.width, facts.height = image.size[:]
+            facts.width, facts.height = rna.size(image)
         else:
             head, facts.packed_data = packed_bytes.head(image)
             facts.width, facts.height, hint = _header_facts(head, image)
@@ -86,7 +86,7 @@ def describe(image: bpy.types.Image) -> ImageFacts:
         if not path or not os.path.isfile(path):
             if image.has_data:
                 facts.kind = "memory"
-                facts.width, facts.height = image.size[:]
+                facts.width, facts.height = rna.size(image)
                 facts.notes.append("Its file is missing, so the pixels in memory are sent.")
             else:
                 raise Refusal(
@@ -117,7 +117,7 @@ _panel_cache: dict[tuple[object, ...], ImageFacts | Refusal] = {}
 def describe_cached(image: bpy.types.Image) -> ImageFacts:
     """``describe`` for drawing code: redraws come often, headers are read once per state."""
     key = (image.name, image.filepath, image.source, image.packed_file is not None,
-           image.is_dirty, image.colorspace_settings.name, image.has_data, len(image.tiles))
+           image.is_dirty, rna.colorspace(image).name, image.has_data, len(image.tiles))
     found = _panel_cache.get(key)
     if found is None:
         if len(_panel_cache) > 64:
@@ -173,7 +173,7 @@ def decodable_source(image: bpy.types.Image, facts: ImageFacts) -> Source:
 
 
 def read_pixels(image: bpy.types.Image, facts: ImageFacts, keep_alpha: bool) -> PixelSource:
-    width, height = image.size[:]
+    width, height = rna.size(image)
     if width * height == 0:
         raise Refusal(f"'{image.name}' has no pixels to upscale.")
     buffer = np.empty(width * height * image.channels, dtype=np.float32)
@@ -205,7 +205,7 @@ def _header_facts(source: str | bytes, image: bpy.types.Image) -> tuple[int, int
     except (ImageHeaderError, OSError):
         pass
     # A format whose header we do not parse (EXR, TGA, …): Blender knows the size.
-    width, height = image.size[:]
+    width, height = rna.size(image)
     if not (width or height):  # not a size: Blender could not load it either
         where = source if isinstance(source, str) else "packed in the .blend"
         raise Refusal(

@@ -45,7 +45,7 @@ def texture_nodes(material: bpy.types.Material) -> Iterator[TextureUse]:
 def destinations(use: TextureUse) -> list[Destination]:
     """Where the texture's Color and Alpha outputs end up (shader inputs, the material output)."""
     found: list[Destination] = []
-    for output in use.node.outputs:
+    for output in use.node.outputs or ():
         if output.is_linked:
             _follow(output, use.frames, (), output.name, found, 0)
     return found
@@ -62,17 +62,17 @@ def _follow(socket: bpy.types.NodeSocket, frames: Frames, via: tuple[Hop, ...], 
             found: list[Destination], depth: int) -> None:
     if depth > MAX_DEPTH:
         return
-    for link in socket.links:
+    for link in socket.links or ():
         if getattr(link, "is_muted", False) or not link.is_valid:
             continue
         node, target = link.to_node, link.to_socket
-        if node.mute:
+        if node is None or target is None or node.mute:
             continue
         if node.bl_idname == "NodeReroute":
             _follow(node.outputs[0], frames, via, start, found, depth + 1)
         elif node.bl_idname == "NodeGroupOutput":
             # Out of the group: continue from the matching output of the node that uses it.
-            if frames and node.is_active_output:
+            if frames and getattr(node, "is_active_output", False):
                 group_node = frames[-1]
                 out = _by_identifier(group_node.outputs, target.identifier)
                 if out is not None:

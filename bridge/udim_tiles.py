@@ -24,7 +24,7 @@ from ..core.imagefile import (
 from ..core.naming import UDIM_TOKEN, sanitize_stem
 from ..core.refusal import Refusal, check_min_side
 from ..core.source import BytesSource, FileSource, Source
-from . import lookup
+from . import lookup, packed_bytes, rna
 
 UVTILE_TOKEN = "<UVTILE>"  # noqa: S105 - the file-name token, not a secret
 _NUMBER_IN_NAME = re.compile(r"(?<=[._])1\d{3}(?=\.[^./\\]+$)")
@@ -65,13 +65,12 @@ def describe(image: bpy.types.Image) -> list[Tile]:
         number = int(tile.number)
         path = ""
         if how == "generated":
-            # The stubs' bpy_prop_array is not iterable; Blender's is.
-            width, height = (int(v) for v in tile.size)  # type: ignore[attr-defined]
+            width, height = rna.size(tile)
         elif how == "packed":
             if number not in packed:
                 raise Refusal(f"Tile {number} of '{image.name}' is not packed: pack the image "
                               "again (Image ▸ Pack), then try again.")
-            width, height = _header_size(bytes(packed[number].packed_file.data), image,
+            width, height = _header_size(packed_bytes.data(packed[number].packed_file), image,
                                          number)
         else:
             path = tile_path(image, number)
@@ -116,7 +115,7 @@ def take_sources(image: bpy.types.Image, tiles: list[Tile], work_dir: Path
     if how == "packed":
         sources = {}
         for packed in image.packed_files:
-            data = bytes(packed.packed_file.data)
+            data = packed_bytes.data(packed.packed_file)
             fmt = sniff_format(data[:64])
             if fmt not in SCENARIO_UPLOAD_FORMATS:
                 raise Refusal(f"Tile {packed.tile_number} of '{image.name}' is packed as "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import BoolProperty
 
-from ..bridge import addon_data, defaults
+from ..bridge import addon_data, defaults, rna
 
 
 class SCENARIO_OT_save_defaults(bpy.types.Operator):
@@ -28,6 +28,6 @@ class SCENARIO_OT_save_defaults(bpy.types.Operator):
             self.report({"INFO"}, "Loaded the default upscale settings.")
         else:
             defaults.save(settings)
-            context.preferences.is_dirty = True
+            rna.preferences(context).is_dirty = True
             self.report({"INFO"}, "Saved as defaults (in the add-on preferences).")
         return {"FINISHED"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
-from ..bridge import previews
+from ..bridge import previews, rna
 
 MODES = [
     ("PREVIEW", "Preview", "Show this preview in the editor, in place of its crop"),
@@ -42,7 +42,8 @@ class SCENARIO_OT_show_preview(bpy.types.Operator):
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         area = context.area
-        space = area.spaces.active
+        assert area is not None  # see poll()
+        space = rna.image_space(area)
         key = area.as_pointer()
         if self.mode == "TEXTURE":
             if not previews.back_to_texture(context, area):
@@ -52,7 +53,7 @@ class SCENARIO_OT_show_preview(bpy.types.Operator):
         if self.mode == "AB":
             shown = space.image
             role = shown.get(previews.PREVIEW_ROLE) if shown is not None else None
-            if role == "preview":
+            if shown is not None and role == "preview":
                 target = previews.reference_of(shown)
             elif role == "original":
                 target = bpy.data.images.get(_last.get(key, ""))

@@ -9,6 +9,7 @@ import bpy
 from ..api.errors import NotFoundError, ScenarioError
 from ..api.model_check import unavailable_message
 from ..bridge import connection, runtime
+from ..bridge.apply import ReportLevel
 from ..bridge.modal import JobModalMixin
 from ..core.journal import new_job_id
 from ..core.refusal import Refusal
@@ -62,7 +63,7 @@ class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
         else:
             self._tell("ERROR", "The connection test was cancelled.")
 
-    def _tell(self, level: str, text: str) -> None:
+    def _tell(self, level: ReportLevel, text: str) -> None:
         """Reported, and shown in the preferences, where the button was pressed."""
         self.report({level}, text)
         self._told = [*getattr(self, "_told", []), (level, text)]

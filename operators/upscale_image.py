@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
 from ..api.errors import ScenarioError
 from ..bridge import addon_data, apply, availability, editor_view, quotes, request, runtime
-from ..bridge.modal import PaidJobModal
+from ..bridge.modal import OperatorMixin, PaidJobModal
 from ..bridge.settings import SCOPE_ITEMS
 from ..core.estimate import describe_output
 from ..core.refusal import Refusal
 
+if TYPE_CHECKING:
+    from bpy.stub_internal.rna_enums import OperatorReturnItems
 
-class ForAnImage:
+
+class ForAnImage(OperatorMixin):
     """Mixed into an operator on one image: greyed out with the reason when it cannot be sent;
     a click runs it at once (no dialog)."""
 
     @classmethod
     def poll(cls, context: bpy.types.Context) -> bool:
-        return availability.allows(cls, availability.why_cannot_upscale(context))  # type: ignore[arg-type]
+        return availability.allows(cls, availability.why_cannot_upscale(context))
 
-    def invoke(self, context: bpy.types.Context, event: bpy.types.Event) -> set[str]:
-        return self.execute(context)  # type: ignore[attr-defined, no-any-return]
+    def invoke(self, context: bpy.types.Context,
+               event: bpy.types.Event) -> set[OperatorReturnItems]:
+        return self.execute(context)
 
 
 class SCENARIO_OT_upscale_image(ForAnImage, PaidJobModal, bpy.types.Operator):

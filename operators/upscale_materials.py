@@ -8,6 +8,7 @@ from bpy.props import EnumProperty, IntProperty
 from ..api.errors import ScenarioError
 from ..api.params import FIELD_SPECS
 from ..bridge import addon_data, availability, batch_conclude, batch_list, batch_start, runtime
+from ..bridge.apply import ReportLevel
 from ..bridge.batch_settings import BATCH_SCOPE_ITEMS
 from ..bridge.modal import PaidJobModal, redraw_editors
 from ..bridge.model_props import enum_items
@@ -61,7 +62,9 @@ class SCENARIO_OT_upscale_materials(PaidJobModal, bpy.types.Operator):
         except (Refusal, ScenarioError) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
-        batch_list.show(context.window_manager, self._batch)
+        wm = context.window_manager
+        assert wm is not None  # Blender's, also in background mode
+        batch_list.show(wm, self._batch)
         for item in self._batch.skipped:
             self.report({"WARNING"}, f"Skipped '{item.image}': {item.reason}")
         if not self._batch.job_ids:
@@ -98,7 +101,8 @@ class SCENARIO_OT_upscale_materials(PaidJobModal, bpy.types.Operator):
         batch.finish_if_done()
         counts = batch.counts()
         # Declined images are the artist's choice, not a failure.
-        level = "INFO" if not (counts[ItemStatus.FAILED] or counts[ItemStatus.CANCELLED]) else "WARNING"
+        failed = counts[ItemStatus.FAILED] or counts[ItemStatus.CANCELLED]
+        level: ReportLevel = "WARNING" if failed else "INFO"
         self.report({level}, f"Batch: {batch.summary_text()}.")
         redraw_editors(context)
         return {"FINISHED"} if counts[ItemStatus.DONE] else {"CANCELLED"}

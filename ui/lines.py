@@ -9,7 +9,9 @@ from collections.abc import Callable
 import blf
 import bpy
 
+from ..bridge import rna
 from ..core.text_fit import fit_lines
+from .widgets import Icon
 
 # Room a label never gets, in pixels at 1× (measured in the window): the sidebar's tab strip,
 # the panel's margins, a box's padding and an icon.
@@ -18,7 +20,7 @@ FONT_ID = 0  # the interface font
 
 
 def label_lines(layout: bpy.types.UILayout, context: bpy.types.Context, text: str,
-                icon: str = "NONE") -> None:
+                icon: Icon = "NONE") -> None:
     """``text`` as whole lines; the first carries ``icon``, the others are indented like it."""
     lines = fit_lines(text, _room(context), _measure(context))
     for index, line in enumerate(lines):
@@ -26,7 +28,7 @@ def label_lines(layout: bpy.types.UILayout, context: bpy.types.Context, text: st
 
 
 def _scale(context: bpy.types.Context) -> float:
-    return float(context.preferences.system.ui_scale) or 1.0  # 0 without a window
+    return float(rna.preferences(context).system.ui_scale) or 1.0  # 0 without a window
 
 
 def _room(context: bpy.types.Context) -> float:
@@ -37,6 +39,7 @@ def _room(context: bpy.types.Context) -> float:
 
 
 def _measure(context: bpy.types.Context) -> Callable[[str], float]:
-    style = context.preferences.ui_styles[0]
+    style = rna.preferences(context).ui_styles[0]
     blf.size(FONT_ID, style.widget.points * _scale(context))
-    return lambda text: float(blf.dimensions(FONT_ID, text)[0])
+    # The 4.2 stubs say blf.dimensions() returns None, not (width, height).
+    return lambda text: float(blf.dimensions(FONT_ID, text)[0])  # type: ignore[index]

@@ -9,11 +9,14 @@ from collections.abc import Callable
 import bpy
 
 from ..bridge import apply, availability
+from .widgets import button
 
 
 def image_menu(self: bpy.types.Menu, context: bpy.types.Context) -> None:
     """Image Editor ▸ Image."""
     layout = self.layout
+    if layout is None:
+        return
     layout.separator()
     layout.operator("scenario.upscale_image", text="Upscale with Scenario…", icon="IMAGE_PLANE")
     image = availability.editor_image(context)
@@ -27,12 +30,14 @@ def node_context_menu(self: bpy.types.Menu, context: bpy.types.Context) -> None:
     if getattr(space, "tree_type", "") != "ShaderNodeTree":
         return
     layout = self.layout
+    if layout is None:
+        return
     layout.separator()
     node = getattr(context, "active_node", None)
     image = getattr(node, "image", None) if getattr(node, "type", "") == "TEX_IMAGE" else None
     if image is not None:
-        op = layout.operator("scenario.upscale_image", text="Upscale This Texture with Scenario",
-                             icon="IMAGE_PLANE")
+        op = button(layout, "scenario.upscale_image", text="Upscale This Texture with Scenario",
+                    icon="IMAGE_PLANE")
         op.image_name = image.name
     material_batch(self, context)
 
@@ -40,9 +45,10 @@ def node_context_menu(self: bpy.types.Menu, context: bpy.types.Context) -> None:
 def material_batch(self: bpy.types.Menu, context: bpy.types.Context) -> None:
     """The batch of the active material, where its batch panel lives (Material Properties,
     Shader Editor)."""
-    op = self.layout.operator("scenario.upscale_materials",
-                              text="Upscale This Material's Textures with Scenario",
-                              icon="NODE_TEXTURE")
+    if self.layout is None:
+        return
+    op = button(self.layout, "scenario.upscale_materials",
+                text="Upscale This Material's Textures with Scenario", icon="NODE_TEXTURE")
     op.scope = "ACTIVE_MATERIAL"
 
 

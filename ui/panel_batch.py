@@ -12,8 +12,9 @@ from ..core.roles import ROLE_LABELS
 from ..core.states import ItemStatus
 from .lines import label_lines
 from .parts import draw_batch_question, draw_connection_problem
+from .widgets import Icon, button, fold
 
-STATUS_ICONS = {
+STATUS_ICONS: dict[ItemStatus, Icon] = {
     ItemStatus.QUEUED: "TIME", ItemStatus.RUNNING: "SORTTIME", ItemStatus.DONE: "CHECKMARK",
     ItemStatus.PRICED: "TIME",
     ItemStatus.FAILED: "ERROR", ItemStatus.CANCELLED: "CANCEL", ItemStatus.SKIPPED: "FORWARD",
@@ -26,7 +27,7 @@ class SCENARIO_UL_batch(bpy.types.UIList):
     """One row per image of the last batch; the status is read live from the runtime. In
     Material Properties, only the images of that material."""
 
-    def filter_items(self, context: bpy.types.Context, data: bpy.types.AnyType,
+    def filter_items(self, context: bpy.types.Context, data: ScenarioBatchList,
                      propname: str) -> tuple[list[int], list[int]]:
         rows = getattr(data, propname)
         material = _panel_material(context)
@@ -51,17 +52,17 @@ class SCENARIO_UL_batch(bpy.types.UIList):
         split.label(text=entry.image, icon=STATUS_ICONS.get(entry.status, "DOT"))
         split.label(text=batch_list.status_word(rt, entry))
         if entry.status == ItemStatus.PRICED:
-            row.operator("scenario.cancel_job", text="", icon="CANCEL").local_id = entry.local_id
+            button(row, "scenario.cancel_job", text="", icon="CANCEL").local_id = entry.local_id
             return
         view = batch_list.live_view(rt, entry)
         if view is None:
             return
         if getattr(view, "question", None) is not None:
-            pay = row.operator("scenario.answer_price", text="", icon="CHECKMARK")
+            pay = button(row, "scenario.answer_price", text="", icon="CHECKMARK")
             pay.local_id, pay.pay = entry.local_id, True
-            decline = row.operator("scenario.answer_price", text="", icon="X")
+            decline = button(row, "scenario.answer_price", text="", icon="X")
             decline.local_id, decline.pay = entry.local_id, False
-        row.operator("scenario.cancel_job", text="", icon="CANCEL").local_id = entry.local_id
+        button(row, "scenario.cancel_job", text="", icon="CANCEL").local_id = entry.local_id
 
 
 def draw_batch(layout: bpy.types.UILayout, context: bpy.types.Context, *,
@@ -76,8 +77,8 @@ def draw_batch(layout: bpy.types.UILayout, context: bpy.types.Context, *,
         col.prop(settings, "scope")
     col.prop(colour, "upscale_factor")
     col.prop(colour, "preset", text="Color Preset")
-    header, body = layout.panel(f"scenario_batch_data_maps_{scope_name or 'any'}",
-                                default_closed=True)
+    header, body = fold(layout, f"scenario_batch_data_maps_{scope_name or 'any'}",
+                        default_closed=True)
     header.label(text="Data Maps")
     if body is not None:
         body.use_property_split = True
@@ -87,7 +88,7 @@ def draw_batch(layout: bpy.types.UILayout, context: bpy.types.Context, *,
     draw_connection_problem(layout, context)
     row = layout.row()
     row.scale_y = 1.3
-    op = row.operator("scenario.upscale_materials", text=text, icon="NODE_TEXTURE")
+    op = button(row, "scenario.upscale_materials", text=text, icon="NODE_TEXTURE")
     if scope_name:
         op.scope = scope_name
     draw_list(layout, context)
@@ -134,7 +135,7 @@ def draw_list(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
     label_lines(layout, context, batch.summary_text(),
                 icon="INFO" if batch.ended else "SORTTIME")
     if batch.pending:
-        layout.operator("scenario.cancel_job", text="Cancel All", icon="CANCEL").local_id = ""
+        button(layout, "scenario.cancel_job", text="Cancel All", icon="CANCEL").local_id = ""
 
 
 class NODE_PT_scenario_batch(bpy.types.Panel):
@@ -149,7 +150,8 @@ class NODE_PT_scenario_batch(bpy.types.Panel):
         return space is not None and getattr(space, "tree_type", "") == "ShaderNodeTree"
 
     def draw(self, context: bpy.types.Context) -> None:
-        draw_batch(self.layout, context)
+        if self.layout is not None:
+            draw_batch(self.layout, context)
 
 
 class MATERIAL_PT_scenario_batch(bpy.types.Panel):
@@ -164,8 +166,9 @@ class MATERIAL_PT_scenario_batch(bpy.types.Panel):
         return context.material is not None
 
     def draw(self, context: bpy.types.Context) -> None:
-        draw_batch(self.layout, context, scope_name="ACTIVE_MATERIAL",
-                   text="Upscale This Material's Textures")
+        if self.layout is not None:
+            draw_batch(self.layout, context, scope_name="ACTIVE_MATERIAL",
+                       text="Upscale This Material's Textures")
 
 
 class IMAGE_PT_scenario_batch(bpy.types.Panel):
@@ -178,10 +181,12 @@ class IMAGE_PT_scenario_batch(bpy.types.Panel):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
+        if layout is None:
+            return
         row = layout.row()
         row.scale_y = 1.3
-        op = row.operator("scenario.upscale_materials", text="Upscale All Textures of Selection",
-                          icon="NODE_TEXTURE")
+        op = button(row, "scenario.upscale_materials", text="Upscale All Textures of Selection",
+                    icon="NODE_TEXTURE")
         op.scope = "SELECTED_OBJECTS"
         draw_list(layout, context)
 

@@ -13,6 +13,7 @@ from ..core.preview import MAX_VARIANTS
 from ..core.text_fit import fit_lines
 from .lines import RESERVED_PX, _measure, _scale, label_lines
 from .panel_upscale import ScenarioImagePanel
+from .widgets import button
 
 if TYPE_CHECKING:
     from ..bridge.settings import ScenarioUpscaleSettings
@@ -28,6 +29,8 @@ class IMAGE_PT_scenario_preview(ScenarioImagePanel, bpy.types.Panel):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
+        if layout is None:
+            return
         layout.use_property_decorate = False
         settings = addon_data.upscale_settings(context.scene)
         shown = availability.editor_image(context)
@@ -55,10 +58,10 @@ def _draw_values(layout: bpy.types.UILayout, settings: ScenarioUpscaleSettings) 
     for index, item in enumerate(settings.variants):
         row = col.row(align=True)
         row.prop(item, attribute, text="")
-        remove = row.operator("scenario.edit_settings_list", text="", icon="X")
+        remove = button(row, "scenario.edit_settings_list", text="", icon="X")
         remove.list_name, remove.action, remove.index = "variants", "REMOVE", index
     if len(settings.variants) < MAX_VARIANTS:
-        add = col.operator("scenario.edit_settings_list", text="Add Value", icon="ADD")
+        add = button(col, "scenario.edit_settings_list", text="Add Value", icon="ADD")
         add.list_name, add.action = "variants", "ADD"
 
 
@@ -83,8 +86,8 @@ def _draw_previews(layout: bpy.types.UILayout, context: bpy.types.Context,
             cell.label(text=line)
         cell.template_icon(icon_value=cell.icon(image), scale=icon_scale)
         showing = shown is not None and shown == image
-        op = cell.operator("scenario.show_preview", text="Shown" if showing else "Show",
-                           depress=showing)
+        op = button(cell, "scenario.show_preview", text="Shown" if showing else "Show",
+                    depress=showing)
         op.image_name, op.mode = image.name, "PREVIEW"
     role = shown.get(previews.PREVIEW_ROLE) if shown is not None else None
     if role is not None:
@@ -99,13 +102,13 @@ def _draw_previews(layout: bpy.types.UILayout, context: bpy.types.Context,
             label_lines(box, context, "The crop of the original, at the previews' size",
                         icon="INFO")
         row = box.row(align=True)
-        row.operator("scenario.show_preview", text="A/B", icon="ARROW_LEFTRIGHT").mode = "AB"
-        row.operator("scenario.show_preview", text="Back to Texture", icon="LOOP_BACK").mode = \
+        button(row, "scenario.show_preview", text="A/B", icon="ARROW_LEFTRIGHT").mode = "AB"
+        button(row, "scenario.show_preview", text="Back to Texture", icon="LOOP_BACK").mode = \
             "TEXTURE"
         if chosen is not None:
-            box.operator("scenario.use_preview_settings", icon="CHECKMARK").image_name = \
+            button(box, "scenario.use_preview_settings", icon="CHECKMARK").image_name = \
                 chosen.name
-    box.operator("scenario.clear_previews", icon="TRASH").image_name = texture.name
+    button(box, "scenario.clear_previews", icon="TRASH").image_name = texture.name
 
 
 def _room(context: bpy.types.Context) -> float:

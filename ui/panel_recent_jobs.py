@@ -17,8 +17,9 @@ from ..core.naming import UDIM_TOKEN
 from ..core.states import JobState
 from .lines import label_lines
 from .panel_upscale import ScenarioImagePanel
+from .widgets import Icon, button
 
-STATE_ICONS = {
+STATE_ICONS: dict[JobState, Icon] = {
     JobState.APPLIED: "CHECKMARK", JobState.DOWNLOADED: "IMPORT", JobState.SUCCEEDED: "IMPORT",
     JobState.SUBMITTED: "TIME", JobState.ABANDONED: "TIME", JobState.TIMED_OUT: "TIME",
     JobState.FAILED: "ERROR", JobState.CANCELLED: "CANCEL", JobState.UNCERTAIN: "QUESTION",
@@ -39,7 +40,7 @@ def state_word(record: JobRecord) -> str:
     return "Declined" if record.declined else STATE_WORDS.get(record.state, record.state.title())
 
 
-def state_icon(record: JobRecord) -> str:
+def state_icon(record: JobRecord) -> Icon:
     return "X" if record.declined else STATE_ICONS.get(record.state, "DOT")
 
 
@@ -79,6 +80,8 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
+        if layout is None:
+            return
         rt = runtime.peek()
         if rt is not None:
             label_lines(layout, context, spending.spent(rt.recent).text, icon="INFO")
@@ -90,6 +93,8 @@ class IMAGE_PT_scenario_recent_jobs(ScenarioImagePanel, bpy.types.Panel):
         row.operator("scenario.open_folder", text="Output Folder", icon="FILE_FOLDER")
         row.operator("scenario.open_log", icon="TEXT")
         state = addon_data.recent_list(context.window_manager)
+        if state is None:  # Blender is starting
+            return
         newer = rt.newer if rt else []
         if not len(state.rows) and not newer:
             layout.label(text="No upscales yet")
@@ -125,14 +130,14 @@ def _draw_job(box: bpy.types.UILayout, context: bpy.types.Context, rt: runtime.R
     row = box.row(align=True)
     if record.recoverable or record.state == JobState.APPLIED:
         text = "Re-apply" if record.state == JobState.APPLIED else "Recover"
-        button = row.row(align=True)
-        button.enabled = not not_now
-        button.operator("scenario.recover_jobs", text=text,
-                        icon="FILE_REFRESH").local_id = record.local_id
-    row.operator("scenario.forget_job", icon="X").local_id = record.local_id
+        cell = row.row(align=True)
+        cell.enabled = not not_now
+        button(cell, "scenario.recover_jobs", text=text,
+               icon="FILE_REFRESH").local_id = record.local_id
+    button(row, "scenario.forget_job", icon="X").local_id = record.local_id
     if record.result_path:
-        box.operator("scenario.open_folder", text="Show File",
-                     icon="FILE_FOLDER").filepath = record.result_files[0] if record.is_set \
+        button(box, "scenario.open_folder", text="Show File",
+               icon="FILE_FOLDER").filepath = record.result_files[0] if record.is_set \
             else record.result_path
 
 

@@ -24,12 +24,18 @@ from ..core.refusal import Refusal
 from ..core.states import Stage
 from .lines import label_lines
 from .parts import draw_batch_question, draw_connection_problem
+from .widgets import button
 
 if TYPE_CHECKING:
     from ..bridge.settings import ScenarioUpscaleSettings
 
+    # What ScenarioImagePanel is mixed into, so mypy types its bl_ names as the Panel's.
+    PanelMixin = bpy.types.Panel
+else:
+    PanelMixin = object
 
-class ScenarioImagePanel:
+
+class ScenarioImagePanel(PanelMixin):
     bl_space_type = "IMAGE_EDITOR"
     bl_region_type = "UI"
     bl_category = "Scenario"
@@ -40,6 +46,8 @@ class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
+        if layout is None:
+            return
         layout.use_property_decorate = False  # tool settings are not animated
         settings = addon_data.upscale_settings(context.scene)
         image = availability.editor_image(context)
@@ -53,7 +61,7 @@ class IMAGE_PT_scenario_upscale(ScenarioImagePanel, bpy.types.Panel):
         col.prop(settings, "scope")
         row = layout.row(align=True)
         row.operator("scenario.save_defaults", icon="FILE_TICK")
-        row.operator("scenario.save_defaults", text="Reset", icon="LOOP_BACK").reset = True
+        button(row, "scenario.save_defaults", text="Reset", icon="LOOP_BACK").reset = True
         if not draw_connection_problem(layout, context):
             source = connection.keys_source()
             layout.label(text=f"Keys from the {source}", icon="KEY_HLT")
@@ -82,6 +90,8 @@ class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
 
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
+        if layout is None:
+            return
         layout.use_property_split = True
         layout.use_property_decorate = False
         settings = addon_data.upscale_settings(context.scene)
@@ -103,29 +113,34 @@ class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
         sub = row.row()
         sub.enabled = not settings.random_seed
         sub.prop(settings, "seed", text="")
-        _draw_list(layout, settings, "image_prompts", "Style Images (up to 4)",
-                   lambda row, item: row.prop(item, "image", text=""))
+        _draw_list(layout, settings, "image_prompts", "Style Images (up to 4)", _style_image)
         if len(settings.image_prompts):
             layout.prop(settings, "image_prompt_strength")
-        _draw_list(layout, settings, "loras", "LoRAs (model, strength)",
-                   lambda row, item: (row.prop(item, "model", text="",
-                                               placeholder="Model id or URL"),
-                                      row.prop(item, "scale", text="")))
+        _draw_list(layout, settings, "loras", "LoRAs (model, strength)", _lora)
 
 
 SLIDERS_HELP = "More strength: more new detail. More structure: closer shapes."
 
 
+def _style_image(row: bpy.types.UILayout, item: Any) -> None:
+    row.prop(item, "image", text="")
+
+
+def _lora(row: bpy.types.UILayout, item: Any) -> None:
+    row.prop(item, "model", text="", placeholder="Model id or URL")
+    row.prop(item, "scale", text="")
+
+
 def _draw_list(layout: bpy.types.UILayout, settings: ScenarioUpscaleSettings, name: str,
-               title: str, draw_item: Callable[[bpy.types.UILayout, Any], object]) -> None:
+               title: str, draw_item: Callable[[bpy.types.UILayout, Any], None]) -> None:
     row = layout.row()
     row.label(text=title)
-    add = row.operator("scenario.edit_settings_list", text="", icon="ADD")
+    add = button(row, "scenario.edit_settings_list", text="", icon="ADD")
     add.list_name, add.action = name, "ADD"
     for index, item in enumerate(getattr(settings, name)):
         row = layout.row(align=True)
         draw_item(row, item)
-        remove = row.operator("scenario.edit_settings_list", text="", icon="X")
+        remove = button(row, "scenario.edit_settings_list", text="", icon="X")
         remove.list_name, remove.action, remove.index = name, "REMOVE", index
 
 
@@ -183,11 +198,11 @@ def _draw_upscale_button(layout: bpy.types.UILayout, context: bpy.types.Context,
         text = f"Upscale{' Original' if original else ''} for {credits_text(quote.cost)}"
     else:
         text = "Upscale the Original" if original else "Upscale with Scenario"
-    button = row.operator("scenario.upscale_image", text=text, icon="IMAGE_PLANE")
+    upscale = button(row, "scenario.upscale_image", text=text, icon="IMAGE_PLANE")
     if original is not None:
-        button.image_name = original.name
+        upscale.image_name = original.name
     if quote is None:
-        price = layout.operator("scenario.price_image", icon="VIEWZOOM")
+        price = button(layout, "scenario.price_image", icon="VIEWZOOM")
         if original is not None:
             price.image_name = original.name
 
@@ -201,14 +216,14 @@ def _draw_result_actions(layout: bpy.types.UILayout, image: bpy.types.Image) -> 
     row = layout.row(align=True)
     original, result = found
     if image != original:
-        row.operator("scenario.compare_images", text="Show Original", icon="HIDE_OFF").mode = \
+        button(row, "scenario.compare_images", text="Show Original", icon="HIDE_OFF").mode = \
             "ORIGINAL"
     if image != result:
-        row.operator("scenario.compare_images", text="Show Result", icon="HIDE_OFF").mode = \
+        button(row, "scenario.compare_images", text="Show Result", icon="HIDE_OFF").mode = \
             "RESULT"
     if image in found:
-        row.operator("scenario.compare_images", text="Difference",
-                     icon="SELECT_DIFFERENCE").mode = "DIFFERENCE"
+        button(row, "scenario.compare_images", text="Difference",
+               icon="SELECT_DIFFERENCE").mode = "DIFFERENCE"
     layout.operator("scenario.revert_image", icon="LOOP_BACK")
 
 
@@ -223,7 +238,7 @@ def _draw_jobs(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
         row = box.row()
         row.label(text=view.title, icon="TIME")
         row.label(text=f"{view.elapsed:.0f} s")
-        op = row.operator("scenario.cancel_job", text="", icon="CANCEL")
+        op = button(row, "scenario.cancel_job", text="", icon="CANCEL")
         op.local_id = view.local_id
         if view.stage == Stage.WAITING_SLOT:  # a long line: whole lines, not a bar
             label_lines(box, context, view.stage_text, icon="SORTTIME")
@@ -267,10 +282,10 @@ def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
     else:
         text = f"Costs {cost} (your limit: {limit})"
     label_lines(col, context, text)
-    pay = col.operator("scenario.answer_price", icon="CHECKMARK",
-                       text="Pay for Previews" if question.previews else "Pay and Upscale")
+    pay = button(col, "scenario.answer_price", icon="CHECKMARK",
+                 text="Pay for Previews" if question.previews else "Pay and Upscale")
     pay.local_id, pay.pay = view.local_id, True
-    stop = col.operator("scenario.answer_price", text="Don't Pay", icon="CANCEL")
+    stop = button(col, "scenario.answer_price", text="Don't Pay", icon="CANCEL")
     stop.local_id, stop.pay = view.local_id, False
 
 

@@ -9,6 +9,7 @@ from ..api.wording import counted, verb
 from ..bridge import ADDON_PACKAGE, availability
 from ..core.batch import Batch
 from .lines import label_lines
+from .widgets import button
 
 
 def draw_connection_problem(layout: bpy.types.UILayout, context: bpy.types.Context) -> bool:
@@ -17,8 +18,8 @@ def draw_connection_problem(layout: bpy.types.UILayout, context: bpy.types.Conte
     problem = availability.why_cannot_connect()
     if problem == availability.NO_KEYS:
         layout.label(text="No Scenario API key yet", icon="ERROR")
-        layout.operator("preferences.addon_show", text="Enter API Keys",
-                        icon="PREFERENCES").module = ADDON_PACKAGE
+        button(layout, "preferences.addon_show", text="Enter API Keys",
+               icon="PREFERENCES").module = ADDON_PACKAGE
     elif problem:
         label_lines(layout, context, problem, icon="ERROR")
     return bool(problem)
@@ -34,7 +35,7 @@ def draw_batch_question(col: bpy.types.UILayout, context: bpy.types.Context,
                               f"{verb(question.images, 'costs', 'cost')} "
                               f"{credits_text(question.cost)} in all (your limit: "
                               f"{credits_text(question.limit)})")
-    pay = col.operator("scenario.answer_price", text="Pay and Upscale All", icon="CHECKMARK")
+    pay = button(col, "scenario.answer_price", text="Pay and Upscale All", icon="CHECKMARK")
     pay.batch_id, pay.pay = batch.batch_id, True
-    stop = col.operator("scenario.answer_price", text="Don't Pay", icon="CANCEL")
+    stop = button(col, "scenario.answer_price", text="Don't Pay", icon="CANCEL")
     stop.batch_id, stop.pay = batch.batch_id, False

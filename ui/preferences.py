@@ -17,6 +17,7 @@ from ..core import spending
 from ..core.result_check import DEFAULT_MAX_SIDE
 from ..core.spending import STOP_BEFORE_PAYING
 from .lines import label_lines
+from .widgets import Icon, button, fold
 
 # Blender 4.5+ warns about '//' in a path property unless it declares blend-relative support.
 _BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if bpy.app.version >= (4, 5, 0) else set()
@@ -114,10 +115,12 @@ class ScenarioUpscalePreferences(bpy.types.AddonPreferences):
     def draw(self, context: bpy.types.Context) -> None:
         """Grouped under headings, as Blender's own preferences are; the groups fold."""
         layout = self.layout
+        if layout is None:
+            return
         layout.use_property_split = True
         layout.use_property_decorate = False
         for idname, title, draw, closed in GROUPS:
-            header, body = layout.panel(f"scenario_prefs_{idname}", default_closed=closed)
+            header, body = fold(layout, f"scenario_prefs_{idname}", default_closed=closed)
             header.label(text=title)
             if body is not None:
                 draw(self, body, context)
@@ -134,8 +137,7 @@ def _account(prefs: ScenarioUpscalePreferences, layout: bpy.types.UILayout,
                     icon="INFO")
     elif source is None:
         label_lines(layout, context, KEYS_HELP, icon="ERROR")
-        layout.operator("wm.url_open", text="Open app.scenario.com",
-                        icon="URL").url = SCENARIO_APP
+        button(layout, "wm.url_open", text="Open app.scenario.com", icon="URL").url = SCENARIO_APP
     layout.operator("scenario.test_connection", icon="URL")
     tested = connection.last_test
     if tested is not None:
@@ -191,7 +193,7 @@ def _advanced(prefs: ScenarioUpscalePreferences, layout: bpy.types.UILayout,
     col.prop(prefs, "base_url")
     col.prop(prefs, "model_id")
     # Where the jobs are: every copy of the add-on shares it, and uninstalling keeps it.
-    folder = col.operator("wm.path_open", text="Open Jobs and Log Folder", icon="FILE_FOLDER")
+    folder = button(col, "wm.path_open", text="Open Jobs and Log Folder", icon="FILE_FOLDER")
     folder.filepath = str(runtime.user_folder())
 
 
@@ -208,7 +210,7 @@ SCENARIO_APP = "https://app.scenario.com"
 KEYS_HELP = ("No keys yet: without them nothing can be upscaled. Create a key in Scenario "
              "(app.scenario.com ▸ Project Settings ▸ API Keys), then paste the key and its "
              "secret here.")
-TEST_ICONS = {"INFO": "CHECKMARK", "WARNING": "ERROR", "ERROR": "CANCEL"}
+TEST_ICONS: dict[str, Icon] = {"INFO": "CHECKMARK", "WARNING": "ERROR", "ERROR": "CANCEL"}
 
 
 classes = (ScenarioUpscalePreferences,)
