@@ -44,13 +44,13 @@ def one_set(addon: harness.Addon, folder: Path, count: int, side: int) -> dict[s
     image.source = "TILED"
     image.name = f"set{count}"
     harness.use_in_material(image)
-    apply = addon._mod("bridge.apply")
-    real_apply, spent = apply.apply_result, []
-    apply.apply_result = harness.timed(real_apply, spent)
+    result_image = addon._mod("bridge.result_image")
+    real_apply, spent = result_image.apply_result, []
+    result_image.apply_result = harness.timed(real_apply, spent)
     try:
         assert bpy.ops.scenario.upscale_image(image_name=image.name) == {"FINISHED"}
     finally:
-        apply.apply_result = real_apply
+        result_image.apply_result = real_apply
     rt = addon.runtime.get()
     rt.refresh_journal()
     [record] = [r for r in rt.recent if r.is_set and r.source_image == image.name]

@@ -3,7 +3,7 @@ batch's total once every image is priced (paid, asked once, or refused), and can
 
 from __future__ import annotations
 
-from ..core import spending, udim_set
+from ..core import job_view, spending, udim_set
 from ..core.batch import Batch, BatchItem, decide
 from ..core.job_text import CANCELLED_UNPAID
 from ..core.journal import JobRecord
@@ -12,7 +12,7 @@ from ..core.states import ItemStatus, ViewStatus
 from . import apply, runtime
 
 
-def conclude(rt: runtime.Runtime, batch: Batch, view: runtime.JobView) -> apply.Outcome:
+def conclude(rt: runtime.Runtime, batch: Batch, view: job_view.JobView) -> apply.Outcome:
     """Applies one ended job of ``batch`` (main thread) and records how it went. A job that
     was only priced waits for the batch's total (``settle``)."""
     item = batch.item_for(view.local_id)

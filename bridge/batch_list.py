@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bpy
 
+from ..core import job_view
 from ..core.batch import Batch, BatchItem, item_text, live_text
 from ..core.states import ItemStatus, ViewStatus
 from . import addon_data, runtime
@@ -15,7 +16,7 @@ def latest(rt: runtime.Runtime | None) -> Batch | None:
     return next(reversed(rt.batches.values()), None) if rt and rt.batches else None
 
 
-def live_view(rt: runtime.Runtime, item: BatchItem) -> runtime.JobView | None:
+def live_view(rt: runtime.Runtime, item: BatchItem) -> job_view.JobView | None:
     if item.status != ItemStatus.RUNNING:
         return None
     return rt.jobs.get(item.local_id)

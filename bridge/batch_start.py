@@ -23,7 +23,7 @@ from ..core.batch import Batch, BatchItem
 from ..core.journal import new_job_id
 from ..core.refusal import Refusal
 from ..core.states import ItemStatus, Stage, ViewStatus
-from . import addon_data, apply, batch_settings, connection, lookup, request, runtime, snapshot
+from . import addon_data, batch_settings, connection, lookup, request, result_image, runtime, snapshot
 from .batch_collect import SCOPE_TEXT, collect
 from .batch_conclude import settle
 
@@ -122,8 +122,9 @@ class _Starter:
         image = lookup.find_image(queued.name, queued.session_uid)
         if image is None:
             return self._skip(item, f"'{queued.name}' was removed before its turn came.")
-        if lookup.has_property(image, apply.PROVENANCE_SOURCE):
-            return self._skip(item, f"Already an upscaled result (of '{image[apply.PROVENANCE_SOURCE]}').")
+        if lookup.has_property(image, result_image.PROVENANCE_SOURCE):
+            original = image[result_image.PROVENANCE_SOURCE]
+            return self._skip(item, f"Already an upscaled result (of '{original}').")
         try:
             facts = snapshot.describe(image)
         except Refusal as exc:

@@ -12,7 +12,7 @@ from typing import Any
 
 import bpy
 
-from ..core import fidelity, png
+from ..core import fidelity, job_view, png
 from ..core.journal import new_job_id
 from ..core.scheduler import JobContext
 from ..core.source import Source
@@ -28,7 +28,7 @@ def pixel_source(image: bpy.types.Image) -> Source:
     return snapshot.decodable_source(image, snapshot.describe(image))
 
 
-def start(images: list[bpy.types.Image], operation: PixelOp, title: str) -> runtime.JobView:
+def start(images: list[bpy.types.Image], operation: PixelOp, title: str) -> job_view.JobView:
     """Runs ``operation`` on the decoded pixels of ``images`` in a worker; the view's result is
     the path of the PNG written."""
     rt = runtime.get()
@@ -44,10 +44,10 @@ def start(images: list[bpy.types.Image], operation: PixelOp, title: str) -> runt
         png.write_png(target, operation(decoded))
         return str(target)
 
-    return rt.start(runtime.JobView(local_id, title), work)
+    return rt.start(job_view.JobView(local_id, title), work)
 
 
-def load_result(view: runtime.JobView, name: str, like: bpy.types.Image) -> bpy.types.Image:
+def load_result(view: job_view.JobView, name: str, like: bpy.types.Image) -> bpy.types.Image:
     """Loads the PNG a derived job wrote, packed so the work folder can be cleaned."""
     image = bpy.data.images.load(str(view.result), check_existing=False)
     image.name = name
@@ -71,7 +71,7 @@ class DerivedImageMixin(JobModalMixin):
     _colorspace: str = ""
     _marks: dict[str, str] = {}  # custom properties the derived image carries
 
-    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+    def job_ended(self, context: bpy.types.Context, view: job_view.JobView) -> None:
         self._view = view
 
     def finish(self, context: bpy.types.Context) -> set[str]:

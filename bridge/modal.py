@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import bpy
 
+from ..core import job_view
 from ..core.states import Stage, ViewStatus
 from . import runtime
 
@@ -28,7 +29,7 @@ FAST_MAX_PIXELS = 2048 * 2048
 _FAST_STAGES = frozenset({Stage.DOWNLOADING, Stage.PROCESSING})
 
 
-def tick_seconds(views: list[runtime.JobView], now: float | None = None) -> float:
+def tick_seconds(views: list[job_view.JobView], now: float | None = None) -> float:
     """The timer interval for jobs in these states."""
     now = time.monotonic() if now is None else now
     soon = any(v.status == ViewStatus.READY
@@ -135,7 +136,7 @@ class JobModalMixin(OperatorMixin):
             wm.event_timer_remove(self._timer)
             self._timer = None
 
-    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+    def job_ended(self, context: bpy.types.Context, view: job_view.JobView) -> None:
         raise NotImplementedError
 
     def finish(self, context: bpy.types.Context) -> set[str]:

@@ -18,7 +18,7 @@ import bpy
 
 from ..api.errors import InvalidRequestError
 from ..api.params import UpscaleParams
-from ..core import crop, preview
+from ..core import crop, job_view, preview
 from ..core.fidelity import FidelityPlan, seam_pad_for
 from ..core.journal import JobRecord, new_job_id
 from ..core.naming import sanitize_stem, tile_set_stem
@@ -193,11 +193,11 @@ def _source(image: bpy.types.Image, facts: snapshot.ImageFacts, tile: udim_tiles
     return snapshot.read_pixels(image, facts, keep_alpha)
 
 
-def start(rt: runtime.Runtime, prepared: PreparedPreview, title: str) -> runtime.JobView:
+def start(rt: runtime.Runtime, prepared: PreparedPreview, title: str) -> job_view.JobView:
     """Queues the set: it takes no place of its own, its variants do."""
     job = prepared.job
     rt.remember(job.record)
-    view = runtime.JobView(job.record.local_id, title)
+    view = job_view.JobView(job.record.local_id, title)
     view.record = job.record
     factor = job.record.factor
     view.output_pixels = job.region.width * job.region.height * factor * factor
@@ -205,7 +205,7 @@ def start(rt: runtime.Runtime, prepared: PreparedPreview, title: str) -> runtime
     return rt.start(view, lambda ctx: preview.run(job, ctx, rt.journal, connect), counted=False)
 
 
-def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
+def resume(rt: runtime.Runtime, record: JobRecord) -> job_view.JobView:
     """Recover: collects the previews that were paid for; none is sent again."""
     timeout = request.timeout_seconds(addon_data.preferences())
     variants = []
@@ -221,6 +221,6 @@ def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
                              work_dir=rt.work_dir / record.local_id, recovering=True)
     conn = connection.connection()
     rt.remember(record)
-    view = runtime.JobView(record.local_id, f"{record.source_image} (previews)", record=record)
+    view = job_view.JobView(record.local_id, f"{record.source_image} (previews)", record=record)
     return rt.start(view, lambda ctx: preview.run(job, ctx, rt.journal, conn.connect),
                     counted=False)

@@ -17,6 +17,7 @@ import bpy
 from ..api.params import UpscaleParams
 from ..api.prices import credits_text
 from ..api.wording import counted
+from ..core import job_view
 from ..core.journal import JobRecord
 from ..core.preview import Preview, PreviewResult
 from ..core.states import JobState, Stage, ViewStatus
@@ -50,7 +51,7 @@ ADDED: UndoStep[Outcome] = UndoStep()
 
 
 # --- a finished set ------------------------------------------------------------------------------
-def conclude(rt: runtime.Runtime, view: runtime.JobView) -> apply.Outcome:
+def conclude(rt: runtime.Runtime, view: job_view.JobView) -> apply.Outcome:
     """Makes the previews of a downloaded set into images (one undo step, scenario.add_previews)
     or explains why there are none."""
     record = view.record
@@ -112,7 +113,7 @@ def add(rt: runtime.Runtime, local_id: str) -> Outcome:
     return Outcome(*_report(record, view, sum(paid), added))
 
 
-def _report(record: JobRecord, view: runtime.JobView | None, paid: float, added: list[str]
+def _report(record: JobRecord, view: job_view.JobView | None, paid: float, added: list[str]
             ) -> tuple[apply.ReportLevel, str, list[str]]:
     region = record.preview.get("region", [0, 0, 0, 0])
     factor = record.factor

@@ -12,6 +12,7 @@ import os
 import bpy
 
 from ..api.params import UpscaleParams
+from ..core import job_view
 from ..core.journal import JobRecord
 from ..core.refusal import Refusal
 from ..core.states import JobState
@@ -30,7 +31,7 @@ def why_not_now(rt: runtime.Runtime, local_id: str) -> str:
     return STILL_RUNNING if rt.is_busy(local_id) else ""
 
 
-def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
+def resume(rt: runtime.Runtime, record: JobRecord) -> job_view.JobView:
     """Starts collecting ``record``'s result; a downloaded one is ready at once."""
     reason = why_not_now(rt, record.local_id)
     if reason:

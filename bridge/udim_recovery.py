@@ -9,15 +9,16 @@ import bpy
 
 from ..api.params import UpscaleParams
 from ..api.wording import plural, verb
+from ..core import job_view
 from ..core.journal import JobRecord, JournalError
 from ..core.refusal import Refusal
 from ..core.states import JobState
 from ..core.udim_set import SetJob
 from ..core.upscale_job import UpscaleJob
-from . import addon_data, apply, connection, request, runtime
+from . import addon_data, connection, request, result_image, runtime
 
 
-def resume(rt: runtime.Runtime, record: JobRecord) -> runtime.JobView:
+def resume(rt: runtime.Runtime, record: JobRecord) -> job_view.JobView:
     timeout = request.timeout_seconds(addon_data.preferences())
     limits = request.result_limits(addon_data.preferences())
     kept: list[UpscaleJob] = []
@@ -62,7 +63,7 @@ def _redone(rt: runtime.Runtime, record: JobRecord, numbers: list[int],
             kept: list[UpscaleJob]) -> list[UpscaleJob]:
     """New jobs for the tiles ``numbers``, from the source image as it is now."""
     listed = ", ".join(str(n) for n in numbers)
-    image = apply.find_source(record)
+    image = result_image.find_source(record)
     if image is None:
         raise Refusal(
             f"Tiles {listed} of '{record.source_image}' have no result, and the UDIM image is no "

@@ -297,15 +297,15 @@ def _poll(job: UpscaleJob, ctx: JobContext, journal: Journal, client: ScenarioCl
             continue
         progress = state.progress
         _report_job(ctx, state)
-        if state.status in ("success", "failure", "canceled"):
+        if state.is_terminal:
             _give_back_slot(job, ctx)  # the next job may go while this one is downloaded
-        if state.status == "success":
+        if state.succeeded:
             if not state.asset_ids:
                 journal.transition(record, JobState.FAILED, error="Scenario finished without a result.")
                 raise errors.ScenarioError("Scenario reported success but returned no image.")
             journal.transition(record, JobState.SUCCEEDED, result_asset_ids=list(state.asset_ids))
             return
-        if state.status in ("failure", "canceled"):
+        if state.is_terminal:  # failed, or cancelled at Scenario
             try:
                 client.raise_for_job(state)
             except errors.ScenarioError as exc:

@@ -6,7 +6,7 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 
 from ..bridge import availability, derived
-from ..bridge.apply import PROVENANCE_DIFFERENCE, pair
+from ..bridge.result_image import PROVENANCE_DIFFERENCE, pair
 from ..core import pixels
 from ..core.refusal import Refusal
 

@@ -10,7 +10,7 @@ from ..api.errors import ScenarioError
 from ..api.wording import counted
 from ..bridge import addon_data, availability, preview_frame, preview_request, previews, runtime
 from ..bridge.modal import PaidJobModal
-from ..core import crop
+from ..core import crop, job_view
 from ..core.refusal import Refusal
 
 
@@ -84,7 +84,7 @@ class SCENARIO_OT_preview_upscale(PaidJobModal, bpy.types.Operator):
         size = int(addon_data.upscale_settings(context.scene).preview_size)
         return preview_frame.view_crop(window, image, size, area)
 
-    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+    def job_ended(self, context: bpy.types.Context, view: job_view.JobView) -> None:
         self._outcome = previews.conclude(runtime.get(), view)
         self.report({self._outcome.level}, self._outcome.message)
 

@@ -9,6 +9,7 @@ from ..api.errors import ScenarioError
 from ..api.prices import credits_text
 from ..bridge import addon_data, availability, quotes, request, runtime
 from ..bridge.modal import JobModalMixin
+from ..core.job_view import JobView
 from ..core.refusal import Refusal
 from ..core.states import ViewStatus
 from .upscale_image import ForAnImage
@@ -46,7 +47,7 @@ class SCENARIO_OT_price_image(ForAnImage, JobModalMixin, bpy.types.Operator):
         self._priced = False
         return self.follow(context, [view.local_id])
 
-    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+    def job_ended(self, context: bpy.types.Context, view: JobView) -> None:
         rt = runtime.get()
         # A price check buys nothing: it is no job for Recent Jobs, whatever its end.
         rt.forget(view.local_id)

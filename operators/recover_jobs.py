@@ -8,6 +8,7 @@ from bpy.props import StringProperty
 from ..api.errors import ScenarioError
 from ..bridge import apply, previews, recent_list, recovery, runtime
 from ..bridge.modal import PaidJobModal
+from ..core.job_view import JobView
 from ..core.refusal import Refusal
 from ..core.states import JobState
 
@@ -53,7 +54,7 @@ class SCENARIO_OT_recover_jobs(PaidJobModal, bpy.types.Operator):
                 self.report({"ERROR"}, str(exc))
         return self.follow(context, started) if started else {"CANCELLED"}
 
-    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+    def job_ended(self, context: bpy.types.Context, view: JobView) -> None:
         preview = view.record is not None and view.record.is_preview_set
         outcome = (previews.conclude if preview else apply.conclude)(runtime.get(), view)
         self._applied += outcome.applied is not None or (preview and outcome.level != "ERROR")

@@ -6,7 +6,7 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 
 from ..api.wording import counted, verb
-from ..bridge import apply, availability, scope
+from ..bridge import availability, result_image, scope
 from ..bridge.settings import SCOPE_ITEMS
 
 
@@ -29,12 +29,12 @@ class SCENARIO_OT_revert_image(bpy.types.Operator):
         if not name:
             image = availability.editor_image(context)
             # A difference view stands for its result.
-            name = str(image.get(apply.PROVENANCE_DIFFERENCE, image.name)) if image else ""
+            name = str(image.get(result_image.PROVENANCE_DIFFERENCE, image.name)) if image else ""
         if not name:
             self.report({"ERROR"}, "No image to revert: open the upscaled image first.")
             return {"CANCELLED"}
         try:
-            original, switched = apply.revert(
+            original, switched = result_image.revert(
                 name, self.scope, scope.scope_materials(context, self.scope)
             )
         except LookupError as exc:

@@ -11,6 +11,7 @@ from ..api.model_check import unavailable_message
 from ..bridge import connection, runtime
 from ..bridge.apply import ReportLevel
 from ..bridge.modal import JobModalMixin
+from ..core.job_view import JobView
 from ..core.journal import new_job_id
 from ..core.refusal import Refusal
 from ..core.scheduler import JobContext
@@ -40,11 +41,11 @@ class SCENARIO_OT_test_connection(JobModalMixin, bpy.types.Operator):
                 client.close()
 
         self._model_id = conn.model_id
-        view = runtime.JobView(new_job_id(), "Connection test")
+        view = JobView(new_job_id(), "Connection test")
         runtime.get().start(view, check)
         return self.follow(context, [view.local_id])
 
-    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+    def job_ended(self, context: bpy.types.Context, view: JobView) -> None:
         runtime.get().forget(view.local_id)  # a check, not a job for Recent Jobs
         self._ok = view.status == ViewStatus.READY
         self._told = []

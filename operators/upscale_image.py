@@ -8,10 +8,11 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 
 from ..api.errors import ScenarioError
-from ..bridge import addon_data, apply, availability, editor_view, quotes, request, runtime
+from ..bridge import addon_data, apply, availability, editor_view, quotes, request, result_image, runtime
 from ..bridge.modal import OperatorMixin, PaidJobModal
 from ..bridge.settings import SCOPE_ITEMS
 from ..core.estimate import describe_output
+from ..core.job_view import JobView
 from ..core.refusal import Refusal
 
 if TYPE_CHECKING:
@@ -75,10 +76,10 @@ class SCENARIO_OT_upscale_image(ForAnImage, PaidJobModal, bpy.types.Operator):
         shown = availability.editor_image(context)
         if shown is None:
             return False
-        found = apply.pair(shown)
+        found = result_image.pair(shown)
         return shown == image or (found is not None and found[0] == image)
 
-    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+    def job_ended(self, context: bpy.types.Context, view: JobView) -> None:
         self._outcome = apply.conclude(runtime.get(), view)
         self.report({self._outcome.level}, self._outcome.message)
         if self._outcome.applied is not None and self._editor is not None:

@@ -12,6 +12,7 @@ from ..bridge.apply import ReportLevel
 from ..bridge.batch_settings import BATCH_SCOPE_ITEMS
 from ..bridge.modal import PaidJobModal, redraw_editors
 from ..bridge.model_props import enum_items
+from ..core.job_view import JobView
 from ..core.refusal import Refusal
 from ..core.states import ItemStatus, ViewStatus
 
@@ -85,7 +86,7 @@ class SCENARIO_OT_upscale_materials(PaidJobModal, bpy.types.Operator):
     def stop_jobs(self, rt: runtime.Runtime, by_user: bool) -> None:
         batch_conclude.cancel(rt, self._batch, by_user)
 
-    def job_ended(self, context: bpy.types.Context, view: runtime.JobView) -> None:
+    def job_ended(self, context: bpy.types.Context, view: JobView) -> None:
         outcome = batch_conclude.conclude(runtime.get(), self._batch, view)
         if not outcome.message:
             return  # priced: it waits for the batch's total

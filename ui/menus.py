@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import bpy
 
-from ..bridge import apply, availability
+from ..bridge import availability, result_image
 from .widgets import button
 
 
@@ -20,7 +20,7 @@ def image_menu(self: bpy.types.Menu, context: bpy.types.Context) -> None:
     layout.separator()
     layout.operator("scenario.upscale_image", text="Upscale with Scenario…", icon="IMAGE_PLANE")
     image = availability.editor_image(context)
-    if image is not None and apply.pair(image) is not None:
+    if image is not None and result_image.pair(image) is not None:
         layout.operator("scenario.revert_image", icon="LOOP_BACK")
 
 

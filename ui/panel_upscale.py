@@ -11,15 +11,16 @@ from ..api.prices import credits_text
 from ..api.wording import counted, plural
 from ..bridge import (
     addon_data,
-    apply,
     availability,
     batch_list,
     connection,
     quotes,
     recovery,
+    result_image,
     runtime,
     snapshot,
 )
+from ..core.job_view import JobView
 from ..core.refusal import Refusal
 from ..core.states import Stage
 from .lines import label_lines
@@ -151,7 +152,7 @@ def _draw_image(layout: bpy.types.UILayout, context: bpy.types.Context,
         box.label(text="No image open", icon="INFO")
         return
     label_lines(box, context, image.name, icon="IMAGE_DATA")
-    found = apply.pair(image)
+    found = result_image.pair(image)
     if found is not None and image != found[0]:
         # The button upscales the original, not this result: said before it is pressed.
         label_lines(box, context, f"An upscaled result of '{found[0].name}'", icon="INFO")
@@ -188,7 +189,7 @@ def _draw_upscale_button(layout: bpy.types.UILayout, context: bpy.types.Context,
                          image: bpy.types.Image | None) -> None:
     """The big button with the price when it was checked, and Check Price beside it. With a
     result open, both are for its original, and say so."""
-    found = apply.pair(image) if image is not None else None
+    found = result_image.pair(image) if image is not None else None
     original = found[0] if found is not None and image != found[0] else None
     target = original or image
     quote = quotes.current(runtime.peek(), target, addon_data.upscale_settings(context.scene))
@@ -210,7 +211,7 @@ def _draw_upscale_button(layout: bpy.types.UILayout, context: bpy.types.Context,
 def _draw_result_actions(layout: bpy.types.UILayout, image: bpy.types.Image) -> None:
     """For an image with an upscaled result in the file, or a result: the other one a click
     away, their difference, and the way back."""
-    found = apply.pair(image)
+    found = result_image.pair(image)
     if found is None:
         return
     row = layout.row(align=True)
@@ -265,7 +266,7 @@ def _draw_jobs(layout: bpy.types.UILayout, context: bpy.types.Context) -> None:
 
 
 def _draw_question(col: bpy.types.UILayout, context: bpy.types.Context,
-                   view: runtime.JobView) -> None:
+                   view: JobView) -> None:
     col.alert = True
     question = view.question
     cost, limit = credits_text(question.cost), credits_text(question.limit)

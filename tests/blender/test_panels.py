@@ -61,9 +61,10 @@ def test_running_job_shows_progress_estimate_and_the_price_question(addon, tmp_p
     spend_policy = module(addon, "core.spend_policy")
     rt = runtime.get()
     record = module(addon, "core.journal").JobRecord(local_id="abc123", source_image="brick")
-    view = runtime.JobView("abc123", "brick", record=record, stage="generating", fraction=0.4,
-                           estimate=("File: about 0.1 MB as PNG", "Memory: 1 MB, GPU: 1 MB"),
-                           question=spend_policy.PriceQuestion(cost=30.0, limit=20.0))
+    job_view = module(addon, "core.job_view")
+    view = job_view.JobView("abc123", "brick", record=record, stage="generating", fraction=0.4,
+                            estimate=("File: about 0.1 MB as PNG", "Memory: 1 MB, GPU: 1 MB"),
+                            question=spend_policy.PriceQuestion(cost=30.0, limit=20.0))
     rt.jobs["abc123"] = view
     try:
         log = draw(module(addon, "ui.panel_upscale").IMAGE_PT_scenario_upscale, None)

@@ -256,10 +256,11 @@ def test_tiny_and_oversized_images_are_refused_before_upload(prefs, tmp_path: Pa
 def test_ticks_come_faster_while_a_result_is_on_its_way(addon) -> None:
     modal = sys.modules[f"{addon}.bridge.modal"]
     runtime = sys.modules[f"{addon}.bridge.runtime"]
-    generating = runtime.JobView("a", "a", stage="generating")
-    downloading = runtime.JobView("b", "b", stage="downloading")
-    ready = runtime.JobView("c", "c", status=runtime.ViewStatus.READY)
-    failed = runtime.JobView("d", "d", status=runtime.ViewStatus.FAILED, stage="downloading")
+    job_view = sys.modules[f"{addon}.core.job_view"]
+    generating = job_view.JobView("a", "a", stage="generating")
+    downloading = job_view.JobView("b", "b", stage="downloading")
+    ready = job_view.JobView("c", "c", status=runtime.ViewStatus.READY)
+    failed = job_view.JobView("d", "d", status=runtime.ViewStatus.FAILED, stage="downloading")
     assert modal.tick_seconds([generating]) == modal.TICK_SECONDS
     assert modal.tick_seconds([generating, downloading]) == modal.FAST_TICK_SECONDS
     assert modal.tick_seconds([ready]) == modal.FAST_TICK_SECONDS
