@@ -10,10 +10,12 @@ from bpy.props import (
     CollectionProperty,
     EnumProperty,
     FloatProperty,
+    IntProperty,
     PointerProperty,
     StringProperty,
 )
 
+from ..core.preview import MAX_VARIANTS
 from . import model_props
 from .model_props import model_property
 
@@ -69,6 +71,9 @@ class ScenarioVariant(bpy.types.PropertyGroup):
     prompt: StringProperty(name="Prompt")  # type: ignore[valid-type]
 
 
+# The settings' editable lists → the most entries each may hold, and what they are called.
+LIST_LIMITS = {"image_prompts": (4, "style images"), "loras": (8, "LoRAs"),
+               "variants": (MAX_VARIANTS, "values to compare")}
 VARIANT_ATTRIBUTES = {"PRESET": "preset", "STRENGTH": "strength", "BASE_MODEL": "base_model",
                       "SEED": "seed", "PROMPT": "prompt"}
 
@@ -134,7 +139,9 @@ class ScenarioUpscaleSettings(bpy.types.PropertyGroup):
         "image_prompt_strength", "Style Strength", "How closely the style images are followed"
     )
     image_prompts: CollectionProperty(type=ScenarioImagePrompt)  # type: ignore[valid-type]
+    image_prompts_index: IntProperty(options={"HIDDEN"})  # type: ignore[valid-type]
     loras: CollectionProperty(type=ScenarioLora)  # type: ignore[valid-type]
+    loras_index: IntProperty(options={"HIDDEN"})  # type: ignore[valid-type]
     keep_alpha: BoolProperty(  # type: ignore[valid-type]
         name="Keep Alpha", default=True,
         description="When Scenario drops or flattens the alpha channel, rebuild it from the source",
@@ -176,6 +183,7 @@ class ScenarioUpscaleSettings(bpy.types.PropertyGroup):
         description="The setting that differs between the previews of one go (up to 4 values)",
     )
     variants: CollectionProperty(type=ScenarioVariant)  # type: ignore[valid-type]
+    variants_index: IntProperty(options={"HIDDEN"})  # type: ignore[valid-type]
 
 
 classes = (ScenarioImagePrompt, ScenarioLora, ScenarioVariant, ScenarioUpscaleSettings)

@@ -15,8 +15,8 @@ import os
 import struct
 import subprocess
 import tempfile
-import threading
 import zlib
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,12 +25,10 @@ import numpy.typing as npt
 
 from . import pixels, png
 from .imagefile import sniff_format
-from .scheduler import JobCancelled
+from .scheduler import JobCancelled, JobContext
 from .source import BytesSource, FileSource, PixelSource, Source
 
 PREVIEW_SIZES = (256, 512, 1024)
-# How often a waiting crop looks at its job's cancel flag.
-CANCEL_POLL_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -147,7 +145,7 @@ def write_pixels(buffer: npt.NDArray[np.float32], width: int, height: int, targe
 
 def crop_with_blender(command: list[str], image_path: str, region: Region, work_dir: Path,
                       target: str, *, is_data: bool, keep_alpha: bool,
-                      cancel: threading.Event | None = None) -> CropResult:
+                      ctx: JobContext | None = None) -> CropResult:
     """The region of an image file in any format Blender reads, cut by a helper Blender
     (``command`` starts it; the image path, the region and an output path follow): Blender's
     decoder, out of Blender's process, so its work never holds up the UI."""
@@ -156,7 +154,7 @@ def crop_with_blender(command: list[str], image_path: str, region: Region, work_
     os.close(fd)
     try:
         args = [*command, image_path, *map(str, region.as_list()), raw]
-        facts = _run_helper(args, work_dir, cancel)
+        facts = _run_helper(args, work_dir, ctx)
         buffer = np.load(raw)
     finally:
         Path(raw).unlink(missing_ok=True)
@@ -172,8 +170,7 @@ class CropHelperError(RuntimeError):
     """The helper Blender could not cut the crop; the message says why."""
 
 
-def _run_helper(args: list[str], work_dir: Path, cancel: threading.Event | None
-                ) -> dict[str, object]:
+def _run_helper(args: list[str], work_dir: Path, ctx: JobContext | None) -> dict[str, object]:
     with tempfile.TemporaryFile(dir=work_dir) as output:
         try:
             child = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=output,
@@ -183,15 +180,10 @@ def _run_helper(args: list[str], work_dir: Path, cancel: threading.Event | None
             raise CropHelperError(f"The helper Blender ({args[0]}) could not be started: "
                                   f"{exc}.") from exc
         try:
-            while True:
-                try:
-                    child.wait(CANCEL_POLL_S)
-                    break
-                except subprocess.TimeoutExpired:
-                    if cancel is not None and cancel.is_set():
-                        child.kill()
-                        child.wait()
-                        raise JobCancelled() from None
+            with ctx.stopping(child.kill) if ctx is not None else nullcontext():
+                child.wait()
+            if ctx is not None and ctx.cancelled:
+                raise JobCancelled()
         except BaseException:
             if child.poll() is None:
                 child.kill()

@@ -19,19 +19,18 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
 from . import ADDON_PACKAGE
 from . import offload_wire as wire
-from .scheduler import JobCancelled
+from .scheduler import JobCancelled, JobContext
 
 log = logging.getLogger(__name__)
 
 # From this many pixels (in or out) the work is worth a child: a 2K image and more.
 OFFLOAD_MIN_PIXELS = 2048 * 2048
-# How often a waiting call looks at its job's cancel flag.
-CANCEL_POLL_S = 0.1
 
 T = TypeVar("T")
 
@@ -64,19 +63,18 @@ def unavailable_reason() -> str:
     return _State.reason
 
 
-def call(fn: Callable[..., T], *args: Any, pixels: int,
-         cancel: threading.Event | None = None) -> T:
+def call(fn: Callable[..., T], *args: Any, pixels: int, ctx: JobContext | None = None) -> T:
     """``fn(*args)``, in a child process when ``pixels`` make it worth one.
 
     ``fn`` must be a module-level function of this package whose arguments and result pickle
     (numpy arrays, memoryviews wrapped by ``wire.portable``, dataclasses). Raises what ``fn``
-    raises (from a child, with the child's traceback in a note), JobCancelled when ``cancel`` is
-    set meanwhile, OffloadError if the child dies.
+    raises (from a child, with the child's traceback in a note), JobCancelled when the job of
+    ``ctx`` is cancelled meanwhile (the child is killed), OffloadError if the child dies.
     """
     if pixels < OFFLOAD_MIN_PIXELS or not _State.enabled:
         return fn(*args)
     try:
-        return _run_in_child(fn, args, cancel)
+        return _run_in_child(fn, args, ctx)
     except _Unavailable as exc:
         with _State.lock:
             if _State.enabled:
@@ -85,8 +83,7 @@ def call(fn: Callable[..., T], *args: Any, pixels: int,
         return fn(*args)
 
 
-def _run_in_child(fn: Callable[..., T], args: tuple[Any, ...],
-                  cancel: threading.Event | None) -> T:
+def _run_in_child(fn: Callable[..., T], args: tuple[Any, ...], ctx: JobContext | None) -> T:
     with tempfile.TemporaryFile() as errors:
         try:
             child = subprocess.Popen(
@@ -97,59 +94,46 @@ def _run_in_child(fn: Callable[..., T], args: tuple[Any, ...],
         except OSError as exc:
             raise _Unavailable(f"{sys.executable} could not be started ({exc})") from exc
         assert child.stdin is not None and child.stdout is not None
-        done = threading.Event()
-        watcher = threading.Thread(target=_kill_on_cancel, args=(child, cancel, done),
-                                   name="offload-cancel", daemon=True)
-        watcher.start()
         try:
-            try:
-                wire.send(child.stdin, (fn, wire.portable(args)))
-                child.stdin.flush()
-            except (BrokenPipeError, OSError):
-                pass  # the child is gone: what it said (or not) tells why, below
-            ready = child.stdout.read(len(wire.READY))
-            if ready != wire.READY:
-                _raise_unstarted(child, errors, cancel)
-            try:
-                status, value = wire.receive(child.stdout)
-            except EOFError:
-                child.wait()
-                if cancel is not None and cancel.is_set():
-                    raise JobCancelled() from None
-                raise OffloadError(
-                    f"The image processing helper stopped unexpectedly (exit code "
-                    f"{child.returncode}); the computer may be short of memory.") from None
+            with ctx.stopping(child.kill) if ctx is not None else nullcontext():
+                try:
+                    wire.send(child.stdin, (fn, wire.portable(args)))
+                    child.stdin.flush()
+                except (BrokenPipeError, OSError):
+                    pass  # the child is gone: what it said (or not) tells why, below
+                ready = child.stdout.read(len(wire.READY))
+                if ready != wire.READY:
+                    _raise_unstarted(child, errors, ctx)
+                try:
+                    status, value = wire.receive(child.stdout)
+                except EOFError:
+                    child.wait()
+                    if ctx is not None and ctx.cancelled:
+                        raise JobCancelled() from None
+                    raise OffloadError(
+                        f"The image processing helper stopped unexpectedly (exit code "
+                        f"{child.returncode}); the computer may be short of memory.") from None
         finally:
-            done.set()
             for stream in (child.stdin, child.stdout):
                 try:
                     stream.close()
                 except OSError:
                     pass
             child.wait()
-            watcher.join()
     if status == "error":
         raise value.as_raised_here()
     return value  # type: ignore[no-any-return]
 
 
 def _raise_unstarted(child: subprocess.Popen[bytes], errors: Any,
-                     cancel: threading.Event | None) -> None:
+                     ctx: JobContext | None) -> None:
     child.wait()
-    if cancel is not None and cancel.is_set():
+    if ctx is not None and ctx.cancelled:
         raise JobCancelled()
     errors.seek(0)
     lines = errors.read().decode("utf-8", "replace").strip().splitlines()
     raise _Unavailable(f"its Python ({sys.executable}) did not start the helper: "
                        f"{lines[-1] if lines else f'exit code {child.returncode}'}")
-
-
-def _kill_on_cancel(child: subprocess.Popen[bytes], cancel: threading.Event | None,
-                    done: threading.Event) -> None:
-    while not done.wait(CANCEL_POLL_S):
-        if cancel is not None and cancel.is_set():
-            child.kill()
-            return
 
 
 # The child yields to Blender for the cores: nice on POSIX (set by the child), a class on Windows.

@@ -239,11 +239,10 @@ def _cut(job: PreviewJob, ctx: JobContext, source: Any, target: str) -> crop.Cro
             raise crop.CropHelperError("No helper Blender is known to read this format.")
         return crop.crop_with_blender(job.blender, path, region, job.work_dir, target,
                                       is_data=job.is_data, keep_alpha=job.keep_alpha,
-                                      cancel=ctx.cancel_event)
+                                      ctx=ctx)
     width, height = job.image_size
     return offload.call(crop.crop_source, source, region, target,
-                        pixels=crop.pixels_to_decode(region, width, height),
-                        cancel=ctx.cancel_event)
+                        pixels=crop.pixels_to_decode(region, width, height), ctx=ctx)
 
 
 def _unreadable(name: str, exc: BaseException) -> str:
@@ -399,7 +398,7 @@ class _Reference:
               ) -> None:
         try:
             offload.call(crop.original_like, crop_path, size[0], size[1], str(target),
-                         pixels=size[0] * size[1], cancel=ctx.cancel_event)
+                         pixels=size[0] * size[1], ctx=ctx)
             self.path = str(target)
         except Exception as exc:  # noqa: BLE001 - A/B is a convenience: the previews go on
             log.warning("no A/B reference for %s: %s", target.name, exc)

@@ -17,7 +17,8 @@ import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -162,6 +163,19 @@ class JobContext:
     def on_cancel(self, callback: Callable[[], None]) -> None:
         """Called (on the cancelling thread) when this job is cancelled."""
         self._on_cancel.append(callback)
+
+    @contextmanager
+    def stopping(self, stop: Callable[[], None]) -> Iterator[None]:
+        """Calls ``stop`` (a child process's kill, ...) if the job is cancelled while the block
+        runs, at once if it already was: a wait on something else than this job's flag then
+        ends on a cancel, without polling the flag."""
+        self._on_cancel.append(stop)
+        try:
+            if self.cancelled:
+                stop()
+            yield
+        finally:
+            self._on_cancel.remove(stop)
 
     # --- what the scheduler calls ---------------------------------------------------------------
     def cancel(self, by_user: bool = False) -> None:

@@ -91,7 +91,7 @@ def analysis(job: UpscaleJob, ctx: JobContext) -> SourceAnalysis:
 def heavy(job: UpscaleJob, ctx: JobContext, fn: Callable[..., T], *args: Any, pixels: int) -> T:
     """Pixel work: for a big image in a child process (no GIL shared with Blender's UI)."""
     try:
-        return offload.call(fn, *args, pixels=pixels, cancel=ctx.cancel_event)
+        return offload.call(fn, *args, pixels=pixels, ctx=ctx)
     except offload.OffloadError as exc:
         if job.record.state in (JobState.PREPARED, JobState.SUBMITTING):
             raise errors.ScenarioError(f"{exc} Nothing was spent.") from exc

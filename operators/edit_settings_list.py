@@ -1,5 +1,5 @@
-"""scenario.edit_settings_list: add or remove a style image, a LoRA or a value to compare in the
-scene settings."""
+"""scenario.edit_settings_list: add an entry to one of the scene settings' lists (style images,
+LoRAs, values to compare), or remove one (the list's active entry unless an index is given)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,13 @@ import bpy
 from bpy.props import EnumProperty, IntProperty
 
 from ..bridge import addon_data
-
-# List → the most entries it may hold, and what they are called in messages.
-LISTS = {"image_prompts": (4, "style images"), "loras": (8, "LoRAs"),
-         "variants": (4, "values to compare")}
+from ..bridge.settings import LIST_LIMITS
 
 
 class SCENARIO_OT_edit_settings_list(bpy.types.Operator):
     bl_idname = "scenario.edit_settings_list"
     bl_label = "Edit List"
-    bl_description = "Add an entry to the list, or remove this one"
+    bl_description = "Add an entry to the list, or remove the selected one"
     bl_options = {"INTERNAL", "UNDO"}
 
     list_name: EnumProperty(  # type: ignore[valid-type]
@@ -27,18 +24,23 @@ class SCENARIO_OT_edit_settings_list(bpy.types.Operator):
     index: IntProperty(default=-1)  # type: ignore[valid-type]
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        items = getattr(addon_data.upscale_settings(context.scene), self.list_name)
+        settings = addon_data.upscale_settings(context.scene)
+        items = getattr(settings, self.list_name)
+        active = f"{self.list_name}_index"  # the entry selected in the list
         if self.action == "ADD":
-            most, what = LISTS[self.list_name]
+            most, what = LIST_LIMITS[self.list_name]
             if len(items) >= most:
-                self.report({"ERROR"}, f"Scenario takes at most {most} {what}.")
+                self.report({"ERROR"}, f"At most {most} {what} can be used: remove one first.")
                 return {"CANCELLED"}
             added = items.add()
             if self.list_name == "variants" and len(items) > 1:  # the last value, to change
                 for name in ("preset", "strength", "base_model", "seed", "prompt"):
                     setattr(added, name, getattr(items[len(items) - 2], name))
-        elif 0 <= self.index < len(items):
-            items.remove(self.index)
-        else:
+            setattr(settings, active, len(items) - 1)
+            return {"FINISHED"}
+        index = self.index if self.index >= 0 else getattr(settings, active)
+        if not 0 <= index < len(items):
             return {"CANCELLED"}
+        items.remove(index)
+        setattr(settings, active, min(index, len(items) - 1) if len(items) else 0)
         return {"FINISHED"}

@@ -11,6 +11,7 @@ from ..bridge import addon_data, availability, previews
 from ..bridge.settings import VARIANT_ATTRIBUTES
 from ..core.preview import MAX_VARIANTS
 from ..core.text_fit import fit_lines
+from . import settings_lists
 from .lines import RESERVED_PX, _measure, _scale, label_lines
 from .panel_upscale import ScenarioImagePanel
 from .widgets import button
@@ -51,18 +52,8 @@ class IMAGE_PT_scenario_preview(ScenarioImagePanel, bpy.types.Panel):
 
 
 def _draw_values(layout: bpy.types.UILayout, settings: ScenarioUpscaleSettings) -> None:
-    attribute = VARIANT_ATTRIBUTES.get(settings.variant_field)
-    if attribute is None:
-        return
-    col = layout.column(align=True)
-    for index, item in enumerate(settings.variants):
-        row = col.row(align=True)
-        row.prop(item, attribute, text="")
-        remove = button(row, "scenario.edit_settings_list", text="", icon="X")
-        remove.list_name, remove.action, remove.index = "variants", "REMOVE", index
-    if len(settings.variants) < MAX_VARIANTS:
-        add = button(col, "scenario.edit_settings_list", text="Add Value", icon="ADD")
-        add.list_name, add.action = "variants", "ADD"
+    if settings.variant_field in VARIANT_ATTRIBUTES:
+        settings_lists.draw(layout, settings, "variants", f"Values to Compare (up to {MAX_VARIANTS})")
 
 
 def _draw_previews(layout: bpy.types.UILayout, context: bpy.types.Context,

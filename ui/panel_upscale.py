@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import bpy
 
@@ -23,12 +22,12 @@ from ..bridge import (
 from ..core.job_view import JobView
 from ..core.refusal import Refusal
 from ..core.states import Stage
+from . import settings_lists
 from .lines import label_lines
 from .parts import draw_batch_question, draw_connection_problem
 from .widgets import button
 
 if TYPE_CHECKING:
-    from ..bridge.settings import ScenarioUpscaleSettings
 
     # What ScenarioImagePanel is mixed into, so mypy types its bl_ names as the Panel's.
     PanelMixin = bpy.types.Panel
@@ -114,35 +113,13 @@ class IMAGE_PT_scenario_upscale_advanced(ScenarioImagePanel, bpy.types.Panel):
         sub = row.row()
         sub.enabled = not settings.random_seed
         sub.prop(settings, "seed", text="")
-        _draw_list(layout, settings, "image_prompts", "Style Images (up to 4)", _style_image)
+        settings_lists.draw(layout, settings, "image_prompts", "Style Images (up to 4)")
         if len(settings.image_prompts):
             layout.prop(settings, "image_prompt_strength")
-        _draw_list(layout, settings, "loras", "LoRAs (model, strength)", _lora)
+        settings_lists.draw(layout, settings, "loras", "LoRAs (model, strength)")
 
 
 SLIDERS_HELP = "More strength: more new detail. More structure: closer shapes."
-
-
-def _style_image(row: bpy.types.UILayout, item: Any) -> None:
-    row.prop(item, "image", text="")
-
-
-def _lora(row: bpy.types.UILayout, item: Any) -> None:
-    row.prop(item, "model", text="", placeholder="Model id or URL")
-    row.prop(item, "scale", text="")
-
-
-def _draw_list(layout: bpy.types.UILayout, settings: ScenarioUpscaleSettings, name: str,
-               title: str, draw_item: Callable[[bpy.types.UILayout, Any], None]) -> None:
-    row = layout.row()
-    row.label(text=title)
-    add = button(row, "scenario.edit_settings_list", text="", icon="ADD")
-    add.list_name, add.action = name, "ADD"
-    for index, item in enumerate(getattr(settings, name)):
-        row = layout.row(align=True)
-        draw_item(row, item)
-        remove = button(row, "scenario.edit_settings_list", text="", icon="X")
-        remove.list_name, remove.action, remove.index = name, "REMOVE", index
 
 
 def _draw_image(layout: bpy.types.UILayout, context: bpy.types.Context,

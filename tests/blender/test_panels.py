@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import bpy
 import pytest
 import scenes
-from fake_ui import Drawing, FakeLayout, FakeOperator, draw, operators, texts
+from fake_ui import Drawing, FakeLayout, FakeOperator, draw, enabled_when_drawn, operators, texts
 
 pytestmark = pytest.mark.usefixtures("clean_file", "prefs")
 
@@ -94,6 +94,19 @@ def test_advanced_panel_lists_style_images_and_loras(addon) -> None:
         assert name in props, name
     bpy.ops.scenario.edit_settings_list(list_name="loras", action="REMOVE", index=0)
     assert len(settings.loras) == 0 and len(settings.image_prompts) == 4
+    # Blender's own lists: a UIList per list, Add greyed out when full, Remove when empty, and
+    # Remove acts on the selected entry.
+    assert [e[1] for e in log if isinstance(e, tuple) and e[0] == "list"] == [
+        "SCENARIO_UL_settings_entries"] * 2
+    log = draw(module(addon, "ui.panel_upscale").IMAGE_PT_scenario_upscale_advanced, None)
+    assert enabled_when_drawn(log, "scenario.edit_settings_list") == [False, True, True, False]
+    assert settings.image_prompts_index == 3, "the entry added last is selected"
+    settings.image_prompts[1].image = bpy.data.images.new("style", 4, 4)
+    settings.image_prompts_index = 1
+    assert bpy.ops.scenario.edit_settings_list(list_name="image_prompts",
+                                               action="REMOVE") == {"FINISHED"}
+    assert [p.image for p in settings.image_prompts] == [None] * 3, "the selected one went"
+    assert settings.image_prompts_index == 1
     # Every setting explains itself where the artist hovers (its tooltip), in words.
     rna = settings.bl_rna.properties
     for name in ("strength", "controlnet_conditioning_scale", "num_inference_steps",

@@ -3,6 +3,7 @@ with the region's origin at the bottom left as Blender stores pixels."""
 
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 import time
@@ -13,7 +14,7 @@ import pytest
 from PIL import Image
 from scenario_texture_upscale.core import crop, png
 from scenario_texture_upscale.core.crop import Region
-from scenario_texture_upscale.core.scheduler import JobCancelled
+from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext
 from scenario_texture_upscale.core.source import BytesSource, FileSource, PixelSource
 
 
@@ -149,13 +150,17 @@ def test_a_helper_that_cannot_read_the_file_says_why(tmp_path) -> None:
     assert not (tmp_path / "c.png").exists() and not list(tmp_path.glob("crop-*.npy"))
 
 
-def test_a_cancel_stops_the_helper_at_once(tmp_path) -> None:
-    cancel = threading.Event()
+@pytest.mark.parametrize("when", ["while it runs", "before it starts"])
+def test_a_cancel_stops_the_helper_at_once(tmp_path, when) -> None:
+    ctx = JobContext("crop", threading.Event(), queue.Queue())
     helper = [sys.executable, "-c", "import time; time.sleep(60)"]
-    threading.Timer(0.3, cancel.set).start()
+    if when == "before it starts":
+        ctx.cancel()
+    else:
+        threading.Timer(0.3, ctx.cancel).start()
     started = time.monotonic()
     with pytest.raises(JobCancelled):
         crop.crop_with_blender(helper, "x.jpg", Region(0, 0, 16, 16), tmp_path,
-                               str(tmp_path / "c.png"), is_data=False, keep_alpha=True,
-                               cancel=cancel)
-    assert time.monotonic() - started < 5
+                               str(tmp_path / "c.png"), is_data=False, keep_alpha=True, ctx=ctx)
+    assert time.monotonic() - started < 30, "killed, not slept out"
+    assert ctx._on_cancel == [], "its kill is no longer called on a cancel"

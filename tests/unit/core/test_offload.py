@@ -4,6 +4,7 @@ error (or the thread as before) when the child cannot do it."""
 import mmap
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
@@ -13,7 +14,7 @@ import traceback
 import numpy as np
 import pytest
 from scenario_texture_upscale.core import fidelity, offload, offload_wire, png
-from scenario_texture_upscale.core.scheduler import JobCancelled
+from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext
 from scenario_texture_upscale.core.source import BytesSource, FileSource, PixelSource
 
 from .test_fidelity import tileable_rgba, write
@@ -105,12 +106,13 @@ def test_errors_carry_the_childs_traceback(tmp_path):
 
 
 def test_cancelling_kills_the_child():
-    cancel = threading.Event()
-    threading.Timer(0.3, cancel.set).start()
+    ctx = JobContext("pixels", threading.Event(), queue.Queue())
+    threading.Timer(0.3, ctx.cancel).start()
     started = time.monotonic()
     with pytest.raises(JobCancelled):
-        offload.call(time.sleep, 60, pixels=offload.OFFLOAD_MIN_PIXELS, cancel=cancel)
-    assert time.monotonic() - started < 30
+        offload.call(time.sleep, 60, pixels=offload.OFFLOAD_MIN_PIXELS, ctx=ctx)
+    assert time.monotonic() - started < 30, "killed, not slept out"
+    assert ctx._on_cancel == [], "its kill is no longer called on a cancel"
 
 
 def test_a_child_that_dies_is_an_error_that_says_so():
