@@ -18,10 +18,12 @@ paid for; a variant never sent is never sent later.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ from .naming import reserve_unique_path, sanitize_stem
 from .png import PNGError
 from .scheduler import Event, JobCancelled, JobContext
 from .source import FileSource, PixelSource, Source, SourceUnavailable
-from .states import JobState, Stage
+from .states import EventKind, JobState, Stage
 
 log = logging.getLogger(__name__)
 
@@ -375,24 +377,27 @@ def _price_note(job: PreviewJob, count: int, total: float, whole: list[float]) -
 
 
 class _Reference:
-    """The crop resampled to a preview's size, for A/B, made once beside the previews in a
-    thread of its own."""
+    """The crop resampled to a preview's size, for A/B, made beside the previews as a part of
+    this job: the scheduler gives it a place like the variants, and the job's cancel stops it."""
 
     def __init__(self, job: PreviewJob, ctx: JobContext) -> None:
         self.path = ""
         record = job.record
         crop_path = str(record.preview.get("crop", ""))
         original = str(record.preview.get("original", ""))
-        self._thread: threading.Thread | None = None
+        self._ended: queue.Queue[Event] | None = None
         if (original and Path(original).is_file()) or not Path(crop_path).is_file():
             return
         factor = record.factor
         size = (job.region.width * factor, job.region.height * factor)
         name = f"{record.output_stem}_preview_original_x{factor}.png"
         target = reserve_unique_path(record.output_dir, name)
-        self._thread = threading.Thread(target=self._make, name="preview-reference",
-                                        args=(crop_path, size, target, ctx), daemon=True)
-        self._thread.start()
+        self._ended = queue.Queue()
+        child = ctx.spawn(f"{record.local_id}-reference", partial(self._make, crop_path, size, target),
+                          threading.Event(), self._ended)
+        ctx.on_cancel(child.cancel)
+        if ctx.cancelled:
+            child.cancel()
 
     def _make(self, crop_path: str, size: tuple[int, int], target: Path, ctx: JobContext
               ) -> None:
@@ -405,9 +410,10 @@ class _Reference:
             target.unlink(missing_ok=True)
 
     def join(self, record: JobRecord, journal: Journal) -> None:
-        if self._thread is None:
+        if self._ended is None:
             return
-        self._thread.join()
+        while self._ended.get().kind == EventKind.PROGRESS:  # it ends with one event of its own
+            continue
         if self.path:
             record.preview["original"] = self.path
             journal.save(record)

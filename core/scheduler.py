@@ -140,24 +140,22 @@ class JobContext:
             for child in children:  # only the user's stop cancels at Scenario
                 child.cancel(by_user=self.stopped_by_user)
 
-        self.on_cancel(stop_all)
-        if self.cancelled:
-            stop_all()
         outcomes: dict[str, Any] = {}
-        while len(outcomes) < len(by_id):
-            event = events.get()  # every part ends with an event, cancelled ones too
-            part = by_id.get(event.local_id)
-            if part is None:
-                continue
-            if event.kind == EventKind.PROGRESS:
-                progress(part, event)
-                continue
-            exc = (event.payload if event.kind == EventKind.FAILED else
-                   JobCancelled() if event.kind == EventKind.CANCELLED else None)
-            outcomes[event.local_id] = exc if exc is not None else event.payload
-            ended(part, exc)
-            if exc is not None and stop_at_first_failure and not stop.is_set():
-                stop_all()
+        with self.stopping(stop_all):
+            while len(outcomes) < len(by_id):
+                event = events.get()  # every part ends with an event, cancelled ones too
+                part = by_id.get(event.local_id)
+                if part is None:
+                    continue
+                if event.kind == EventKind.PROGRESS:
+                    progress(part, event)
+                    continue
+                exc = (event.payload if event.kind == EventKind.FAILED else
+                       JobCancelled() if event.kind == EventKind.CANCELLED else None)
+                outcomes[event.local_id] = exc if exc is not None else event.payload
+                ended(part, exc)
+                if exc is not None and stop_at_first_failure and not stop.is_set():
+                    stop_all()
         return outcomes
 
     def on_cancel(self, callback: Callable[[], None]) -> None:

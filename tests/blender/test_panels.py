@@ -84,7 +84,7 @@ def test_advanced_panel_lists_style_images_and_loras(addon) -> None:
     assert bpy.ops.scenario.edit_settings_list(list_name="loras", action="ADD") == {"FINISHED"}
     for _ in range(4):
         bpy.ops.scenario.edit_settings_list(list_name="image_prompts", action="ADD")
-    with pytest.raises(RuntimeError, match="at most 4"):
+    with pytest.raises(RuntimeError, match="At most 4 style images can be used: remove one first"):
         bpy.ops.scenario.edit_settings_list(list_name="image_prompts", action="ADD")
     log = draw(module(addon, "ui.panel_upscale").IMAGE_PT_scenario_upscale_advanced, None)
     props = [e[1] for e in log if isinstance(e, tuple) and e[0] == "prop"]
