@@ -20,8 +20,9 @@ class SCENARIO_UL_settings_entries(bpy.types.UIList):
         if active_property == "image_prompts_index":
             layout.prop(item, "image", text="")
         elif active_property == "loras_index":
-            layout.prop(item, "model", text="", placeholder="Model id or URL")
-            layout.prop(item, "scale", text="")
+            split = layout.split(factor=0.65, align=True)  # the id reads whole, the number fits
+            split.prop(item, "model", text="", placeholder="Model id or URL")
+            split.prop(item, "scale", text="")
         else:
             layout.prop(item, VARIANT_ATTRIBUTES.get(data.variant_field, "seed"), text="")
 
