@@ -1,8 +1,8 @@
 """A packed image's bytes, as Blender hands them out: ``PackedFile.data``, one copy on the main
 thread (the only thread that may touch Blender's data).
 
-The copy is the one main-thread cost of a packed upscale that grows with the file: about 5, 45
-and 250 ms for a 1K, 4K and 8K PNG (``make bench`` reports it). An earlier version read Blender's
+The copy is the one main-thread cost of a packed upscale that grows with the file: about 0.5, 35
+and 145 ms for a 1K, 4K and 8K PNG (``make bench`` reports it). An earlier version read Blender's
 PackedFile struct with ctypes to copy it in steps; that reads Blender's memory at fixed offsets,
 which a change of the struct in any release turns into a crash (docs/decisions.md).
 """
