@@ -201,6 +201,12 @@ class Journal:
             self.folder.mkdir(parents=True, exist_ok=True)
             _atomic_write(self._path(record.local_id), payload, durable)
 
+    def save_new(self, record: JobRecord) -> None:
+        """Saves a job (or a set) that has not started yet, so that it is on disk before
+        anything is uploaded or spent; one already under way is left as it is."""
+        if record.state == JobState.PREPARED and not record.history:
+            self.save(record)
+
     def transition(self, record: JobRecord, state: JobState, durable: bool = True,
                    **changes: Any) -> None:
         """Moves ``record`` to ``state`` with ``changes`` applied, and writes it before returning."""

@@ -23,14 +23,7 @@ from ..api.models import Job
 from ..api.params import UpscaleParams
 from ..api.prices import credits_text
 from ..api.service_text import clean_text
-from . import (
-    job_text,
-    pipeline_download,
-    pipeline_upload,
-    sent_marks,
-    spend_policy,
-    upscale_job,
-)
+from . import job_text, pipeline_download, pipeline_upload, sent_marks, spend_policy, upscale_job
 from .job_text import (
     CANCELLED_UNPAID,
     CANCELLED_WHILE_SENDING,
@@ -54,8 +47,7 @@ def run(job: UpscaleJob, ctx: JobContext, journal: Journal, connect: ClientFacto
     """Drives ``job.record`` to ``downloaded`` and returns the result file. Raises on failure."""
     started = time.monotonic()
     record = job.record
-    if record.state == JobState.PREPARED and not record.history:
-        journal.save(record)  # a new job: on disk before anything is uploaded
+    journal.save_new(record)  # a new job: on disk before anything is uploaded
     client = connect(ctx)
     try:
         while record.state != JobState.DOWNLOADED:
@@ -91,8 +83,7 @@ def price(job: UpscaleJob, ctx: JobContext, journal: Journal, connect: ClientFac
     UDIM set, whose tiles are priced together before any is paid. None when no price is wanted
     or none could be had (when the rules do not need one)."""
     record = job.record
-    if record.state == JobState.PREPARED and not record.history:
-        journal.save(record)
+    journal.save_new(record)
     client = connect(ctx)
     try:
         if record.state == JobState.PREPARED:

@@ -12,12 +12,7 @@ from pathlib import Path
 from ..api import errors
 from ..api.client import ScenarioClient
 from . import offload, png, upscale_job
-from .fidelity import (
-    FidelityPlan,
-    finish_result,
-    pixel_count,
-    result_needs_pixels,
-)
+from .fidelity import FidelityPlan, finish_result, pixel_count, result_needs_pixels
 from .imagefile import FILE_EXTENSIONS, sniff_format
 from .job_text import paid_and_kept
 from .journal import JobRecord, Journal

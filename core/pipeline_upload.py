@@ -10,21 +10,11 @@ from pathlib import Path
 from ..api import errors
 from ..api.client import ScenarioClient
 from . import pipeline_download, upscale_job
-from .fidelity import (
-    pad_source,
-    pixel_count,
-    prepare_pixels,
-)
+from .fidelity import pad_source, pixel_count, prepare_pixels
 from .imagefile import ImageHeaderError, read_image_header
 from .journal import Journal
 from .scheduler import JobContext
-from .source import (
-    PixelSource,
-    Source,
-    SourceUnavailable,
-    check_intact,
-    prepare_upload,
-)
+from .source import PixelSource, Source, SourceUnavailable, check_intact, prepare_upload
 from .states import JobState, Stage
 from .upscale_job import UpscaleJob
 

@@ -142,8 +142,7 @@ def run(job: PreviewJob, ctx: JobContext, journal: Journal, connect: upscale_job
         ) -> PreviewResult:
     started = time.monotonic()
     record = job.record
-    if record.state == JobState.PREPARED and not record.history:
-        journal.save(record)
+    journal.save_new(record)
     board = _Board(ctx, job)
     try:
         if job.recovering:

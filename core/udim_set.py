@@ -60,8 +60,7 @@ def run(job: SetJob, ctx: JobContext, journal: Journal, connect: upscale_job.Cli
         ) -> SetResult:
     started = time.monotonic()
     record = job.record
-    if record.state == JobState.PREPARED and not record.history:
-        journal.save(record)  # the set is on disk before any of its tiles
+    journal.save_new(record)  # the set is on disk before any of its tiles
     board = _Board(ctx, job)
     unpaid = [tile for tile in job.tiles if sent_marks.unsent(tile.record)]
     try:
@@ -102,8 +101,7 @@ def price(job: SetJob, ctx: JobContext, journal: Journal, connect: upscale_job.C
     pass of a batch): their total, None when no price was wanted or had. ``run`` on the same
     job then goes on from there without uploading or pricing again."""
     record = job.record
-    if record.state == JobState.PREPARED and not record.history:
-        journal.save(record)
+    journal.save_new(record)
     unpaid = [tile for tile in job.tiles if sent_marks.unsent(tile.record)]
     try:
         return _price_tiles(job, ctx, journal, connect, _Board(ctx, job), unpaid)

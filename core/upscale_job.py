@@ -12,18 +12,11 @@ from ..api import errors, lora_check, model_check
 from ..api.client import ScenarioClient
 from ..api.params import UpscaleParams
 from . import offload
-from .fidelity import (
-    FidelityPlan,
-    SourceAnalysis,
-    analyse_source,
-    pixel_count,
-)
+from .fidelity import FidelityPlan, SourceAnalysis, analyse_source, pixel_count
 from .journal import JobRecord
 from .result_check import ResultLimits
 from .scheduler import JobContext
-from .source import (
-    Source,
-)
+from .source import Source
 from .spend_policy import SpendPolicy
 from .states import JobState
 from .team_slots import Slot
