@@ -102,12 +102,12 @@ blender-roots:
 test-gui: build blender-roots
 	EMULATOR_PYTHON=$(abspath $(PY)) $(PY) $(PYTEST) tests/gui
 
-# Every tier, the windowed one (test-gui) included, run under a check that nothing the run
-# started (emulator, Xvfb, Blender) outlived it.
-SUITE := lint typecheck unit blender-tests install-test test-gui
-
-test:
-	$(PYTHON) tools/no_leftovers.py $(MAKE) --no-print-directory $(SUITE)
+# Every tier, the windowed one (test-gui) included. Each runs with this run's marker in its
+# environment; the recipe then checks that nothing the tiers started (emulator, Xvfb, Blender)
+# outlived them.
+test: export SCENARIO_TEST_RUN := $(shell $(PYTHON) -c "import uuid; print(uuid.uuid4().hex)")
+test: lint typecheck unit blender-tests install-test test-gui
+	$(PYTHON) tools/no_leftovers.py
 
 test-matrix: $(VENV)/.stamp $(addsuffix /.stamp,$(MATRIX_VENVS))
 	@set -e; for v in $(MATRIX_VENVS); do \

@@ -1,21 +1,20 @@
-"""Runs a command (the test suite) and fails if anything it started is still running after it.
+"""Fails a test run if anything it started is still running after it.
 
-    python tools/no_leftovers.py make lint unit test-gui   (what `make test` does, with every tier)
+    make test   (its tiers are prerequisites of `test`; this runs last, as its recipe)
 
-Every process the command starts inherits a marker in its environment (``SCENARIO_TEST_RUN``);
-the launchers that clean the environment for Blender, Xvfb and the bpy venv pass it on. When the
-command has ended, processes still carrying the marker get a few seconds to exit; those left are
-listed, killed, and the run fails. Only the standard library: it runs before any venv exists.
+``make test`` exports a marker (``SCENARIO_TEST_RUN``, one token per run) to every tier it
+runs, so every process those tiers start inherits it; the launchers that clean the environment
+for Blender, Xvfb and the bpy venv pass it on. Run after the tiers, this looks for processes
+still carrying the token: they get a few seconds to exit; those left are listed, killed, and
+the run fails. Only the standard library: it runs before any venv exists.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 MARKER = "SCENARIO_TEST_RUN"
@@ -42,16 +41,11 @@ def marked(token: str) -> dict[int, str]:
     return found
 
 
-def main(argv: list[str]) -> int:
-    if not argv:
-        print(__doc__, file=sys.stderr)
+def main() -> int:
+    token = os.environ.get(MARKER, "")
+    if not token:
+        print(f"{MARKER} is not set: run this as the last step of `make test`.", file=sys.stderr)
         return 2
-    token = uuid.uuid4().hex
-    env = {**os.environ, MARKER: token}
-    try:
-        status = subprocess.call(argv, env=env)
-    except KeyboardInterrupt:
-        status = 130
     deadline = time.monotonic() + GRACE_SECONDS
     left = marked(token)
     while left and time.monotonic() < deadline:
@@ -59,7 +53,7 @@ def main(argv: list[str]) -> int:
         left = marked(token)
     if not left:
         print("no process of the run is left behind", file=sys.stderr)
-        return status
+        return 0
     print(f"FAILED: {len(left)} process(es) the run started are still running "
           f"{GRACE_SECONDS:g} s after it ended:", file=sys.stderr)
     for pid, command in sorted(left.items()):
@@ -68,8 +62,8 @@ def main(argv: list[str]) -> int:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
-    return status or 1
+    return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
