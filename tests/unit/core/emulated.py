@@ -8,7 +8,9 @@ from collections.abc import Callable
 
 from scenario_texture_upscale.api.client import ScenarioClient
 from scenario_texture_upscale.api.config import Credentials
-from scenario_texture_upscale.core.scheduler import JobContext
+from scenario_texture_upscale.core.journal import JobRecord, Journal
+from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext
+from scenario_texture_upscale.core.states import JobState
 
 from emulator.server import EmulatorServer
 
@@ -40,3 +42,15 @@ def cancelled_once(run: Callable[[], object], ctx: JobContext,
     ctx.cancel(by_user=True)
     thread.join(30)
     return raised[0] if raised else None
+
+
+def stopped_while_generating(run: Callable[..., object], job, ctx: JobContext, journal: Journal,
+                             server: EmulatorServer, ready: Callable[[], bool]) -> JobRecord:
+    """Runs ``run(job, ctx, journal, connect)`` for a set (UDIM tiles, preview variants), stops
+    it as the user would once ``ready()``, and returns the set's record as saved: the run ended
+    in a cancel, and the set is kept for Recover."""
+    raised = cancelled_once(lambda: run(job, ctx, journal, connect_to(server)), ctx, ready)
+    assert isinstance(raised, JobCancelled)
+    saved = journal.load(job.record.local_id)
+    assert saved is not None and saved.state == JobState.ABANDONED and saved.recoverable
+    return saved

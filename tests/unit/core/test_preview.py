@@ -15,13 +15,13 @@ from scenario_texture_upscale.api.prices import credits_text
 from scenario_texture_upscale.core import png, preview, spend_policy, upscale_job
 from scenario_texture_upscale.core.crop import Region
 from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
-from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext, Scheduler
+from scenario_texture_upscale.core.scheduler import JobContext, Scheduler
 from scenario_texture_upscale.core.source import FileSource
 from scenario_texture_upscale.core.states import EventKind, JobState
 
 from emulator.pricing import upscale_cost
 from emulator.server import EmulatorServer
-from tests.unit.core.emulated import cancelled_once, connect_to
+from tests.unit.core.emulated import connect_to, stopped_while_generating
 
 SIZE = (640, 480)
 REGION = Region(40, 30, 64, 48)
@@ -178,13 +178,8 @@ def test_a_set_stopped_while_generating_is_kept_and_recovered(server, tmp_path) 
     server.set_faults([{"kind": "delay", "method": "GET", "path": "^/v1/jobs/", "seconds": 1.0,
                         "times": 2}])
     job = a_set(tmp_path)
-    ctx, _ = context()
-    raised = cancelled_once(lambda: preview.run(job, ctx, journal, connect_to(server)), ctx,
-                            lambda: len(generates(server)) >= 2)
-
-    assert isinstance(raised, JobCancelled)
-    saved = journal.load(job.record.local_id)
-    assert saved.state == JobState.ABANDONED and saved.recoverable
+    saved = stopped_while_generating(preview.run, job, context()[0], journal, server,
+                                     lambda: len(generates(server)) >= 2)
     variants = [journal.load(v.record.local_id) for v in job.variants]
     assert all(v.recoverable for v in variants)
 

@@ -12,13 +12,13 @@ import pytest
 from scenario_texture_upscale.api.params import UpscaleParams
 from scenario_texture_upscale.core import imagefile, png, udim_set, upscale_job
 from scenario_texture_upscale.core.journal import JobRecord, Journal, new_job_id
-from scenario_texture_upscale.core.scheduler import JobCancelled, JobContext, Scheduler
+from scenario_texture_upscale.core.scheduler import JobContext, Scheduler
 from scenario_texture_upscale.core.source import FileSource
 from scenario_texture_upscale.core.states import EventKind, JobState
 
 from emulator.options import EmulatorOptions
 from emulator.server import EmulatorServer
-from tests.unit.core.emulated import cancelled_once, connect_to
+from tests.unit.core.emulated import connect_to, stopped_while_generating
 
 TILES = (1001, 1002, 1011)
 
@@ -129,13 +129,8 @@ def test_a_tile_failing_before_the_price_stops_the_set_unpaid(server, tmp_path) 
 def test_a_set_stopped_while_generating_is_kept_for_recover(server, tmp_path) -> None:
     journal = Journal(tmp_path / "journal")
     job = a_set(tmp_path)
-    ctx, _ = context()
-    raised = cancelled_once(lambda: udim_set.run(job, ctx, journal, connect_to(server)), ctx,
-                            lambda: len(paid(server)) >= 3)
-
-    assert isinstance(raised, JobCancelled)
-    saved = journal.load(job.record.local_id)
-    assert saved.state == JobState.ABANDONED and saved.recoverable
+    stopped_while_generating(udim_set.run, job, context()[0], journal, server,
+                             lambda: len(paid(server)) >= 3)
     assert all(journal.load(t.record.local_id).recoverable for t in job.tiles)
 
 
